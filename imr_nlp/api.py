@@ -1,0 +1,125 @@
+"""The public API: load, parse, parse_file, parse_many, assert_spans. Thin: no NLP logic here."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Span
+
+from imr_nlp.errors import InputError
+from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.io import read_letter
+from imr_nlp.models import Assertions, Determination
+
+_LOCK = threading.Lock()
+_NLP: dict[str, Language] = {}
+
+
+def load(path: str | Path | None = None) -> Language:
+    """The imr_nlp spaCy pipeline, built once per process (or loaded from ``path``, a folder
+    written by ``nlp.to_disk``). Its docs carry ``doc._.determination``."""
+    key = str(path) if path is not None else ""
+    with _LOCK:
+        if key not in _NLP:
+            if path is None:
+                from imr_nlp.pipeline import build
+
+                _NLP[key] = build()
+            else:
+                import spacy
+
+                _NLP[key] = spacy.load(path)
+        return _NLP[key]
+
+
+def _check_text(text) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"imr_nlp.parse expects a str, got {type(text).__name__}")
+    return text
+
+
+def parse(text: str) -> Determination:
+    """Parse the text of one IMR final determination letter."""
+    return load()(_check_text(text))._.determination
+
+
+def parse_file(path: str | Path) -> Determination:
+    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read."""
+    return parse(read_letter(path))
+
+
+def _texts(items: Iterable, errors: dict[int, str]) -> Iterator[str]:
+    for index, item in enumerate(items):
+        try:
+            if isinstance(item, str):
+                yield item
+            elif isinstance(item, Path):
+                yield read_letter(item)
+            else:
+                raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
+        except (InputError, TypeError) as exc:
+            errors[index] = str(exc)
+            yield ""
+
+
+def parse_many(items: Iterable[str | Path], batch_size: int = 32, n_process: int = 1) -> Iterator[Determination]:
+    """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
+
+    Built on ``nlp.pipe``. An item that cannot be read still yields a Determination, with no
+    decisions and a warning that starts with "error:", so counts in equal counts out.
+    """
+    nlp = load()
+    errors: dict[int, str] = {}
+    docs = nlp.pipe(_texts(items, errors), batch_size=batch_size, n_process=n_process)
+    for index, doc in enumerate(docs):
+        if index in errors:
+            yield Determination(warnings=[f"error: {errors.pop(index)}"])
+        else:
+            yield doc._.determination
+
+
+def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions]:
+    """ConText assertions for character spans of concepts in ``text`` (for users with their own
+    NER): the same cleaning, sentence splitting and ConText rules the pipeline uses."""
+    from imr_nlp.normalize.text import OffsetMap
+
+    nlp = load()
+    spans = list(spans)
+    doc = nlp.make_doc(_check_text(text))
+    omap = OffsetMap.from_dict(doc._.offset_map)
+    for name in ("imr_sentences",):
+        doc = nlp.get_pipe(name)(doc)
+    targets = []
+    for start, end in spans:
+        clean_start = _to_clean(omap, start)
+        clean_end = _to_clean(omap, end)
+        span = doc.char_span(clean_start, clean_end, alignment_mode="expand") if clean_end > clean_start else None
+        targets.append(span)
+    doc.spans[SPAN_GROUPS["diagnoses"]] = [Span(doc, s.start, s.end, label="CONCEPT") for s in targets if s is not None]
+    doc.spans[SPAN_GROUPS["drugs"]] = []
+    nlp.get_pipe("imr_context")(doc)
+    out = []
+    for span in targets:
+        if span is None:
+            out.append(Assertions())
+            continue
+        out.append(Assertions(negated=bool(span._.is_negated), historical=bool(span._.is_historical),
+                              hypothetical=bool(span._.is_hypothetical), uncertain=bool(span._.is_uncertain),
+                              family=bool(span._.is_family)))
+    return out
+
+
+def _to_clean(omap, orig_offset: int) -> int:
+    """The cleaned-text offset of a source offset (the first clean char at or after it)."""
+    lo, hi = 0, len(omap.clean_starts) - 1
+    best = 0
+    for i in range(len(omap.clean_starts)):
+        if omap.orig_starts[i] <= orig_offset:
+            best = i
+        else:
+            break
+    del lo, hi
+    return omap.clean_starts[best] + (orig_offset - omap.orig_starts[best])

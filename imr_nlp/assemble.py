@@ -1,0 +1,194 @@
+"""Doc -> Determination: pure assembly from the spans and extensions the components wrote.
+
+No recognition happens here; every value is read from a span group, mapped back to the source
+text through the offset map, and checked by the pydantic models at this one boundary.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span
+
+from imr_nlp import errors
+from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.models import (
+    Citation,
+    DateMention,
+    Decision,
+    Determination,
+    Duration,
+    GuidelineBasis,
+    Medication,
+    Mention,
+    Patient,
+    Reviewer,
+    Strength,
+    Treatment,
+)
+from imr_nlp.normalize.drugs import combine_generics
+from imr_nlp.normalize.text import OffsetMap
+from imr_nlp.normalize.values import pick_quantity
+
+
+class _Source:
+    """The source text and the way back to it from cleaned-text offsets."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.text = doc._.source_text if doc._.source_text is not None else doc.text
+        self.map = OffsetMap.from_dict(doc._.offset_map) if doc._.offset_map else OffsetMap.identity(len(doc.text))
+
+    def evidence(self, start_char: int, end_char: int) -> dict:
+        start, end = self.map.span(start_char, end_char)
+        return {"text": self.text[start:end], "start": start, "end": end}
+
+
+def _assertions(span: Span) -> dict:
+    return {
+        "negated": bool(span._.is_negated),
+        "historical": bool(span._.is_historical),
+        "hypothetical": bool(span._.is_hypothetical),
+        "uncertain": bool(span._.is_uncertain),
+        "family": bool(span._.is_family),
+    }
+
+
+def _medication(src: _Source, span: Span) -> Medication:
+    return Medication(**src.evidence(span.start_char, span.end_char), generic=span._.generic,
+                      drug_class=span._.drug_class, **_assertions(span))
+
+
+def _inside(spans, start: int, end: int) -> list[Span]:
+    return [s for s in spans if s.start_char >= start and s.end_char <= end]
+
+
+def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
+    start, end = item.start_char, item.end_char
+    drugs = _inside(doc.spans.get(SPAN_GROUPS["drugs"], []), start, end)
+    doses = _inside(doc.spans.get(SPAN_GROUPS["doses"], []), start, end)
+    services = _inside(doc.spans.get(SPAN_GROUPS["services"], []), start, end)
+    sites = _inside(doc.spans.get(SPAN_GROUPS["body_sites"], []), start, end)
+    dates = _inside(doc.spans.get(SPAN_GROUPS["dates"], []), start, end)
+
+    by_label: dict[str, list[Span]] = {}
+    for span in doses:
+        by_label.setdefault(span.label_, []).append(span)
+    t: dict = {"partial": bool(decision.get("partial")), "body_sites": [s._.value for s in sites]}
+
+    if drugs:
+        t["category"] = "medication"
+        first, last = drugs[0], drugs[-1]
+        classes = [d._.drug_class for d in drugs]
+        if len(drugs) == 1:
+            drug_class = classes[0]
+        elif "topical analgesic" in classes:
+            drug_class = "topical analgesic"
+        else:
+            drug_class = classes[0]
+        t["drug"] = Medication(
+            **src.evidence(first.start_char, last.end_char),
+            generic=combine_generics([d._.generic for d in drugs]),
+            drug_class=drug_class,
+            **_assertions(first),
+        )
+        strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]
+        if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.value["value"] is not None:
+            t["strength"] = Strength(**strengths[0]._.value["value"])
+        t["service"] = None
+    elif services:
+        value = services[0]._.value
+        t["category"] = value["category"]
+        t["service"] = value["service"]
+    elif by_label.get("STRENGTH"):
+        t["category"] = "medication"
+    else:
+        t["category"] = "other"
+
+    t["quantity"] = pick_quantity([(s._.value["value"], s._.value["kind"]) for s in by_label.get("QUANTITY", [])])
+    refills = by_label.get("REFILLS", [])
+    t["refills"] = refills[0]._.value["value"] if refills else None
+    freqs = [s._.value["value"] for s in by_label.get("FREQUENCY", [])]
+    t["frequency"] = "PRN" if "PRN" in freqs else (freqs[0] if freqs else None)
+    durations = sorted(by_label.get("DURATION", []), key=lambda s: s._.value["kind"] == "visit_plan")
+    t["duration"] = Duration(**durations[0]._.value["value"]) if durations else None
+    prescribed = [d for d in dates if d._.role == "prescribed"]
+    t["prescribed_date"] = prescribed[0]._.value if prescribed else None
+    return Treatment(**t)
+
+
+def _basis(doc: Doc, src: _Source, index: int, part: str) -> GuidelineBasis:
+    mtus_based = None
+    citations = []
+    for span in doc.spans.get(SPAN_GROUPS["citations"], []):
+        if span.label_ == "BASIS" and span._.basis["index"] == index and span._.basis["part"] == part:
+            mtus_based = span._.basis["mtus_based"]
+        elif span.label_ == "CITATION" and span._.citation["index"] == index and span._.citation["part"] == part:
+            c = span._.citation
+            citations.append(Citation(**src.evidence(span.start_char, span.end_char), source=c["source"],
+                                      mtus=c["mtus"], guideline=c["guideline"], topics=c["topics"],
+                                      pages=c["pages"]))
+    return GuidelineBasis(mtus_based=mtus_based, citations=citations)
+
+
+def assemble(doc: Doc) -> Determination:
+    """The Determination of a processed Doc."""
+    src = _Source(doc)
+    header = dict(doc._.header or {})
+    warnings = list(doc._.imr_warnings or [])
+
+    dates = [
+        DateMention(**src.evidence(s.start_char, s.end_char), value=s._.value, role=s._.role or "other")
+        for s in doc.spans.get(SPAN_GROUPS["dates"], [])
+    ]
+    for field, role in (("injury_date", "injury"), ("ur_date", "utilization_review")):
+        if field not in header:
+            first = next((d.value for d in dates if d.role == role), None)
+            if first is not None:
+                header[field] = first
+
+    parts = {}
+    for span in doc.spans.get(SPAN_GROUPS["parts"], []):
+        parts[(span._.block_index, span.label_)] = span
+    decisions = []
+    for item in doc.spans.get(SPAN_GROUPS["items"], []):
+        info = item._.decision or {}
+        index = info.get("index")
+        rationale = parts.get((index, "rationale"))
+        medically_necessary = info.get("medically_necessary")
+        outcome = item.label_ if item.label_ in ("upheld", "overturned") else None
+        if medically_necessary is None and outcome is not None:
+            medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
+        ev = src.evidence(item.start_char, item.end_char)
+        decisions.append(Decision(
+            item=" ".join(item.text.split()),
+            start=ev["start"],
+            end=ev["end"],
+            outcome=outcome,
+            medically_necessary=medically_necessary,
+            treatment=_treatment(doc, src, item, info),
+            claims_administrator=_basis(doc, src, index, "claims_administrator"),
+            reviewer_basis=_basis(doc, src, index, "reviewer_basis"),
+            rationale=" ".join(rationale.text.split()) if rationale is not None else "",
+        ))
+    if not doc.text.strip():
+        warnings.append(errors.EMPTY_TEXT)
+    elif not decisions:
+        warnings.append(errors.NOT_A_LETTER)
+
+    return Determination(
+        case_number=header.get("case_number"),
+        date_assigned=header.get("date_assigned"),
+        decision_date=header.get("decision_date"),
+        application_received=header.get("application_received"),
+        priority=header.get("priority"),
+        reviewer=Reviewer(**(doc._.reviewer or {})),
+        patient=Patient(**(doc._.patient or {})),
+        injury_date=header.get("injury_date"),
+        ur_date=header.get("ur_date"),
+        diagnoses=[
+            Mention(**src.evidence(s.start_char, s.end_char), long_form=s._.long_form, **_assertions(s))
+            for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])
+        ],
+        medications=[_medication(src, s) for s in doc.spans.get(SPAN_GROUPS["drugs"], [])],
+        dates=dates,
+        decisions=decisions,
+        warnings=warnings,
+    )

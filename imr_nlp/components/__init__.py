@@ -1,0 +1,1 @@
+"""spaCy pipeline components, one module each (imported by imr_nlp.pipeline to register them)."""

@@ -1,0 +1,72 @@
+"""Shared serialisation for rule components: rules are data, written to and read from disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import srsly
+from spacy.tokens import Doc, Span
+
+from imr_nlp import resources
+
+
+class RuleComponent:
+    """A pipeline component whose behaviour is fully described by resource files.
+
+    Subclasses list their resource files in ``resource_names`` and rebuild their matchers in
+    ``_compile``. ``to_disk`` writes the rules as JSON; ``from_disk`` validates and loads them,
+    so a saved pipeline carries its own rules and gives identical results.
+    """
+
+    resource_names: tuple[str, ...] = ()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rules: dict[str, object] = {n: resources.load(n) for n in self.resource_names}
+        self._compile()
+
+    def _compile(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self.set_annotations(doc, self.match(doc))
+
+    def match(self, doc: Doc):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def set_annotations(self, doc: Doc, matches) -> Doc:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def to_disk(self, path, exclude=()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        for name, model in self.rules.items():
+            srsly.write_json(path / name, model.model_dump(mode="json"))
+
+    def from_disk(self, path, exclude=()):
+        path = Path(path)
+        for name in self.resource_names:
+            file = path / name
+            if file.exists():
+                self.rules[name] = resources.validate(name, json.loads(file.read_text(encoding="utf-8")))
+        self._compile()
+        return self
+
+
+def char_span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
+    """A span covering the characters [start, end), expanded to token boundaries."""
+    start = max(0, start)
+    end = min(len(doc.text), end)
+    while start < end and doc.text[start].isspace():
+        start += 1
+    while end > start and doc.text[end - 1].isspace():
+        end -= 1
+    if end <= start:
+        return None
+    return doc.char_span(start, end, label=label, alignment_mode="expand")
+
+
+def spans_within(spans, start_char: int, end_char: int) -> list[Span]:
+    """The spans of a group that lie inside [start_char, end_char)."""
+    return [s for s in spans if s.start_char >= start_char and s.end_char <= end_char]

@@ -1,0 +1,179 @@
+"""Guideline citations of the "Claims Administrator guideline:" and "MAXIMUS guideline:" parts.
+
+Each "Decision based on [Non-MTUS Citation] ..." sentence is a citation; an MTUS sentence that
+also names the ODG ("MTUS Chronic Pain Treatment Guidelines Official Disability Guidelines (ODG):
+Mental Illness & Stress: Office visits") gives two. A citation has a source (MTUS, ODG, ACOEM,
+OTHER), a guideline name, topics and pages ("Page(s): 24, 124"). "did not base their decision
+on the MTUS" makes ``mtus_based`` false. Guideline names, ODG chapters and phrases are data
+(resources/guidelines.json). Writes ``doc.spans["imr_citations"]``: CITATION spans with
+``span._.citation`` and, per part, a BASIS span with ``span._.basis`` = {"mtus_based", "part",
+"index"}.
+"""
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.extensions import SPAN_GROUPS
+
+_DECISION_BASED = re.compile(
+    r"Decision\s+based\s+on\s+(?P<non>Non-?\s?MTUS\s+Citation\s*:?\s*)?(?P<body>.*?)(?=Decision\s+based\s+on|$)",
+    re.I | re.S,
+)
+_MTUS_LEAD = re.compile(r"^(?:the\s+)?(?:CA\s+|California\s+)?MTUS\s*(?:\(\w+\)\s*)?:?\s*", re.I)
+_PAGES = re.compile(r"\bPages?\s*\(?s?\)?\s*:?\s*(?P<v>\d+(?:\s*(?:,|-|and|&)\s*\d+)*)", re.I)
+_SECTIONS = re.compile(r"\bSection\(?s?\)?\s*:\s*", re.I)
+_YEAR_PAREN = re.compile(r"\(\s*(?:19|20)\d{2}\s*\)|\(\s*(?:Online\s+Version|updated[^)]*)\s*\)", re.I)
+_TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
+_PAGE_WORD = re.compile(r"\bpages?\s+\d+(?:\s*[-,]\s*\d+)*", re.I)
+
+
+class IMRCitations(RuleComponent):
+    resource_names = ("guidelines.json",)
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(name)
+
+    def _compile(self) -> None:
+        g = self.rules["guidelines.json"]
+        self.mtus_guideline = re.compile(r"^(?:" + "|".join(g.mtus_guidelines) + r")", re.I)
+        self.odg_chapter = re.compile(r"^(?:" + "|".join(g.odg_chapters) + r")", re.I)
+        self.odg = re.compile(
+            r"(?:" + "|".join(re.escape(n) for n in g.odg_names) + r")(?:\s*\((?:ODG|TWC)\))?(?:,\s*\d+\w*\s+Edition)?", re.I
+        )
+        self.acoem = re.compile(r"(?:" + "|".join(re.escape(n) for n in g.acoem_names) + r")", re.I)
+        self.not_mtus = re.compile("|".join(g.not_mtus), re.I)
+        self.no_citation = re.compile("|".join(g.no_citation), re.I)
+
+    def match(self, doc: Doc) -> list[tuple[str, int, int, dict]]:
+        text = doc.text
+        out = []
+        for part in doc.spans.get(SPAN_GROUPS["parts"], []):
+            if part.label_ not in ("claims_administrator", "reviewer_basis"):
+                continue
+            base = part.start_char
+            part_text = text[part.start_char : part.end_char]
+            citations = self.parse(part_text)
+            for c in citations:
+                s, e = c.pop("_span")
+                out.append(("CITATION", base + s, base + e, {**c, "part": part.label_, "index": part._.block_index}))
+            out.append(("BASIS", part.start_char, part.end_char, {
+                "mtus_based": self.mtus_based(part_text, citations),
+                "part": part.label_,
+                "index": part._.block_index,
+            }))
+        return out
+
+    def mtus_based(self, part_text: str, citations: list[dict]) -> bool | None:
+        if self.not_mtus.search(part_text):
+            return False
+        if any(c["mtus"] for c in citations):
+            return True
+        if citations:
+            return False
+        return None
+
+    def parse(self, part_text: str) -> list[dict]:
+        """Citations of one guideline paragraph, each with ``_span`` offsets into it."""
+        out: list[dict] = []
+        for m in _DECISION_BASED.finditer(part_text):
+            body_start = m.start("body")
+            body = m.group("body")
+            stripped = body.rstrip(" \n.")
+            if not stripped:
+                continue
+            if m.group("non"):
+                out.append(self._citation(self._source(stripped), False, stripped, body_start, part_text))
+                continue
+            lead = _MTUS_LEAD.match(stripped)
+            if not lead:
+                out.append(self._citation(self._source(stripped), False, stripped, body_start, part_text))
+                continue
+            rest_start = body_start + lead.end()
+            rest = stripped[lead.end() :]
+            odg = self.odg.search(rest)
+            if odg and odg.start() > 0:
+                mtus_text = rest[: odg.start()].rstrip(" ,.;:")
+                out.append(self._citation("MTUS", True, mtus_text, rest_start, part_text))
+                out.append(self._citation("ODG", False, rest[odg.start() :], rest_start + odg.start(), part_text))
+            else:
+                out.append(self._citation("MTUS", True, rest, rest_start, part_text))
+        return out
+
+    def _source(self, text: str) -> str:
+        if self.odg.search(text):
+            return "ODG"
+        if self.acoem.search(text):
+            return "ACOEM"
+        if _MTUS_LEAD.match(text):
+            return "MTUS"
+        return "OTHER"
+
+    def _citation(self, source: str, mtus: bool, text: str, start: int, part_text: str) -> dict:
+        text = text.strip()
+        pages = []
+        for pm in _PAGES.finditer(text):
+            pages.extend(int(p) for p in re.findall(r"\d+", pm.group("v")))
+        topic_text = _PAGES.sub(" ", text)
+        topic_text = _PAGE_WORD.sub(" ", topic_text)
+        topic_text = _SECTIONS.sub(", ", topic_text)
+        guideline = None
+        if source == "MTUS":
+            g = self.mtus_guideline.match(topic_text.strip())
+            if g:
+                guideline = g.group().strip()
+                topic_text = topic_text.strip()[g.end() :]
+        elif source == "ODG":
+            odg = self.odg.search(topic_text)
+            if odg:
+                guideline = "Official Disability Guidelines"
+                topic_text = topic_text[odg.end() :]
+        elif source == "ACOEM":
+            guideline = "ACOEM"
+            topic_text = ""
+        else:
+            topic_text = ""
+            guideline = text.split(",")[0].strip() or None
+        topic_text = _YEAR_PAREN.sub(" ", topic_text)
+        topics = []
+        if source == "ODG":
+            chapter = self.odg_chapter.match(topic_text.strip(" :,-"))
+            if chapter:
+                topics.append(" ".join(chapter.group().split()))
+                topic_text = topic_text.strip(" :,-")[chapter.end() :]
+        for t in _TOPIC_SPLIT.split(topic_text):
+            t = " ".join(t.split()).strip(" .-&")
+            if t and not t.isdigit() and t.lower() not in ("and", "section", "sections"):
+                topics.append(t)
+        offset = part_text.find(text, start) if text else start
+        offset = start if offset < 0 else offset
+        return {
+            "source": source,
+            "mtus": mtus,
+            "guideline": guideline,
+            "topics": topics,
+            "pages": pages,
+            "text": text,
+            "_span": (offset, offset + len(text)),
+        }
+
+    def set_annotations(self, doc: Doc, matches) -> Doc:
+        spans = []
+        for label, start, end, value in matches:
+            span = char_span(doc, start, end, label=label)
+            if span is None:
+                continue
+            if label == "CITATION":
+                span._.citation = value
+            else:
+                span._.basis = value
+            spans.append(span)
+        doc.spans[SPAN_GROUPS["citations"]] = spans
+        return doc
+
+
+@Language.factory("imr_citations", assigns=["doc.spans"], default_config={})
+def make_citations(nlp: Language, name: str) -> IMRCitations:
+    return IMRCitations(nlp, name)

@@ -1,0 +1,81 @@
+"""Calendar dates in every form the letters use, normalised to ISO, with a role.
+
+Roles come from the header labels ("Date of Injury:", "UR Denial Date:") or from cue phrases
+around the date (resources/dates.json): injury, utilization_review, prescribed, report, other.
+Writes ``doc.spans["imr_dates"]`` with ``span._.value`` (ISO) and ``span._.role``.
+"""
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.normalize.dates import find_dates
+
+_HEADER_ROLES = {"injury_date": "injury", "ur_date": "utilization_review"}
+
+
+class IMRDates(RuleComponent):
+    resource_names = ("dates.json",)
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(name)
+
+    def _compile(self) -> None:
+        rules = self.rules["dates.json"]
+        self.window = rules.window
+        self.roles = [
+            (
+                r.role,
+                re.compile(r.before, re.I) if r.before else None,
+                re.compile(r.after, re.I) if r.after else None,
+            )
+            for r in rules.roles
+        ]
+
+    def match(self, doc: Doc) -> list[tuple[int, int, str, str]]:
+        """(start, end, iso, role) for every date in the doc."""
+        text = doc.text
+        header_roles = {
+            (s.start_char, s.end_char): _HEADER_ROLES.get(s.label_, "other")
+            for s in doc.spans.get(SPAN_GROUPS["header"], [])
+            if s.label_ in ("date_assigned", "decision_date", "application_received", "injury_date", "ur_date")
+        }
+        out = []
+        for start, end, iso in find_dates(text):
+            role = header_roles.get((start, end)) or self.role(text, start, end)
+            out.append((start, end, iso, role))
+        return out
+
+    def role(self, text: str, start: int, end: int) -> str:
+        """The role of the date at [start, end) from the cue phrases of its sentence."""
+        before_start = max(0, start - self.window)
+        before = text[before_start:start]
+        cut = max(before.rfind(". "), before.rfind("\n"))
+        if cut >= 0:
+            before = before[cut + 1 :]
+        after = text[end : end + self.window].split("\n", 1)[0]
+        for role, before_re, after_re in self.roles:
+            if before_re is not None and before_re.search(before):
+                return role
+            if after_re is not None and after_re.search(after):
+                return role
+        return "other"
+
+    def set_annotations(self, doc: Doc, matches) -> Doc:
+        spans = []
+        for start, end, iso, role in matches:
+            span = char_span(doc, start, end, label="DATE")
+            if span is not None:
+                span._.value = iso
+                span._.role = role
+                spans.append(span)
+        doc.spans[SPAN_GROUPS["dates"]] = spans
+        return doc
+
+
+@Language.factory("imr_dates", assigns=["doc.spans"], default_config={})
+def make_dates(nlp: Language, name: str) -> IMRDates:
+    return IMRDates(nlp, name)

@@ -1,0 +1,178 @@
+"""Decision blocks of the "IMR ISSUES, DECISIONS AND RATIONALES" section.
+
+Each disputed item has a header that ends with its outcome ("Klonopin 2mg #30: Upheld"), which
+may wrap over lines, put the outcome word alone on the next line, follow a rationale or a page
+break directly, or read "... The remaining IMR eligible portion of the original request, X is:
+Upheld" (a partial item). After the header come the "Claims Administrator guideline:",
+"MAXIMUS guideline:" and "Decision rationale:" parts.
+
+Writes ``doc.spans["imr_items"]`` (one span per item, labelled with the outcome or "unknown";
+``span._.decision`` = {"index", "partial", "medically_necessary"}) and
+``doc.spans["imr_block_parts"]`` (labelled claims_administrator / reviewer_basis / rationale,
+``span._.block_index`` = the index of their item).
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.components.sections import section_bounds
+from imr_nlp.extensions import SPAN_GROUPS, warn
+
+_OUTCOME = re.compile(
+    r"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>Upheld|Overturned|Partially\s+Overturned)\b\.?(?=[ \t]*(?:\n|$|Claims\s+Administrator|MAXIMUS|Decision\s+rationale))",
+    re.I,
+)
+# The partial form: "... The remaining IMR eligible portion of the original request, X is: Upheld"
+_PARTIAL = re.compile(r"(?:eligible\s+portion\s+of\s+the\s+)?original\s+request\s*,\s*", re.I)
+_PREAMBLE = re.compile(r"set\s+forth\s+below\s*:\s*", re.I)
+_ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
+_TRAILING_IS = re.compile(r"\s+(?:is|are|was)\s*$", re.I)
+_NECESSARY = re.compile(
+    r"\b(?P<neg>not|non|un|nor)?[\s-]*(?:(?:considered|deemed|found|shown|established|supported|"
+    r"substantiated|certified|as|to\s+be|be|been)\s+){0,3}(?:medically\s+)(?P<word>necessary|"
+    r"indicated|appropriate|reasonable)\b",
+    re.I,
+)
+_UNNECESSARY = re.compile(r"\bmedically\s+unnecessary\b|\bnon-?certified\b", re.I)
+
+
+@dataclass
+class DecisionBlock:
+    """Character offsets (in the cleaned text) of one decision block's pieces."""
+
+    item: tuple[int, int]
+    outcome: str | None
+    partial: bool
+    header_start: int
+    block_end: int = 0
+    parts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    medically_necessary: bool | None = None
+
+
+class IMRDecisions(RuleComponent):
+    resource_names = ("sections.json",)
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(name)
+
+    def _compile(self) -> None:
+        rules = self.rules["sections.json"]
+        self.labels = [(b.section, re.compile(b.pattern, re.I)) for b in rules.block_labels]
+        self.structural = re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
+
+    def match(self, doc: Doc) -> list[DecisionBlock]:
+        text = doc.text
+        bounds = section_bounds(doc, "decisions")
+        start, end = bounds if bounds else (0, len(text))
+        blocks: list[DecisionBlock] = []
+        floor = start
+        for m in _OUTCOME.finditer(text, start, end):
+            block = self._header(text, m, floor)
+            if block is None:
+                continue
+            floor = m.end()
+            blocks.append(block)
+        for i, block in enumerate(blocks):
+            block.block_end = blocks[i + 1].header_start if i + 1 < len(blocks) else end
+            self._parts(text, block)
+            rationale = block.parts.get("rationale")
+            if rationale:
+                block.medically_necessary = medical_necessity(text[rationale[0] : rationale[1]])
+        return blocks
+
+    def _header(self, text: str, m: re.Match, floor: int) -> DecisionBlock | None:
+        """Walk back from the outcome to where the item header starts."""
+        colon = m.start("colon")
+        line_start = text.rfind("\n", floor, colon) + 1 if text.rfind("\n", floor, colon) >= 0 else floor
+        header_start = max(line_start, floor)
+        for _ in range(6):  # an item header wraps over a few lines at most
+            if header_start <= floor:
+                break
+            prev_end = header_start - 1
+            prev_start = text.rfind("\n", floor, prev_end) + 1 if text.rfind("\n", floor, prev_end) >= 0 else floor
+            prev_line = text[prev_start:prev_end].strip()
+            if (
+                not prev_line
+                or _ENDS_SENTENCE.search(prev_line)
+                or _PREAMBLE.search(prev_line)
+                or (self.structural.match(prev_line) and not prev_line.endswith(","))
+                or _OUTCOME.search(prev_line + "\n")
+            ):
+                break
+            header_start = prev_start
+        item_start, item_end = header_start, colon
+        preamble = None
+        for preamble in _PREAMBLE.finditer(text, item_start, item_end):
+            pass
+        if preamble:
+            item_start = preamble.end()
+        partial = None
+        for partial in _PARTIAL.finditer(text, item_start, item_end):
+            pass
+        if partial:
+            item_start = partial.end()
+        trailing = _TRAILING_IS.search(text, item_start, item_end)
+        if trailing:
+            item_end = trailing.start()
+        while item_start < item_end and text[item_start].isspace():
+            item_start += 1
+        while item_end > item_start and text[item_end - 1] in " \t\n:":
+            item_end -= 1
+        if item_end <= item_start:
+            return None
+        outcome = m.group("outcome").lower()
+        outcome = "overturned" if "overturned" in outcome else "upheld" if outcome == "upheld" else None
+        return DecisionBlock((item_start, item_end), outcome, partial is not None, header_start)
+
+    def _parts(self, text: str, block: DecisionBlock) -> None:
+        """Find the guideline and rationale parts between the header and the next block."""
+        found = []
+        for label, pattern in self.labels:
+            m = pattern.search(text, block.item[1], block.block_end)
+            if m:
+                found.append((m.start(), m.end(), label))
+        found.sort()
+        for i, (_, content_start, label) in enumerate(found):
+            content_end = found[i + 1][0] if i + 1 < len(found) else block.block_end
+            block.parts[label] = (content_start, content_end)
+
+    def set_annotations(self, doc: Doc, blocks: list[DecisionBlock]) -> Doc:
+        items, parts = [], []
+        for index, block in enumerate(blocks):
+            span = char_span(doc, *block.item, label=block.outcome or "unknown")
+            if span is None:
+                continue
+            span._.decision = {
+                "index": index,
+                "partial": block.partial,
+                "medically_necessary": block.medically_necessary,
+                "start": block.item[0],
+                "end": block.item[1],
+            }
+            items.append(span)
+            if block.outcome is None:
+                warn(doc, f"decision {index + 1}: the outcome could not be read")
+            for label, (s, e) in block.parts.items():
+                part = char_span(doc, s, e, label=label)
+                if part is not None:
+                    part._.block_index = index
+                    parts.append(part)
+        doc.spans[SPAN_GROUPS["items"]] = items
+        doc.spans[SPAN_GROUPS["parts"]] = parts
+        return doc
+
+
+def medical_necessity(rationale: str) -> bool | None:
+    """The reviewer's conclusion: the last "(not) medically necessary" statement of a rationale."""
+    statements = [(m.start(), m.group("neg") is None) for m in _NECESSARY.finditer(rationale)]
+    statements += [(m.start(), False) for m in _UNNECESSARY.finditer(rationale)]
+    return max(statements)[1] if statements else None
+
+
+@Language.factory("imr_decisions", assigns=["doc.spans"], default_config={})
+def make_decisions(nlp: Language, name: str) -> IMRDecisions:
+    return IMRDecisions(nlp, name)

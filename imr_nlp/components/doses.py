@@ -1,0 +1,94 @@
+"""Strengths, quantities, refills, frequencies and durations of the disputed items.
+
+Runs the pure finders of imr_nlp.normalize.values over each decision item and over the clause
+after each drug mention. Writes ``doc.spans["imr_doses"]`` labelled STRENGTH, QUANTITY, REFILLS,
+FREQUENCY or DURATION, with ``span._.value``: {"value": ..., "kind": ...} (the kind says which
+wording gave a quantity: "hash" for "#30", "count" for "6 visits" ...).
+"""
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_nlp.components.base import char_span
+from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.normalize import values
+
+_CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
+
+
+class IMRDoses:
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self.set_annotations(doc, self.match(doc))
+
+    def match(self, doc: Doc) -> list[tuple[int, int, str, dict]]:
+        """(start, end, label, value) for every dose fact in items and after drug mentions."""
+        text = doc.text
+        out: list[tuple[int, int, str, dict]] = []
+        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+            out.extend(item_values(text[item.start_char : item.end_char], item.start_char))
+        covered = [(s.start_char, s.end_char) for s in doc.spans.get(SPAN_GROUPS["items"], [])]
+        for drug in doc.spans.get(SPAN_GROUPS["drugs"], []):
+            if any(s <= drug.start_char < e for s, e in covered):
+                continue
+            tail = text[drug.end_char : drug.end_char + 60]
+            cut = _CLAUSE_END.search(tail)
+            tail = tail[: cut.start()] if cut else tail
+            for s, e, v in values.find_strengths(tail):
+                out.append((drug.end_char + s, drug.end_char + e, "STRENGTH", {"value": v, "kind": "strength"}))
+            for s, e, v in values.find_frequencies(tail):
+                out.append((drug.end_char + s, drug.end_char + e, "FREQUENCY", {"value": v, "kind": "frequency"}))
+        return out
+
+    def set_annotations(self, doc: Doc, matches) -> Doc:
+        spans = []
+        seen = set()
+        for start, end, label, value in sorted(matches, key=lambda m: (m[0], m[1])):
+            if (start, end) in seen:
+                continue
+            span = char_span(doc, start, end, label=label)
+            if span is not None:
+                seen.add((start, end))
+                span._.value = value
+                spans.append(span)
+        doc.spans[SPAN_GROUPS["doses"]] = spans
+        return doc
+
+    def to_disk(self, path, exclude=()) -> None:
+        pass
+
+    def from_disk(self, path, exclude=()):
+        return self
+
+
+def item_values(item_text: str, offset: int = 0) -> list[tuple[int, int, str, dict]]:
+    """Every dose fact of one item header, offsets shifted by ``offset``."""
+    out = []
+    for s, e, v in values.find_strengths(item_text):
+        out.append((offset + s, offset + e, "STRENGTH", {"value": v, "kind": "strength"}))
+    for s, e, v in values.find_combination_strengths(item_text):
+        out.append((offset + s, offset + e, "STRENGTH", {"value": None, "kind": "combination", "text": v}))
+    for s, e, v, kind in values.find_quantities_with_kind(item_text):
+        out.append((offset + s, offset + e, "QUANTITY", {"value": v, "kind": kind}))
+    for s, e, v in values.find_refills(item_text):
+        out.append((offset + s, offset + e, "REFILLS", {"value": v, "kind": "refills"}))
+    for s, e, v in values.find_frequencies(item_text):
+        out.append((offset + s, offset + e, "FREQUENCY", {"value": v, "kind": "frequency"}))
+    for s, e, v in values.find_durations(item_text):
+        out.append((offset + s, offset + e, "DURATION", {"value": v, "kind": "duration"}))
+    plan = values.visit_plan(item_text)
+    if plan and not values.find_durations(item_text):
+        m = re.search(rf"\b{plan[0]}\s?x\s?{plan[1]}\b", item_text, re.I)
+        if m:
+            out.append((offset + m.start(), offset + m.end(), "DURATION",
+                        {"value": {"value": float(plan[1]), "unit": "week"}, "kind": "visit_plan"}))
+    return out
+
+
+@Language.factory("imr_doses", assigns=["doc.spans"], default_config={})
+def make_doses(nlp: Language, name: str) -> IMRDoses:
+    return IMRDoses(nlp, name)

@@ -1,0 +1,87 @@
+"""The imr_nlp tokenizer: clean PDF artefacts (keeping an offset map), then tokenize with
+scispaCy's rules plus a few infixes for drug lists ("5%/Amitriptyline", "Lidocaine/Capsaicin").
+
+Text normalisation has to happen before tokenization (a Doc's text cannot change afterwards),
+so it lives in the tokenizer: ``doc.text`` is the cleaned text, ``doc._.source_text`` the string
+given to the pipeline and ``doc._.offset_map`` the map between them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from scispacy.custom_tokenizer import combined_rule_tokenizer
+from spacy.lang.en import English
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import compile_infix_regex, registry
+
+from imr_nlp import resources
+from imr_nlp.extensions import register_extensions
+from imr_nlp.normalize.text import clean_text
+
+# Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
+_EXTRA_INFIXES = [
+    r"(?<=%)/",
+    r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})",
+    r"(?<=[0-9])\)",
+    r"(?<=[A-Za-z])\)(?=[:,.])",
+    r"(?<=[0-9])(?=%)",
+]
+
+
+def structural_starts_pattern() -> re.Pattern:
+    rules = resources.load("sections.json")
+    return re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
+
+
+class IMRTokenizer:
+    """Cleans the text, then tokenizes it; the Doc keeps the way back to the source text."""
+
+    def __init__(self, nlp: Language) -> None:
+        register_extensions()
+        # scispaCy reads the default tokenizer's settings from an nlp that already has one.
+        tokenizer = combined_rule_tokenizer(English(vocab=nlp.vocab))
+        scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
+        tokenizer.infix_finditer = compile_infix_regex([scispacy_infixes, *_EXTRA_INFIXES]).finditer
+        self.tokenizer = tokenizer
+        self.vocab = nlp.vocab
+        self.structural_starts = structural_starts_pattern()
+
+    def __call__(self, text: str) -> Doc:
+        clean, offset_map = clean_text(text, self.structural_starts)
+        doc = self.tokenizer(clean)
+        doc._.source_text = text
+        doc._.offset_map = offset_map.to_dict()
+        return doc
+
+    def pipe(self, texts, batch_size: int = 1000):
+        for text in texts:
+            yield self(text)
+
+    # Serialisation delegates to the inner spaCy tokenizer (its rules and regexes).
+    def to_disk(self, path, exclude=()) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.to_disk(path, exclude=exclude)
+
+    def from_disk(self, path, exclude=()):
+        self.tokenizer.from_disk(path, exclude=exclude)
+        return self
+
+    def to_bytes(self, exclude=()) -> bytes:
+        return self.tokenizer.to_bytes(exclude=exclude)
+
+    def from_bytes(self, data: bytes, exclude=()):
+        self.tokenizer.from_bytes(data, exclude=exclude)
+        return self
+
+
+@registry.tokenizers("imr_nlp.tokenizer.v1")
+def create_tokenizer():
+    """Registered tokenizer factory, so ``spacy.load`` can rebuild it from a saved config."""
+
+    def make(nlp: Language) -> IMRTokenizer:
+        return IMRTokenizer(nlp)
+
+    return make

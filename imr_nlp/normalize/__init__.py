@@ -1,0 +1,1 @@
+"""Pure normalising functions (no spaCy): text cleaning, dates, values and drug names."""

@@ -1,0 +1,153 @@
+"""Drug names to lower-case generic names and drug classes: pure functions, no spaCy.
+
+The lexicon joins two sources: the 107k name variants shipped by the MIT-licensed
+``drug-named-entity-recognition`` package (DrugBank open data, MeSH, NHS, MedlinePlus) and our
+own ``resources/drugs.json`` (combination products such as Norco, compounded creams, IMR
+favourites such as Synapryn, and corrections). Misspellings ("Klonipin") are matched by edit
+distance 1 against the names of drugs whose class we know.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from imr_nlp import resources
+
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_FORM_WORDS = re.compile(r"\b(?:patch|patches|tablets?|capsules?|injection|oral|topical|cream|gel)\b")
+
+
+@dataclass(frozen=True)
+class DrugInfo:
+    generic: str
+    drug_class: str | None
+    source: str  # "imr_nlp" (our data) or "lexicon" (the drug NER package)
+
+
+def canonical_generic(name: str) -> str:
+    """Lexicon canonical names to our generic form.
+
+    "Diclofenac (arthritis pain)" -> "diclofenac"; "Butalbital/acetaminophen" ->
+    "butalbital / acetaminophen"; "abacavir, dolutegravir, and lamivudine" ->
+    "abacavir / dolutegravir / lamivudine"; "lidocaine patch" -> "lidocaine".
+    """
+    g = _PAREN.sub("", name.lower())
+    g = _FORM_WORDS.sub("", g)
+    parts = re.split(r"\s*(?:/|,\s*and\s+|,|\s+and\s+)\s*", g)
+    parts = [" ".join(p.split()) for p in parts]
+    return " / ".join(p for p in parts if p)
+
+
+def edit_distance_at_most_one(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by at most one insertion, deletion or substitution,
+    or one swap of neighbouring letters."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+class DrugLexicon:
+    """Lower-case drug names (one or more words) to :class:`DrugInfo`."""
+
+    def __init__(self, include_package_lexicon: bool = True, rules: resources.DrugRules | None = None) -> None:
+        rules = rules if rules is not None else resources.load("drugs.json")
+        self.classes: dict[str, str] = dict(rules.classes)
+        self.ignore: set[str] = {n.lower() for n in rules.ignore_names}
+        self.fuzzy_min_length = rules.fuzzy_min_length
+        self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
+        self.salt_words: frozenset[str] = frozenset(rules.salt_words)
+        self.names: dict[str, DrugInfo] = {}
+        if include_package_lexicon:
+            for variant, canonicals in _package_variants().items():
+                if variant in self.ignore or len(variant) < 3 or not canonicals:
+                    continue
+                generic = canonical_generic(canonicals[0])
+                if not generic or generic in self.ignore:
+                    continue
+                self.names[variant] = DrugInfo(generic, self.classes.get(generic), "lexicon")
+        for entry in rules.drugs:
+            drug_class = entry.drug_class or self.classes.get(entry.generic)
+            for name in entry.names:
+                self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
+        self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
+        self._fuzzy_index: dict[str, list[str]] | None = None
+
+    def lookup(self, name: str) -> DrugInfo | None:
+        """Exact (case-insensitive) lookup of a name of one or more words."""
+        return self.names.get(" ".join(name.lower().split()))
+
+    def _fuzzy_targets(self) -> dict[str, list[str]]:
+        if self._fuzzy_index is None:
+            index: dict[str, list[str]] = {}
+            for name, info in self.names.items():
+                if " " in name or len(name) < self.fuzzy_min_length - 1:
+                    continue
+                if info.drug_class is None and info.source != "imr_nlp":
+                    continue
+                for key in _deletes(name):
+                    index.setdefault(key, []).append(name)
+            self._fuzzy_index = index
+        return self._fuzzy_index
+
+    def fuzzy(self, word: str) -> DrugInfo | None:
+        """A misspelt single-word name ("Klonipin") within edit distance one of a known drug
+        whose class we know; None when no such drug or when two drugs are equally close."""
+        w = word.lower()
+        if len(w) < self.fuzzy_min_length or not w.isalpha() or w in self.ignore:
+            return None
+        index = self._fuzzy_targets()
+        candidates = {c for key in _deletes(w) for c in index.get(key, ())}
+        hits = {
+            self.names[c].generic
+            for c in candidates
+            if c[0] == w[0] and edit_distance_at_most_one(w, c)
+        }
+        if len(hits) != 1:
+            return None
+        generic = hits.pop()
+        return DrugInfo(generic, self.classes.get(generic), "fuzzy")
+
+    def drug_class(self, generic: str) -> str | None:
+        return self.classes.get(generic)
+
+
+def _deletes(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _package_variants() -> dict[str, list[str]]:
+    """Variant -> canonical names from the drug NER package (loaded once, read-only)."""
+    from drug_named_entity_recognition import drugs_finder
+
+    return drugs_finder.drug_variant_to_canonical
+
+
+@lru_cache(maxsize=2)
+def default_lexicon(include_package_lexicon: bool = True) -> DrugLexicon:
+    """The shared lexicon (built once per process; treat it as read-only)."""
+    return DrugLexicon(include_package_lexicon)
+
+
+def combine_generics(generics: list[str]) -> str:
+    """Generic names of a combination product in order, joined with " / ", without repeats."""
+    seen: list[str] = []
+    for g in generics:
+        for part in g.split(" / "):
+            if part not in seen:
+                seen.append(part)
+    return " / ".join(seen)

@@ -1,0 +1,193 @@
+"""Clean PDF-extracted letter text while keeping a map back to the original characters.
+
+IMR letters reach us as text pulled out of PDFs: a blank line after every line, lines wrapped at
+the page margin, words hyphenated across lines ("anti-\\ndepressants"), sentences run together
+("minutes without.Diagnosis"), form feeds at page breaks, CRLF endings, non-breaking spaces and
+runs of spaces where text was redacted. Every rule downstream is simpler on clean text, but the
+output contract wants offsets into the *original* string, so cleaning returns an
+:class:`OffsetMap` alongside the text.
+
+The cleaned text keeps one ``\\n`` wherever a line break is structural (the previous line ends a
+sentence or a label, the next line starts a known heading) and joins wrapped lines with a space.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+# One-to-one character replacements: the cleaned text keeps the same length for these.
+_TRANSLATION = str.maketrans(
+    {
+        "\u00a0": " ",  # no-break space
+        "\u2007": " ",
+        "\u202f": " ",
+        "\t": " ",
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",  # en dash
+        "\u2014": "-",  # em dash
+        "\u00ad": "-",  # soft hyphen
+        "\ufeff": " ",
+        "\x0b": " ",
+    }
+)
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n|\f|\u2028|\u2029|\x85")
+_SPACE_RUN = re.compile(r" {2,}")
+# A line that ends a sentence, a label or a list header: keep the break after it.
+_ENDS_UNIT = re.compile(r"""[.!?:;]["')\]]*$""")
+# A line cut inside a hyphenated word: "anti-" + "depressants" -> "anti-depressants".
+_ENDS_HYPHEN = re.compile(r"[A-Za-z]-$")
+# A date or number cut at its separator: "10/14/" + "2016" -> "10/14/2016".
+_ENDS_NUMBER_SEPARATOR = re.compile(r"\d[/-]$")
+# Run-on sentences glued by PDF extraction: "without.Diagnosis" -> "without. Diagnosis".
+_RUN_ON = re.compile(r"(?<=[a-z]{2}[.?!])(?=[A-Z][a-z])")
+# A bullet or numbered list item starts its own line.
+_LIST_ITEM = re.compile(r"^(?:[-\u2022*\u25cf]\s|\(?\d{1,2}[.)]\s)")
+_HEADING = re.compile(r"^[A-Z0-9 ,&/()'-]{6,}$")
+
+
+@dataclass(frozen=True)
+class OffsetMap:
+    """Maps character offsets of a cleaned text back to the original string.
+
+    Stored as breakpoints: from ``clean_starts[i]`` on, clean offset ``c`` maps to
+    ``orig_starts[i] + (c - clean_starts[i])``. Plain lists, so a Doc extension can hold it.
+    """
+
+    clean_starts: list[int] = field(default_factory=lambda: [0])
+    orig_starts: list[int] = field(default_factory=lambda: [0])
+    orig_length: int = 0
+
+    def to_original(self, clean_offset: int) -> int:
+        """The original offset of the character at ``clean_offset``."""
+        i = bisect_right(self.clean_starts, clean_offset) - 1
+        if i < 0:
+            return 0
+        return min(self.orig_starts[i] + (clean_offset - self.clean_starts[i]), self.orig_length)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original ``(start, end)`` of the clean span ``[start, end)``."""
+        if end <= start:
+            o = self.to_original(start)
+            return o, o
+        return self.to_original(start), self.to_original(end - 1) + 1
+
+    def to_dict(self) -> dict:
+        return {"clean": list(self.clean_starts), "orig": list(self.orig_starts), "length": self.orig_length}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> OffsetMap:
+        return cls(list(data["clean"]), list(data["orig"]), int(data["length"]))
+
+    @classmethod
+    def identity(cls, length: int) -> OffsetMap:
+        return cls([0], [0], length)
+
+
+class _Builder:
+    """Accumulates pieces of the cleaned text, each tied to where it came from."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.clean_starts: list[int] = []
+        self.orig_starts: list[int] = []
+        self.length = 0
+
+    def add(self, text: str, orig_start: int) -> None:
+        if not text:
+            return
+        if self.clean_starts:
+            # Merge with the previous piece when it continues it in the original too.
+            last_clean, last_orig = self.clean_starts[-1], self.orig_starts[-1]
+            if last_orig + (self.length - last_clean) == orig_start:
+                self.parts.append(text)
+                self.length += len(text)
+                return
+        self.parts.append(text)
+        self.clean_starts.append(self.length)
+        self.orig_starts.append(orig_start)
+        self.length += len(text)
+
+    def last_char(self) -> str:
+        return self.parts[-1][-1] if self.parts else ""
+
+
+def _lines(text: str) -> list[tuple[int, int, int]]:
+    """Non-blank lines as (content_start, content_end, terminator_start), stripped of spaces."""
+    out = []
+    pos = 0
+    for m in _LINE_BREAK.finditer(text):
+        _add_line(text, pos, m.start(), out)
+        pos = m.end()
+    _add_line(text, pos, len(text), out)
+    return out
+
+
+def _add_line(text: str, start: int, end: int, out: list) -> None:
+    s, e = start, end
+    while s < e and text[s] == " ":
+        s += 1
+    while e > s and text[e - 1] == " ":
+        e -= 1
+    if e > s:
+        out.append((s, e, end))
+
+
+def _is_structural_start(line: str, starts: re.Pattern | None) -> bool:
+    return bool(_LIST_ITEM.match(line) or (starts is not None and starts.match(line)))
+
+
+def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[str, OffsetMap]:
+    """Return the cleaned text of ``raw`` and the map of its offsets back into ``raw``.
+
+    ``structural_starts`` matches the start of lines that always begin a new unit (section
+    headings, "Decision rationale:", header labels); it comes from the section rules.
+    """
+    text = raw.translate(_TRANSLATION)
+    builder = _Builder()
+    lines = _lines(text)
+    prev: str | None = None
+    for content_start, content_end, _ in lines:
+        line = text[content_start:content_end]
+        if prev is not None:
+            sep_pos = content_start - 1  # the whitespace just before this line
+            if _ENDS_HYPHEN.search(prev) and line[:1].islower():
+                pass  # join a hyphenated word across the break, keeping its hyphen
+            elif _ENDS_NUMBER_SEPARATOR.search(prev) and line[:1].isdigit():
+                pass  # join a date or range cut at its separator
+            elif (
+                _ENDS_UNIT.search(prev)
+                or _HEADING.match(prev)
+                or _HEADING.match(line)
+                or _is_structural_start(line, structural_starts)
+            ):
+                builder.add("\n", sep_pos)
+            else:
+                builder.add(" ", sep_pos)
+        _add_line_content(builder, line, content_start)
+        prev = line
+    clean = "".join(builder.parts)
+    omap = OffsetMap(builder.clean_starts or [0], builder.orig_starts or [0], len(raw))
+    return clean, omap
+
+
+def _add_line_content(builder: _Builder, line: str, offset: int) -> None:
+    """Add one line, collapsing runs of spaces and separating run-on sentences."""
+    cuts: list[tuple[int, int, str]] = []  # (start, end, replacement) within the line
+    for m in _SPACE_RUN.finditer(line):
+        cuts.append((m.start() + 1, m.end(), ""))
+    for m in _RUN_ON.finditer(line):
+        cuts.append((m.start(), m.start(), " "))
+    cuts.sort()
+    pos = 0
+    for start, end, repl in cuts:
+        builder.add(line[pos:start], offset + pos)
+        if repl:
+            builder.add(repl, offset + start)
+        pos = end
+    builder.add(line[pos:], offset + pos)

@@ -1,0 +1,56 @@
+"""Builds the imr_nlp spaCy pipeline: our tokenizer (cleaning + scispaCy rules) and the imr_*
+components, in the order each one's inputs require."""
+
+from __future__ import annotations
+
+import warnings
+
+import spacy
+from spacy.language import Language
+
+# Importing the component modules registers their factories (the spacy_factories entry points
+# do the same for a saved pipeline loaded without importing imr_nlp).
+from imr_nlp.components import (  # noqa: F401
+    abbreviations,
+    citations,
+    context,
+    dates,
+    decisions,
+    diagnoses,
+    doses,
+    drugs,
+    header,
+    normalize,
+    sections,
+    sentences,
+    services,
+)
+from imr_nlp.extensions import register_extensions
+
+PIPELINE = (
+    "imr_sentences",  # sentence boundaries (ConText needs them)
+    "imr_sections",  # medspaCy Sectionizer: header, credentials, case summary, decisions
+    "imr_header",  # header fields, reviewer credentials, patient age and sex
+    "imr_decisions",  # decision blocks: item headers, outcomes, guideline and rationale parts
+    "imr_dates",  # dates with roles
+    "imr_drugs",  # drug mentions -> generic names and classes
+    "imr_doses",  # strengths, quantities, refills, frequencies, durations
+    "imr_services",  # services, procedures, equipment and body sites of the items
+    "imr_diagnoses",  # diagnosis lists of the case summary
+    "imr_abbreviations",  # scispaCy AbbreviationDetector: long forms of CRPS, ODG, UR ...
+    "imr_citations",  # guideline citations of the two guideline parts
+    "imr_context",  # medspaCy ConText assertions on drugs and diagnoses
+)
+
+
+def build(use_package_lexicon: bool = True) -> Language:
+    """A new imr_nlp pipeline (no model files needed: every rule ships in the package)."""
+    register_extensions()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # scispaCy's tokenizer regex warns on 3.11
+        nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "imr_nlp.tokenizer.v1"}}})
+        for name in PIPELINE:
+            config = {"use_package_lexicon": use_package_lexicon} if name == "imr_drugs" else {}
+            nlp.add_pipe(name, config=config)
+    nlp.meta["name"] = "imr_pipeline"
+    return nlp

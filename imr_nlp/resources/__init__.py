@@ -1,0 +1,176 @@
+"""Rule and lexicon data shipped with imr_nlp, loaded from JSON and validated with pydantic.
+
+Every file here is data: adding a drug, a service, a date cue or a section heading is a change
+to one of these files plus a test row, never a code change. Loaders return fresh copies so a
+component can extend its rules without touching the shared defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+RESOURCE_DIR = Path(__file__).resolve().parent
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:  # pragma: no cover - guards data edits
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+class SectionRule(_Strict):
+    """A section heading for medspaCy's Sectionizer: ``literal`` at the start of a line."""
+
+    section: str
+    literal: str
+
+
+class BlockLabel(_Strict):
+    """A label that opens a part of a decision block; ``pattern`` is a regex."""
+
+    section: str
+    pattern: Regex
+
+
+class SectionRules(_Strict):
+    sections: list[SectionRule]
+    block_labels: list[BlockLabel] = Field(description="labels that open parts of a decision block")
+    structural_starts: list[Regex] = Field(description="line starts that always begin a new line")
+
+
+class DrugEntry(_Strict):
+    """A drug name our data adds or corrects: ``names`` all map to ``generic``."""
+
+    names: list[str]
+    generic: str
+    drug_class: str | None = None
+
+
+class DrugRules(_Strict):
+    drugs: list[DrugEntry]
+    classes: dict[str, str] = Field(description="generic name -> drug class")
+    ignore_names: list[str] = Field(description="lexicon variants that are not drug mentions here")
+    fuzzy_min_length: int = 7
+    topical_cues: list[str]
+    salt_words: list[str]
+
+
+class ServiceEntry(_Strict):
+    service: str
+    category: Literal["medication", "procedure", "service", "equipment", "other"]
+    patterns: list[Regex]
+
+
+class ServiceRules(_Strict):
+    services: list[ServiceEntry]
+    equipment_cues: list[str]
+
+
+class BodySite(_Strict):
+    name: str
+    patterns: list[Regex]
+    lateral: bool = True
+
+
+class BodySiteRules(_Strict):
+    sites: list[BodySite]
+    laterality: dict[str, str]
+
+
+class FrequencyRule(_Strict):
+    pattern: Regex
+    code: str
+
+
+class DoseRules(_Strict):
+    number_words: dict[str, int]
+    units: dict[str, str] = Field(description="surface unit -> canonical unit")
+    frequencies: list[FrequencyRule]
+    count_nouns: list[str] = Field(description="nouns counted by a quantity: sessions, visits ...")
+
+
+class GuidelineRules(_Strict):
+    mtus_guidelines: list[str]
+    odg_chapters: list[str]
+    acoem_names: list[str]
+    odg_names: list[str]
+    not_mtus: list[str]
+    no_citation: list[str]
+
+
+class DateRoleCue(_Strict):
+    role: Literal["injury", "utilization_review", "prescribed", "report", "other"]
+    before: Regex | None = Field(None, description="regex matched against the text just before the date")
+    after: Regex | None = Field(None, description="regex matched against the text just after the date")
+
+
+class DateRules(_Strict):
+    months: dict[str, int]
+    roles: list[DateRoleCue]
+    window: int = 80
+
+
+class DiagnosisRules(_Strict):
+    list_triggers: list[str]
+    stop_phrases: list[str] = Field(description="where a diagnosis list ends")
+    condition_words: list[str]
+    body_words: list[str]
+    drop_words: list[str] = Field(description="list items that are not diagnoses")
+    modifiers: list[str] = Field(description="leading words kept out of the mention (probable ...)")
+
+
+class ContextRules(_Strict):
+    """ConText rules in medspaCy's JSON layout (literal, category, direction, pattern ...)."""
+
+    context_rules: list[dict]
+
+
+_MODELS = {
+    "sections.json": SectionRules,
+    "drugs.json": DrugRules,
+    "services.json": ServiceRules,
+    "body_sites.json": BodySiteRules,
+    "doses.json": DoseRules,
+    "guidelines.json": GuidelineRules,
+    "dates.json": DateRules,
+    "diagnoses.json": DiagnosisRules,
+    "context_rules.json": ContextRules,
+}
+
+
+@lru_cache(maxsize=None)
+def _load_validated(name: str) -> BaseModel:
+    model = _MODELS[name]
+    with (RESOURCE_DIR / name).open(encoding="utf-8") as fh:
+        return model.model_validate(json.load(fh))
+
+
+def load(name: str) -> BaseModel:
+    """The validated resource ``name`` (a file in this folder), as a fresh deep copy."""
+    return copy.deepcopy(_load_validated(name))
+
+
+def load_raw(name: str) -> dict:
+    """The resource as plain JSON data (for serialising a component's rules)."""
+    return _load_validated(name).model_dump(mode="json")
+
+
+def validate(name: str, data: dict) -> BaseModel:
+    """Validate rule data (for example read back by ``from_disk``) against the resource's model."""
+    return _MODELS[name].model_validate(data)
