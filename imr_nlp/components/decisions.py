@@ -26,17 +26,17 @@ _OUTCOME = re.compile(
     r"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>Upheld|Overturned|Partially\s+Overturned)\b\.?(?=[ \t]*(?:\n|$|Claims\s+Administrator|MAXIMUS|Decision\s+rationale))",
     re.I,
 )
-# The partial form: "... The remaining IMR eligible portion of the original request, X is: Upheld"
-_PARTIAL = re.compile(r"(?:eligible\s+portion\s+of\s+the\s+)?original\s+request\s*,\s*", re.I)
+# "... The remaining IMR eligible portion of the original request, X is: Upheld" (a partial item);
+# "... leaving the original request IMR eligible. The original request, X is: Upheld" (whole).
+_ORIGINAL_REQUEST = re.compile(r"original\s+request\s*,\s*", re.I)
+_PORTION = re.compile(r"\b(?:portion|remaining|remainder)\b", re.I)
 _PREAMBLE = re.compile(r"set\s+forth\s+below\s*:\s*", re.I)
 _ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
 _TRAILING_IS = re.compile(r"\s+(?:is|are|was)\s*$", re.I)
-_NECESSARY = re.compile(
-    r"\b(?P<neg>not|non|un|nor)?[\s-]*(?:(?:considered|deemed|found|shown|established|supported|"
-    r"substantiated|certified|as|to\s+be|be|been)\s+){0,3}(?:medically\s+)(?P<word>necessary|"
-    r"indicated|appropriate|reasonable)\b",
-    re.I,
-)
+_NECESSARY = re.compile(r"\bmedically\s+(?:necessary|indicated|appropriate|reasonable)\b", re.I)
+# A negation within the few words before "medically necessary": "is not seen as medically
+# necessary", "cannot be deemed medically necessary", "does not appear medically necessary".
+_NEGATION_BEFORE = re.compile(r"\b(?:not|cannot|can't|non|nor|neither|never)\b(?:[\s-]+[\w'-]+){0,3}[\s-]*$", re.I)
 _UNNECESSARY = re.compile(r"\bmedically\s+unnecessary\b|\bnon-?certified\b", re.I)
 
 
@@ -110,11 +110,13 @@ class IMRDecisions(RuleComponent):
             pass
         if preamble:
             item_start = preamble.end()
-        partial = None
-        for partial in _PARTIAL.finditer(text, item_start, item_end):
+        original = None
+        for original in _ORIGINAL_REQUEST.finditer(text, item_start, item_end):
             pass
-        if partial:
-            item_start = partial.end()
+        partial = False
+        if original:
+            partial = bool(_PORTION.search(text, item_start, original.start()))
+            item_start = original.end()
         trailing = _TRAILING_IS.search(text, item_start, item_end)
         if trailing:
             item_end = trailing.start()
@@ -126,7 +128,7 @@ class IMRDecisions(RuleComponent):
             return None
         outcome = m.group("outcome").lower()
         outcome = "overturned" if "overturned" in outcome else "upheld" if outcome == "upheld" else None
-        return DecisionBlock((item_start, item_end), outcome, partial is not None, header_start)
+        return DecisionBlock((item_start, item_end), outcome, partial, header_start)
 
     def _parts(self, text: str, block: DecisionBlock) -> None:
         """Find the guideline and rationale parts between the header and the next block."""
@@ -168,7 +170,10 @@ class IMRDecisions(RuleComponent):
 
 def medical_necessity(rationale: str) -> bool | None:
     """The reviewer's conclusion: the last "(not) medically necessary" statement of a rationale."""
-    statements = [(m.start(), m.group("neg") is None) for m in _NECESSARY.finditer(rationale)]
+    statements = [
+        (m.start(), not _NEGATION_BEFORE.search(rationale[max(0, m.start() - 60) : m.start()]))
+        for m in _NECESSARY.finditer(rationale)
+    ]
     statements += [(m.start(), False) for m in _UNNECESSARY.finditer(rationale)]
     return max(statements)[1] if statements else None
 

@@ -72,12 +72,13 @@ class DrugLexicon:
         self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
         self.salt_words: frozenset[str] = frozenset(rules.salt_words)
         self.names: dict[str, DrugInfo] = {}
+        class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
         if include_package_lexicon:
             for variant, canonicals in _package_variants().items():
                 if variant in self.ignore or len(variant) < 3 or not canonicals:
                     continue
                 generic = canonical_generic(canonicals[0])
-                if not generic or generic in self.ignore:
+                if not generic or generic in self.ignore or (class_like and class_like.search(generic)):
                     continue
                 self.names[variant] = DrugInfo(generic, self.classes.get(generic), "lexicon")
         for entry in rules.drugs:

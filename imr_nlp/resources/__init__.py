@@ -66,6 +66,9 @@ class DrugRules(_Strict):
     drugs: list[DrugEntry]
     classes: dict[str, str] = Field(description="generic name -> drug class")
     ignore_names: list[str] = Field(description="lexicon variants that are not drug mentions here")
+    ignore_generic_patterns: list[Regex] = Field(
+        default_factory=list, description="lexicon canonical names that are drug classes, not drugs"
+    )
     fuzzy_min_length: int = 7
     topical_cues: list[str]
     salt_words: list[str]
