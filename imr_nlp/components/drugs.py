@@ -67,8 +67,10 @@ class IMRDrugs(RuleComponent):
 
     def _topical(self, doc: Doc, end: int) -> bool:
         cues = self.lexicon.topical_cues
+        if any(t.lower_ in ("topical", "compound", "compounded", "transdermal") for t in doc[max(0, end - 4) : end]):
+            return True
         for tok in doc[end : end + _TOPICAL_WINDOW]:
-            if tok.text == ";" or "\n" in tok.text:
+            if tok.text in (";", ",", "and", "or", "with", "(") or "\n" in tok.text:
                 break
             if tok.lower_ in cues or tok.text in cues:
                 return True

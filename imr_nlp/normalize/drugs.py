@@ -78,7 +78,9 @@ class DrugLexicon:
                 if variant in self.ignore or len(variant) < 3 or not canonicals:
                     continue
                 generic = canonical_generic(canonicals[0])
-                if not generic or generic in self.ignore or (class_like and class_like.search(generic)):
+                if not generic or generic in self.ignore:
+                    continue
+                if class_like and class_like.search(generic) and generic not in self.classes:
                     continue
                 self.names[variant] = DrugInfo(generic, self.classes.get(generic), "lexicon")
         for entry in rules.drugs:
