@@ -83,8 +83,9 @@ class IMRDiagnoses(RuleComponent):
         pieces.append((pos, len(segment)))
         frags: list[list] = []  # [start, end, kind, connector_after]
         for i, (s, e) in enumerate(pieces):
-            raw = segment[s:e]
-            lead = _LEADING_NOISE.match(raw)
+            while s < e and segment[s].isspace():
+                s += 1
+            lead = _LEADING_NOISE.match(segment[s:e])
             s += lead.end() if lead else 0
             mod = self.modifier.match(segment[s:e])
             s += mod.end() if mod else 0

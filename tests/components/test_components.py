@@ -1,0 +1,141 @@
+"""Components on small pipelines built from spacy.blank("en"): matching tested alone."""
+
+import pytest
+import spacy
+
+import imr_nlp.pipeline  # noqa: F401  (registers the factories)
+from imr_nlp.components.decisions import medical_necessity
+from imr_nlp.components.normalize import IMRTokenizer
+
+
+def _pipeline(*names):
+    nlp = spacy.blank("en")
+    nlp.tokenizer = IMRTokenizer(nlp)
+    for name in names:
+        nlp.add_pipe(name)
+    return nlp
+
+
+LETTER_TAIL = """IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+{header}
+Claims Administrator guideline: Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepines.
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepine, Weaning of
+medications Page(s): 24, 124.
+Decision rationale: The request is not medically necessary.
+"""
+
+
+@pytest.mark.parametrize(
+    "header, item, outcome, partial",
+    [
+        ("Klonopin 2mg #30: Upheld", "Klonopin 2mg #30", "upheld", False),
+        ("Monthly psychotropic medication management and treatment sessions, quantity: 6:\nUpheld",
+         "Monthly psychotropic medication management and treatment sessions, quantity: 6", "upheld", False),
+        ("Right shoulder arthroscopy RCR (rotator cuff repair) and\ndecompression: Overturned",
+         "Right shoulder arthroscopy RCR (rotator cuff repair) and decompression", "overturned", False),
+        ("Baclofen 100mg #30 was the original request. Baclofen 100mg #27 was authorized by the Claims\n"
+         "Administrator. The remaining IMR eligible portion of the original request,\nBaclofen 100mg #3: Upheld",
+         "Baclofen 100mg #3", "upheld", True),
+        ("The remaining IMR eligible portion of the original request, Two refills of Ibuprofen 600mg #90 is: Upheld",
+         "Two refills of Ibuprofen 600mg #90", "upheld", True),
+        ("Acupuncture (unspecified quantity) was the original request. The original request,\n"
+         "Acupuncture (unspecified quantity) is: Upheld", "Acupuncture (unspecified quantity)", "upheld", False),
+        ("Labs to include: EKG: Upheld", "Labs to include: EKG", "upheld", False),
+    ],
+)
+def test_decision_headers(header, item, outcome, partial):
+    nlp = _pipeline("imr_sentences", "imr_sections", "imr_decisions")
+    doc = nlp(LETTER_TAIL.format(header=header))
+    decisions = nlp.get_pipe("imr_decisions").match(doc)
+    assert len(decisions) == 1
+    block = decisions[0]
+    assert " ".join(doc.text[block.item[0]:block.item[1]].split()) == item
+    assert block.outcome == outcome and block.partial is partial
+    assert set(block.parts) == {"claims_administrator", "reviewer_basis", "rationale"}
+
+
+@pytest.mark.parametrize(
+    "rationale, expected",
+    [
+        ("Therefore the request is not medically necessary.", False),
+        ("the requested Diclofenac ER 100mg #60 is not seen as medically necessary.", False),
+        ("cannot be deemed medically necessary without further evidence", False),
+        ("This request does not appear medically necessary.", False),
+        ("The request is medically necessary.", True),
+        ("It was not necessary before, but now the request is medically necessary.", True),
+        ("No conclusion here.", None),
+    ],
+)
+def test_medical_necessity(rationale, expected):
+    assert medical_necessity(rationale) is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("MRI of the right shoulder without contrast", ["right shoulder"]),
+        ("Additional physical therapy of the right hip and foot", ["right hip", "right foot"]),
+        ("Physical therapy bilateral shoulder, elbow and wrist", ["bilateral shoulder", "bilateral elbow", "bilateral wrist"]),
+        ("Acupuncture for the cervical and thoracic spine", ["cervical spine", "thoracic spine"]),
+        ("TENS unit, lumbar spine, left hip, lower leg, and knee", ["lumbar spine", "left hip", "left lower leg", "left knee"]),
+        ("PT/OT 18 sessions left hand, right lower leg", ["left hand", "right lower leg"]),
+        ("NCS/EMG RUE", ["right upper extremity"]),
+        ("MRI of the lumbar without contrast", ["lumbar spine"]),
+    ],
+)
+def test_body_sites(text, expected):
+    nlp = _pipeline("imr_services")
+    sites = nlp.get_pipe("imr_services").find_body_sites(text)
+    assert [s for _, _, s in sites] == expected
+
+
+@pytest.mark.parametrize(
+    "text, service, category",
+    [
+        ("Chiropractic physiotherapy treatment 6 visits", "chiropractic", "service"),
+        ("EMG/NCV of the bilateral upper extremities", "EMG/NCV", "procedure"),
+        ("Associated surgical service: Cold compression therapy 30 day rental", "cold compression therapy", "equipment"),
+        ("Consult with hip replacement specialist", "specialist consultation", "service"),
+        ("Bilateral hearing aids", "hearing aids", "equipment"),
+        ("Gym membership", "gym membership", "other"),
+        ("Electroencephalogram", "EEG", "procedure"),
+    ],
+)
+def test_services(text, service, category):
+    nlp = _pipeline("imr_services")
+    found = nlp.get_pipe("imr_services").find_service(text)
+    assert found is not None and found[2:] == (service, category)
+
+
+def test_diagnosis_list_keeps_body_parts_with_their_condition():
+    nlp = _pipeline("imr_sentences", "imr_sections", "imr_diagnoses")
+    text = ("CLINICAL CASE SUMMARY\nThe injured worker was diagnosed with pain disorder, cervical spine strain and "
+            "bilateral wrist and hand strain and probable bilateral carpal tunnel syndrome. The exam was normal.")
+    doc = nlp(text)
+    got = [doc.text[s:e] for s, e in nlp.get_pipe("imr_diagnoses").match(doc)]
+    assert got == ["pain disorder", "cervical spine strain", "bilateral wrist and hand strain",
+                   "bilateral carpal tunnel syndrome"]
+
+
+@pytest.mark.parametrize(
+    "part, mtus_based, sources, topics, pages",
+    [
+        ("Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepine, Weaning of medications "
+         "Page(s): 24, 124.", True, ["MTUS"], ["Benzodiazepine", "Weaning of medications"], [24, 124]),
+        ("The Claims Administrator did not base their decision on the MTUS. Decision based on Non-MTUS Citation "
+         "Goodman and Gilman's The Pharmacological Basic of Therapeutics, 12th ed. McGraw Hill, 2010.",
+         False, ["OTHER"], [], []),
+        ("Decision based on MTUS Chronic Pain Treatment Guidelines Official Disability Guidelines (ODG): Mental "
+         "Illness & Stress: Office visits (2015).", True, ["MTUS", "ODG"], ["Mental Illness & Stress", "Office visits"], []),
+        ("The Expert Reviewer did not cite any medical evidence for its decision.", None, [], [], []),
+    ],
+)
+def test_citations(part, mtus_based, sources, topics, pages):
+    nlp = _pipeline("imr_citations")
+    comp = nlp.get_pipe("imr_citations")
+    cites = comp.parse(part)
+    assert comp.mtus_based(part, cites) is mtus_based
+    assert [c["source"] for c in cites] == sources
+    assert [t for c in cites for t in c["topics"]] == topics
+    assert [p for c in cites for p in c["pages"]] == pages

@@ -1,0 +1,57 @@
+import pytest
+
+from imr_nlp.normalize.drugs import canonical_generic, default_lexicon, edit_distance_at_most_one
+
+
+@pytest.mark.parametrize(
+    "name, generic, drug_class",
+    [
+        ("Klonopin", "clonazepam", "benzodiazepine"),
+        ("Ativan", "lorazepam", "benzodiazepine"),
+        ("Norco", "hydrocodone / acetaminophen", "opioid"),
+        ("Ultram", "tramadol", "opioid"),
+        ("Synapryn", "tramadol", "opioid"),
+        ("Lorzone", "chlorzoxazone", "muscle relaxant"),
+        ("Prilosec", "omeprazole", "proton pump inhibitor"),
+        ("Cymbalta", "duloxetine", "antidepressant"),
+        ("Gabitril", "tiagabine", "anticonvulsant"),
+        ("Atarax", "hydroxyzine", "antihistamine"),
+        ("Ambien", "zolpidem", "hypnotic"),
+        ("Fioricet", "butalbital / acetaminophen / caffeine", None),
+    ],
+)
+def test_lookup(name, generic, drug_class):
+    info = default_lexicon().lookup(name)
+    assert info is not None and info.generic == generic and info.drug_class == drug_class
+
+
+@pytest.mark.parametrize("word", ["benzodiazepines", "opioids", "medications", "reactive", "proton pump"])
+def test_class_and_common_words_are_not_drugs(word):
+    assert default_lexicon().lookup(word) is None
+
+
+@pytest.mark.parametrize(
+    "word, generic",
+    [("Klonipin", "clonazepam"), ("Ketaprofen", "ketoprofen"), ("Cyclobenzaprin", "cyclobenzaprine"), ("Protein", None)],
+)
+def test_fuzzy(word, generic):
+    info = default_lexicon().lookup(word) or default_lexicon().fuzzy(word)
+    assert (info.generic if info else None) == generic
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Diclofenac (arthritis pain)", "diclofenac"),
+        ("Butalbital/acetaminophen", "butalbital / acetaminophen"),
+        ("abacavir, dolutegravir, and lamivudine", "abacavir / dolutegravir / lamivudine"),
+        ("lidocaine patch", "lidocaine"),
+    ],
+)
+def test_canonical_generic(name, expected):
+    assert canonical_generic(name) == expected
+
+
+@pytest.mark.parametrize("a, b, ok", [("klonipin", "klonopin", True), ("abcd", "abdc", True), ("abc", "axyc", False)])
+def test_edit_distance(a, b, ok):
+    assert edit_distance_at_most_one(a, b) is ok
