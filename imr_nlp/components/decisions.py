@@ -61,7 +61,7 @@ class IMRDecisions(RuleComponent):
 
     def _compile(self) -> None:
         rules = self.rules["sections.json"]
-        self.labels = [(b.section, re.compile(b.pattern, re.I)) for b in rules.block_labels]
+        self.part_patterns = [(b.section, re.compile(b.pattern, re.I)) for b in rules.block_labels]
         self.structural = re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
 
     def match(self, doc: Doc) -> list[DecisionBlock]:
@@ -133,7 +133,7 @@ class IMRDecisions(RuleComponent):
     def _parts(self, text: str, block: DecisionBlock) -> None:
         """Find the guideline and rationale parts between the header and the next block."""
         found = []
-        for label, pattern in self.labels:
+        for label, pattern in self.part_patterns:
             m = pattern.search(text, block.item[1], block.block_end)
             if m:
                 found.append((m.start(), m.end(), label))

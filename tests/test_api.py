@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+
+import imr_nlp
+from imr_nlp.errors import NOT_A_LETTER
+
+SAMPLES = Path(imr_nlp.__file__).parent / "samples"
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["a list"]])
+def test_parse_rejects_non_str(bad):
+    with pytest.raises(TypeError):
+        imr_nlp.parse(bad)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n ", "Dear Sir, thank you for your letter.", "Upheld: Upheld::::", "\x00\x01"])
+def test_odd_text_gives_no_decisions_and_a_warning(text):
+    det = imr_nlp.parse(text)
+    assert det.decisions == [] and det.warnings
+
+
+def test_non_letter_warning_text():
+    assert NOT_A_LETTER in imr_nlp.parse("Just a shopping list: milk, eggs.").warnings
+
+
+def test_missing_file_raises_input_error_naming_it(tmp_path):
+    missing = tmp_path / "nope.pdf"
+    with pytest.raises(imr_nlp.InputError) as info:
+        imr_nlp.parse_file(missing)
+    assert str(missing) in str(info.value) and isinstance(info.value, ValueError)
+
+
+def test_corrupt_pdf_raises_input_error(tmp_path):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really a pdf")
+    with pytest.raises(imr_nlp.InputError):
+        imr_nlp.parse_file(bad)
+
+
+def test_sample_letter_round_trip_and_evidence():
+    path = SAMPLES / "synthetic_letter.txt"
+    text = path.read_text(encoding="utf-8")
+    det = imr_nlp.parse(text)
+    assert det.case_number == "CM99-0000001"
+    assert [d.outcome for d in det.decisions] == ["upheld", "overturned"]
+    norco = det.decisions[0].treatment
+    assert norco.drug.generic == "hydrocodone / acetaminophen" and norco.quantity == 90 and norco.refills == 1
+    pt = det.decisions[1].treatment
+    assert pt.service == "physical therapy" and pt.frequency == "2xW" and pt.body_sites == ["lumbar spine"]
+    assert det.decisions[1].claims_administrator.mtus_based is False
+    assert any(m.generic == "clonazepam" for m in det.medications)  # "Klonipin", misspelt
+    carpal = [m for m in det.diagnoses if "carpal" in m.text]
+    assert carpal and carpal[0].uncertain
+    for m in det.medications + det.diagnoses + det.dates:
+        assert text[m.start:m.end] == m.text
+    again = imr_nlp.Determination.model_validate_json(det.model_dump_json())
+    assert again == det
+
+
+def test_parse_many_keeps_order_and_bad_items():
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    out = list(imr_nlp.parse_many([text, Path("/no/such/file.pdf"), "not a letter"], batch_size=2))
+    assert len(out) == 3
+    assert out[0].case_number == "CM99-0000001"
+    assert out[1].warnings and out[1].warnings[0].startswith("error:")
+    assert out[2].decisions == []
+
+
+def test_load_docs_carry_determination(nlp):
+    doc = nlp((SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8"))
+    assert isinstance(doc._.determination, imr_nlp.Determination)
+    assert doc.spans["imr_items"][0].label_ == "upheld"
+
+
+def test_assert_spans():
+    text = "The patient denies chest pain but has possible sleep apnea and a history of hypertension."
+    spans = [(text.index("chest pain"), text.index("chest pain") + 10),
+             (text.index("sleep apnea"), text.index("sleep apnea") + 11),
+             (text.index("hypertension"), text.index("hypertension") + 12)]
+    chest, apnea, htn = imr_nlp.assert_spans(text, spans)
+    assert chest.negated and not apnea.negated
+    assert apnea.uncertain
+    assert htn.historical

@@ -1,0 +1,59 @@
+"""Golden tests: the scorer of ../shared/eval over the seed letters and the public PDFs."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+import imr_nlp
+
+
+def _scorer(shared):
+    spec = importlib.util.spec_from_file_location("imr_score", shared / "eval" / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _score(shared, letters, gold):
+    score = _scorer(shared)
+    tally = score.Tally()
+    n = 0
+    for gold_path in sorted(gold.glob("*.json")):
+        txt, pdf = letters / f"{gold_path.stem}.txt", letters / f"{gold_path.stem}.pdf"
+        if txt.exists():
+            det = imr_nlp.parse(txt.read_text(encoding="utf-8"))
+        elif pdf.exists():
+            det = imr_nlp.parse_file(pdf)
+        else:
+            continue
+        score.score_doc(tally, gold_path.stem, json.loads(gold_path.read_text()), det.model_dump(mode="json"))
+        n += 1
+    totals = [sum(v[i] for v in tally.c.values()) for i in range(3)]
+    hard = [sum(v[i] for g, v in tally.c.items() if not g.startswith(score.EASY)) for i in range(3)]
+    return n, score.Tally.f1(*totals)[2], score.Tally.f1(*hard)[2], tally.misses
+
+
+def test_seed_letters_meet_the_bar(shared):
+    n, micro, hard, misses = _score(shared, shared / "corpus" / "letters", shared / "corpus" / "gold")
+    assert n >= 3
+    assert micro >= 0.97 and hard >= 0.95, misses
+
+
+def test_public_pdfs_meet_the_bar(shared):
+    n, micro, hard, misses = _score(shared, shared / "corpus" / "pdf", shared / "corpus" / "gold-pdf")
+    assert n >= 97
+    assert micro >= 0.99 and hard >= 0.98, misses
+
+
+def test_every_pdf_parses_with_evidence_offsets(shared):
+    for pdf in sorted((shared / "corpus" / "pdf").glob("*.pdf")):
+        text = imr_nlp.io.read_letter(pdf)
+        det = imr_nlp.parse(text)
+        assert det.decisions, pdf.name
+        for d in det.decisions:
+            assert " ".join(text[d.start:d.end].split()).replace("- ", "-") == d.item.replace("- ", "-"), pdf.name
+        for m in det.medications + det.diagnoses + det.dates:
+            assert text[m.start:m.end] == m.text
