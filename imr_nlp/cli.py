@@ -32,19 +32,10 @@ def main() -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="output file (default stdout)")
 def parse(paths: tuple[str, ...], out: str | None) -> None:
     """Parse letters (files or folders of .txt/.pdf) to JSON lines, one record per letter."""
-    import imr_nlp
-
-    files = _expand(paths)
-    failed = 0
+    results, failed = _parsed(paths)
     stream = open(out, "w", encoding="utf-8") if out else sys.stdout
     try:
-        for path in files:
-            try:
-                det = imr_nlp.parse_file(path)
-            except imr_nlp.InputError as exc:
-                failed += 1
-                click.echo(f"error: {exc}", err=True)
-                continue
+        for path, det in results:
             record = det.model_dump(mode="json")
             record["source"] = str(path)
             stream.write(_json(record) + "\n")
@@ -53,6 +44,24 @@ def parse(paths: tuple[str, ...], out: str | None) -> None:
             stream.close()
     if failed:
         sys.exit(1)
+
+
+def _parsed(paths: tuple[str, ...]):
+    """(path, Determination) for each letter; unreadable files are reported on stderr and
+    counted in the returned list ``failed``."""
+    import imr_nlp
+
+    failed: list[Path] = []
+
+    def generate():
+        for path in _expand(paths):
+            try:
+                yield path, imr_nlp.parse_file(path)
+            except imr_nlp.InputError as exc:
+                failed.append(path)
+                click.echo(f"error: {exc}", err=True)
+
+    return generate(), failed
 
 
 def _json(record: dict) -> str:
@@ -65,16 +74,8 @@ def _json(record: dict) -> str:
 @click.argument("paths", nargs=-1, required=True)
 def show(paths: tuple[str, ...]) -> None:
     """Print a readable summary of each letter: header, decisions, outcomes, drugs, citations."""
-    import imr_nlp
-
-    failed = 0
-    for path in _expand(paths):
-        try:
-            det = imr_nlp.parse_file(path)
-        except imr_nlp.InputError as exc:
-            failed += 1
-            click.echo(f"error: {exc}", err=True)
-            continue
+    results, failed = _parsed(paths)
+    for path, det in results:
         click.echo(f"== {path}")
         click.echo(f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
                    f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "

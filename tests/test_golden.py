@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 
-import pytest
-
 import imr_nlp
 
 

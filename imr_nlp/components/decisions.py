@@ -105,14 +105,10 @@ class IMRDecisions(RuleComponent):
                 break
             header_start = prev_start
         item_start, item_end = header_start, colon
-        preamble = None
-        for preamble in _PREAMBLE.finditer(text, item_start, item_end):
-            pass
+        preamble = _last_match(_PREAMBLE, text, item_start, item_end)
         if preamble:
             item_start = preamble.end()
-        original = None
-        for original in _ORIGINAL_REQUEST.finditer(text, item_start, item_end):
-            pass
+        original = _last_match(_ORIGINAL_REQUEST, text, item_start, item_end)
         partial = False
         if original:
             partial = bool(_PORTION.search(text, item_start, original.start()))
@@ -166,6 +162,14 @@ class IMRDecisions(RuleComponent):
         doc.spans[SPAN_GROUPS["items"]] = items
         doc.spans[SPAN_GROUPS["parts"]] = parts
         return doc
+
+
+def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
+    """The last match of ``pattern`` in text[start:end], or None."""
+    last = None
+    for last in pattern.finditer(text, start, end):  # noqa: B007 - keep the last one
+        pass
+    return last
 
 
 def medical_necessity(rationale: str) -> bool | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -157,7 +157,7 @@ _MODELS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_validated(name: str) -> BaseModel:
     model = _MODELS[name]
     with (RESOURCE_DIR / name).open(encoding="utf-8") as fh:
