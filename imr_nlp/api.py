@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -114,12 +115,5 @@ def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions
 
 def _to_clean(omap, orig_offset: int) -> int:
     """The cleaned-text offset of a source offset (the first clean char at or after it)."""
-    lo, hi = 0, len(omap.clean_starts) - 1
-    best = 0
-    for i in range(len(omap.clean_starts)):
-        if omap.orig_starts[i] <= orig_offset:
-            best = i
-        else:
-            break
-    del lo, hi
+    best = max(0, bisect_right(omap.orig_starts, orig_offset) - 1)
     return omap.clean_starts[best] + (orig_offset - omap.orig_starts[best])
