@@ -10,19 +10,17 @@ from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_nlp.components.base import Component
 from imr_nlp.extensions import SPAN_GROUPS
 
 if not Doc.has_extension("abbreviation_map"):
     Doc.set_extension("abbreviation_map", default=None)
 
 
-class IMRAbbreviations:
+class IMRAbbreviations(Component):
     def __init__(self, nlp: Language, name: str) -> None:
-        self.name = name
+        super().__init__(name)
         self.detector = AbbreviationDetector(nlp)
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.set_annotations(doc, self.match(doc))
 
     def match(self, doc: Doc) -> dict[str, str]:
         """Short form -> long form for the abbreviations defined in the doc."""
@@ -43,12 +41,6 @@ class IMRAbbreviations:
         # The detector's own spans hold Span objects; keep only plain data on the doc.
         doc._.abbreviations = []
         return doc
-
-    def to_disk(self, path, exclude=()) -> None:
-        pass
-
-    def from_disk(self, path, exclude=()):
-        return self
 
 
 @Language.factory("imr_abbreviations", assigns=["doc._.abbreviation_map"], default_config={})

@@ -11,7 +11,30 @@ from spacy.tokens import Doc, Span
 from imr_nlp import resources
 
 
-class RuleComponent:
+class Component:
+    """A pipeline component split into ``match`` (testable alone) and ``set_annotations``.
+    It has no rules of its own, so serialising it writes nothing."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        return self.set_annotations(doc, self.match(doc))
+
+    def match(self, doc: Doc):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def set_annotations(self, doc: Doc, matches) -> Doc:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def to_disk(self, path, exclude=()) -> None:
+        pass
+
+    def from_disk(self, path, exclude=()):
+        return self
+
+
+class RuleComponent(Component):
     """A pipeline component whose behaviour is fully described by resource files.
 
     Subclasses list their resource files in ``resource_names`` and rebuild their matchers in
@@ -22,21 +45,12 @@ class RuleComponent:
     resource_names: tuple[str, ...] = ()
 
     def __init__(self, name: str) -> None:
-        self.name = name
+        super().__init__(name)
         self.rules: dict[str, object] = {n: resources.load(n) for n in self.resource_names}
         self._compile()
 
     def _compile(self) -> None:  # pragma: no cover - overridden
         pass
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.set_annotations(doc, self.match(doc))
-
-    def match(self, doc: Doc):  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def set_annotations(self, doc: Doc, matches) -> Doc:  # pragma: no cover - overridden
-        raise NotImplementedError
 
     def to_disk(self, path, exclude=()) -> None:
         path = Path(path)

@@ -11,19 +11,16 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import char_span
+from imr_nlp.components.base import Component, char_span
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import values
 
 _CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
 
 
-class IMRDoses:
+class IMRDoses(Component):
     def __init__(self, nlp: Language, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.set_annotations(doc, self.match(doc))
+        super().__init__(name)
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, dict]]:
         """(start, end, label, value) for every dose fact in items and after drug mentions."""
@@ -57,12 +54,6 @@ class IMRDoses:
                 spans.append(span)
         doc.spans[SPAN_GROUPS["doses"]] = spans
         return doc
-
-    def to_disk(self, path, exclude=()) -> None:
-        pass
-
-    def from_disk(self, path, exclude=()):
-        return self
 
 
 def item_values(item_text: str, offset: int = 0) -> list[tuple[int, int, str, dict]]:

@@ -12,7 +12,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import char_span
+from imr_nlp.components.base import Component, char_span
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.dates import DATE_PATTERN, iso_from_match
@@ -51,12 +51,9 @@ def _split_names(value: str) -> list[str]:
     return names
 
 
-class IMRHeader:
+class IMRHeader(Component):
     def __init__(self, nlp: Language, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.set_annotations(doc, self.match(doc))
+        super().__init__(name)
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, object]]:
         """(field, start_char, end_char, value) for every header, credential and patient fact."""
@@ -133,12 +130,6 @@ class IMRHeader:
         doc._.patient = patient
         doc.spans[SPAN_GROUPS["header"]] = spans
         return doc
-
-    def to_disk(self, path, exclude=()) -> None:
-        pass
-
-    def from_disk(self, path, exclude=()):
-        return self
 
 
 @Language.factory("imr_header", assigns=["doc._.header", "doc._.reviewer", "doc._.patient"], default_config={})

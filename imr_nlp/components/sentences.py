@@ -9,6 +9,8 @@ abbreviation ("Dr.", "vs.", "e.g."). medspaCy's ConText needs these boundaries.
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_nlp.components.base import Component
+
 _ENDERS = frozenset({".", "?", "!"})
 _ABBREVIATIONS = frozenset(
     {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "no", "st", "jr", "sr", "approx", "fig", "ed",
@@ -16,12 +18,9 @@ _ABBREVIATIONS = frozenset(
 )
 
 
-class SentenceSplitter:
+class SentenceSplitter(Component):
     def __init__(self, nlp: Language, name: str) -> None:
-        self.name = name
-
-    def __call__(self, doc: Doc) -> Doc:
-        return self.set_annotations(doc, self.match(doc))
+        super().__init__(name)
 
     def match(self, doc: Doc) -> list[int]:
         """Indices of the tokens that start a sentence."""
@@ -55,12 +54,6 @@ class SentenceSplitter:
         for i, token in enumerate(doc):
             token.is_sent_start = i in start_set
         return doc
-
-    def to_disk(self, path, exclude=()) -> None:
-        pass
-
-    def from_disk(self, path, exclude=()):
-        return self
 
 
 @Language.factory("imr_sentences", assigns=["token.is_sent_start"], default_config={})
