@@ -10,6 +10,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Span
 
+from imr_nlp.assemble import assertion_fields
 from imr_nlp.errors import InputError
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.io import read_letter
@@ -88,29 +89,32 @@ def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions
     from imr_nlp.normalize.text import OffsetMap
 
     nlp = load()
-    spans = list(spans)
+    spans = [_check_span(text, span) for span in spans]
     doc = nlp.make_doc(_check_text(text))
     omap = OffsetMap.from_dict(doc._.offset_map)
-    for name in ("imr_sentences",):
-        doc = nlp.get_pipe(name)(doc)
-    targets = []
+    doc = nlp.get_pipe("imr_sentences")(doc)
+    targets: list[Span | None] = []
     for start, end in spans:
-        clean_start = _to_clean(omap, start)
-        clean_end = _to_clean(omap, end)
-        span = doc.char_span(clean_start, clean_end, alignment_mode="expand") if clean_end > clean_start else None
+        span = None
+        if end > start:
+            # Map the first and the last character, so an end at a collapsed run of spaces stays put.
+            clean_start, clean_end = _to_clean(omap, start), _to_clean(omap, end - 1) + 1
+            span = doc.char_span(clean_start, clean_end, label="CONCEPT", alignment_mode="expand")
         targets.append(span)
-    doc.spans[SPAN_GROUPS["diagnoses"]] = [Span(doc, s.start, s.end, label="CONCEPT") for s in targets if s is not None]
-    doc.spans[SPAN_GROUPS["drugs"]] = []
-    nlp.get_pipe("imr_context")(doc)
-    out = []
-    for span in targets:
-        if span is None:
-            out.append(Assertions())
-            continue
-        out.append(Assertions(negated=bool(span._.is_negated), historical=bool(span._.is_historical),
-                              hypothetical=bool(span._.is_hypothetical), uncertain=bool(span._.is_uncertain),
-                              family=bool(span._.is_family)))
-    return out
+    found = [t for t in targets if t is not None]
+    context = nlp.get_pipe("imr_context")
+    context.set_annotations(doc, context.match(doc, found))
+    return [Assertions(**assertion_fields(span)) if span is not None else Assertions() for span in targets]
+
+
+def _check_span(text: str, span) -> tuple[int, int]:
+    try:
+        start, end = (int(x) for x in span)
+    except (TypeError, ValueError):
+        raise TypeError(f"a span must be a (start, end) pair of ints, not {span!r}") from None
+    if not 0 <= start <= end <= len(text):
+        raise ValueError(f"span {span!r} is outside the text (length {len(text)})")
+    return start, end
 
 
 def _to_clean(omap, orig_offset: int) -> int:

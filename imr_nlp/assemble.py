@@ -41,19 +41,21 @@ class _Source:
         return {"text": self.text[start:end], "start": start, "end": end}
 
 
-def _assertions(span: Span) -> dict:
+def assertion_fields(span: Span) -> dict:
+    """The ConText flags of a mention and the cues that set them, as Assertions fields."""
     return {
         "negated": bool(span._.is_negated),
         "historical": bool(span._.is_historical),
         "hypothetical": bool(span._.is_hypothetical),
         "uncertain": bool(span._.is_uncertain),
         "family": bool(span._.is_family),
+        "cues": [f"{c['category']}: {c['cue']}" for c in span._.context_cues or []],
     }
 
 
 def _medication(src: _Source, span: Span) -> Medication:
     return Medication(**src.evidence(span.start_char, span.end_char), generic=span._.generic,
-                      drug_class=span._.drug_class, **_assertions(span))
+                      drug_class=span._.drug_class, **assertion_fields(span))
 
 
 def _inside(spans, start: int, end: int) -> list[Span]:
@@ -87,7 +89,7 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
             **src.evidence(first.start_char, last.end_char),
             generic=combine_generics([d._.generic for d in drugs]),
             drug_class=drug_class,
-            **_assertions(first),
+            **assertion_fields(first),
         )
         strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]
         if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.value["value"] is not None:
@@ -184,7 +186,7 @@ def assemble(doc: Doc) -> Determination:
         injury_date=header.get("injury_date"),
         ur_date=header.get("ur_date"),
         diagnoses=[
-            Mention(**src.evidence(s.start_char, s.end_char), long_form=s._.long_form, **_assertions(s))
+            Mention(**src.evidence(s.start_char, s.end_char), long_form=s._.long_form, **assertion_fields(s))
             for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])
         ],
         medications=[_medication(src, s) for s in doc.spans.get(SPAN_GROUPS["drugs"], [])],

@@ -25,18 +25,19 @@ SPAN_EXTENSIONS: dict[str, Any] = {
     "role": None,  # a date's role: injury, utilization_review, prescribed, report, other
     "generic": None,  # a drug mention's lower-case generic name(s)
     "drug_class": None,  # a drug mention's class
-    "long_form": None,
+    "long_form": None,  # an abbreviation's expansion (also set by scispaCy's AbbreviationDetector)
     # Span extension values are keyed by character offsets, so each group gets its own name.
     "decision": None,  # a decision item: {"index", "partial", "medically_necessary"}
     "block_index": None,  # the index of the decision a block part belongs to
     "citation": None,  # a guideline citation: {"source", "mtus", "guideline", "topics", "pages", ...}
-    "basis": None,  # a guideline paragraph's verdict: {"mtus_based": bool | None}  # an abbreviation's expansion (also set by scispaCy's AbbreviationDetector)
+    "basis": None,  # a guideline paragraph's verdict: {"mtus_based": bool | None}
     # ConText assertions, under the names medspaCy's ConText sets
     "is_negated": False,
     "is_historical": False,
     "is_hypothetical": False,
     "is_uncertain": False,
     "is_family": False,
+    "context_cues": None,  # [{"category", "cue", "direction"}]: the ConText cues that set them
 }
 
 # Span groups the components write, in pipeline order.

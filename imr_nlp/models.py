@@ -39,6 +39,7 @@ class Assertions(_Model):
     hypothetical: bool = False
     uncertain: bool = False
     family: bool = False
+    cues: list[str] = Field(default_factory=list, description='the ConText cues behind the flags, "CATEGORY: cue"')
 
 
 class Mention(Evidence, Assertions):

@@ -1,22 +1,94 @@
 """ConText assertions (negated, historical, hypothetical, uncertain, family) on drug and
-diagnosis mentions, by medspaCy's ConText.
+diagnosis mentions.
 
-The rules are medspaCy's defaults plus ours (resources/context_rules.json, in medspaCy's rule
-layout), so adding a cue is a data change. ConText reads the sentence boundaries set by
-imr_sentences and sets ``span._.is_negated`` and friends on every target.
+The rules are medspaCy's default ConText rules (read from the installed medspaCy) plus ours in
+``resources/context_rules.json``: forward and backward cues, pseudo-cues, terminators, and a few
+direction changes to medspaCy's defaults ("resolved" looks backward, ": no" both ways). Adding
+a cue is a data change.
+
+The algorithm is ConText's (Harkema et al. 2009, as medspaCy implements it), with the faults
+of medspaCy 1.3's implementation fixed:
+
+* a cue inside a concept ("rectal exam ... showed no abnormalities") never modifies it (medspaCy's
+  overlap test misses a cue contained in the target);
+* PSEUDO cues are matched with the others, so the longest match wins and "no change in" hides
+  "no", but they modify nothing and do not end other scopes;
+* a cue's scope is its sentence in its direction, cut at the nearest terminator of its category,
+  at the nearest cue of the same category, and at ``max_scope`` tokens.
+
+Sentence boundaries come from ``imr_sentences``.
 """
 
-import warnings
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from medspacy.context import ConText, ConTextRule
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
+from imr_nlp import resources
 from imr_nlp.components.base import RuleComponent
 from imr_nlp.extensions import SPAN_GROUPS
 
-_RULE_FIELDS = ("literal", "category", "pattern", "direction", "max_scope", "max_targets", "allowed_types",
-                "excluded_types", "terminated_by", "metadata")
+# ConText category -> the Span extension it sets (the names medspaCy's ConText uses).
+CATEGORY_ATTRIBUTES = {
+    "NEGATED_EXISTENCE": "is_negated",
+    "POSSIBLE_EXISTENCE": "is_uncertain",
+    "HISTORICAL": "is_historical",
+    "HYPOTHETICAL": "is_hypothetical",
+    "FAMILY": "is_family",
+}
+_MODIFYING = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL"})
+
+
+@cache
+def _medspacy_default_rule_data() -> tuple[dict, ...]:
+    """medspaCy's default English ConText rules, from where medspaCy itself reads them."""
+    import medspacy.context.context as medspacy_context
+
+    path = Path(medspacy_context.__file__).resolve().parents[2] / "resources" / "en" / "context_rules.json"
+    with path.open(encoding="utf-8") as fh:
+        return tuple(json.load(fh)["context_rules"])
+
+
+def medspacy_default_rules() -> list[resources.ContextRule]:
+    """medspaCy's default ConText rules, validated with our rule model."""
+    return [resources.ContextRule.model_validate(data) for data in _medspacy_default_rule_data()]
+
+
+def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bool) -> list[resources.ContextRule]:
+    """medspaCy's defaults (with our changes applied) followed by our own rules."""
+    out: list[resources.ContextRule] = []
+    if include_medspacy_defaults:
+        changes = {(c.category, c.literal.lower()): c for c in rules.medspacy_changes}
+        for rule in medspacy_default_rules():
+            change = changes.pop((rule.category, rule.literal.lower()), None)
+            if change is not None:
+                update = {"category": change.new_category, "direction": change.direction, "max_scope": change.max_scope}
+                rule = rule.model_copy(update={k: v for k, v in update.items() if v is not None})
+            out.append(rule)
+        if changes:
+            raise ValueError(f"changes to medspaCy ConText rules that do not exist: {sorted(changes)}")
+    out.extend(rules.context_rules)
+    return out
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A matched ConText cue and the token range it modifies."""
+
+    start: int
+    end: int
+    category: str
+    direction: str
+    rule: int  # index into the component's effective rule list
+    scope_start: int = 0
+    scope_end: int = 0
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self.start < end and start < self.end
 
 
 class IMRContext(RuleComponent):
@@ -28,42 +100,179 @@ class IMRContext(RuleComponent):
         super().__init__(name)
 
     def _compile(self) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            context = ConText(
-                self.nlp,
-                name=f"{self.name}_medspacy",
-                rules="default" if self.include_medspacy_defaults else None,
-                input_span_type="group",
-                span_group_name=SPAN_GROUPS["context_targets"],
+        self.context_rules = effective_rules(self.rules["context_rules.json"], self.include_medspacy_defaults)
+        self.matcher = Matcher(self.nlp.vocab)
+        for index, rule in enumerate(self.context_rules):
+            self.matcher.add(str(index), [rule.pattern or self._literal_pattern(rule.literal)])
+
+    def _literal_pattern(self, literal: str) -> list[dict]:
+        # Tokenise the literal with the pipeline's own tokenizer so "s/p" or "-ve" split alike.
+        return [{"LOWER": token.lower_} for token in self.nlp.make_doc(literal) if not token.is_space]
+
+    # -- matching -----------------------------------------------------------------------------
+    def cues(self, doc: Doc, targets: list[Span] = ()) -> list[Cue]:
+        """Every cue in ``doc`` (longest match wins where two overlap), with its scope set.
+
+        Cues inside a target are dropped first: "free" in "free air" is part of the concept, so
+        it neither modifies it nor ends the scope of the "no" before it.
+        """
+        found = []
+        for match_id, start, end in self.matcher(doc):
+            if any(t.start < end and start < t.end for t in targets):
+                continue
+            index = int(self.nlp.vocab.strings[match_id])
+            rule = self.context_rules[index]
+            found.append(Cue(start, end, rule.category, rule.direction, index))
+        kept: list[Cue] = []
+        taken: set[int] = set()
+        for cue in sorted(found, key=lambda c: (c.start - c.end, c.start)):
+            if not taken.intersection(range(cue.start, cue.end)):
+                kept.append(cue)
+                taken.update(range(cue.start, cue.end))
+        kept.sort(key=lambda c: c.start)
+        sentence_of = _sentence_bounds(doc)
+        return [self._with_scope(cue, kept, _parenthesis(doc, cue, sentence_of[cue.start])) for cue in kept]
+
+    def _with_scope(self, cue: Cue, cues: list[Cue], sentence: tuple[int, int]) -> Cue:
+        """``cue`` with its scope: ``sentence`` (or the parenthesis it sits in) in its direction,
+        cut at the nearest cue that ends it and at the rule's ``max_scope``."""
+        if cue.direction not in _MODIFYING:
+            return cue
+        rule = self.context_rules[cue.rule]
+        sent_start, sent_end = sentence
+        start, end = cue.start, cue.end
+        if cue.direction in ("BACKWARD", "BIDIRECTIONAL"):
+            start = sent_start
+            for other in cues:
+                if sent_start <= other.start and other.end <= cue.start and self._ends_scope(rule, other):
+                    start = max(start, other.end)
+            if rule.max_scope:
+                start = max(start, cue.start - rule.max_scope)
+        if cue.direction in ("FORWARD", "BIDIRECTIONAL"):
+            end = sent_end
+            for other in cues:
+                if cue.end <= other.start and other.end <= sent_end and self._ends_scope(rule, other):
+                    end = min(end, other.start)
+            if rule.max_scope:
+                end = min(end, cue.end + rule.max_scope)
+        return Cue(cue.start, cue.end, cue.category, cue.direction, cue.rule, start, end)
+
+    @staticmethod
+    def _ends_scope(rule: resources.ContextRule, other: Cue) -> bool:
+        """Whether cue ``other`` ends the scope of a cue made by ``rule``."""
+        if other.direction == "PSEUDO":
+            return False
+        return other.category == rule.category or other.category in (rule.terminated_by or ())
+
+    def edges(self, cues: list[Cue], target: Span) -> list[Cue]:
+        """The cues that modify ``target``."""
+        out = []
+        for cue in cues:
+            if cue.direction not in _MODIFYING or cue.overlaps(target.start, target.end):
+                continue
+            if not (cue.scope_start < target.end and target.start < cue.scope_end):
+                continue
+            rule = self.context_rules[cue.rule]
+            label = target.label_.upper()
+            if rule.allowed_types is not None and label not in {t.upper() for t in rule.allowed_types}:
+                continue
+            if rule.excluded_types is not None and label in {t.upper() for t in rule.excluded_types}:
+                continue
+            out.append(cue)
+        return out
+
+    def match(self, doc: Doc, targets: list[Span] | None = None) -> list[tuple[Span, list[Cue]]]:
+        """The drug and diagnosis mentions (or ``targets``) with the cues that modify each."""
+        if targets is None:
+            targets = list(doc.spans.get(SPAN_GROUPS["drugs"], [])) + list(
+                doc.spans.get(SPAN_GROUPS["diagnoses"], [])
             )
-        rules = []
-        for data in self.rules["context_rules.json"].context_rules:
-            kwargs = {k: v for k, v in data.items() if k in _RULE_FIELDS and v is not None}
-            rules.append(ConTextRule(**kwargs))
-        context.add(rules)
-        self.context = context
+        targets = sorted(targets, key=lambda s: (s.start, s.end))
+        cues = self.cues(doc, targets) if targets else []
+        pairs = [(target, self.edges(cues, target)) for target in targets]
+        return [(target, self._limit_targets(target, modifiers, pairs)) for target, modifiers in pairs]
 
-    def match(self, doc: Doc) -> list[Span]:
-        """Run ConText over the drug and diagnosis mentions; returns the targets it assessed."""
-        targets = list(doc.spans.get(SPAN_GROUPS["drugs"], [])) + list(doc.spans.get(SPAN_GROUPS["diagnoses"], []))
-        doc.spans[SPAN_GROUPS["context_targets"]] = sorted(targets, key=lambda s: (s.start, s.end))
-        if targets:
-            self.context(doc)
-        return list(doc.spans[SPAN_GROUPS["context_targets"]])
+    def _limit_targets(self, target: Span, modifiers: list[Cue], pairs) -> list[Cue]:
+        """Drop cues whose rule has ``max_targets`` from all but their nearest targets."""
+        out = []
+        for cue in modifiers:
+            limit = self.context_rules[cue.rule].max_targets
+            if limit:
+                reached = sorted((_distance(cue, t), t.start) for t, mods in pairs if cue in mods)
+                if (_distance(cue, target), target.start) not in reached[:limit]:
+                    continue
+            out.append(cue)
+        return out
 
-    def set_annotations(self, doc: Doc, targets) -> Doc:
-        # ConText stored modifier objects on the spans and the doc; keep only plain values.
-        for span in targets:
-            span._.modifiers = ()
-        doc._.context_graph = None
+    def set_annotations(self, doc: Doc, matches: list[tuple[Span, list[Cue]]]) -> Doc:
+        doc.spans[SPAN_GROUPS["context_targets"]] = [target for target, _ in matches]
+        for target, modifiers in matches:
+            for attribute in CATEGORY_ATTRIBUTES.values():
+                setattr(target._, attribute, False)
+            for cue in modifiers:
+                setattr(target._, CATEGORY_ATTRIBUTES[cue.category], True)
+            target._.context_cues = [
+                {"category": cue.category, "cue": doc[cue.start : cue.end].text, "direction": cue.direction}
+                for cue in modifiers
+            ]
         return doc
+
+    def explain(self, doc: Doc) -> list[dict]:
+        """Every cue in ``doc`` with its category, direction and scope text (for debugging rules)."""
+        return [
+            {"cue": doc[c.start : c.end].text, "category": c.category, "direction": c.direction,
+             "scope": doc[c.scope_start : c.scope_end].text}
+            for c in self.cues(doc)
+        ]
+
+
+def _distance(cue: Cue, target: Span) -> int:
+    if target.start >= cue.end:
+        return target.start - cue.end
+    return max(0, cue.start - target.end)
+
+
+def _parenthesis(doc: Doc, cue: Cue, sentence: tuple[int, int]) -> tuple[int, int]:
+    """The inside of the parenthesis ``cue`` sits in, or ``sentence`` if it is not in one:
+    "(slides not submitted) indicates leukemia" does not negate leukemia."""
+    sent_start, sent_end = sentence
+    depth = 0
+    for i in range(cue.start - 1, sent_start - 1, -1):
+        text = doc[i].text
+        if text == ")":
+            depth += 1
+        elif text == "(":
+            if depth == 0:
+                break
+            depth -= 1
+    else:
+        return sentence
+    depth = 0
+    for j in range(cue.end, sent_end):
+        text = doc[j].text
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            if depth == 0:
+                return i + 1, j
+            depth -= 1
+    return sentence
+
+
+def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """(start, end) of the sentence of every token; the whole doc if no boundaries are set."""
+    if not doc.has_annotation("SENT_START"):
+        return [(0, len(doc))] * len(doc)
+    bounds: list[tuple[int, int]] = []
+    for sent in doc.sents:
+        bounds.extend([(sent.start, sent.end)] * len(sent))
+    return bounds
 
 
 @Language.factory(
     "imr_context",
     assigns=["span._.is_negated", "span._.is_uncertain", "span._.is_historical", "span._.is_hypothetical",
-             "span._.is_family"],
+             "span._.is_family", "span._.context_cues"],
     default_config={"include_medspacy_defaults": True},
 )
 def make_context(nlp: Language, name: str, include_medspacy_defaults: bool) -> IMRContext:

@@ -1,13 +1,21 @@
-"""A fast rule-based sentence splitter tuned to IMR letters.
+"""A fast rule-based sentence splitter tuned to IMR letters (and clinical notes generally).
 
-Sentences end at a line break of the cleaned text, and after ".", "?" or "!" when the next token
-opens a sentence (capital letter, digit, quote or bracket) and the full stop does not close an
-abbreviation ("Dr.", "vs.", "e.g."). medspaCy's ConText needs these boundaries.
+A sentence starts:
+
+* after a line break of the cleaned text;
+* after ".", "?" or "!" when the next token opens a sentence (capital letter, digit, quote or
+  bracket) and the full stop does not close an abbreviation ("Dr.", "vs.", "e.g.");
+* at a list item marker inside a line ("... lumbar strain 2) cervical strain", "1. Lumbar"),
+  unless the marker closes a parenthesis ("(see image 1)");
+* at an upper-case label inside a line ("... Not obtainable REFERRING DIAGNOSIS: syncope").
+
+One pass over the tokens, no model: ConText needs the boundaries, and the medspaCy default
+(PyRuSH) is slow and logs every sentence.
 """
 
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from imr_nlp.components.base import Component
 
@@ -16,6 +24,13 @@ _ABBREVIATIONS = frozenset(
     {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "no", "st", "jr", "sr", "approx", "fig", "ed",
      "al", "inc", "co", "pg", "pp", "p", "sec", "ref", "sod", "ca", "u.s"}
 )
+_LIST_CLOSERS = frozenset({")", "."})
+_LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
+_MAX_LIST_NUMBER = 30
+
+
+def _is_line_break(token: Token) -> bool:
+    return "\n" in token.text or "\n" in token.whitespace_
 
 
 class SentenceSplitter(Component):
@@ -25,35 +40,86 @@ class SentenceSplitter(Component):
     def match(self, doc: Doc) -> list[int]:
         """Indices of the tokens that start a sentence."""
         starts = [0] if len(doc) else []
+        open_parens = 0  # unclosed "(" since the last sentence start
         for i in range(1, len(doc)):
             prev, tok = doc[i - 1], doc[i]
+            open_parens += prev.text.count("(") - prev.text.count(")")
             if tok.is_space:
                 continue
-            if "\n" in prev.text or "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
+            if _is_line_break(prev) or self._after_sentence_end(doc, i) or self._opens_unit(doc, i, open_parens):
                 starts.append(i)
-                continue
-            j = i - 1
-            while j >= 0 and doc[j].is_space:
-                j -= 1
-            if j < 0:
-                continue
-            last = doc[j]
-            if last.text in _ENDERS or (last.text in {'"', "'", ")"} and j > 0 and doc[j - 1].text in _ENDERS):
-                if last.text == "." and j > 0 and doc[j - 1].lower_.rstrip(".") in _ABBREVIATIONS:
-                    continue
-                first = tok.text[0]
-                if first.isupper() or first.isdigit() or first in "\"'(":
-                    starts.append(i)
-            elif last.text.endswith(".") and len(last.text) > 1 and last.text[:-1].isalpha():
-                if last.lower_.rstrip(".") not in _ABBREVIATIONS and tok.text[0].isupper():
-                    starts.append(i)
+                open_parens = 0
         return starts
+
+    @staticmethod
+    def _after_sentence_end(doc: Doc, i: int) -> bool:
+        j = i - 1
+        while j >= 0 and doc[j].is_space:
+            j -= 1
+        if j < 0:
+            return False
+        last, tok = doc[j], doc[i]
+        if last.text in _ENDERS or (last.text in {'"', "'", ")"} and j > 0 and doc[j - 1].text in _ENDERS):
+            if last.text == "." and j > 0 and doc[j - 1].lower_.rstrip(".") in _ABBREVIATIONS:
+                return False
+            if last.text == "." and j > 0 and _is_list_number(doc[j - 1]) and _starts_list_item(doc, j - 1):
+                return False  # "1." of a list item: the item started at the number
+            first = tok.text[0]
+            return first.isupper() or first.isdigit() or first in "\"'("
+        if last.text.endswith(".") and len(last.text) > 1 and last.text[:-1].isalpha():
+            return last.lower_.rstrip(".") not in _ABBREVIATIONS and tok.text[0].isupper()
+        return False
+
+    @staticmethod
+    def _opens_unit(doc: Doc, i: int, open_parens: int) -> bool:
+        """A list item marker or an upper-case label in the middle of a line."""
+        prev = doc[i - 1]
+        if prev.is_space:
+            return False
+        if _is_list_number(doc[i]) and _starts_list_item(doc, i):
+            return not (doc[i + 1].text == ")" and open_parens > 0) and prev.text not in {"(", "#", "/", "-"}
+        return _starts_label(doc, i)
 
     def set_annotations(self, doc: Doc, starts: list[int]) -> Doc:
         start_set = set(starts)
         for i, token in enumerate(doc):
             token.is_sent_start = i in start_set
         return doc
+
+
+def _is_list_number(token: Token) -> bool:
+    return token.text.isdigit() and len(token.text) <= 2 and 0 < int(token.text) <= _MAX_LIST_NUMBER
+
+
+def _starts_list_item(doc: Doc, i: int) -> bool:
+    """``doc[i]`` is a number followed by ")" or "." and then a word: "2) Colitis", "3. Lumbar"."""
+    if i + 2 >= len(doc) or doc[i + 1].text not in _LIST_CLOSERS or doc[i].whitespace_:
+        return False
+    following = doc[i + 2]
+    return following.text[:1].isalpha() and (doc[i + 1].text == ")" or following.text[:1].isupper())
+
+
+def _starts_label(doc: Doc, i: int) -> bool:
+    """``doc[i]`` begins an upper-case label ending in ":" ("REFERRING DIAGNOSIS:"), and the
+    token before it is not a lower-case word or a colon (so "has CRPS: see" stays whole)."""
+    prev = doc[i - 1]
+    if not _is_label_word(doc[i]) or prev.text[:1].islower() or prev.text == ":" or _is_label_word(prev):
+        return False
+    letters = 0
+    for j in range(i, min(len(doc), i + 8)):
+        token = doc[j]
+        if token.text == ":":
+            return letters >= 3
+        if _is_label_word(token):
+            letters += len(token.text)
+        elif token.text not in _LABEL_JOINERS:
+            return False
+    return False
+
+
+def _is_label_word(token: Token) -> bool:
+    word = token.text.replace("-", "")
+    return len(word) > 1 and word.isalpha() and word.isupper()
 
 
 @Language.factory("imr_sentences", assigns=["token.is_sent_start"], default_config={})

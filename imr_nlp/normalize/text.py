@@ -44,8 +44,9 @@ _ENDS_UNIT = re.compile(r"""[.!?:;]["')\]]*$""")
 _ENDS_HYPHEN = re.compile(r"[A-Za-z]-$")
 # A date or number cut at its separator: "10/14/" + "2016" -> "10/14/2016".
 _ENDS_NUMBER_SEPARATOR = re.compile(r"\d[/-]$")
-# Run-on sentences glued by PDF extraction: "without.Diagnosis" -> "without. Diagnosis".
-_RUN_ON = re.compile(r"(?<=[a-z]{2}[.?!])(?=[A-Z][a-z])")
+# Run-on sentences glued by PDF extraction: "without.Diagnosis" -> "without. Diagnosis",
+# "5/10.The" -> "5/10. The".
+_RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.?!])(?=[A-Z][a-z])")
 # A bullet or numbered list item starts its own line.
 _LIST_ITEM = re.compile(r"^(?:[-\u2022*\u25cf]\s|\(?\d{1,2}[.)]\s)")
 _HEADING = re.compile(r"^[A-Z0-9 ,&/()'-]{6,}$")

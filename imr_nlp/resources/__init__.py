@@ -138,10 +138,49 @@ class DiagnosisRules(_Strict):
     modifiers: list[str] = Field(description="leading words kept out of the mention (probable ...)")
 
 
-class ContextRules(_Strict):
-    """ConText rules in medspaCy's JSON layout (literal, category, direction, pattern ...)."""
+ContextCategory = Literal["NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY"]
+ContextDirection = Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
 
-    context_rules: list[dict]
+
+class ContextRule(_Strict):
+    """One ConText cue in medspaCy's rule layout.
+
+    ``literal`` is matched token by token, case-insensitively, unless ``pattern`` (a spaCy Matcher
+    pattern) is given. FORWARD / BACKWARD / BIDIRECTIONAL cues modify targets in that part of the
+    sentence; TERMINATE cues end the scope of cues of the same category; PSEUDO cues modify nothing
+    but, being longer, hide the shorter cue they contain ("no change in" hides "no").
+    """
+
+    literal: str = Field(min_length=1)
+    category: ContextCategory
+    direction: ContextDirection
+    pattern: list[dict] | None = None
+    max_scope: int | None = Field(None, gt=0, description="scope limit in tokens (default: the sentence)")
+    max_targets: int | None = Field(None, gt=0)
+    terminated_by: list[ContextCategory] | None = None
+    allowed_types: list[str] | None = None
+    excluded_types: list[str] | None = None
+    metadata: dict | None = None
+
+
+class DefaultRuleChange(_Strict):
+    """A change to one of medspaCy's default cues, found by its category and literal: "resolved"
+    looks backward, "evaluate for" is uncertainty rather than negation, "declined" reaches its
+    object only."""
+
+    category: ContextCategory
+    literal: str
+    new_category: ContextCategory | None = None
+    direction: ContextDirection | None = None
+    max_scope: int | None = Field(None, gt=0)
+    reason: str = Field(min_length=1)
+
+
+class ContextRules(_Strict):
+    """Our ConText rules: changes to medspaCy's default rules plus the IMR cues we add."""
+
+    medspacy_changes: list[DefaultRuleChange] = Field(default_factory=list)
+    context_rules: list[ContextRule]
 
 
 _MODELS = {
