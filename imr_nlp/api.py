@@ -12,7 +12,6 @@ from spacy.tokens import Span
 
 from imr_nlp.assemble import assertion_fields
 from imr_nlp.errors import InputError
-from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.io import read_letter
 from imr_nlp.models import Assertions, Determination
 

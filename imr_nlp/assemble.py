@@ -54,8 +54,12 @@ def assertion_fields(span: Span) -> dict:
 
 
 def _medication(src: _Source, span: Span) -> Medication:
-    return Medication(**src.evidence(span.start_char, span.end_char), generic=span._.generic,
-                      drug_class=span._.drug_class, **assertion_fields(span))
+    return Medication(
+        **src.evidence(span.start_char, span.end_char),
+        generic=span._.generic,
+        drug_class=span._.drug_class,
+        **assertion_fields(span),
+    )
 
 
 def _inside(spans, start: int, end: int) -> list[Span]:
@@ -124,9 +128,16 @@ def _basis(doc: Doc, src: _Source, index: int, part: str) -> GuidelineBasis:
             mtus_based = span._.basis["mtus_based"]
         elif span.label_ == "CITATION" and span._.citation["index"] == index and span._.citation["part"] == part:
             c = span._.citation
-            citations.append(Citation(**src.evidence(span.start_char, span.end_char), source=c["source"],
-                                      mtus=c["mtus"], guideline=c["guideline"], topics=c["topics"],
-                                      pages=c["pages"]))
+            citations.append(
+                Citation(
+                    **src.evidence(span.start_char, span.end_char),
+                    source=c["source"],
+                    mtus=c["mtus"],
+                    guideline=c["guideline"],
+                    topics=c["topics"],
+                    pages=c["pages"],
+                )
+            )
     return GuidelineBasis(mtus_based=mtus_based, citations=citations)
 
 
@@ -159,17 +170,19 @@ def assemble(doc: Doc) -> Determination:
         if medically_necessary is None and outcome is not None:
             medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
         ev = src.evidence(item.start_char, item.end_char)
-        decisions.append(Decision(
-            item=" ".join(item.text.split()),
-            start=ev["start"],
-            end=ev["end"],
-            outcome=outcome,
-            medically_necessary=medically_necessary,
-            treatment=_treatment(doc, src, item, info),
-            claims_administrator=_basis(doc, src, index, "claims_administrator"),
-            reviewer_basis=_basis(doc, src, index, "reviewer_basis"),
-            rationale=" ".join(rationale.text.split()) if rationale is not None else "",
-        ))
+        decisions.append(
+            Decision(
+                item=" ".join(item.text.split()),
+                start=ev["start"],
+                end=ev["end"],
+                outcome=outcome,
+                medically_necessary=medically_necessary,
+                treatment=_treatment(doc, src, item, info),
+                claims_administrator=_basis(doc, src, index, "claims_administrator"),
+                reviewer_basis=_basis(doc, src, index, "reviewer_basis"),
+                rationale=" ".join(rationale.text.split()) if rationale is not None else "",
+            )
+        )
     if not doc.text.strip():
         warnings.append(errors.EMPTY_TEXT)
     elif not decisions:

@@ -77,18 +77,25 @@ def show(paths: tuple[str, ...]) -> None:
     results, failed = _parsed(paths)
     for path, det in results:
         click.echo(f"== {path}")
-        click.echo(f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
-                   f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
-                   f"patient {det.patient.age or '?'} {det.patient.sex or '?'}")
+        click.echo(
+            f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
+            f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
+            f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
+        )
         for d in det.decisions:
             t = d.treatment
             what = t.drug.generic if t.drug else t.service
             details = ", ".join(
-                f"{k}={v}" for k, v in (
+                f"{k}={v}"
+                for k, v in (
                     ("strength", f"{t.strength.value:g} {t.strength.unit}" if t.strength else None),
-                    ("quantity", t.quantity), ("refills", t.refills), ("frequency", t.frequency),
-                    ("sites", "/".join(t.body_sites) or None), ("partial", t.partial or None),
-                ) if v is not None
+                    ("quantity", t.quantity),
+                    ("refills", t.refills),
+                    ("frequency", t.frequency),
+                    ("sites", "/".join(t.body_sites) or None),
+                    ("partial", t.partial or None),
+                )
+                if v is not None
             )
             click.echo(f"   [{(d.outcome or '?').upper():10}] {d.item}")
             click.echo(f"      {t.category}: {what or '-'}" + (f" ({details})" if details else ""))

@@ -14,7 +14,9 @@ def test_parse_rejects_non_str(bad):
         imr_nlp.parse(bad)
 
 
-@pytest.mark.parametrize("text", ["", "   \n\n ", "Dear Sir, thank you for your letter.", "Upheld: Upheld::::", "\x00\x01"])
+@pytest.mark.parametrize(
+    "text", ["", "   \n\n ", "Dear Sir, thank you for your letter.", "Upheld: Upheld::::", "\x00\x01"]
+)
 def test_odd_text_gives_no_decisions_and_a_warning(text):
     det = imr_nlp.parse(text)
     assert det.decisions == [] and det.warnings
@@ -53,7 +55,7 @@ def test_sample_letter_round_trip_and_evidence():
     carpal = [m for m in det.diagnoses if "carpal" in m.text]
     assert carpal and carpal[0].uncertain
     for m in det.medications + det.diagnoses + det.dates:
-        assert text[m.start:m.end] == m.text
+        assert text[m.start : m.end] == m.text
     again = imr_nlp.Determination.model_validate_json(det.model_dump_json())
     assert again == det
 
@@ -75,9 +77,11 @@ def test_load_docs_carry_determination(nlp):
 
 def test_assert_spans():
     text = "The patient denies chest pain but has possible sleep apnea and a history of hypertension."
-    spans = [(text.index("chest pain"), text.index("chest pain") + 10),
-             (text.index("sleep apnea"), text.index("sleep apnea") + 11),
-             (text.index("hypertension"), text.index("hypertension") + 12)]
+    spans = [
+        (text.index("chest pain"), text.index("chest pain") + 10),
+        (text.index("sleep apnea"), text.index("sleep apnea") + 11),
+        (text.index("hypertension"), text.index("hypertension") + 12),
+    ]
     chest, apnea, htn = imr_nlp.assert_spans(text, spans)
     assert chest.negated and not apnea.negated
     assert apnea.uncertain

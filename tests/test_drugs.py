@@ -32,7 +32,12 @@ def test_class_and_common_words_are_not_drugs(word):
 
 @pytest.mark.parametrize(
     "word, generic",
-    [("Klonipin", "clonazepam"), ("Ketaprofen", "ketoprofen"), ("Cyclobenzaprin", "cyclobenzaprine"), ("Protein", None)],
+    [
+        ("Klonipin", "clonazepam"),
+        ("Ketaprofen", "ketoprofen"),
+        ("Cyclobenzaprin", "cyclobenzaprine"),
+        ("Protein", None),
+    ],
 )
 def test_fuzzy(word, generic):
     info = default_lexicon().lookup(word) or default_lexicon().fuzzy(word)

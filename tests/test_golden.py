@@ -52,6 +52,6 @@ def test_every_pdf_parses_with_evidence_offsets(shared):
         det = imr_nlp.parse(text)
         assert det.decisions, pdf.name
         for d in det.decisions:
-            assert " ".join(text[d.start:d.end].split()).replace("- ", "-") == d.item.replace("- ", "-"), pdf.name
+            assert " ".join(text[d.start : d.end].split()).replace("- ", "-") == d.item.replace("- ", "-"), pdf.name
         for m in det.medications + det.diagnoses + det.dates:
-            assert text[m.start:m.end] == m.text
+            assert text[m.start : m.end] == m.text

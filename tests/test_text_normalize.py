@@ -37,7 +37,7 @@ def test_offsets_point_back_to_source(raw):
         start = clean.index(word)
         s, e = omap.span(start, start + len(word))
         # every cleaned word maps to a source span holding the same characters, line breaks aside
-        assert raw[s:e].replace("\n", "").replace("\r", "") .replace(" ", "") == word.replace(" ", "")
+        assert raw[s:e].replace("\n", "").replace("\r", "").replace(" ", "") == word.replace(" ", "")
 
 
 def test_offset_map_round_trips_as_plain_data():

@@ -41,7 +41,8 @@ class IMRCitations(RuleComponent):
         self.mtus_guideline = re.compile(r"^(?:" + "|".join(g.mtus_guidelines) + r")", re.I)
         self.odg_chapter = re.compile(r"^(?:" + "|".join(g.odg_chapters) + r")", re.I)
         self.odg = re.compile(
-            r"(?:" + "|".join(re.escape(n) for n in g.odg_names) + r")(?:\s*\((?:ODG|TWC)\))?(?:,\s*\d+\w*\s+Edition)?", re.I
+            r"(?:" + "|".join(re.escape(n) for n in g.odg_names) + r")(?:\s*\((?:ODG|TWC)\))?(?:,\s*\d+\w*\s+Edition)?",
+            re.I,
         )
         self.acoem = re.compile(r"(?:" + "|".join(re.escape(n) for n in g.acoem_names) + r")", re.I)
         self.not_mtus = re.compile("|".join(g.not_mtus), re.I)
@@ -59,11 +60,18 @@ class IMRCitations(RuleComponent):
             for c in citations:
                 s, e = c.pop("_span")
                 out.append(("CITATION", base + s, base + e, {**c, "part": part.label_, "index": part._.block_index}))
-            out.append(("BASIS", part.start_char, part.end_char, {
-                "mtus_based": self.mtus_based(part_text, citations),
-                "part": part.label_,
-                "index": part._.block_index,
-            }))
+            out.append(
+                (
+                    "BASIS",
+                    part.start_char,
+                    part.end_char,
+                    {
+                        "mtus_based": self.mtus_based(part_text, citations),
+                        "part": part.label_,
+                        "index": part._.block_index,
+                    },
+                )
+            )
         return out
 
     def mtus_based(self, part_text: str, citations: list[dict]) -> bool | None:

@@ -184,9 +184,7 @@ class IMRContext(RuleComponent):
     def match(self, doc: Doc, targets: list[Span] | None = None) -> list[tuple[Span, list[Cue]]]:
         """The drug and diagnosis mentions (or ``targets``) with the cues that modify each."""
         if targets is None:
-            targets = list(doc.spans.get(SPAN_GROUPS["drugs"], [])) + list(
-                doc.spans.get(SPAN_GROUPS["diagnoses"], [])
-            )
+            targets = list(doc.spans.get(SPAN_GROUPS["drugs"], [])) + list(doc.spans.get(SPAN_GROUPS["diagnoses"], []))
         targets = sorted(targets, key=lambda s: (s.start, s.end))
         cues = self.cues(doc, targets) if targets else []
         pairs = [(target, self.edges(cues, target)) for target in targets]
@@ -220,8 +218,12 @@ class IMRContext(RuleComponent):
     def explain(self, doc: Doc) -> list[dict]:
         """Every cue in ``doc`` with its category, direction and scope text (for debugging rules)."""
         return [
-            {"cue": doc[c.start : c.end].text, "category": c.category, "direction": c.direction,
-             "scope": doc[c.scope_start : c.scope_end].text}
+            {
+                "cue": doc[c.start : c.end].text,
+                "category": c.category,
+                "direction": c.direction,
+                "scope": doc[c.scope_start : c.scope_end].text,
+            }
             for c in self.cues(doc)
         ]
 
@@ -271,8 +273,14 @@ def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
 
 @Language.factory(
     "imr_context",
-    assigns=["span._.is_negated", "span._.is_uncertain", "span._.is_historical", "span._.is_hypothetical",
-             "span._.is_family", "span._.context_cues"],
+    assigns=[
+        "span._.is_negated",
+        "span._.is_uncertain",
+        "span._.is_historical",
+        "span._.is_hypothetical",
+        "span._.is_family",
+        "span._.context_cues",
+    ],
     default_config={"include_medspacy_defaults": True},
 )
 def make_context(nlp: Language, name: str, include_medspacy_defaults: bool) -> IMRContext:

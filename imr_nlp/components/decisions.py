@@ -23,7 +23,8 @@ from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS, warn
 
 _OUTCOME = re.compile(
-    r"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>Upheld|Overturned|Partially\s+Overturned)\b\.?(?=[ \t]*(?:\n|$|Claims\s+Administrator|MAXIMUS|Decision\s+rationale))",
+    r"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>Upheld|Overturned|Partially\s+Overturned)\b\.?"
+    r"(?=[ \t]*(?:\n|$|Claims\s+Administrator|MAXIMUS|Decision\s+rationale))",
     re.I,
 )
 # "... The remaining IMR eligible portion of the original request, X is: Upheld" (a partial item);

@@ -18,7 +18,9 @@ from imr_nlp.components.base import RuleComponent, char_span
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 
-_SPLIT = re.compile(r"\s*(?:,\s*(?:and|or)\s+|,|;|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I)
+_SPLIT = re.compile(
+    r"\s*(?:,\s*(?:and|or)\s+|,|;|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
+)
 _CONDITION_SUFFIX = re.compile(r"(?:itis|osis|pathy|algia|plegia|paresis|trophy|ectomy|otomy|plasty|emia|oma)$")
 _LEADING_NOISE = re.compile(r"^(?:(?:the|a|an|of|bilateral\s+of|and|or|also|including|include|includes)\s+)+", re.I)
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")

@@ -75,8 +75,14 @@ def item_values(item_text: str, offset: int = 0) -> list[tuple[int, int, str, di
     if plan and not values.find_durations(item_text):
         m = re.search(rf"\b{plan[0]}\s?x\s?{plan[1]}\b", item_text, re.I)
         if m:
-            out.append((offset + m.start(), offset + m.end(), "DURATION",
-                        {"value": {"value": float(plan[1]), "unit": "week"}, "kind": "visit_plan"}))
+            out.append(
+                (
+                    offset + m.start(),
+                    offset + m.end(),
+                    "DURATION",
+                    {"value": {"value": float(plan[1]), "unit": "week"}, "kind": "visit_plan"},
+                )
+            )
     return out
 
 

@@ -32,11 +32,20 @@ _SPECIALTY = re.compile(r"Certification\(s\)\s*/\s*Specialty\s*:\s*(?P<v>[^\n]+)
 _BOARD = re.compile(r"\bBoard\s+Certified\s+in\s+(?P<v>.+?)(?=\s+and\s+(?:is\s+)?licensed|[.;\n])", re.I)
 _LICENSED = re.compile(r"\blicensed\s+to\s+practice\s+in\s+(?P<v>.+?)(?=\.\s|[;\n]|\.$|$)", re.I)
 _AGE = re.compile(
-    r"\b(?P<age>\d{1,3})[\s-]+years?[\s-]+old(?:\s*,?\s*(?:(?:right|left)[- ]hand(?:ed)?\s+)?(?P<sex>male|female|man|woman|gentleman|lady|boy|girl)\b)?",
+    r"\b(?P<age>\d{1,3})[\s-]+years?[\s-]+old"
+    r"(?:\s*,?\s*(?:(?:right|left)[- ]hand(?:ed)?\s+)?(?P<sex>male|female|man|woman|gentleman|lady|boy|girl)\b)?",
     re.I,
 )
-_SEX_WORDS = {"male": "male", "man": "male", "gentleman": "male", "boy": "male",
-              "female": "female", "woman": "female", "lady": "female", "girl": "female"}
+_SEX_WORDS = {
+    "male": "male",
+    "man": "male",
+    "gentleman": "male",
+    "boy": "male",
+    "female": "female",
+    "woman": "female",
+    "lady": "female",
+    "girl": "female",
+}
 _HE = re.compile(r"\b(?:he|his|him|himself)\b", re.I)
 _SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
 _SPLIT_LIST = re.compile(r"\s*(?:,|;|\band\b)\s*")

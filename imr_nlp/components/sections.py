@@ -5,7 +5,6 @@ Writes ``doc.spans["imr_sections"]``: one span per section, labelled ``header`` 
 the first heading), ``how_made``, ``credentials``, ``case_summary`` or ``decisions``.
 """
 
-
 import warnings
 
 from medspacy.section_detection import Sectionizer, SectionRule
@@ -27,8 +26,12 @@ class IMRSections(RuleComponent):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sectionizer = Sectionizer(
-                self.nlp, name=f"{self.name}_medspacy", rules=None, require_start_line=True,
-                input_span_type=None, span_attrs=None,
+                self.nlp,
+                name=f"{self.name}_medspacy",
+                rules=None,
+                require_start_line=True,
+                input_span_type=None,
+                span_attrs=None,
             )
         sectionizer.add(
             [SectionRule(literal=r.literal, category=r.section) for r in self.rules["sections.json"].sections]

@@ -13,7 +13,6 @@ One pass over the tokens, no model: ConText needs the boundaries, and the medspa
 (PyRuSH) is slow and logs every sentence.
 """
 
-
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
@@ -21,8 +20,34 @@ from imr_nlp.components.base import Component
 
 _ENDERS = frozenset({".", "?", "!"})
 _ABBREVIATIONS = frozenset(
-    {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "no", "st", "jr", "sr", "approx", "fig", "ed",
-     "al", "inc", "co", "pg", "pp", "p", "sec", "ref", "sod", "ca", "u.s"}
+    {
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "vs",
+        "e.g",
+        "i.e",
+        "etc",
+        "no",
+        "st",
+        "jr",
+        "sr",
+        "approx",
+        "fig",
+        "ed",
+        "al",
+        "inc",
+        "co",
+        "pg",
+        "pp",
+        "p",
+        "sec",
+        "ref",
+        "sod",
+        "ca",
+        "u.s",
+    }
 )
 _LIST_CLOSERS = frozenset({")", "."})
 _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})

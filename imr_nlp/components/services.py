@@ -48,7 +48,9 @@ class IMRServices(RuleComponent):
             service = self.find_service(item_text)
             if service:
                 s, e, name, category = service
-                out.append((item.start_char + s, item.start_char + e, "SERVICE", {"service": name, "category": category}))
+                out.append(
+                    (item.start_char + s, item.start_char + e, "SERVICE", {"service": name, "category": category})
+                )
             for s, e, site in self.find_body_sites(item_text):
                 out.append((item.start_char + s, item.start_char + e, "BODY_SITE", site))
         return out

@@ -115,11 +115,7 @@ class DrugLexicon:
             return None
         index = self._fuzzy_targets()
         candidates = {c for key in _deletes(w) for c in index.get(key, ())}
-        hits = {
-            self.names[c].generic
-            for c in candidates
-            if c[0] == w[0] and edit_distance_at_most_one(w, c)
-        }
+        hits = {self.names[c].generic for c in candidates if c[0] == w[0] and edit_distance_at_most_one(w, c)}
         if len(hits) != 1:
             return None
         generic = hits.pop()

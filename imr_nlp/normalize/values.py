@@ -25,9 +25,7 @@ STRENGTH = re.compile(
     re.IGNORECASE,
 )
 # "5/325mg", "7.5-325mg", "10/325 mg": combination strengths, kept apart from single strengths.
-COMBINATION_STRENGTH = re.compile(
-    r"(?<![\w./])\d+(?:\.\d+)?\s?(?:mg)?\s?[/-]\s?\d+(?:\.\d+)?\s?mg\b", re.IGNORECASE
-)
+COMBINATION_STRENGTH = re.compile(r"(?<![\w./])\d+(?:\.\d+)?\s?(?:mg)?\s?[/-]\s?\d+(?:\.\d+)?\s?mg\b", re.IGNORECASE)
 _QUANTITY = re.compile(
     rf"(?:#\s?(?P<hash>\d+)\b"
     rf"|\b(?:quantity|qty|quant)\.?\s*(?:of\s*)?[:#]?\s*(?P<qty>\d+|{_NUM_WORD})\b"

@@ -30,17 +30,38 @@ Decision rationale: The request is not medically necessary.
     "header, item, outcome, partial",
     [
         ("Klonopin 2mg #30: Upheld", "Klonopin 2mg #30", "upheld", False),
-        ("Monthly psychotropic medication management and treatment sessions, quantity: 6:\nUpheld",
-         "Monthly psychotropic medication management and treatment sessions, quantity: 6", "upheld", False),
-        ("Right shoulder arthroscopy RCR (rotator cuff repair) and\ndecompression: Overturned",
-         "Right shoulder arthroscopy RCR (rotator cuff repair) and decompression", "overturned", False),
-        ("Baclofen 100mg #30 was the original request. Baclofen 100mg #27 was authorized by the Claims\n"
-         "Administrator. The remaining IMR eligible portion of the original request,\nBaclofen 100mg #3: Upheld",
-         "Baclofen 100mg #3", "upheld", True),
-        ("The remaining IMR eligible portion of the original request, Two refills of Ibuprofen 600mg #90 is: Upheld",
-         "Two refills of Ibuprofen 600mg #90", "upheld", True),
-        ("Acupuncture (unspecified quantity) was the original request. The original request,\n"
-         "Acupuncture (unspecified quantity) is: Upheld", "Acupuncture (unspecified quantity)", "upheld", False),
+        (
+            "Monthly psychotropic medication management and treatment sessions, quantity: 6:\nUpheld",
+            "Monthly psychotropic medication management and treatment sessions, quantity: 6",
+            "upheld",
+            False,
+        ),
+        (
+            "Right shoulder arthroscopy RCR (rotator cuff repair) and\ndecompression: Overturned",
+            "Right shoulder arthroscopy RCR (rotator cuff repair) and decompression",
+            "overturned",
+            False,
+        ),
+        (
+            "Baclofen 100mg #30 was the original request. Baclofen 100mg #27 was authorized by the Claims\n"
+            "Administrator. The remaining IMR eligible portion of the original request,\nBaclofen 100mg #3: Upheld",
+            "Baclofen 100mg #3",
+            "upheld",
+            True,
+        ),
+        (
+            "The remaining IMR eligible portion of the original request, Two refills of Ibuprofen 600mg #90 is: Upheld",
+            "Two refills of Ibuprofen 600mg #90",
+            "upheld",
+            True,
+        ),
+        (
+            "Acupuncture (unspecified quantity) was the original request. The original request,\n"
+            "Acupuncture (unspecified quantity) is: Upheld",
+            "Acupuncture (unspecified quantity)",
+            "upheld",
+            False,
+        ),
         ("Labs to include: EKG: Upheld", "Labs to include: EKG", "upheld", False),
     ],
 )
@@ -50,7 +71,7 @@ def test_decision_headers(header, item, outcome, partial):
     decisions = nlp.get_pipe("imr_decisions").match(doc)
     assert len(decisions) == 1
     block = decisions[0]
-    assert " ".join(doc.text[block.item[0]:block.item[1]].split()) == item
+    assert " ".join(doc.text[block.item[0] : block.item[1]].split()) == item
     assert block.outcome == outcome and block.partial is partial
     assert set(block.parts) == {"claims_administrator", "reviewer_basis", "rationale"}
 
@@ -76,9 +97,15 @@ def test_medical_necessity(rationale, expected):
     [
         ("MRI of the right shoulder without contrast", ["right shoulder"]),
         ("Additional physical therapy of the right hip and foot", ["right hip", "right foot"]),
-        ("Physical therapy bilateral shoulder, elbow and wrist", ["bilateral shoulder", "bilateral elbow", "bilateral wrist"]),
+        (
+            "Physical therapy bilateral shoulder, elbow and wrist",
+            ["bilateral shoulder", "bilateral elbow", "bilateral wrist"],
+        ),
         ("Acupuncture for the cervical and thoracic spine", ["cervical spine", "thoracic spine"]),
-        ("TENS unit, lumbar spine, left hip, lower leg, and knee", ["lumbar spine", "left hip", "left lower leg", "left knee"]),
+        (
+            "TENS unit, lumbar spine, left hip, lower leg, and knee",
+            ["lumbar spine", "left hip", "left lower leg", "left knee"],
+        ),
         ("PT/OT 18 sessions left hand, right lower leg", ["left hand", "right lower leg"]),
         ("NCS/EMG RUE", ["right upper extremity"]),
         ("MRI of the lumbar without contrast", ["lumbar spine"]),
@@ -95,7 +122,11 @@ def test_body_sites(text, expected):
     [
         ("Chiropractic physiotherapy treatment 6 visits", "chiropractic", "service"),
         ("EMG/NCV of the bilateral upper extremities", "EMG/NCV", "procedure"),
-        ("Associated surgical service: Cold compression therapy 30 day rental", "cold compression therapy", "equipment"),
+        (
+            "Associated surgical service: Cold compression therapy 30 day rental",
+            "cold compression therapy",
+            "equipment",
+        ),
         ("Consult with hip replacement specialist", "specialist consultation", "service"),
         ("Bilateral hearing aids", "hearing aids", "equipment"),
         ("Gym membership", "gym membership", "other"),
@@ -110,24 +141,47 @@ def test_services(text, service, category):
 
 def test_diagnosis_list_keeps_body_parts_with_their_condition():
     nlp = _pipeline("imr_sentences", "imr_sections", "imr_diagnoses")
-    text = ("CLINICAL CASE SUMMARY\nThe injured worker was diagnosed with pain disorder, cervical spine strain and "
-            "bilateral wrist and hand strain and probable bilateral carpal tunnel syndrome. The exam was normal.")
+    text = (
+        "CLINICAL CASE SUMMARY\nThe injured worker was diagnosed with pain disorder, cervical spine strain and "
+        "bilateral wrist and hand strain and probable bilateral carpal tunnel syndrome. The exam was normal."
+    )
     doc = nlp(text)
     got = [doc.text[s:e] for s, e in nlp.get_pipe("imr_diagnoses").match(doc)]
-    assert got == ["pain disorder", "cervical spine strain", "bilateral wrist and hand strain",
-                   "bilateral carpal tunnel syndrome"]
+    assert got == [
+        "pain disorder",
+        "cervical spine strain",
+        "bilateral wrist and hand strain",
+        "bilateral carpal tunnel syndrome",
+    ]
 
 
 @pytest.mark.parametrize(
     "part, mtus_based, sources, topics, pages",
     [
-        ("Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepine, Weaning of medications "
-         "Page(s): 24, 124.", True, ["MTUS"], ["Benzodiazepine", "Weaning of medications"], [24, 124]),
-        ("The Claims Administrator did not base their decision on the MTUS. Decision based on Non-MTUS Citation "
-         "Goodman and Gilman's The Pharmacological Basic of Therapeutics, 12th ed. McGraw Hill, 2010.",
-         False, ["OTHER"], [], []),
-        ("Decision based on MTUS Chronic Pain Treatment Guidelines Official Disability Guidelines (ODG): Mental "
-         "Illness & Stress: Office visits (2015).", True, ["MTUS", "ODG"], ["Mental Illness & Stress", "Office visits"], []),
+        (
+            "Decision based on MTUS Chronic Pain Treatment Guidelines Benzodiazepine, Weaning of medications "
+            "Page(s): 24, 124.",
+            True,
+            ["MTUS"],
+            ["Benzodiazepine", "Weaning of medications"],
+            [24, 124],
+        ),
+        (
+            "The Claims Administrator did not base their decision on the MTUS. Decision based on Non-MTUS Citation "
+            "Goodman and Gilman's The Pharmacological Basic of Therapeutics, 12th ed. McGraw Hill, 2010.",
+            False,
+            ["OTHER"],
+            [],
+            [],
+        ),
+        (
+            "Decision based on MTUS Chronic Pain Treatment Guidelines Official Disability Guidelines (ODG): Mental "
+            "Illness & Stress: Office visits (2015).",
+            True,
+            ["MTUS", "ODG"],
+            ["Mental Illness & Stress", "Office visits"],
+            [],
+        ),
         ("The Expert Reviewer did not cite any medical evidence for its decision.", None, [], [], []),
     ],
 )
