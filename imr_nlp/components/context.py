@@ -72,7 +72,15 @@ def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bo
         if changes:
             raise ValueError(f"changes to medspaCy ConText rules that do not exist: {sorted(changes)}")
     out.extend(rules.context_rules)
-    return out
+    return [_with_terminating_types(rule, rules.terminating_types) for rule in out]
+
+
+def _with_terminating_types(rule: resources.ContextRule, terminating_types: dict) -> resources.ContextRule:
+    extra = terminating_types.get(rule.category)
+    if not extra:
+        return rule
+    merged = sorted(set(rule.terminated_by or ()) | set(extra))
+    return rule.model_copy(update={"terminated_by": merged})
 
 
 @dataclass(frozen=True)

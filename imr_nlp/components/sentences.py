@@ -125,18 +125,22 @@ def _starts_list_item(doc: Doc, i: int) -> bool:
 
 
 def _starts_label(doc: Doc, i: int) -> bool:
-    """``doc[i]`` begins an upper-case label ending in ":" ("REFERRING DIAGNOSIS:"), and the
-    token before it is not a lower-case word or a colon (so "has CRPS: see" stays whole)."""
+    """``doc[i]`` begins an upper-case label ending in ":" ("REFERRING DIAGNOSIS:"). After a
+    lower-case word the label must look like one (two words, or one of six letters or more), so
+    "has CRPS: see" stays whole; never right after a colon or another upper-case word."""
     prev = doc[i - 1]
-    if not _is_label_word(doc[i]) or prev.text[:1].islower() or prev.text == ":" or _is_label_word(prev):
+    if not _is_label_word(doc[i]) or prev.text == ":" or _is_label_word(prev):
         return False
-    letters = 0
+    words = []
     for j in range(i, min(len(doc), i + 8)):
         token = doc[j]
         if token.text == ":":
+            letters = sum(len(w) for w in words)
+            if prev.text[:1].islower():
+                return len(words) >= 2 or letters >= 6
             return letters >= 3
         if _is_label_word(token):
-            letters += len(token.text)
+            words.append(token.text)
         elif token.text not in _LABEL_JOINERS:
             return False
     return False

@@ -180,6 +180,10 @@ class ContextRules(_Strict):
     """Our ConText rules: changes to medspaCy's default rules plus the IMR cues we add."""
 
     medspacy_changes: list[DefaultRuleChange] = Field(default_factory=list)
+    terminating_types: dict[ContextCategory, list[ContextCategory]] = Field(
+        default_factory=dict,
+        description="category -> categories whose cues end its scopes ('without X he would be Y': Y is not negated)",
+    )
     context_rules: list[ContextRule]
 
 

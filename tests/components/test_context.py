@@ -1,0 +1,197 @@
+"""ConText assertions: one table row per rule category, each with cases that must not fire.
+
+The concept of each case is marked with [brackets]; the expected flags are the ones that must
+be set (every other flag must be clear).
+"""
+
+import json
+
+import pytest
+import spacy
+
+import imr_nlp
+import imr_nlp.pipeline  # noqa: F401  (registers the factories)
+from imr_nlp import resources
+from imr_nlp.components.context import CATEGORY_ATTRIBUTES, effective_rules, medspacy_default_rules
+from imr_nlp.components.normalize import IMRTokenizer
+
+
+@pytest.fixture(scope="module")
+def context_nlp():
+    nlp = spacy.blank("en")
+    nlp.tokenizer = IMRTokenizer(nlp)
+    nlp.add_pipe("imr_sentences")
+    nlp.add_pipe("imr_context")
+    return nlp
+
+
+def _flags(nlp, marked: str) -> set[str]:
+    """The ConText categories that modify the [bracketed] concept of ``marked``."""
+    concept = marked[marked.index("[") + 1 : marked.index("]")]
+    doc = nlp.get_pipe("imr_sentences")(nlp.make_doc(marked.replace("[", "").replace("]", "")))
+    start = doc.text.index(concept)  # in the cleaned text (runs of spaces collapsed)
+    span = doc.char_span(start, start + len(concept), label="CONCEPT", alignment_mode="expand")
+    ((_, cues),) = nlp.get_pipe("imr_context").match(doc, [span])
+    return {cue.category for cue in cues}
+
+
+NEG, UNC, HIST, HYP, FAM = ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY")
+
+CASES = {
+    "forward negation": [
+        ("The patient denies [chest pain].", {NEG}),
+        ("No [clubbing], cyanosis or edema.", {NEG}),
+        ("No clubbing, cyanosis or [edema].", {NEG}),
+        ("There is no evidence of [radiculopathy].", {NEG}),
+        ("Without any evidence of [infection].", {NEG}),
+        ("The patient has [chest pain].", set()),
+        ("[Chest pain] is reported, no nausea.", set()),
+    ],
+    "backward negation": [
+        ("His nausea and [vomiting] resolved.", {NEG}),
+        ("[Fever] has resolved.", {NEG}),
+        ("[Infection] was ruled out.", {NEG}),
+        ("[Clonus] is absent.", {NEG}),
+        ("[Intracranial hemorrhage] is not identified.", {NEG}),
+        ("She reports [headache] and was given medication.", set()),
+    ],
+    "colon negation, both ways": [
+        ("SKIN: No [rashes].", {NEG}),
+        ("ALLERGIES: NO KNOWN [DRUG ALLERGIES].", {NEG}),
+        ("[Fever]: no.", {NEG}),
+        ("SKIN: [rashes] on both arms.", set()),
+    ],
+    "negative for, whitespace and -ve": [
+        ("Review of systems negative for [fever].", {NEG}),
+        ("Review of systems negative   for [fever].", {NEG}),
+        ("Review of systems negative\tfor [fever].", {NEG}),
+        ("GI ROS is -ve for [bleeding].", {NEG}),
+        ("Review of systems positive for [fever].", set()),
+    ],
+    "pseudo-negation": [
+        ("There is no change in [lumbar radiculopathy].", set()),
+        ("No increase in [pain] was reported.", set()),
+        ("MRI without contrast showed [disc protrusion].", set()),
+        ("Not only [depression] but anxiety.", set()),
+        ("Culture grew gram negative [rods].", set()),
+        ("There is no [pain] and no change in gait.", {NEG}),
+    ],
+    "terminators": [
+        ("No fever but [cough] persists.", set()),
+        ("No fever, however [cough] persists.", set()),
+        ("MRI showed no biliary dilatation and positive for [cholecystolithiasis].", set()),
+        ("CT was done which showed [hydrocephalus], no hemorrhage.", set()),
+        ("No fever, no [cough].", {NEG}),
+    ],
+    "cue inside the concept": [
+        ("Digital [rectal exam was performed and showed no abnormalities].", set()),
+        ("The x-ray shows no [free air].", {NEG}),
+        ("[Sigmoid diverticulosis without diverticulitis] was seen.", set()),
+    ],
+    "parenthesis": [
+        ("The report (slides not submitted) indicates a diagnosis of [leukemia].", set()),
+        ("The report indicates (no [leukemia]).", {NEG}),
+    ],
+    "list items and labels end scope": [
+        ("DIAGNOSES: 1) No fracture 2) [Colitis] of the sigmoid colon", set()),
+        ("Temperature not obtainable REFERRING DIAGNOSIS: [syncope] and collapse", set()),
+        ("Pain was not relieved.The diagnoses are [lumbar strain] and anxiety.", set()),
+    ],
+    "uncertainty": [
+        ("Findings suggest possible [sleep apnea].", {UNC}),
+        ("Probable [carpal tunnel syndrome] bilaterally.", {UNC}),
+        ("Rule out [lumbar radiculopathy].", {UNC}),
+        ("Suspected [CRPS] of the left arm.", {UNC}),
+        ("Dopplers were done to evaluate for [DVT].", {UNC}),
+        ("[Tendinitis] versus tear of the rotator cuff.", {UNC}),
+        ("Confirmed [carpal tunnel syndrome] bilaterally.", set()),
+    ],
+    "history": [
+        ("She has a history of [hypertension].", {HIST}),
+        ("Status post [rotator cuff repair].", {HIST}),
+        ("S/p [lumbar fusion] in 2012.", {HIST}),
+        ("Treatment to date has included [OxyContin] and therapy.", {HIST}),
+        ("He previously received [epidural steroid injections].", {HIST}),
+        ("He presents with [hypertension] today.", set()),
+    ],
+    "hypothetical": [
+        ("Return if [chest pain] recurs.", {HYP}),
+        ("Should [swelling] worsen, call the clinic.", {HYP}),
+        ("Without the medications he would be [bedridden].", {HYP}),
+        ("He is [bedridden].", set()),
+    ],
+    "family": [
+        ("Family history of [diabetes].", {FAM}),
+        ("His mother had [breast cancer].", {FAM}),
+        ("He had [breast cancer].", set()),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "marked, expected",
+    [pytest.param(text, flags, id=f"{category}: {text}") for category, rows in CASES.items() for text, flags in rows],
+)
+def test_context_categories(context_nlp, marked, expected):
+    assert _flags(context_nlp, marked) == expected
+
+
+def test_assert_spans_matches_the_component():
+    text = "No clubbing,  cyanosis or edema. Family history of diabetes."
+    spans = [(text.index(w), text.index(w) + len(w)) for w in ("cyanosis", "diabetes")]
+    cyanosis, diabetes = imr_nlp.assert_spans(text, spans)
+    assert cyanosis.negated and not cyanosis.family
+    assert diabetes.family and not diabetes.negated
+    assert cyanosis.cues == ["NEGATED_EXISTENCE: No"]
+
+
+@pytest.mark.parametrize("bad", [[(5, 2)], [(0, 999)], [(-1, 3)]])
+def test_assert_spans_rejects_spans_outside_the_text(bad):
+    with pytest.raises(ValueError):
+        imr_nlp.assert_spans("No fever today.", bad)
+
+
+def test_assert_spans_rejects_non_pairs():
+    with pytest.raises(TypeError):
+        imr_nlp.assert_spans("No fever today.", ["fever"])
+
+
+def test_empty_span_gives_no_flags():
+    (result,) = imr_nlp.assert_spans("No fever today.", [(3, 3)])
+    assert not any([result.negated, result.uncertain, result.historical, result.hypothetical, result.family])
+
+
+def test_rules_are_a_superset_of_medspacy_defaults():
+    ours = effective_rules(resources.load("context_rules.json"), include_medspacy_defaults=True)
+    ours_keys = {r.literal.lower() for r in ours}
+    defaults = medspacy_default_rules()
+    assert len(defaults) > 90
+    assert {r.literal.lower() for r in defaults} <= ours_keys
+    assert len(ours) > len(defaults)
+    assert {r.category for r in ours} == set(CATEGORY_ATTRIBUTES)
+    assert {"FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"} <= {r.direction for r in ours}
+
+
+def test_change_to_a_missing_default_rule_is_an_error():
+    data = resources.load_raw("context_rules.json")
+    data["medspacy_changes"].append(
+        {"category": "NEGATED_EXISTENCE", "literal": "no such cue", "direction": "BACKWARD", "reason": "test"}
+    )
+    with pytest.raises(ValueError, match="do not exist"):
+        effective_rules(resources.validate("context_rules.json", data), include_medspacy_defaults=True)
+
+
+def test_shared_default_rules_are_not_mutated():
+    before = json.dumps(resources.load_raw("context_rules.json"), sort_keys=True)
+    rules = resources.load("context_rules.json")
+    effective_rules(rules, include_medspacy_defaults=True)
+    assert json.dumps(resources.load_raw("context_rules.json"), sort_keys=True) == before
+
+
+def test_without_medspacy_defaults_only_our_rules_apply():
+    nlp = spacy.blank("en")
+    nlp.tokenizer = IMRTokenizer(nlp)
+    nlp.add_pipe("imr_sentences")
+    nlp.add_pipe("imr_context", config={"include_medspacy_defaults": False})
+    assert _flags(nlp, "There is no evidence of [radiculopathy].") == {NEG}  # ours
+    assert _flags(nlp, "[Pneumonia] is unlikely.") == set()  # medspaCy's "unlikely"
