@@ -40,10 +40,11 @@ def read_kit(path: Path) -> list[tuple[str, tuple[int, int], bool]]:
 
 
 def scores(predicted: list[bool], gold: list[bool]) -> dict[str, float]:
-    tp = sum(p and g for p, g in zip(predicted, gold))
-    fp = sum(p and not g for p, g in zip(predicted, gold))
-    fn = sum(g and not p for p, g in zip(predicted, gold))
-    accuracy = sum(p == g for p, g in zip(predicted, gold)) / len(gold)
+    pairs = list(zip(predicted, gold, strict=True))
+    tp = sum(p and g for p, g in pairs)
+    fp = sum(p and not g for p, g in pairs)
+    fn = sum(g and not p for p, g in pairs)
+    accuracy = sum(p == g for p, g in pairs) / len(pairs)
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
