@@ -167,9 +167,8 @@ class IMRContext(RuleComponent):
 
     @staticmethod
     def _ends_scope(rule: resources.ContextRule, other: Cue) -> bool:
-        """Whether cue ``other`` ends the scope of a cue made by ``rule``."""
-        if other.direction == "PSEUDO":
-            return False
+        """Whether cue ``other`` ends the scope of a cue made by ``rule``: a terminator or any other
+        cue of its category (a pseudo-cue included, as in medspaCy), or of a ``terminated_by`` one."""
         return other.category == rule.category or other.category in (rule.terminated_by or ())
 
     def edges(self, cues: list[Cue], target: Span) -> list[Cue]:
