@@ -26,7 +26,10 @@ def splitter_nlp():
         ("Diagnoses: 1. Lumbar strain 2. Cervical strain", ["Diagnoses:", "1. Lumbar strain", "2. Cervical strain"]),
         ("DIAGNOSES: 1) Stenosis 2) Colitis", ["DIAGNOSES:", "1) Stenosis", "2) Colitis"]),
         ("Diagnosis 08/20/14- lumbar strain, anxiety", ["Diagnosis 08/20/14- lumbar strain, anxiety"]),
-        ("Size 0.9 cm (0.7-1.1 cm) REFERRING DIAGNOSIS: syncope", ["Size 0.9 cm (0.7-1.1 cm)", "REFERRING DIAGNOSIS: syncope"]),
+        (
+            "Size 0.9 cm (0.7-1.1 cm) REFERRING DIAGNOSIS: syncope",
+            ["Size 0.9 cm (0.7-1.1 cm)", "REFERRING DIAGNOSIS: syncope"],
+        ),
         ("Not obtainable REFERRING DIAGNOSIS: syncope", ["Not obtainable", "REFERRING DIAGNOSIS: syncope"]),
         ("See the image (figure 1) for details.", ["See the image (figure 1) for details."]),
         ("He has CRPS: see the report.", ["He has CRPS: see the report."]),
