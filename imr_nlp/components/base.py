@@ -68,13 +68,26 @@ class RuleComponent(Component):
         return self
 
 
+_TEXT_KEY = "imr_nlp.text"
+
+
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, computed once per doc (spaCy joins every token's text on each access)."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is None or not len(doc) or len(text) != doc[-1].idx + len(doc[-1].text_with_ws):
+        text = doc.text
+        doc.user_data[_TEXT_KEY] = text
+    return text
+
+
 def char_span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
     """A span covering the characters [start, end), expanded to token boundaries."""
+    text = doc_text(doc)
     start = max(0, start)
-    end = min(len(doc.text), end)
-    while start < end and doc.text[start].isspace():
+    end = min(len(text), end)
+    while start < end and text[start].isspace():
         start += 1
-    while end > start and doc.text[end - 1].isspace():
+    while end > start and text[end - 1].isspace():
         end -= 1
     if end <= start:
         return None

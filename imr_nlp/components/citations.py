@@ -15,7 +15,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 
 _DECISION_BASED = re.compile(
@@ -49,7 +49,7 @@ class IMRCitations(RuleComponent):
         self.no_citation = re.compile("|".join(g.no_citation), re.I)
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, dict]]:
-        text = doc.text
+        text = doc_text(doc)
         out = []
         for part in doc.spans.get(SPAN_GROUPS["parts"], []):
             if part.label_ not in ("claims_administrator", "reviewer_basis"):

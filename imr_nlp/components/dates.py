@@ -10,7 +10,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.dates import find_dates
 
@@ -37,7 +37,7 @@ class IMRDates(RuleComponent):
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, str]]:
         """(start, end, iso, role) for every date in the doc."""
-        text = doc.text
+        text = doc_text(doc)
         header_roles = {
             (s.start_char, s.end_char): _HEADER_ROLES.get(s.label_, "other")
             for s in doc.spans.get(SPAN_GROUPS["header"], [])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS, warn
 
@@ -66,7 +66,7 @@ class IMRDecisions(RuleComponent):
         self.structural = re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
 
     def match(self, doc: Doc) -> list[DecisionBlock]:
-        text = doc.text
+        text = doc_text(doc)
         bounds = section_bounds(doc, "decisions")
         start, end = bounds if bounds else (0, len(text))
         blocks: list[DecisionBlock] = []

@@ -14,7 +14,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 
@@ -44,7 +44,7 @@ class IMRDiagnoses(RuleComponent):
 
     def match(self, doc: Doc) -> list[tuple[int, int]]:
         """(start, end) character spans of diagnosis mentions, in text order."""
-        text = doc.text
+        text = doc_text(doc)
         bounds = section_bounds(doc, "case_summary")
         start, end = bounds if bounds else (0, len(text))
         out: list[tuple[int, int]] = []

@@ -11,7 +11,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import Component, char_span
+from imr_nlp.components.base import Component, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import values
 
@@ -24,7 +24,7 @@ class IMRDoses(Component):
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, dict]]:
         """(start, end, label, value) for every dose fact in items and after drug mentions."""
-        text = doc.text
+        text = doc_text(doc)
         out: list[tuple[int, int, str, dict]] = []
         for item in doc.spans.get(SPAN_GROUPS["items"], []):
             out.extend(item_values(text[item.start_char : item.end_char], item.start_char))

@@ -11,9 +11,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from imr_nlp import resources
-from imr_nlp.components.base import RuleComponent
+from imr_nlp.components.base import RuleComponent, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
-from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon
+from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
 _TOPICAL_WINDOW = 6  # tokens after a drug name searched for a topical cue
 _FORM_WORDS = frozenset({"tab", "tabs", "tablet", "tablets", "capsule", "capsules", "oral"})
@@ -30,33 +30,47 @@ class IMRDrugs(RuleComponent):
         self.lexicon: DrugLexicon = _lexicon_for(self.rules["drugs.json"], self.use_package_lexicon)
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, str | None]]:
-        """(start token, end token, generic, class) for each drug mention, longest match first."""
+        """(start token, end token, generic, class) for each drug mention, longest match first.
+
+        A token is looked up only when its leading word starts some lexicon name, and only with
+        as many following tokens as that name's length allows; other long words are tried as
+        misspellings. Token texts are read once into lists (Token access is slow in Python).
+        """
         lexicon = self.lexicon
+        text = doc_text(doc).lower()
+        lowers = [t.lower_ for t in doc]
+        starts = [t.idx for t in doc]
+        n = len(lowers)
         out = []
-        i, n = 0, len(doc)
+        i = 0
         while i < n:
-            tok = doc[i]
-            if tok.is_space or tok.is_punct or tok.like_num or not tok.text[0].isalpha():
+            lower = lowers[i]
+            if not lower[:1].isalpha():
                 i += 1
                 continue
             hit = None
-            for size in range(min(lexicon.max_words, n - i), 0, -1):
-                span_text = doc[i : i + size].text
-                info = lexicon.lookup(span_text)
-                if info is not None:
-                    hit = (size, info)
-                    break
+            longest = lexicon.longest_from.get(lower if lower.isalnum() else leading_word(lower))
+            if longest:
+                ends = []
+                j = i + 1
+                while j <= n and starts[j - 1] + len(lowers[j - 1]) - starts[i] <= longest:
+                    ends.append(j)
+                    j += 1
+                for end in reversed(ends):
+                    info = lexicon.lookup(text[starts[i] : starts[end - 1] + len(lowers[end - 1])])
+                    if info is not None:
+                        hit = (end, info)
+                        break
             if hit is None:
-                info = lexicon.fuzzy(tok.text)
+                info = lexicon.fuzzy(lower)
                 if info is not None:
-                    hit = (1, info)
+                    hit = (i + 1, info)
             if hit is None:
                 i += 1
                 continue
-            size, info = hit
-            end = i + size
+            end, info = hit
             # Salt and release words belong to the mention: "Nortriptyline HCL", "Diclofenac ER".
-            while end < n and doc[end].lower_ in lexicon.salt_words and doc[end].lower_ not in _FORM_WORDS:
+            while end < n and lowers[end] in lexicon.salt_words and lowers[end] not in _FORM_WORDS:
                 end += 1
             drug_class = info.drug_class
             if self._topical(doc, end):

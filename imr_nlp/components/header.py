@@ -12,7 +12,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import Component, char_span
+from imr_nlp.components.base import Component, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.dates import DATE_PATTERN, iso_from_match
@@ -66,7 +66,7 @@ class IMRHeader(Component):
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, object]]:
         """(field, start_char, end_char, value) for every header, credential and patient fact."""
-        text = doc.text
+        text = doc_text(doc)
         found: list[tuple[str, int, int, object]] = []
         bounds = section_bounds(doc, "header")
         first_section = min(

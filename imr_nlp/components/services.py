@@ -13,7 +13,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
@@ -41,7 +41,7 @@ class IMRServices(RuleComponent):
         )
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, object]]:
-        text = doc.text
+        text = doc_text(doc)
         out = []
         for item in doc.spans.get(SPAN_GROUPS["items"], []):
             item_text = text[item.start_char : item.end_char]

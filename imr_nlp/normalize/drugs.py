@@ -16,6 +16,8 @@ from functools import lru_cache
 from imr_nlp import resources
 
 _PAREN = re.compile(r"\s*\([^)]*\)")
+_LEADING_WORD = re.compile(r"[a-z0-9]+")
+_FUZZY_CACHE_SIZE = 50_000
 _FORM_WORDS = re.compile(r"\b(?:patch|patches|tablets?|capsules?|injection|oral|topical|cream|gel)\b")
 
 
@@ -88,7 +90,15 @@ class DrugLexicon:
             for name in entry.names:
                 self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
         self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
+        # leading word -> length of the longest name starting with it: a text is only looked up
+        # when its first word starts some name, and never beyond that name's length.
+        self.longest_from: dict[str, int] = {}
+        for name in self.names:
+            word = leading_word(name)
+            if word:
+                self.longest_from[word] = max(self.longest_from.get(word, 0), len(name))
         self._fuzzy_index: dict[str, list[str]] | None = None
+        self._fuzzy_cache: dict[str, DrugInfo | None] = {}
 
     def lookup(self, name: str) -> DrugInfo | None:
         """Exact (case-insensitive) lookup of a name of one or more words."""
@@ -113,6 +123,14 @@ class DrugLexicon:
         w = word.lower()
         if len(w) < self.fuzzy_min_length or not w.isalpha() or w in self.ignore:
             return None
+        if w in self._fuzzy_cache:
+            return self._fuzzy_cache[w]
+        if len(self._fuzzy_cache) >= _FUZZY_CACHE_SIZE:  # bounded: letters share most words
+            self._fuzzy_cache.clear()
+        self._fuzzy_cache[w] = info = self._fuzzy_uncached(w)
+        return info
+
+    def _fuzzy_uncached(self, w: str) -> DrugInfo | None:
         index = self._fuzzy_targets()
         candidates = {c for key in _deletes(w) for c in index.get(key, ())}
         hits = {self.names[c].generic for c in candidates if c[0] == w[0] and edit_distance_at_most_one(w, c)}
@@ -123,6 +141,12 @@ class DrugLexicon:
 
     def drug_class(self, generic: str) -> str | None:
         return self.classes.get(generic)
+
+
+def leading_word(text: str) -> str:
+    """The leading run of lower-case letters and digits of ``text`` ("" if none)."""
+    match = _LEADING_WORD.match(text)
+    return match.group() if match else ""
 
 
 def _deletes(word: str) -> set[str]:

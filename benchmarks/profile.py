@@ -1,0 +1,86 @@
+"""Where the time goes: per-component timings of the imr_nlp pipeline.
+
+Usage (from the project root, in the project's environment):
+
+    python benchmarks/profile.py [--docs 200] [--letters DIR]
+
+Runs the tokenizer, every pipeline component and the assembly of the pydantic Determination
+one after another over the same letters (the seed letters of ../shared by default, else the
+samples bundled in the package), and prints a table of seconds, share of the total and
+milliseconds per letter, with spaCy's bare tokenizer as the reference.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder is sys.path[0] and this file would shadow the standard library's
+# ``profile`` module, which cProfile (imported by spaCy) needs.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_LETTERS = ROOT.parent / "shared" / "corpus" / "letters"
+
+
+def load_texts(folder: Path | None, n: int) -> list[str]:
+    from imr_nlp.io import read_letter
+
+    if folder is None:
+        folder = SEED_LETTERS if SEED_LETTERS.exists() else ROOT / "imr_nlp" / "samples"
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".pdf"))
+    seeds = [read_letter(p) for p in paths]
+    return [f"Case Number: CM99-{i:07d}\n" + seeds[i % len(seeds)] for i in range(n)]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=200)
+    ap.add_argument("--letters", type=Path, default=None, help="folder of .txt/.pdf letters to cycle through")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+
+    import spacy
+
+    import imr_nlp
+
+    texts = load_texts(args.letters, args.docs)
+    nlp = imr_nlp.load()
+    list(imr_nlp.parse_many(texts[:5]))  # warm up
+
+    timings: dict[str, float] = {}
+    blank = spacy.blank("en")
+    t0 = time.perf_counter()
+    tokens = sum(len(blank.make_doc(t)) for t in texts)
+    reference = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    docs = [nlp.make_doc(t) for t in texts]
+    timings["tokenizer (cleaning + scispaCy rules)"] = time.perf_counter() - t0
+    for name, pipe in nlp.pipeline:
+        t0 = time.perf_counter()
+        docs = [pipe(doc) for doc in docs]
+        timings[name] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for doc in docs:
+        doc._.determination  # noqa: B018  (the getter assembles the pydantic objects)
+    timings["assemble (pydantic Determination)"] = time.perf_counter() - t0
+
+    total = sum(timings.values())
+    print(f"{len(texts)} letters, {tokens} tokens (spacy.blank('en') count)")
+    print(f"{'step':40} {'seconds':>8} {'share':>7} {'ms/letter':>10}")
+    for name, seconds in sorted(timings.items(), key=lambda kv: -kv[1]):
+        print(f"{name:40} {seconds:8.2f} {seconds / total:7.1%} {seconds * 1000 / len(texts):10.2f}")
+    print(f"{'total':40} {total:8.2f} {1:7.1%} {total * 1000 / len(texts):10.2f}")
+    print(f"{'reference: spacy.blank tokenizer':40} {reference:8.2f} {'':7} {reference * 1000 / len(texts):10.2f}")
+    print(f"ratio to the bare tokenizer: {reference / total:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
