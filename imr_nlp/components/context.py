@@ -118,14 +118,24 @@ class IMRContext(RuleComponent):
         return [{"LOWER": token.lower_} for token in self.nlp.make_doc(literal) if not token.is_space]
 
     # -- matching -----------------------------------------------------------------------------
-    def cues(self, doc: Doc, targets: list[Span] = ()) -> list[Cue]:
-        """Every cue in ``doc`` (longest match wins where two overlap), with its scope set.
+    def cues(self, doc: Doc, targets: list[Span] | None = None) -> list[Cue]:
+        """The cues of the sentences holding ``targets`` (of every sentence if None), longest
+        match winning where two overlap, each with its scope set.
 
         Cues inside a target are dropped first: "free" in "free air" is part of the concept, so
         it neither modifies it nor ends the scope of the "no" before it.
         """
+        targets = list(targets) if targets is not None else None
+        out: list[Cue] = []
+        for sentence in _sentences(doc, targets):
+            out.extend(self._sentence_cues(doc, sentence, targets or ()))
+        return out
+
+    def _sentence_cues(self, doc: Doc, sentence: tuple[int, int], targets: list[Span]) -> list[Cue]:
+        sent_start, sent_end = sentence
         found = []
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in self.matcher(doc[sent_start:sent_end]):
+            start, end = start + sent_start, end + sent_start
             if any(t.start < end and start < t.end for t in targets):
                 continue
             index = int(self.nlp.vocab.strings[match_id])
@@ -138,8 +148,7 @@ class IMRContext(RuleComponent):
                 kept.append(cue)
                 taken.update(range(cue.start, cue.end))
         kept.sort(key=lambda c: c.start)
-        sentence_of = _sentence_bounds(doc)
-        return [self._with_scope(cue, kept, _parenthesis(doc, cue, sentence_of[cue.start])) for cue in kept]
+        return [self._with_scope(cue, kept, _parenthesis(doc, cue, sentence)) for cue in kept]
 
     def _with_scope(self, cue: Cue, cues: list[Cue], sentence: tuple[int, int]) -> Cue:
         """``cue`` with its scope: ``sentence`` (or the parenthesis it sits in) in its direction,
@@ -268,14 +277,20 @@ def _parenthesis(doc: Doc, cue: Cue, sentence: tuple[int, int]) -> tuple[int, in
     return sentence
 
 
-def _sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
-    """(start, end) of the sentence of every token; the whole doc if no boundaries are set."""
+def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
+    """(start, end) of the sentences holding ``targets``, in order (every sentence if None; the
+    whole doc when no sentence boundaries are set)."""
+    if not len(doc):
+        return []
     if not doc.has_annotation("SENT_START"):
-        return [(0, len(doc))] * len(doc)
-    bounds: list[tuple[int, int]] = []
-    for sent in doc.sents:
-        bounds.extend([(sent.start, sent.end)] * len(sent))
-    return bounds
+        return [(0, len(doc))]
+    if targets is None:
+        return [(sent.start, sent.end) for sent in doc.sents]
+    bounds = set()
+    for target in targets:
+        sent = doc[target.start].sent
+        bounds.add((sent.start, max(sent.end, target.end)))
+    return sorted(bounds)
 
 
 @Language.factory(

@@ -13,8 +13,10 @@ One pass over the tokens, no model: ConText needs the boundaries, and the medspa
 (PyRuSH) is slow and logs every sentence.
 """
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from imr_nlp.components.base import Component
 
@@ -50,12 +52,10 @@ _ABBREVIATIONS = frozenset(
     }
 )
 _LIST_CLOSERS = frozenset({")", "."})
+_CLOSING_QUOTES = frozenset({'"', "'", ")"})
+_NOT_BEFORE_LIST_ITEM = frozenset({"(", "#", "/", "-"})
 _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
 _MAX_LIST_NUMBER = 30
-
-
-def _is_line_break(token: Token) -> bool:
-    return "\n" in token.text or "\n" in token.whitespace_
 
 
 class SentenceSplitter(Component):
@@ -64,90 +64,102 @@ class SentenceSplitter(Component):
 
     def match(self, doc: Doc) -> list[int]:
         """Indices of the tokens that start a sentence."""
-        starts = [0] if len(doc) else []
-        open_parens = 0  # unclosed "(" since the last sentence start
-        for i in range(1, len(doc)):
-            prev, tok = doc[i - 1], doc[i]
-            open_parens += prev.text.count("(") - prev.text.count(")")
-            if tok.is_space:
-                continue
-            if _is_line_break(prev) or self._after_sentence_end(doc, i) or self._opens_unit(doc, i, open_parens):
-                starts.append(i)
-                open_parens = 0
-        return starts
-
-    @staticmethod
-    def _after_sentence_end(doc: Doc, i: int) -> bool:
-        j = i - 1
-        while j >= 0 and doc[j].is_space:
-            j -= 1
-        if j < 0:
-            return False
-        last, tok = doc[j], doc[i]
-        if last.text in _ENDERS or (last.text in {'"', "'", ")"} and j > 0 and doc[j - 1].text in _ENDERS):
-            if last.text == "." and j > 0 and doc[j - 1].lower_.rstrip(".") in _ABBREVIATIONS:
-                return False
-            if last.text == "." and j > 0 and _is_list_number(doc[j - 1]) and _starts_list_item(doc, j - 1):
-                return False  # "1." of a list item: the item started at the number
-            first = tok.text[0]
-            return first.isupper() or first.isdigit() or first in "\"'("
-        if last.text.endswith(".") and len(last.text) > 1 and last.text[:-1].isalpha():
-            return last.lower_.rstrip(".") not in _ABBREVIATIONS and tok.text[0].isupper()
-        return False
-
-    @staticmethod
-    def _opens_unit(doc: Doc, i: int, open_parens: int) -> bool:
-        """A list item marker or an upper-case label in the middle of a line."""
-        prev = doc[i - 1]
-        if prev.is_space:
-            return False
-        if _is_list_number(doc[i]) and _starts_list_item(doc, i):
-            return not (doc[i + 1].text == ")" and open_parens > 0) and prev.text not in {"(", "#", "/", "-"}
-        return _starts_label(doc, i)
+        return sentence_starts([t.text for t in doc], [t.whitespace_ for t in doc])
 
     def set_annotations(self, doc: Doc, starts: list[int]) -> Doc:
-        start_set = set(starts)
-        for i, token in enumerate(doc):
-            token.is_sent_start = i in start_set
+        if len(doc):
+            flags = numpy.full((len(doc), 1), -1, dtype="int64")  # -1: not a start, 1: a start
+            flags[starts, 0] = 1
+            doc.from_array([SENT_START], flags.astype("uint64"))  # spaCy reads the bits back as int
         return doc
 
 
-def _is_list_number(token: Token) -> bool:
-    return token.text.isdigit() and len(token.text) <= 2 and 0 < int(token.text) <= _MAX_LIST_NUMBER
+def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
+    """Indices of the tokens that start a sentence, from the tokens' texts and trailing spaces
+    (plain lists: reading spaCy Token attributes in a Python loop is slow)."""
+    n = len(words)
+    starts = [0] if n else []
+    open_parens = 0  # unclosed "(" since the last sentence start
+    for i in range(1, n):
+        prev = words[i - 1]
+        open_parens += prev.count("(") - prev.count(")")
+        if words[i].isspace():
+            continue
+        if (
+            "\n" in prev
+            or "\n" in spaces[i - 1]
+            or _after_sentence_end(words, i)
+            or _opens_unit(words, spaces, i, open_parens)
+        ):
+            starts.append(i)
+            open_parens = 0
+    return starts
 
 
-def _starts_list_item(doc: Doc, i: int) -> bool:
-    """``doc[i]`` is a number followed by ")" or "." and then a word: "2) Colitis", "3. Lumbar"."""
-    if i + 2 >= len(doc) or doc[i + 1].text not in _LIST_CLOSERS or doc[i].whitespace_:
+def _after_sentence_end(words: list[str], i: int) -> bool:
+    j = i - 1
+    while j >= 0 and words[j].isspace():
+        j -= 1
+    if j < 0:
         return False
-    following = doc[i + 2]
-    return following.text[:1].isalpha() and (doc[i + 1].text == ")" or following.text[:1].isupper())
+    last, first = words[j], words[i][0]
+    if last in _ENDERS or (last in _CLOSING_QUOTES and j > 0 and words[j - 1] in _ENDERS):
+        if last == "." and j > 0 and words[j - 1].lower().rstrip(".") in _ABBREVIATIONS:
+            return False
+        if last == "." and j > 0 and _is_list_number(words[j - 1]) and _starts_list_item(words, None, j - 1):
+            return False  # "1." of a list item: the item started at the number
+        return first.isupper() or first.isdigit() or first in "\"'("
+    if last.endswith(".") and len(last) > 1 and last[:-1].isalpha():
+        return last.lower().rstrip(".") not in _ABBREVIATIONS and first.isupper()
+    return False
 
 
-def _starts_label(doc: Doc, i: int) -> bool:
-    """``doc[i]`` begins an upper-case label ending in ":" ("REFERRING DIAGNOSIS:"). After a
+def _opens_unit(words: list[str], spaces: list[str], i: int, open_parens: int) -> bool:
+    """A list item marker or an upper-case label in the middle of a line."""
+    prev = words[i - 1]
+    if prev.isspace():
+        return False
+    if _is_list_number(words[i]) and _starts_list_item(words, spaces, i):
+        return not (words[i + 1] == ")" and open_parens > 0) and prev not in _NOT_BEFORE_LIST_ITEM
+    return _starts_label(words, i)
+
+
+def _is_list_number(word: str) -> bool:
+    return word.isdigit() and len(word) <= 2 and 0 < int(word) <= _MAX_LIST_NUMBER
+
+
+def _starts_list_item(words: list[str], spaces: list[str] | None, i: int) -> bool:
+    """``words[i]`` is a number followed by ")" or "." and then a word: "2) Colitis", "3. Lumbar"."""
+    if i + 2 >= len(words) or words[i + 1] not in _LIST_CLOSERS or (spaces is not None and spaces[i]):
+        return False
+    following = words[i + 2]
+    return following[:1].isalpha() and (words[i + 1] == ")" or following[:1].isupper())
+
+
+def _starts_label(words: list[str], i: int) -> bool:
+    """``words[i]`` begins an upper-case label ending in ":" ("REFERRING DIAGNOSIS:"). After a
     lower-case word the label must look like one (two words, or one of six letters or more), so
     "has CRPS: see" stays whole; never right after a colon or another upper-case word."""
-    prev = doc[i - 1]
-    if not _is_label_word(doc[i]) or prev.text == ":" or _is_label_word(prev):
+    prev = words[i - 1]
+    if not _is_label_word(words[i]) or prev == ":" or _is_label_word(prev):
         return False
-    words = []
-    for j in range(i, min(len(doc), i + 8)):
-        token = doc[j]
-        if token.text == ":":
-            letters = sum(len(w) for w in words)
-            if prev.text[:1].islower():
-                return len(words) >= 2 or letters >= 6
+    label_words = []
+    for j in range(i, min(len(words), i + 8)):
+        word = words[j]
+        if word == ":":
+            letters = sum(len(w) for w in label_words)
+            if prev[:1].islower():
+                return len(label_words) >= 2 or letters >= 6
             return letters >= 3
-        if _is_label_word(token):
-            words.append(token.text)
-        elif token.text not in _LABEL_JOINERS:
+        if _is_label_word(word):
+            label_words.append(word)
+        elif word not in _LABEL_JOINERS:
             return False
     return False
 
 
-def _is_label_word(token: Token) -> bool:
-    word = token.text.replace("-", "")
+def _is_label_word(word: str) -> bool:
+    word = word.replace("-", "")
     return len(word) > 1 and word.isalpha() and word.isupper()
 
 
