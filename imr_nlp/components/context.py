@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.matcher import Matcher
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from imr_nlp import resources
@@ -83,6 +83,31 @@ def _with_terminating_types(rule: resources.ContextRule, terminating_types: dict
     return rule.model_copy(update={"terminated_by": merged})
 
 
+_MAX_PHRASES = 2000
+
+
+def expand_pattern(pattern: list[dict]) -> list[list[str]] | None:
+    """The word sequences a Matcher pattern of lower-case words matches, when it only uses
+    ``LOWER`` (a string or ``{"IN": [...]}``) and the optional operator ``"?"``; else None.
+    Such patterns run on the PhraseMatcher, which is far faster than the Matcher."""
+    sequences: list[list[str]] = [[]]
+    for token in pattern:
+        if set(token) - {"LOWER", "OP"} or token.get("OP", "!") not in ("!", "?"):
+            return None
+        value = token.get("LOWER")
+        if isinstance(value, str):
+            options = [value]
+        elif isinstance(value, dict) and set(value) == {"IN"}:
+            options = list(value["IN"])
+        else:
+            return None
+        extended = [seq + [option] for seq in sequences for option in options]
+        sequences = extended + (sequences if token.get("OP") == "?" else [])
+        if len(sequences) > _MAX_PHRASES:
+            return None
+    return [seq for seq in sequences if seq]
+
+
 @dataclass(frozen=True)
 class Cue:
     """A matched ConText cue and the token range it modifies."""
@@ -109,13 +134,25 @@ class IMRContext(RuleComponent):
 
     def _compile(self) -> None:
         self.context_rules = effective_rules(self.rules["context_rules.json"], self.include_medspacy_defaults)
+        # Literal cues go to a PhraseMatcher (hash lookups), patterns to a Matcher, as medspaCy
+        # splits them; both match lower-cased tokens.
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         for index, rule in enumerate(self.context_rules):
-            self.matcher.add(str(index), [rule.pattern or self._literal_pattern(rule.literal)])
+            if not rule.pattern:
+                # Tokenised by the pipeline's own tokenizer so "s/p" or "-ve" split alike.
+                self.phrase_matcher.add(str(index), [self.nlp.make_doc(rule.literal)])
+            elif (phrases := expand_pattern(rule.pattern)) is not None:
+                self.phrase_matcher.add(str(index), [Doc(self.nlp.vocab, words=words) for words in phrases])
+            else:
+                self.matcher.add(str(index), [rule.pattern])
 
-    def _literal_pattern(self, literal: str) -> list[dict]:
-        # Tokenise the literal with the pipeline's own tokenizer so "s/p" or "-ve" split alike.
-        return [{"LOWER": token.lower_} for token in self.nlp.make_doc(literal) if not token.is_space]
+    def _matches(self, doc: Doc, start: int, end: int) -> list[tuple[int, int, int]]:
+        """Matches in tokens [start, end) at doc offsets (spaCy's Matcher gives offsets relative to
+        a span, its PhraseMatcher gives doc offsets)."""
+        span = doc[start:end]
+        relative = [(match_id, s + start, e + start) for match_id, s, e in self.matcher(span)]
+        return relative + [(m, s, e) for m, s, e in self.phrase_matcher(span) if start <= s and e <= end]
 
     # -- matching -----------------------------------------------------------------------------
     def cues(self, doc: Doc, targets: list[Span] | None = None) -> list[Cue]:
@@ -134,8 +171,7 @@ class IMRContext(RuleComponent):
     def _sentence_cues(self, doc: Doc, sentence: tuple[int, int], targets: list[Span]) -> list[Cue]:
         sent_start, sent_end = sentence
         found = []
-        for match_id, start, end in self.matcher(doc[sent_start:sent_end]):
-            start, end = start + sent_start, end + sent_start
+        for match_id, start, end in self._matches(doc, sent_start, sent_end):
             if any(t.start < end and start < t.end for t in targets):
                 continue
             index = int(self.nlp.vocab.strings[match_id])

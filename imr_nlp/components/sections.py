@@ -5,17 +5,26 @@ Writes ``doc.spans["imr_sections"]``: one span per section, labelled ``header`` 
 the first heading), ``how_made``, ``credentials``, ``case_summary`` or ``decisions``.
 """
 
-import warnings
+import re
 
-from medspacy.section_detection import Sectionizer, SectionRule
+from medspacy.common.medspacy_matcher import MedspacyMatcher
+from medspacy.section_detection import SectionRule
+from medspacy.section_detection.util import is_start_line
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from imr_nlp.components.base import RuleComponent
 from imr_nlp.extensions import SPAN_GROUPS
 
+# medspaCy Sectionizer's default: a heading starts a line.
+_NEWLINE = re.compile(r"[\n\r]+[\s]*$")
+
 
 class IMRSections(RuleComponent):
+    """Headings are matched by medspaCy's matcher with the Sectionizer's rule type and start-line
+    test (``require_start_line``); the section spans are built here, without the Sectionizer's
+    per-token ``token._.section`` loop, which costs more than the rest of the pipeline step."""
+
     resource_names = ("sections.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -23,30 +32,26 @@ class IMRSections(RuleComponent):
         super().__init__(name)
 
     def _compile(self) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            sectionizer = Sectionizer(
-                self.nlp,
-                name=f"{self.name}_medspacy",
-                rules=None,
-                require_start_line=True,
-                input_span_type=None,
-                span_attrs=None,
-            )
-        sectionizer.add(
-            [SectionRule(literal=r.literal, category=r.section) for r in self.rules["sections.json"].sections]
-        )
-        self.sectionizer = sectionizer
+        matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_matcher")
+        matcher.add([SectionRule(literal=r.literal, category=r.section) for r in self.rules["sections.json"].sections])
+        self.matcher = matcher
 
     def match(self, doc: Doc) -> list[tuple[str, int, int]]:
         """Sections as (label, start token, end token), the leading header block included."""
-        doc = self.sectionizer(doc)
+        headings = [
+            (self.matcher.rule_map[self.nlp.vocab.strings[match_id]].category, start)
+            for match_id, start, _ in self.matcher(doc)
+            if is_start_line(start, doc, _NEWLINE)
+        ]
+        headings.sort(key=lambda h: h[1])
         out = []
-        for section in doc._.sections:
-            label = section.category or "header"
-            start = section.title_start if section.category else section.body_start
-            if section.body_end > start:
-                out.append((label, start, section.body_end))
+        first = headings[0][1] if headings else len(doc)
+        if first > 0:
+            out.append(("header", 0, first))
+        for i, (label, start) in enumerate(headings):
+            end = headings[i + 1][1] if i + 1 < len(headings) else len(doc)
+            if end > start:
+                out.append((label, start, end))
         return out
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
