@@ -9,6 +9,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 from imr_nlp import errors
+from imr_nlp.components.base import doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.models import (
     Citation,
@@ -33,8 +34,14 @@ class _Source:
     """The source text and the way back to it from cleaned-text offsets."""
 
     def __init__(self, doc: Doc) -> None:
-        self.text = doc._.source_text if doc._.source_text is not None else doc.text
-        self.map = OffsetMap.from_dict(doc._.offset_map) if doc._.offset_map else OffsetMap.identity(len(doc.text))
+        self.clean = doc_text(doc)
+        self.text = doc._.source_text if doc._.source_text is not None else self.clean
+        self.map = OffsetMap.from_dict(doc._.offset_map) if doc._.offset_map else OffsetMap.identity(len(self.clean))
+
+    def clean_words(self, span: Span) -> str:
+        """The span's cleaned text with runs of white space collapsed (slicing the text once is
+        much faster than ``span.text``, which visits every token)."""
+        return " ".join(self.clean[span.start_char : span.end_char].split())
 
     def evidence(self, start_char: int, end_char: int) -> dict:
         start, end = self.map.span(start_char, end_char)
@@ -172,7 +179,7 @@ def assemble(doc: Doc) -> Determination:
         ev = src.evidence(item.start_char, item.end_char)
         decisions.append(
             Decision(
-                item=" ".join(item.text.split()),
+                item=src.clean_words(item),
                 start=ev["start"],
                 end=ev["end"],
                 outcome=outcome,
@@ -180,10 +187,10 @@ def assemble(doc: Doc) -> Determination:
                 treatment=_treatment(doc, src, item, info),
                 claims_administrator=_basis(doc, src, index, "claims_administrator"),
                 reviewer_basis=_basis(doc, src, index, "reviewer_basis"),
-                rationale=" ".join(rationale.text.split()) if rationale is not None else "",
+                rationale=src.clean_words(rationale) if rationale is not None else "",
             )
         )
-    if not doc.text.strip():
+    if not src.clean.strip():
         warnings.append(errors.EMPTY_TEXT)
     elif not decisions:
         warnings.append(errors.NOT_A_LETTER)
