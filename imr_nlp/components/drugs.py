@@ -49,12 +49,14 @@ class IMRDrugs(RuleComponent):
                 i += 1
                 continue
             hit = None
-            longest = lexicon.longest_from.get(lower if lower.isalnum() else leading_word(lower))
-            if longest:
+            known = lexicon.lengths_from.get(lower if lower.isalnum() else leading_word(lower))
+            if known:
+                longest, lengths = known
                 ends = []
                 j = i + 1
-                while j <= n and starts[j - 1] + len(lowers[j - 1]) - starts[i] <= longest:
-                    ends.append(j)
+                while j <= n and (length := starts[j - 1] + len(lowers[j - 1]) - starts[i]) <= longest:
+                    if length in lengths:
+                        ends.append(j)
                     j += 1
                 for end in reversed(ends):
                     info = lexicon.lookup(text[starts[i] : starts[end - 1] + len(lowers[end - 1])])

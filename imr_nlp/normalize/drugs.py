@@ -90,13 +90,16 @@ class DrugLexicon:
             for name in entry.names:
                 self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
         self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
-        # leading word -> length of the longest name starting with it: a text is only looked up
-        # when its first word starts some name, and never beyond that name's length.
-        self.longest_from: dict[str, int] = {}
+        # leading word -> the lengths of the names starting with it: a text is only looked up
+        # when its first word starts some name and its length is one of theirs.
+        lengths: dict[str, set[int]] = {}
         for name in self.names:
             word = leading_word(name)
             if word:
-                self.longest_from[word] = max(self.longest_from.get(word, 0), len(name))
+                lengths.setdefault(word, set()).add(len(name))
+        self.lengths_from: dict[str, tuple[int, frozenset[int]]] = {
+            word: (max(values), frozenset(values)) for word, values in lengths.items()
+        }  # leading word -> (longest, all lengths)
         self._fuzzy_index: dict[str, list[str]] | None = None
         self._fuzzy_cache: dict[str, DrugInfo | None] = {}
 
