@@ -69,12 +69,22 @@ def _texts(items: Iterable, errors: dict[int, str]) -> Iterator[str]:
 def parse_many(items: Iterable[str | Path], batch_size: int = 32, n_process: int = 1) -> Iterator[Determination]:
     """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
 
-    Built on ``nlp.pipe``. An item that cannot be read still yields a Determination, with no
-    decisions and a warning that starts with "error:", so counts in equal counts out.
+    With ``n_process=1`` this is ``nlp.pipe`` in this process. With ``n_process > 1`` worker
+    processes each load the pipeline once and parse whole letters, PDF reading included, with
+    at most a few batches in flight (flat memory on any length of input). An item that cannot
+    be read still yields a Determination, with no decisions and a warning that starts with
+    "error:", so counts in equal counts out.
     """
+    if not isinstance(n_process, int) or n_process < 1:
+        raise ValueError(f"n_process must be a positive int, not {n_process!r}")
+    if n_process > 1:
+        from imr_nlp.parallel import parse_parallel
+
+        yield from parse_parallel(items, n_process=n_process, chunk_size=batch_size)
+        return
     nlp = load()
     errors: dict[int, str] = {}
-    docs = nlp.pipe(_texts(items, errors), batch_size=batch_size, n_process=n_process)
+    docs = nlp.pipe(_texts(items, errors), batch_size=batch_size)
     for index, doc in enumerate(docs):
         if index in errors:
             yield Determination(warnings=[f"error: {errors.pop(index)}"])

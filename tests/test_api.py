@@ -60,13 +60,31 @@ def test_sample_letter_round_trip_and_evidence():
     assert again == det
 
 
-def test_parse_many_keeps_order_and_bad_items():
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_parse_many_keeps_order_and_bad_items(n_process):
     text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
-    out = list(imr_nlp.parse_many([text, Path("/no/such/file.pdf"), "not a letter"], batch_size=2))
-    assert len(out) == 3
+    items = [text, Path("/no/such/file.pdf"), "not a letter", 42, SAMPLES / "CM16-0232543.pdf"]
+    items += [text.replace("CM99-0000001", f"CM99-{i:07d}") for i in range(2, 12)]
+    out = list(imr_nlp.parse_many(items, batch_size=2, n_process=n_process))
+    assert len(out) == len(items)
     assert out[0].case_number == "CM99-0000001"
     assert out[1].warnings and out[1].warnings[0].startswith("error:")
     assert out[2].decisions == []
+    assert out[3].warnings[0].startswith("error:") and "int" in out[3].warnings[0]
+    assert out[4].case_number == "CM16-0232543"
+    assert [d.case_number for d in out[5:]] == [f"CM99-{i:07d}" for i in range(2, 12)]
+
+
+def test_parallel_parse_matches_serial():
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.glob("*.txt"))] * 3
+    serial = list(imr_nlp.parse_many(texts))
+    assert list(imr_nlp.parse_many(texts, n_process=2, batch_size=1)) == serial
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+def test_parse_many_rejects_bad_n_process(bad):
+    with pytest.raises(ValueError):
+        list(imr_nlp.parse_many(["x"], n_process=bad))
 
 
 def test_load_docs_carry_determination(nlp):

@@ -1,0 +1,84 @@
+"""Scaling of ``imr_nlp.parse_many``: speed-up across processes and memory over long runs.
+
+Usage (from the project root, in the project's environment):
+
+    python benchmarks/scale.py speedup [--docs 2000]      # n_process=1 vs n_process=2
+    python benchmarks/scale.py memory [--docs 10000]      # resident memory while parsing
+
+Letters are the seed letters of ../shared (else the bundled samples), each made unique by a
+numbered first line and generated lazily, so the input itself takes no memory. ``memory``
+prints the process's resident set size after 1,000 letters and at the end, and the peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_LETTERS = ROOT.parent / "shared" / "corpus" / "letters"
+
+
+def seed_texts() -> list[str]:
+    folder = SEED_LETTERS if SEED_LETTERS.exists() else ROOT / "imr_nlp" / "samples"
+    return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+
+
+def letters(n: int) -> Iterator[str]:
+    seeds = seed_texts()
+    for i in range(n):
+        yield f"Case Number: CM99-{i:07d}\n" + seeds[i % len(seeds)]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def speedup(n: int) -> None:
+    import imr_nlp
+
+    list(imr_nlp.parse_many(letters(10)))  # build the pipeline outside the timing
+    rates = {}
+    for n_process in (1, 2):
+        t0 = time.perf_counter()
+        count = sum(1 for _ in imr_nlp.parse_many(letters(n), n_process=n_process))
+        rates[n_process] = count / (time.perf_counter() - t0)
+        print(f"n_process={n_process}: {count} letters, {rates[n_process]:.1f} letters/s")
+    print(f"speed-up n_process=2 / n_process=1: {rates[2] / rates[1]:.2f}x")
+
+
+def memory(n: int) -> None:
+    import imr_nlp
+
+    list(imr_nlp.parse_many(letters(10)))
+    print(f"after loading: rss {rss_mb():.0f} MB")
+    t0 = time.perf_counter()
+    for i, _ in enumerate(imr_nlp.parse_many(letters(n)), start=1):
+        if i in (1000, n) or i % 5000 == 0:
+            print(f"{i:>7} letters: rss {rss_mb():.0f} MB, peak {peak_mb():.0f} MB, {i / (time.perf_counter() - t0):.1f} letters/s")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["speedup", "memory"])
+    ap.add_argument("--docs", type=int, default=None)
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    if args.what == "speedup":
+        speedup(args.docs or 2000)
+    else:
+        memory(args.docs or 10000)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

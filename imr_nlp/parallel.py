@@ -1,0 +1,78 @@
+"""Parse many letters across processes, in order, with a bounded number of letters in flight.
+
+Each worker process loads the pipeline once (with the "fork" start method it inherits the
+parent's) and turns whole letters into Determinations, reading PDF files itself, so text
+extraction runs in parallel too. Work is sent in chunks and at most ``2 * n_process`` chunks
+are outstanding, so memory stays flat however long the input iterator is; results come back
+in input order. An item that fails yields a Determination whose warning starts with "error:".
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from imr_nlp.errors import InputError
+from imr_nlp.models import Determination
+
+
+def parse_item(item: object, index: int) -> Determination:
+    """One letter (a text or a ``pathlib.Path``) to a Determination; never raises for bad input."""
+    from imr_nlp.api import _check_text, load
+    from imr_nlp.io import read_letter
+
+    try:
+        if isinstance(item, Path):
+            text = read_letter(item)
+        elif isinstance(item, str):
+            text = _check_text(item)
+        else:
+            raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
+        return load()(text)._.determination
+    except (InputError, TypeError, ValueError) as exc:
+        return Determination(warnings=[f"error: {exc}"])
+
+
+def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
+    return [parse_item(item, index) for index, item in chunk]
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list[tuple[int, object]]]:
+    chunk: list[tuple[int, object]] = []
+    for index, item in enumerate(items):
+        chunk.append((index, item))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix" else None)
+
+
+def _warm_up() -> None:
+    from imr_nlp.api import load
+
+    load()
+
+
+def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Iterator[Determination]:
+    """Determinations of ``items`` in order, parsed by ``n_process`` worker processes."""
+    from imr_nlp.api import load
+
+    load()  # build once in the parent: forked workers inherit it
+    ctx = _context()
+    with ctx.Pool(processes=n_process, initializer=_warm_up) as pool:
+        pending: deque = deque()
+        for chunk in _chunks(items, chunk_size):
+            pending.append(pool.apply_async(_parse_chunk, (chunk,)))
+            while len(pending) > 2 * n_process:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
