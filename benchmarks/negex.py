@@ -20,6 +20,8 @@ import time
 import warnings
 from pathlib import Path
 
+import _no_shadow  # noqa: F401  (before spaCy: keeps benchmarks/profile.py from shadowing stdlib "profile")
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "negex" / "Annotations-dev.txt"
 
 

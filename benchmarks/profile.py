@@ -12,17 +12,12 @@ milliseconds per letter, with spaCy's bare tokenizer as the reference.
 
 from __future__ import annotations
 
-import sys
+import argparse
+import time
+import warnings
 from pathlib import Path
 
-# Run as a script, this folder is sys.path[0] and this file would shadow the standard library's
-# ``profile`` module, which cProfile (imported by spaCy) needs.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
-
-import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+import _no_shadow  # noqa: F401  (before spaCy: keeps this file from shadowing stdlib "profile")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_LETTERS = ROOT.parent / "shared" / "corpus" / "letters"

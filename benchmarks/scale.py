@@ -19,6 +19,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import _no_shadow  # noqa: F401  (before spaCy: keeps benchmarks/profile.py from shadowing stdlib "profile")
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_LETTERS = ROOT.parent / "shared" / "corpus" / "letters"
 
@@ -64,7 +66,8 @@ def memory(n: int) -> None:
     t0 = time.perf_counter()
     for i, _ in enumerate(imr_nlp.parse_many(letters(n)), start=1):
         if i in (1000, n) or i % 5000 == 0:
-            print(f"{i:>7} letters: rss {rss_mb():.0f} MB, peak {peak_mb():.0f} MB, {i / (time.perf_counter() - t0):.1f} letters/s")
+            rate = i / (time.perf_counter() - t0)
+            print(f"{i:>7} letters: rss {rss_mb():.0f} MB, peak {peak_mb():.0f} MB, {rate:.1f} letters/s")
 
 
 def main(argv=None) -> int:

@@ -28,10 +28,20 @@ def read_pdf(path: Path) -> str:
 
     The public IMR PDFs are AES-encrypted with an empty user password: pdfium opens them as is.
     """
+    return _pdf_text(str(path), Path(path))
+
+
+def read_pdf_bytes(data: bytes, name: str = "<bytes>") -> str:
+    """Text of a PDF given as bytes (a Spark ``binaryFile`` row, an upload); ``name`` is used
+    in the InputError when it cannot be read."""
+    return _pdf_text(bytes(data), Path(name))
+
+
+def _pdf_text(source: str | bytes, path: Path) -> str:
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        pdf = pdfium.PdfDocument(source)
     except pdfium.PdfiumError as exc:
         reason = str(exc)
         if "password" in reason.lower():
