@@ -1,0 +1,116 @@
+"""imr_nlp on Apache Spark: a DataFrame of letter texts, or a folder of PDFs, to a DataFrame of
+decisions (one row per decision, with its letter's fields; see :mod:`imr_nlp.rows`).
+
+Install with ``pip install "imr-nlp[spark]"`` (pyspark 4 needs Java 17). Work runs in
+``mapInPandas``: each Python worker loads the pipeline once and reuses it for every batch. A
+letter that cannot be read or parsed still gives one row, whose ``warnings`` start with
+"error:", so row counts can be reconciled with the input.
+
+    from pyspark.sql import SparkSession
+    from imr_nlp import spark as imr_spark
+
+    spark = SparkSession.builder.master("local[2]").getOrCreate()
+    rows = imr_spark.decisions_from_pdfs(spark, "/data/imr/2016/")
+    rows.write.parquet("/data/imr/2016-decisions.parquet")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from imr_nlp.rows import DECISION_COLUMNS, decision_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from pyspark.sql import DataFrame, SparkSession
+
+
+def decision_schema() -> str:
+    """The Spark DDL schema of the decision rows."""
+    return ", ".join(f"`{name}` {kind}" for name, kind in DECISION_COLUMNS.items())
+
+
+def _rows_frame(rows: list[dict]) -> pd.DataFrame:
+    import pandas as pd
+
+    # object columns: Arrow keeps None as null in int, boolean and date columns
+    return pd.DataFrame(rows, columns=list(DECISION_COLUMNS), dtype=object)
+
+
+def _parse_batches(text_col: str, id_col: str | None):
+    def parse_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from imr_nlp.parallel import parse_item
+
+        for batch in batches:
+            ids = batch[id_col].tolist() if id_col else [None] * len(batch)
+            rows: list[dict] = []
+            for index, (letter, text) in enumerate(zip(ids, batch[text_col].tolist(), strict=True)):
+                determination = parse_item(text, index)
+                rows.extend(decision_rows(determination, None if letter is None else str(letter)))
+            yield _rows_frame(rows)
+
+    return parse_batches
+
+
+def decisions(df: DataFrame, text_col: str = "text", id_col: str | None = None) -> DataFrame:
+    """One row per decision of the letters in ``df[text_col]``; ``id_col`` fills ``letter``."""
+    for column in (text_col, id_col):
+        if column is not None and column not in df.columns:
+            raise ValueError(f"column {column!r} is not in the DataFrame (columns: {df.columns})")
+    columns = [text_col] + ([id_col] if id_col and id_col != text_col else [])
+    return df.select(*columns).mapInPandas(_parse_batches(text_col, id_col), schema=decision_schema())
+
+
+def _read_pdf_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    import pandas as pd
+
+    from imr_nlp.errors import InputError
+    from imr_nlp.io import read_pdf_bytes
+
+    for batch in batches:
+        texts, problems = [], []
+        for path, content in zip(batch["path"].tolist(), batch["content"].tolist(), strict=True):
+            try:
+                texts.append(read_pdf_bytes(content, path))
+                problems.append(None)
+            except InputError as exc:
+                texts.append(None)
+                problems.append(str(exc))
+        yield pd.DataFrame({"path": batch["path"], "text": texts, "error": problems})
+
+
+def read_pdfs(spark: SparkSession, path: str) -> DataFrame:
+    """A DataFrame (path, text, error) of the PDFs under ``path`` (recursively); ``text`` is null
+    and ``error`` says why when a PDF cannot be read (encrypted, corrupt, no text layer)."""
+    files = (
+        spark.read.format("binaryFile")
+        .option("pathGlobFilter", "*.[pP][dD][fF]")
+        .option("recursiveFileLookup", "true")
+        .load(str(path))
+    )
+    return files.select("path", "content").mapInPandas(
+        _read_pdf_batches, schema="path string, text string, error string"
+    )
+
+
+def _parse_pdf_rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    from imr_nlp.models import Determination
+    from imr_nlp.parallel import parse_item
+
+    for batch in batches:
+        rows: list[dict] = []
+        for index, (path, text, error) in enumerate(
+            zip(batch["path"].tolist(), batch["text"].tolist(), batch["error"].tolist(), strict=True)
+        ):
+            if error is not None:
+                determination = Determination(warnings=[f"error: {error}"])
+            else:
+                determination = parse_item(text, index)
+            rows.extend(decision_rows(determination, path))
+        yield _rows_frame(rows)
+
+
+def decisions_from_pdfs(spark: SparkSession, path: str) -> DataFrame:
+    """One row per decision of every PDF under ``path``; ``letter`` is the file's path."""
+    return read_pdfs(spark, path).mapInPandas(_parse_pdf_rows, schema=decision_schema())
