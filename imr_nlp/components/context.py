@@ -151,7 +151,9 @@ class IMRContext(RuleComponent):
         """Matches in tokens [start, end) at doc offsets (spaCy's Matcher gives offsets relative to
         a span, its PhraseMatcher gives doc offsets)."""
         span = doc[start:end]
-        relative = [(match_id, s + start, e + start) for match_id, s, e in self.matcher(span)]
+        relative = []
+        if len(self.matcher):  # empty when every pattern expanded to phrases
+            relative = [(match_id, s + start, e + start) for match_id, s, e in self.matcher(span)]
         return relative + [(m, s, e) for m, s, e in self.phrase_matcher(span) if start <= s and e <= end]
 
     # -- matching -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ the first heading), ``how_made``, ``credentials``, ``case_summary`` or ``decisio
 """
 
 import re
+import warnings
 
 from medspacy.common.medspacy_matcher import MedspacyMatcher
 from medspacy.section_detection import SectionRule
@@ -38,9 +39,12 @@ class IMRSections(RuleComponent):
 
     def match(self, doc: Doc) -> list[tuple[str, int, int]]:
         """Sections as (label, start token, end token), the leading header block included."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # W036: medspaCy's token Matcher is empty (phrase rules only)
+            matches = self.matcher(doc)
         headings = [
             (self.matcher.rule_map[self.nlp.vocab.strings[match_id]].category, start)
-            for match_id, start, _ in self.matcher(doc)
+            for match_id, start, _ in matches
             if is_start_line(start, doc, _NEWLINE)
         ]
         headings.sort(key=lambda h: h[1])
