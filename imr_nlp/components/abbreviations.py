@@ -6,6 +6,8 @@ every diagnosis and drug mention that is an abbreviation (``span._.long_form``) 
 pairs in ``doc._.abbreviation_map`` for the API.
 """
 
+import warnings
+
 from scispacy.abbreviation import AbbreviationDetector
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -24,7 +26,9 @@ class IMRAbbreviations(Component):
 
     def match(self, doc: Doc) -> dict[str, str]:
         """Short form -> long form for the abbreviations defined in the doc."""
-        doc = self.detector(doc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # W036: scispaCy's global matcher is empty when none is found
+            doc = self.detector(doc)
         pairs: dict[str, str] = {}
         for abbr in doc._.abbreviations:
             long_form = abbr._.long_form
