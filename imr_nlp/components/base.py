@@ -80,6 +80,27 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+_WORDS_KEY = "imr_nlp.words"
+
+
+def token_words(doc: Doc) -> tuple[list[str], list[str], list[int]]:
+    """Every token's text, trailing white space and character offset as plain lists, read once
+    per doc and shared by the components that loop over tokens (Token attributes are slow to
+    read from Python)."""
+    cached = doc.user_data.get(_WORDS_KEY)
+    if cached is None or len(cached[0]) != len(doc):
+        words = [t.text for t in doc]
+        spaces = [t.whitespace_ for t in doc]
+        starts = []
+        offset = 0
+        for word, space in zip(words, spaces, strict=True):
+            starts.append(offset)
+            offset += len(word) + len(space)
+        cached = (words, spaces, starts)
+        doc.user_data[_WORDS_KEY] = cached
+    return cached
+
+
 def char_span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
     """A span covering the characters [start, end), expanded to token boundaries."""
     text = doc_text(doc)

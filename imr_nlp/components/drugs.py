@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from imr_nlp import resources
-from imr_nlp.components.base import RuleComponent, doc_text
+from imr_nlp.components.base import RuleComponent, doc_text, token_words
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
@@ -38,8 +38,8 @@ class IMRDrugs(RuleComponent):
         """
         lexicon = self.lexicon
         text = doc_text(doc).lower()
-        lowers = [t.lower_ for t in doc]
-        starts = [t.idx for t in doc]
+        words, _, starts = token_words(doc)
+        lowers = [w.lower() for w in words]
         n = len(lowers)
         out = []
         i = 0

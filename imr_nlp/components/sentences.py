@@ -18,7 +18,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import Component
+from imr_nlp.components.base import Component, token_words
 
 _ENDERS = frozenset({".", "?", "!"})
 _ABBREVIATIONS = frozenset(
@@ -64,7 +64,8 @@ class SentenceSplitter(Component):
 
     def match(self, doc: Doc) -> list[int]:
         """Indices of the tokens that start a sentence."""
-        return sentence_starts([t.text for t in doc], [t.whitespace_ for t in doc])
+        words, spaces, _ = token_words(doc)
+        return sentence_starts(words, spaces)
 
     def set_annotations(self, doc: Doc, starts: list[int]) -> Doc:
         if len(doc):
