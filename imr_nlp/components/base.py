@@ -71,6 +71,11 @@ class RuleComponent(Component):
 _TEXT_KEY = "imr_nlp.text"
 
 
+def remember_text(doc: Doc, text: str) -> None:
+    """Record ``doc.text`` when it is known already (the tokenizer made the doc from it)."""
+    doc.user_data[_TEXT_KEY] = text
+
+
 def doc_text(doc: Doc) -> str:
     """``doc.text``, computed once per doc (spaCy joins every token's text on each access)."""
     text = doc.user_data.get(_TEXT_KEY)

@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, registry
 
 from imr_nlp import resources
+from imr_nlp.components.base import remember_text
 from imr_nlp.extensions import register_extensions
 from imr_nlp.normalize.text import clean_text
 
@@ -52,6 +53,7 @@ class IMRTokenizer:
     def __call__(self, text: str) -> Doc:
         clean, offset_map = clean_text(text, self.structural_starts)
         doc = self.tokenizer(clean)
+        remember_text(doc, clean)
         doc._.source_text = text
         doc._.offset_map = offset_map.to_dict()
         return doc

@@ -52,6 +52,7 @@ _ABBREVIATIONS = frozenset(
     }
 )
 _LIST_CLOSERS = frozenset({")", "."})
+_STOP_CHARS = frozenset('.?!"\')')
 _CLOSING_QUOTES = frozenset({'"', "'", ")"})
 _NOT_BEFORE_LIST_ITEM = frozenset({"(", "#", "/", "-"})
 _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
@@ -82,19 +83,30 @@ def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
     starts = [0] if n else []
     open_parens = 0  # unclosed "(" since the last sentence start
     for i in range(1, n):
-        prev = words[i - 1]
-        open_parens += prev.count("(") - prev.count(")")
-        if words[i].isspace():
+        prev, word = words[i - 1], words[i]
+        if "(" in prev or ")" in prev:
+            open_parens += prev.count("(") - prev.count(")")
+        if word.isspace():
             continue
+        first = word[0]
         if (
             "\n" in prev
             or "\n" in spaces[i - 1]
-            or _after_sentence_end(words, i)
-            or _opens_unit(words, spaces, i, open_parens)
+            # the cheap tests first: most tokens follow no stop and start no list item or label
+            or (_may_end_sentence(words, i) and _after_sentence_end(words, i))
+            or ((first.isdigit() or first.isupper()) and _opens_unit(words, spaces, i, open_parens))
         ):
             starts.append(i)
             open_parens = 0
     return starts
+
+
+def _may_end_sentence(words: list[str], i: int) -> bool:
+    """Whether the last non-space token before ``words[i]`` ends in a stop, quote or bracket."""
+    prev = words[i - 1]
+    if prev.isspace() and i > 1:
+        prev = words[i - 2]
+    return prev[-1] in _STOP_CHARS or prev.isspace()
 
 
 def _after_sentence_end(words: list[str], i: int) -> bool:
