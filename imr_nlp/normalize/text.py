@@ -37,7 +37,6 @@ _TRANSLATION = str.maketrans(
 )
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\f|\u2028|\u2029|\x85")
-_SPACE_RUN = re.compile(r" {2,}")
 # A line that ends a sentence, a label or a list header: keep the break after it.
 _ENDS_UNIT = re.compile(r"""[.!?:;]["')\]]*$""")
 # A line cut inside a hyphenated word: "anti-" + "depressants" -> "anti-depressants".
@@ -48,6 +47,7 @@ _ENDS_NUMBER_SEPARATOR = re.compile(r"\d[/-]$")
 # "5/10.The" -> "5/10. The".
 _RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.?!])(?=[A-Z][a-z])")
 # A bullet or numbered list item starts its own line.
+_LINE_CUTS = re.compile(r"(?P<spaces> {2,})|" + _RUN_ON.pattern)
 _LIST_ITEM = re.compile(r"^(?:[-\u2022*\u25cf]\s|\(?\d{1,2}[.)]\s)")
 _HEADING = re.compile(r"^[A-Z0-9 ,&/()'-]{6,}$")
 
@@ -178,17 +178,15 @@ def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[s
 
 
 def _add_line_content(builder: _Builder, line: str, offset: int) -> None:
-    """Add one line, collapsing runs of spaces and separating run-on sentences."""
-    cuts: list[tuple[int, int, str]] = []  # (start, end, replacement) within the line
-    for m in _SPACE_RUN.finditer(line):
-        cuts.append((m.start() + 1, m.end(), ""))
-    for m in _RUN_ON.finditer(line):
-        cuts.append((m.start(), m.start(), " "))
-    cuts.sort()
+    """Add one line, collapsing runs of spaces and separating run-on sentences (one regex pass;
+    most lines have neither and are added whole)."""
     pos = 0
-    for start, end, repl in cuts:
-        builder.add(line[pos:start], offset + pos)
-        if repl:
-            builder.add(repl, offset + start)
-        pos = end
+    for m in _LINE_CUTS.finditer(line):
+        if m.group("spaces"):  # keep the first space of the run
+            builder.add(line[pos : m.start() + 1], offset + pos)
+            pos = m.end()
+        else:  # a run-on sentence: insert a space
+            builder.add(line[pos : m.start()], offset + pos)
+            builder.add(" ", offset + m.start())
+            pos = m.start()
     builder.add(line[pos:], offset + pos)
