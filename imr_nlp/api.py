@@ -66,7 +66,7 @@ def _texts(items: Iterable, errors: dict[int, str]) -> Iterator[str]:
             yield ""
 
 
-def parse_many(items: Iterable[str | Path], batch_size: int = 32, n_process: int = 1) -> Iterator[Determination]:
+def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int = 1) -> Iterator[Determination]:
     """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
 
     With ``n_process=1`` this is ``nlp.pipe`` in this process. With ``n_process > 1`` worker

@@ -52,7 +52,7 @@ _ABBREVIATIONS = frozenset(
     }
 )
 _LIST_CLOSERS = frozenset({")", "."})
-_STOP_CHARS = frozenset('.?!"\')')
+_STOP_CHARS = frozenset(".?!\"')")
 _CLOSING_QUOTES = frozenset({'"', "'", ")"})
 _NOT_BEFORE_LIST_ITEM = frozenset({"(", "#", "/", "-"})
 _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
