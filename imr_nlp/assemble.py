@@ -50,21 +50,23 @@ class _Source:
 
 def assertion_fields(span: Span) -> dict:
     """The ConText flags of a mention and the cues that set them, as Assertions fields."""
+    ext = span._  # one Underscore object for the six reads
     return {
-        "negated": bool(span._.is_negated),
-        "historical": bool(span._.is_historical),
-        "hypothetical": bool(span._.is_hypothetical),
-        "uncertain": bool(span._.is_uncertain),
-        "family": bool(span._.is_family),
-        "cues": [f"{c['category']}: {c['cue']}" for c in span._.context_cues or []],
+        "negated": bool(ext.is_negated),
+        "historical": bool(ext.is_historical),
+        "hypothetical": bool(ext.is_hypothetical),
+        "uncertain": bool(ext.is_uncertain),
+        "family": bool(ext.is_family),
+        "cues": [f"{c['category']}: {c['cue']}" for c in ext.context_cues or []],
     }
 
 
 def _medication(src: _Source, span: Span) -> Medication:
+    ext = span._
     return Medication(
         **src.evidence(span.start_char, span.end_char),
-        generic=span._.generic,
-        drug_class=span._.drug_class,
+        generic=ext.generic,
+        drug_class=ext.drug_class,
         **assertion_fields(span),
     )
 
@@ -127,15 +129,18 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
     return Treatment(**t)
 
 
-def _basis(doc: Doc, src: _Source, index: int, part: str) -> GuidelineBasis:
-    mtus_based = None
-    citations = []
+def _bases(doc: Doc, src: _Source) -> dict[tuple, GuidelineBasis]:
+    """(decision index, part) -> its GuidelineBasis, reading every citation span once."""
+    verdicts: dict[tuple, bool | None] = {}
+    citations: dict[tuple, list[Citation]] = {}
     for span in doc.spans.get(SPAN_GROUPS["citations"], []):
-        if span.label_ == "BASIS" and span._.basis["index"] == index and span._.basis["part"] == part:
-            mtus_based = span._.basis["mtus_based"]
-        elif span.label_ == "CITATION" and span._.citation["index"] == index and span._.citation["part"] == part:
-            c = span._.citation
-            citations.append(
+        ext = span._
+        if span.label_ == "BASIS":
+            basis = ext.basis
+            verdicts[(basis["index"], basis["part"])] = basis["mtus_based"]
+        elif span.label_ == "CITATION":
+            c = ext.citation
+            citations.setdefault((c["index"], c["part"]), []).append(
                 Citation(
                     **src.evidence(span.start_char, span.end_char),
                     source=c["source"],
@@ -145,7 +150,10 @@ def _basis(doc: Doc, src: _Source, index: int, part: str) -> GuidelineBasis:
                     pages=c["pages"],
                 )
             )
-    return GuidelineBasis(mtus_based=mtus_based, citations=citations)
+    return {
+        key: GuidelineBasis(mtus_based=verdicts.get(key), citations=citations.get(key, []))
+        for key in verdicts.keys() | citations.keys()
+    }
 
 
 def assemble(doc: Doc) -> Determination:
@@ -168,6 +176,7 @@ def assemble(doc: Doc) -> Determination:
     for span in doc.spans.get(SPAN_GROUPS["parts"], []):
         parts[(span._.block_index, span.label_)] = span
     decisions = []
+    bases = _bases(doc, src)
     for item in doc.spans.get(SPAN_GROUPS["items"], []):
         info = item._.decision or {}
         index = info.get("index")
@@ -185,8 +194,8 @@ def assemble(doc: Doc) -> Determination:
                 outcome=outcome,
                 medically_necessary=medically_necessary,
                 treatment=_treatment(doc, src, item, info),
-                claims_administrator=_basis(doc, src, index, "claims_administrator"),
-                reviewer_basis=_basis(doc, src, index, "reviewer_basis"),
+                claims_administrator=bases.get((index, "claims_administrator")) or GuidelineBasis(),
+                reviewer_basis=bases.get((index, "reviewer_basis")) or GuidelineBasis(),
                 rationale=src.clean_words(rationale) if rationale is not None else "",
             )
         )
