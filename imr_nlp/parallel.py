@@ -13,6 +13,7 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from imr_nlp.errors import InputError
@@ -63,16 +64,19 @@ def _warm_up() -> None:
 
 
 def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Iterator[Determination]:
-    """Determinations of ``items`` in order, parsed by ``n_process`` worker processes."""
+    """Determinations of ``items`` in order, parsed by ``n_process`` worker processes.
+
+    A worker that dies (killed, out of memory, a crash in a native library) raises
+    ``concurrent.futures.process.BrokenProcessPool`` here instead of hanging.
+    """
     from imr_nlp.api import load
 
     load()  # build once in the parent: forked workers inherit it
-    ctx = _context()
-    with ctx.Pool(processes=n_process, initializer=_warm_up) as pool:
+    with ProcessPoolExecutor(max_workers=n_process, mp_context=_context(), initializer=_warm_up) as pool:
         pending: deque = deque()
         for chunk in _chunks(items, chunk_size):
-            pending.append(pool.apply_async(_parse_chunk, (chunk,)))
+            pending.append(pool.submit(_parse_chunk, chunk))
             while len(pending) > 2 * n_process:
-                yield from pending.popleft().get()
+                yield from pending.popleft().result()
         while pending:
-            yield from pending.popleft().get()
+            yield from pending.popleft().result()

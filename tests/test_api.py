@@ -104,3 +104,21 @@ def test_assert_spans():
     assert chest.negated and not apnea.negated
     assert apnea.uncertain
     assert htn.historical
+
+
+def _die_on(item, index):
+    import os
+
+    if item == "die":
+        os._exit(3)  # a worker killed mid-letter (out of memory, a native crash)
+    return imr_nlp.Determination()
+
+
+def test_a_dead_worker_raises_instead_of_hanging(monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    import imr_nlp.parallel
+
+    monkeypatch.setattr(imr_nlp.parallel, "parse_item", _die_on)  # forked workers inherit the patch
+    with pytest.raises(BrokenProcessPool):
+        list(imr_nlp.parse_many(["a", "die", "b"], n_process=2, batch_size=1))
