@@ -259,11 +259,11 @@ class IMRContext(RuleComponent):
     def set_annotations(self, doc: Doc, matches: list[tuple[Span, list[Cue]]]) -> Doc:
         doc.spans[SPAN_GROUPS["context_targets"]] = [target for target, _ in matches]
         for target, modifiers in matches:
-            for attribute in CATEGORY_ATTRIBUTES.values():
-                setattr(target._, attribute, False)
-            for cue in modifiers:
-                setattr(target._, CATEGORY_ATTRIBUTES[cue.category], True)
-            target._.context_cues = [
+            ext = target._  # one Underscore object for the six writes
+            set_categories = {cue.category for cue in modifiers}
+            for category, attribute in CATEGORY_ATTRIBUTES.items():
+                setattr(ext, attribute, category in set_categories)
+            ext.context_cues = [
                 {"category": cue.category, "cue": doc[cue.start : cue.end].text, "direction": cue.direction}
                 for cue in modifiers
             ]

@@ -149,7 +149,8 @@ def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[s
     ``structural_starts`` matches the start of lines that always begin a new unit (section
     headings, "Decision rationale:", header labels); it comes from the section rules.
     """
-    text = raw.translate(_TRANSLATION)
+    # str.translate copies the text; plain ASCII without tabs (most letters) needs none of it
+    text = raw if raw.isascii() and "\t" not in raw and "\x0b" not in raw else raw.translate(_TRANSLATION)
     builder = _Builder()
     lines = _lines(text)
     prev: str | None = None
