@@ -29,7 +29,7 @@ from imr_nlp.extensions import register_extensions
 
 PIPELINE = (
     "imr_sentences",  # sentence boundaries (ConText needs them)
-    "imr_sections",  # medspaCy Sectionizer: header, credentials, case summary, decisions
+    "imr_sections",  # medspaCy section rules: header, credentials, case summary, decisions
     "imr_header",  # header fields, reviewer credentials, patient age and sex
     "imr_decisions",  # decision blocks: item headers, outcomes, guideline and rationale parts
     "imr_dates",  # dates with roles

@@ -1,4 +1,4 @@
-"""Letter sections found by medspaCy's Sectionizer with IMR heading rules (data in
+"""Letter sections found with medspaCy's section rules and matcher, with IMR headings (data in
 resources/sections.json), anchored to line starts so body phrases cannot open a section.
 
 Writes ``doc.spans["imr_sections"]``: one span per section, labelled ``header`` (text before
