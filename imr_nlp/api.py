@@ -52,15 +52,20 @@ def parse_file(path: str | Path) -> Determination:
     return parse(read_letter(path))
 
 
+def item_text(item: object, index: int) -> str:
+    """The text of one ``parse_many`` item: a str as is, a ``pathlib.Path`` read from its file;
+    InputError for a file that cannot be read, TypeError for anything else."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Path):
+        return read_letter(item)
+    raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
+
+
 def _texts(items: Iterable, errors: dict[int, str]) -> Iterator[str]:
     for index, item in enumerate(items):
         try:
-            if isinstance(item, str):
-                yield item
-            elif isinstance(item, Path):
-                yield read_letter(item)
-            else:
-                raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
+            yield item_text(item, index)
         except (InputError, TypeError) as exc:
             errors[index] = str(exc)
             yield ""

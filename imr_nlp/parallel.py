@@ -14,7 +14,8 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+
+from spacy.util import minibatch
 
 from imr_nlp.errors import InputError
 from imr_nlp.models import Determination
@@ -22,34 +23,16 @@ from imr_nlp.models import Determination
 
 def parse_item(item: object, index: int) -> Determination:
     """One letter (a text or a ``pathlib.Path``) to a Determination; never raises for bad input."""
-    from imr_nlp.api import _check_text, load
-    from imr_nlp.io import read_letter
+    from imr_nlp.api import item_text, load
 
     try:
-        if isinstance(item, Path):
-            text = read_letter(item)
-        elif isinstance(item, str):
-            text = _check_text(item)
-        else:
-            raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
-        return load()(text)._.determination
+        return load()(item_text(item, index))._.determination
     except (InputError, TypeError, ValueError) as exc:
         return Determination(warnings=[f"error: {exc}"])
 
 
 def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
     return [parse_item(item, index) for index, item in chunk]
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list[tuple[int, object]]]:
-    chunk: list[tuple[int, object]] = []
-    for index, item in enumerate(items):
-        chunk.append((index, item))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -74,7 +57,7 @@ def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Ite
     load()  # build once in the parent: forked workers inherit it
     with ProcessPoolExecutor(max_workers=n_process, mp_context=_context(), initializer=_warm_up) as pool:
         pending: deque = deque()
-        for chunk in _chunks(items, chunk_size):
+        for chunk in minibatch(enumerate(items), size=chunk_size):
             pending.append(pool.submit(_parse_chunk, chunk))
             while len(pending) > 2 * n_process:
                 yield from pending.popleft().result()
