@@ -82,6 +82,7 @@ def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
     n = len(words)
     starts = [0] if n else []
     open_parens = 0  # unclosed "(" since the last sentence start
+    last = 0 if n and not words[0].isspace() else -1  # the last non-space token before i
     for i in range(1, n):
         prev, word = words[i - 1], words[i]
         if "(" in prev or ")" in prev:
@@ -93,28 +94,17 @@ def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
             "\n" in prev
             or "\n" in spaces[i - 1]
             # the cheap tests first: most tokens follow no stop and start no list item or label
-            or (_may_end_sentence(words, i) and _after_sentence_end(words, i))
+            or (last >= 0 and words[last][-1] in _STOP_CHARS and _after_sentence_end(words, i, last))
             or ((first.isdigit() or first.isupper()) and _opens_unit(words, spaces, i, open_parens))
         ):
             starts.append(i)
             open_parens = 0
+        last = i
     return starts
 
 
-def _may_end_sentence(words: list[str], i: int) -> bool:
-    """Whether the last non-space token before ``words[i]`` ends in a stop, quote or bracket."""
-    prev = words[i - 1]
-    if prev.isspace() and i > 1:
-        prev = words[i - 2]
-    return prev[-1] in _STOP_CHARS or prev.isspace()
-
-
-def _after_sentence_end(words: list[str], i: int) -> bool:
-    j = i - 1
-    while j >= 0 and words[j].isspace():
-        j -= 1
-    if j < 0:
-        return False
+def _after_sentence_end(words: list[str], i: int, j: int) -> bool:
+    """Whether ``words[i]`` opens a sentence after ``words[j]``, the last non-space token."""
     last, first = words[j], words[i][0]
     if last in _ENDERS or (last in _CLOSING_QUOTES and j > 0 and words[j - 1] in _ENDERS):
         if last == "." and j > 0 and words[j - 1].lower().rstrip(".") in _ABBREVIATIONS:
