@@ -38,15 +38,23 @@ def _rows_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(DECISION_COLUMNS), dtype=object)
 
 
-def _parse_batches(text_col: str, id_col: str | None):
+def _parse_batches(text_col: str, id_col: str | None, error_col: str | None = None):
+    """The mapInPandas function: letters to decision rows. A non-null ``error_col`` (a file that
+    could not be read) gives that letter's error row without parsing."""
+
     def parse_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from imr_nlp.models import Determination
         from imr_nlp.parallel import parse_item
 
         for batch in batches:
             ids = batch[id_col].tolist() if id_col else [None] * len(batch)
+            problems = batch[error_col].tolist() if error_col else [None] * len(batch)
             rows: list[dict] = []
-            for index, (letter, text) in enumerate(zip(ids, batch[text_col].tolist(), strict=True)):
-                determination = parse_item(text, index)
+            for index, (letter, text, problem) in enumerate(zip(ids, batch[text_col].tolist(), problems, strict=True)):
+                if problem is not None:
+                    determination = Determination(warnings=[f"error: {problem}"])
+                else:
+                    determination = parse_item(text, index)
                 rows.extend(decision_rows(determination, None if letter is None else str(letter)))
             yield _rows_frame(rows)
 
@@ -94,23 +102,7 @@ def read_pdfs(spark: SparkSession, path: str) -> DataFrame:
     )
 
 
-def _parse_pdf_rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    from imr_nlp.models import Determination
-    from imr_nlp.parallel import parse_item
-
-    for batch in batches:
-        rows: list[dict] = []
-        for index, (path, text, error) in enumerate(
-            zip(batch["path"].tolist(), batch["text"].tolist(), batch["error"].tolist(), strict=True)
-        ):
-            if error is not None:
-                determination = Determination(warnings=[f"error: {error}"])
-            else:
-                determination = parse_item(text, index)
-            rows.extend(decision_rows(determination, path))
-        yield _rows_frame(rows)
-
-
 def decisions_from_pdfs(spark: SparkSession, path: str) -> DataFrame:
     """One row per decision of every PDF under ``path``; ``letter`` is the file's path."""
-    return read_pdfs(spark, path).mapInPandas(_parse_pdf_rows, schema=decision_schema())
+    parse = _parse_batches("text", "path", error_col="error")
+    return read_pdfs(spark, path).mapInPandas(parse, schema=decision_schema())
