@@ -18,8 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import _no_shadow  # noqa: F401  (before spaCy: keeps benchmarks/profile.py from shadowing stdlib "profile")
+from _corpus import ROOT, SAMPLES
 
-ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDER = ROOT.parent / "shared" / "corpus" / "pdf"
 
 
@@ -41,9 +41,7 @@ def text_length(path: Path) -> int:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument(
-        "--folder", type=Path, default=DEFAULT_FOLDER if DEFAULT_FOLDER.exists() else ROOT / "imr_nlp" / "samples"
-    )
+    ap.add_argument("--folder", type=Path, default=DEFAULT_FOLDER if DEFAULT_FOLDER.exists() else SAMPLES)
     ap.add_argument("--repeat", type=int, default=3, help="passes over the folder")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")

@@ -18,19 +18,7 @@ import warnings
 from pathlib import Path
 
 import _no_shadow  # noqa: F401  (before spaCy: keeps this file from shadowing stdlib "profile")
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED_LETTERS = ROOT.parent / "shared" / "corpus" / "letters"
-
-
-def load_texts(folder: Path | None, n: int) -> list[str]:
-    from imr_nlp.io import read_letter
-
-    if folder is None:
-        folder = SEED_LETTERS if SEED_LETTERS.exists() else ROOT / "imr_nlp" / "samples"
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".txt", ".pdf"))
-    seeds = [read_letter(p) for p in paths]
-    return [f"Case Number: CM99-{i:07d}\n" + seeds[i % len(seeds)] for i in range(n)]
+from _corpus import letters
 
 
 def main(argv=None) -> int:
@@ -44,7 +32,7 @@ def main(argv=None) -> int:
 
     import imr_nlp
 
-    texts = load_texts(args.letters, args.docs)
+    texts = list(letters(args.docs, args.letters))
     nlp = imr_nlp.load()
     list(imr_nlp.parse_many(texts[:5]))  # warm up
 

@@ -16,24 +16,9 @@ import argparse
 import resource
 import time
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import _no_shadow  # noqa: F401  (before spaCy: keeps benchmarks/profile.py from shadowing stdlib "profile")
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED_LETTERS = ROOT.parent / "shared" / "corpus" / "letters"
-
-
-def seed_texts() -> list[str]:
-    folder = SEED_LETTERS if SEED_LETTERS.exists() else ROOT / "imr_nlp" / "samples"
-    return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-
-
-def letters(n: int) -> Iterator[str]:
-    seeds = seed_texts()
-    for i in range(n):
-        yield f"Case Number: CM99-{i:07d}\n" + seeds[i % len(seeds)]
+from _corpus import letters
 
 
 def rss_mb() -> float:
