@@ -193,3 +193,36 @@ def test_citations(part, mtus_based, sources, topics, pages):
     assert [c["source"] for c in cites] == sources
     assert [t for c in cites for t in c["topics"]] == topics
     assert [p for c in cites for p in c["pages"]] == pages
+
+
+def test_tokenizer_cache_gives_spacys_own_tokens(monkeypatch):
+    """Chunks are cached one by one before the text is tokenized (spaCy stops caching after a
+    special case such as "Dr."); the tokens must be exactly those of the bare tokenizer, also
+    after the bounded cache is flushed."""
+    from imr_nlp.components import normalize
+
+    text = (
+        "Seen by Dr. Smith (e.g. on 10/14/2016): Norco 10/325mg #60, Lidocaine/Capsaicin 5%/Amitriptyline "
+        "x2 refills; CRPS-related pain 7/10. Dr. Jones' note: can't walk >10 min.\n"
+    )
+    chunks = len(set(text.split()))
+    monkeypatch.setattr(normalize, "MAX_CACHED_CHUNKS", chunks + 5)
+    cached = IMRTokenizer(spacy.blank("en"))
+    bare = IMRTokenizer(spacy.blank("en")).tokenizer  # spaCy's own path, never filled by chunk
+    flushes = 0
+    for variant in (text, text * 2, text.upper(), text.lower(), (text + " ") * 3 + text.upper()):
+        before = cached._cached_chunks
+        doc = cached(variant)
+        flushes += cached._cached_chunks is not before
+        assert [t.text_with_ws for t in doc] == [t.text_with_ws for t in bare(doc.text)]
+        assert len(cached._cached_chunks) <= chunks + 5
+    assert flushes == 3  # upper, lower, then the mixed text whose new chunks alone fit
+
+
+def test_component_batches_give_the_same_docs_as_one_by_one():
+    import imr_nlp
+
+    nlp = imr_nlp.load()
+    texts = [f"Case Number: CM{i}\nDr. Smith prescribed Norco 10/325 #60 on 1/{i}/2016." for i in range(1, 20)]
+    piped = [doc._.determination.model_dump_json() for doc in nlp.pipe(texts, batch_size=5)]
+    assert piped == [nlp(text)._.determination.model_dump_json() for text in texts]
