@@ -4,10 +4,13 @@ import imr_nlp
 det = imr_nlp.parse(text)          # -> imr_nlp.Determination (pydantic)
 det = imr_nlp.parse_file("letter.pdf")
 nlp = imr_nlp.load()               # the spaCy pipeline; doc._.determination
+df = imr_nlp.to_dataframe(imr_nlp.parse_many(paths), level="decision")   # pandas
+imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 """
 
 from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many
 from imr_nlp.errors import InputError
+from imr_nlp.frames import to_dataframe, to_parquet
 from imr_nlp.models import (
     SCHEMA_VERSION,
     Assertions,
@@ -24,6 +27,7 @@ from imr_nlp.models import (
     Strength,
     Treatment,
 )
+from imr_nlp.render import render
 
 __version__ = "0.1.0"
 
@@ -48,4 +52,7 @@ __all__ = [
     "parse",
     "parse_file",
     "parse_many",
+    "render",
+    "to_dataframe",
+    "to_parquet",
 ]

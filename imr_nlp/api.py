@@ -49,7 +49,9 @@ def parse(text: str) -> Determination:
 
 def parse_file(path: str | Path) -> Determination:
     """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read."""
-    return parse(read_letter(path))
+    determination = parse(read_letter(path))
+    determination.source = str(path)
+    return determination
 
 
 def item_text(item: object, index: int) -> str:
@@ -62,13 +64,35 @@ def item_text(item: object, index: int) -> str:
     raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
 
 
-def _texts(items: Iterable, errors: dict[int, str]) -> Iterator[str]:
+def item_result(item: object, doc) -> Determination:
+    """The Determination of a parsed batch item, with the file it came from."""
+    determination = doc._.determination
+    if isinstance(item, Path):
+        determination.source = str(item)
+    return determination
+
+
+def error_record(item: object, index: int, exc: Exception) -> Determination:
+    """The record of a batch item that could not be read or parsed: no data, the reason in
+    ``error`` (a file's path, or the item's index, first) and in a warning starting "error:"."""
+    message = str(exc)
+    if isinstance(item, Path):
+        source = str(item)
+        if not message.startswith(source):
+            message = f"{source}: {message}"
+    else:
+        source = None
+        if not message.startswith("item "):
+            message = f"item {index}: {message}"
+    return Determination(source=source, error=message, warnings=[f"error: {message}"])
+
+
+def _texts(items: Iterable) -> Iterator[tuple[str, tuple[int, object, Exception | None]]]:
     for index, item in enumerate(items):
         try:
-            yield item_text(item, index)
+            yield item_text(item, index), (index, item, None)
         except (InputError, TypeError) as exc:
-            errors[index] = str(exc)
-            yield ""
+            yield "", (index, item, exc)
 
 
 def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int = 1) -> Iterator[Determination]:
@@ -77,8 +101,9 @@ def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int
     With ``n_process=1`` this is ``nlp.pipe`` in this process. With ``n_process > 1`` worker
     processes each load the pipeline once and parse whole letters, PDF reading included, with
     at most a few batches in flight (flat memory on any length of input). An item that cannot
-    be read still yields a Determination, with no decisions and a warning that starts with
-    "error:", so counts in equal counts out.
+    be read still yields a Determination, with no data, ``error`` set (its path or index and
+    the reason) and a warning that starts with "error:", so counts in equal counts out.
+    A file's Determination has its path in ``source``.
     """
     if not isinstance(n_process, int) or n_process < 1:
         raise ValueError(f"n_process must be a positive int, not {n_process!r}")
@@ -87,14 +112,9 @@ def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int
 
         yield from parse_parallel(items, n_process=n_process, chunk_size=batch_size)
         return
-    nlp = load()
-    errors: dict[int, str] = {}
-    docs = nlp.pipe(_texts(items, errors), batch_size=batch_size)
-    for index, doc in enumerate(docs):
-        if index in errors:
-            yield Determination(warnings=[f"error: {errors.pop(index)}"])
-        else:
-            yield doc._.determination
+    docs = load().pipe(_texts(items), batch_size=batch_size, as_tuples=True)
+    for doc, (index, item, exc) in docs:
+        yield error_record(item, index, exc) if exc is not None else item_result(item, doc)
 
 
 def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions]:

@@ -1,82 +1,221 @@
-"""The ``imr-nlp`` command line: parse letters to JSON lines, or show a readable summary."""
+"""The ``imr-nlp`` command line.
+
+    imr-nlp parse PATH... [--format jsonl|csv|parquet] [--out FILE]
+                          [--level letter|decision|medication|citation] [--workers N]
+    imr-nlp show PATH...      a readable summary of each letter
+    imr-nlp schema [--level]  the JSON Schema of a record, or a table level's columns
+
+PATHs are files, folders (their .txt and .pdf files, recursively) and glob patterns. A file that
+cannot be read is reported on stderr with its path, still gives its error record or row, and
+makes the exit code 1; the other letters are written all the same.
+"""
 
 from __future__ import annotations
 
+import csv
+import glob
+import json
 import sys
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 LETTER_SUFFIXES = {".txt", ".pdf"}
+FORMATS = ("jsonl", "csv", "parquet")
 
 
-def _expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files named, and the .txt/.pdf files inside folders named, in sorted order."""
+def expand(paths: Iterable[str]) -> list[Path]:
+    """The letter files named by ``paths``: files as given, folders' .txt/.pdf files (sorted,
+    recursively), glob patterns' matches. A name that matches nothing is kept, so it is reported
+    as missing rather than silently skipped."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in LETTER_SUFFIXES))
-        else:
+            out.extend(_letters_in(path))
+        elif path.exists() or not glob.has_magic(raw):
             out.append(path)
+        else:
+            matches = sorted(glob.glob(raw, recursive=True))
+            if not matches:
+                out.append(path)
+            for match in map(Path, matches):
+                out.extend(_letters_in(match) if match.is_dir() else [match])
     return out
 
 
+def _letters_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in LETTER_SUFFIXES)
+
+
+class Progress:
+    """A one-line progress bar on stderr (letters done, rate, time left); silent when off."""
+
+    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None) -> None:
+        self.total, self.enabled = total, enabled
+        self.stream = stream or sys.stderr
+        self.done = 0
+        self.started = self.last = time.perf_counter()
+
+    def advance(self) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        if self.enabled and (now - self.last >= 0.1 or self.done == self.total):
+            self.last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        filled = int(30 * self.done / self.total) if self.total else 30
+        left = (self.total - self.done) / rate if rate else 0.0
+        bar = "#" * filled + "-" * (30 - filled)
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} letters  {rate:5.1f}/s  {left:4.0f} s left ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _json_default(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _records(determinations: Iterable, level: str, fmt: str) -> Iterator[dict]:
+    from imr_nlp.rows import rows
+
+    for determination in determinations:
+        if fmt == "jsonl" and level == "letter":
+            yield determination.model_dump(mode="json")
+        else:
+            yield from rows(determination, level)
+
+
+class _Writer:
+    """Writes records as JSON lines, CSV or Parquet, to a file or stdout."""
+
+    def __init__(self, fmt: str, level: str, out: str | None) -> None:
+        from imr_nlp.rows import COLUMNS
+
+        self.fmt, self.count = fmt, 0
+        if fmt == "parquet":
+            from imr_nlp.frames import ParquetSink
+
+            self.sink = ParquetSink(out, level)
+            return
+        self.stream = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+        if fmt == "csv":
+            self.csv = csv.DictWriter(self.stream, fieldnames=list(COLUMNS[level]))
+            self.csv.writeheader()
+
+    def write(self, records: list[dict]) -> None:
+        self.count += len(records)
+        if self.fmt == "parquet":
+            self.sink.write(records)
+        elif self.fmt == "csv":
+            self.csv.writerows(records)
+        else:
+            for record in records:
+                self.stream.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+
+    def close(self) -> None:
+        if self.fmt == "parquet":
+            self.sink.close()
+        elif self.stream is not sys.stdout:
+            self.stream.close()
+        else:
+            self.stream.flush()
+
+
 @click.group()
+@click.version_option(package_name="imr-nlp")
 def main() -> None:
     """imr-nlp: IMR final determination letters as structured data."""
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="output file (default stdout)")
-def parse(paths: tuple[str, ...], out: str | None) -> None:
-    """Parse letters (files or folders of .txt/.pdf) to JSON lines, one record per letter."""
-    results, failed = _parsed(paths)
-    stream = open(out, "w", encoding="utf-8") if out else sys.stdout
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None, help="output file [stdout]")
+@click.option(
+    "--level",
+    type=click.Choice(["letter", "decision", "medication", "citation"]),
+    default=None,
+    help="one record per letter, decision, drug mention or citation [jsonl: letter; csv, parquet: decision]",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes")
+@click.option("--progress/--no-progress", default=None, help="progress bar on stderr [on when stderr is a terminal]")
+def parse(
+    paths: tuple[str, ...], fmt: str, out: str | None, level: str | None, workers: int, progress: bool | None
+) -> None:
+    """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
+    import imr_nlp
+
+    if fmt == "parquet" and not out:
+        raise click.UsageError("--format parquet needs --out FILE")
+    level = level or ("letter" if fmt == "jsonl" else "decision")
+    files = expand(paths)
+    imr_nlp.load()  # before the clock starts: the rate is the parsing rate
+    bar = Progress(len(files), sys.stderr.isatty() if progress is None else progress)
+    writer = _Writer(fmt, level, out)
+    failed = 0
     try:
-        for path, det in results:
-            record = det.model_dump(mode="json")
-            record["source"] = str(path)
-            stream.write(_json(record) + "\n")
+        for determination in imr_nlp.parse_many(files, n_process=workers):
+            if determination.error:
+                failed += 1
+                if bar.enabled:
+                    sys.stderr.write("\n")
+                click.echo(f"error: {determination.error}", err=True)
+            writer.write(list(_records([determination], level, fmt)))
+            bar.advance()
     finally:
-        if out:
-            stream.close()
+        writer.close()
+        bar.close()
+    if bar.enabled or failed:
+        elapsed = time.perf_counter() - bar.started
+        click.echo(
+            f"{len(files)} letters, {writer.count} {level} records, {failed} failed, {elapsed:.1f} s"
+            + (f" -> {out}" if out else ""),
+            err=True,
+        )
     if failed:
         sys.exit(1)
 
 
-def _parsed(paths: tuple[str, ...]):
-    """(path, Determination) for each letter; unreadable files are reported on stderr and
-    counted in the returned list ``failed``."""
-    import imr_nlp
+@main.command()
+@click.option(
+    "--level",
+    type=click.Choice(["letter", "decision", "medication", "citation"]),
+    default=None,
+    help="print a table level's columns and types instead",
+)
+def schema(level: str | None) -> None:
+    """Print the JSON Schema of a letter's record (Determination), or a table level's columns."""
+    from imr_nlp.models import Determination
+    from imr_nlp.rows import COLUMNS
 
-    failed: list[Path] = []
-
-    def generate():
-        for path in _expand(paths):
-            try:
-                yield path, imr_nlp.parse_file(path)
-            except imr_nlp.InputError as exc:
-                failed.append(path)
-                click.echo(f"error: {exc}", err=True)
-
-    return generate(), failed
-
-
-def _json(record: dict) -> str:
-    import json
-
-    return json.dumps(record, ensure_ascii=False)
+    document = COLUMNS[level] if level else Determination.model_json_schema()
+    click.echo(json.dumps(document, indent=2))
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 def show(paths: tuple[str, ...]) -> None:
     """Print a readable summary of each letter: header, decisions, outcomes, drugs, citations."""
-    results, failed = _parsed(paths)
-    for path, det in results:
-        click.echo(f"== {path}")
+    import imr_nlp
+
+    failed = 0
+    for det in imr_nlp.parse_many(expand(paths)):
+        if det.error:
+            failed += 1
+            click.echo(f"error: {det.error}", err=True)
+            continue
+        click.echo(f"== {det.source}")
         click.echo(
             f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
             f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
@@ -102,6 +241,9 @@ def show(paths: tuple[str, ...]) -> None:
             for side, basis in (("claims admin", d.claims_administrator), ("reviewer", d.reviewer_basis)):
                 cites = "; ".join(f"{c.source} {', '.join(c.topics)}".strip() for c in basis.citations)
                 click.echo(f"      {side}: mtus_based={basis.mtus_based} {cites}")
+        drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
+        if drugs:
+            click.echo(f"   drugs mentioned: {', '.join(drugs)}")
         for w in det.warnings:
             click.echo(f"   warning: {w}")
     if failed:

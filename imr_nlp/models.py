@@ -140,3 +140,7 @@ class Determination(_Model):
     dates: list[DateMention] = Field(default_factory=list)
     decisions: list[Decision] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    source: str | None = Field(None, description="the file the letter was read from (parse_file, batches of paths)")
+    error: str | None = Field(
+        None, description="why a batch item could not be read or parsed (its path or index first); then no data"
+    )

@@ -4,7 +4,7 @@ Each worker process loads the pipeline once (with the "fork" start method it inh
 parent's) and turns whole letters into Determinations, reading PDF files itself, so text
 extraction runs in parallel too. Work is sent in chunks and at most ``2 * n_process`` chunks
 are outstanding, so memory stays flat however long the input iterator is; results come back
-in input order. An item that fails yields a Determination whose warning starts with "error:".
+in input order. An item that fails yields its error record (``imr_nlp.api.error_record``).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from imr_nlp.models import Determination
 
 def parse_item(item: object, index: int) -> Determination:
     """One letter (a text or a ``pathlib.Path``) to a Determination; never raises for bad input."""
-    from imr_nlp.api import item_text, load
+    from imr_nlp.api import error_record, item_result, item_text, load
 
     try:
-        return load()(item_text(item, index))._.determination
+        return item_result(item, load()(item_text(item, index)))
     except (InputError, TypeError, ValueError) as exc:
-        return Determination(warnings=[f"error: {exc}"])
+        return error_record(item, index, exc)
 
 
 def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:

@@ -1,16 +1,28 @@
-"""Flat rows: one per decision, each carrying its letter's fields, for tables (Spark, pandas,
-CSV, Parquet). A letter with no decision (not a letter, unreadable) still gives one row, with
-empty decision fields and its warnings, so nothing is lost. Lists are joined with "; ".
+"""Flat rows for tables (pandas, CSV, Parquet, Spark), at four levels:
+
+- ``letter``: one row per letter, with counts and joined lists;
+- ``decision``: one row per decision, each carrying its letter's fields (a letter with no
+  decision, such as an unreadable file, still gives one row with its error and warnings);
+- ``medication``: one row per drug mention, with its ConText flags and the decision it is the
+  treatment of, if any;
+- ``citation``: one row per guideline citation of a decision (claims administrator or reviewer).
+
+At the letter and decision levels every letter gives at least one row, so nothing is lost;
+at the medication and citation levels a letter gives as many rows as it has mentions or
+citations. Lists are joined with "; ". Each level's columns and their types ("string", "int",
+"double", "boolean", "date") are in ``COLUMNS[level]``.
 """
 
 from __future__ import annotations
 
-from imr_nlp.models import Decision, Determination
+from collections.abc import Callable, Iterable
 
-# column -> type name ("string", "int", "double", "boolean", "date"): the table schema.
-DECISION_COLUMNS: dict[str, str] = {
-    "letter": "string",
-    "case_number": "string",
+from imr_nlp.models import Citation, Decision, Determination
+
+# The letter's own fields, first in every level.
+_LETTER_ID: dict[str, str] = {"letter": "string", "case_number": "string"}
+_LETTER_FIELDS: dict[str, str] = {
+    **_LETTER_ID,
     "date_assigned": "date",
     "decision_date": "date",
     "application_received": "date",
@@ -21,6 +33,22 @@ DECISION_COLUMNS: dict[str, str] = {
     "patient_sex": "string",
     "reviewer_specialties": "string",
     "reviewer_licensure_states": "string",
+}
+
+LETTER_COLUMNS: dict[str, str] = {
+    **_LETTER_FIELDS,
+    "decisions": "int",
+    "upheld": "int",
+    "overturned": "int",
+    "items": "string",
+    "diagnoses": "string",
+    "drugs": "string",
+    "error": "string",
+    "warnings": "string",
+}
+
+DECISION_COLUMNS: dict[str, str] = {
+    **_LETTER_FIELDS,
     "decision_index": "int",
     "item": "string",
     "outcome": "string",
@@ -41,13 +69,96 @@ DECISION_COLUMNS: dict[str, str] = {
     "claims_administrator_sources": "string",
     "reviewer_sources": "string",
     "reviewer_mtus_based": "boolean",
+    "error": "string",
     "warnings": "string",
 }
 
+MEDICATION_COLUMNS: dict[str, str] = {
+    **_LETTER_ID,
+    "text": "string",
+    "start": "int",
+    "end": "int",
+    "generic": "string",
+    "drug_class": "string",
+    "negated": "boolean",
+    "historical": "boolean",
+    "hypothetical": "boolean",
+    "uncertain": "boolean",
+    "family": "boolean",
+    "cues": "string",
+    "decision_index": "int",
+    "outcome": "string",
+}
 
-def _join(values) -> str | None:
+CITATION_COLUMNS: dict[str, str] = {
+    **_LETTER_ID,
+    "decision_index": "int",
+    "item": "string",
+    "outcome": "string",
+    "basis": "string",  # "claims_administrator" or "reviewer"
+    "mtus_based": "boolean",
+    "source": "string",
+    "mtus": "boolean",
+    "guideline": "string",
+    "topics": "string",
+    "pages": "string",
+    "text": "string",
+    "start": "int",
+    "end": "int",
+}
+
+COLUMNS: dict[str, dict[str, str]] = {
+    "letter": LETTER_COLUMNS,
+    "decision": DECISION_COLUMNS,
+    "medication": MEDICATION_COLUMNS,
+    "citation": CITATION_COLUMNS,
+}
+LEVELS = tuple(COLUMNS)
+
+
+def _join(values: Iterable) -> str | None:
     values = [str(v) for v in values if v is not None]
     return "; ".join(dict.fromkeys(values)) if values else None
+
+
+def _letter_name(determination: Determination, letter: str | None) -> str | None:
+    return letter if letter is not None else determination.source
+
+
+def _letter_fields(d: Determination, letter: str | None) -> dict:
+    return {
+        "letter": _letter_name(d, letter),
+        "case_number": d.case_number,
+        "date_assigned": d.date_assigned,
+        "decision_date": d.decision_date,
+        "application_received": d.application_received,
+        "priority": d.priority,
+        "injury_date": d.injury_date,
+        "ur_date": d.ur_date,
+        "patient_age": d.patient.age,
+        "patient_sex": d.patient.sex,
+        "reviewer_specialties": _join(d.reviewer.specialties),
+        "reviewer_licensure_states": _join(d.reviewer.licensure_states),
+    }
+
+
+def letter_rows(determination: Determination, letter: str | None = None) -> list[dict]:
+    """One row: the letter's fields, decision counts and joined lists."""
+    d = determination
+    outcomes = [dec.outcome for dec in d.decisions]
+    return [
+        {
+            **_letter_fields(d, letter),
+            "decisions": len(d.decisions),
+            "upheld": outcomes.count("upheld"),
+            "overturned": outcomes.count("overturned"),
+            "items": _join(dec.item for dec in d.decisions),
+            "diagnoses": _join(m.text for m in d.diagnoses if not m.negated),
+            "drugs": _join(m.generic for m in d.medications if not m.negated),
+            "error": d.error,
+            "warnings": _join(d.warnings),
+        }
+    ]
 
 
 def _decision_fields(index: int, decision: Decision) -> dict:
@@ -77,24 +188,99 @@ def _decision_fields(index: int, decision: Decision) -> dict:
 
 
 def decision_rows(determination: Determination, letter: str | None = None) -> list[dict]:
-    """The rows of one letter: one per decision (at least one), keys as in DECISION_COLUMNS."""
+    """The rows of one letter: one per decision (at least one), keys as in DECISION_COLUMNS.
+    ``letter`` names the letter (default: the file it was read from)."""
     d = determination
-    letter_fields = {
-        "letter": letter,
-        "case_number": d.case_number,
-        "date_assigned": d.date_assigned,
-        "decision_date": d.decision_date,
-        "application_received": d.application_received,
-        "priority": d.priority,
-        "injury_date": d.injury_date,
-        "ur_date": d.ur_date,
-        "patient_age": d.patient.age,
-        "patient_sex": d.patient.sex,
-        "reviewer_specialties": _join(d.reviewer.specialties),
-        "reviewer_licensure_states": _join(d.reviewer.licensure_states),
-        "warnings": _join(d.warnings),
-    }
+    letter_fields = {**_letter_fields(d, letter), "error": d.error, "warnings": _join(d.warnings)}
     empty = dict.fromkeys(DECISION_COLUMNS)
     if not d.decisions:
         return [{**empty, **letter_fields}]
     return [{**empty, **letter_fields, **_decision_fields(i, dec)} for i, dec in enumerate(d.decisions)]
+
+
+def medication_rows(determination: Determination, letter: str | None = None) -> list[dict]:
+    """One row per drug mention; ``decision_index`` is set when it is a decision's drug."""
+    d = determination
+    by_offsets = {
+        (dec.treatment.drug.start, dec.treatment.drug.end): (i, dec.outcome)
+        for i, dec in enumerate(d.decisions)
+        if dec.treatment.drug is not None
+    }
+    ident = {"letter": _letter_name(d, letter), "case_number": d.case_number}
+    rows = []
+    for m in d.medications:
+        index, outcome = by_offsets.get((m.start, m.end), (None, None))
+        rows.append(
+            {
+                **ident,
+                "text": m.text,
+                "start": m.start,
+                "end": m.end,
+                "generic": m.generic,
+                "drug_class": m.drug_class,
+                "negated": m.negated,
+                "historical": m.historical,
+                "hypothetical": m.hypothetical,
+                "uncertain": m.uncertain,
+                "family": m.family,
+                "cues": _join(m.cues),
+                "decision_index": index,
+                "outcome": outcome,
+            }
+        )
+    return rows
+
+
+def _citation_row(citation: Citation) -> dict:
+    return {
+        "source": citation.source,
+        "mtus": citation.mtus,
+        "guideline": citation.guideline,
+        "topics": _join(citation.topics),
+        "pages": _join(citation.pages),
+        "text": citation.text,
+        "start": citation.start,
+        "end": citation.end,
+    }
+
+
+def citation_rows(determination: Determination, letter: str | None = None) -> list[dict]:
+    """One row per guideline citation of each decision, claims administrator's then reviewer's."""
+    d = determination
+    ident = {"letter": _letter_name(d, letter), "case_number": d.case_number}
+    rows = []
+    for i, dec in enumerate(d.decisions):
+        for basis_name, basis in (("claims_administrator", dec.claims_administrator), ("reviewer", dec.reviewer_basis)):
+            for citation in basis.citations:
+                rows.append(
+                    {
+                        **ident,
+                        "decision_index": i,
+                        "item": dec.item,
+                        "outcome": dec.outcome,
+                        "basis": basis_name,
+                        "mtus_based": basis.mtus_based,
+                        **_citation_row(citation),
+                    }
+                )
+    return rows
+
+
+ROWS: dict[str, Callable[[Determination, str | None], list[dict]]] = {
+    "letter": letter_rows,
+    "decision": decision_rows,
+    "medication": medication_rows,
+    "citation": citation_rows,
+}
+
+
+def check_level(level: str) -> str:
+    """``level`` if it is one of LEVELS, else ValueError naming them."""
+    if level not in COLUMNS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    return level
+
+
+def rows(determination: Determination, level: str = "decision", letter: str | None = None) -> list[dict]:
+    """The rows of one letter at ``level`` (see the module docstring), keys as in COLUMNS[level]."""
+    return ROWS[check_level(level)](determination, letter)

@@ -52,7 +52,7 @@ def _parse_batches(text_col: str, id_col: str | None, error_col: str | None = No
             rows: list[dict] = []
             for index, (letter, text, problem) in enumerate(zip(ids, batch[text_col].tolist(), problems, strict=True)):
                 if problem is not None:
-                    determination = Determination(warnings=[f"error: {problem}"])
+                    determination = Determination(error=str(problem), warnings=[f"error: {problem}"])
                 else:
                     determination = parse_item(text, index)
                 rows.extend(decision_rows(determination, None if letter is None else str(letter)))

@@ -1,0 +1,116 @@
+"""Determinations as pandas DataFrames and Parquet files, at the levels of :mod:`imr_nlp.rows`.
+
+Columns follow ``imr_nlp.rows.COLUMNS[level]`` with pandas' nullable types (``string``,
+``Int64``, ``Float64``, ``boolean``; dates as ``datetime64[ns]``), so a column keeps its type
+even when every value is missing. Parquet goes through pyarrow (dates as ``date32``), written in
+row groups so a long run needs little memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from imr_nlp.models import Determination
+from imr_nlp.rows import COLUMNS, check_level, rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import pyarrow as pa
+
+_PANDAS_TYPES = {"string": "string", "int": "Int64", "double": "Float64", "boolean": "boolean"}
+ROW_GROUP = 5000
+
+
+def _determinations(determinations: Determination | Iterable[Determination]) -> Iterator[Determination]:
+    if isinstance(determinations, Determination):
+        yield determinations
+        return
+    for index, determination in enumerate(determinations):
+        if not isinstance(determination, Determination):
+            raise TypeError(f"item {index}: expected an imr_nlp.Determination, got {type(determination).__name__}")
+        yield determination
+
+
+def iter_rows(determinations: Determination | Iterable[Determination], level: str = "decision") -> Iterator[dict]:
+    """Every row of every Determination at ``level``, in order."""
+    check_level(level)
+    for determination in _determinations(determinations):
+        yield from rows(determination, level)
+
+
+def to_dataframe(determinations: Determination | Iterable[Determination], level: str = "decision") -> pd.DataFrame:
+    """A pandas DataFrame of Determinations (one, or an iterable such as ``parse_many``'s) at
+    ``level``: "letter", "decision" (default), "medication" or "citation"."""
+    import pandas as pd
+
+    columns = COLUMNS[check_level(level)]
+    frame = pd.DataFrame(list(iter_rows(determinations, level)), columns=list(columns), dtype=object)
+    for name, kind in columns.items():
+        if kind == "date":
+            frame[name] = pd.to_datetime(frame[name])
+        else:
+            frame[name] = frame[name].astype(_PANDAS_TYPES[kind])
+    return frame
+
+
+def arrow_schema(level: str = "decision") -> pa.Schema:
+    """The pyarrow schema of a level's table."""
+    import pyarrow as pa
+
+    kinds = {
+        "string": pa.string(),
+        "int": pa.int64(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+    }
+    return pa.schema([(name, kinds[kind]) for name, kind in COLUMNS[check_level(level)].items()])
+
+
+class ParquetSink:
+    """Writes rows to a Parquet file in row groups: ``with ParquetSink(path, level) as sink:
+    sink.write(rows)``. The file always has the level's schema, even with no rows."""
+
+    def __init__(self, path: str | Path, level: str = "decision") -> None:
+        import pyarrow.parquet as pq
+
+        self.schema = arrow_schema(level)
+        self.writer = pq.ParquetWriter(str(path), self.schema)
+        self.buffer: list[dict] = []
+        self.count = 0
+
+    def write(self, new_rows: Iterable[dict]) -> None:
+        self.buffer.extend(new_rows)
+        if len(self.buffer) >= ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self.buffer:
+            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+            self.count += len(self.buffer)
+            self.buffer = []
+
+    def close(self) -> None:
+        self._flush()
+        self.writer.close()
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def to_parquet(
+    determinations: Determination | Iterable[Determination], path: str | Path, level: str = "decision"
+) -> int:
+    """Write Determinations to a Parquet file at ``level``; returns the number of rows."""
+    check_level(level)
+    with ParquetSink(path, level) as sink:
+        for determination in _determinations(determinations):
+            sink.write(rows(determination, level))
+    return sink.count

@@ -1,0 +1,86 @@
+"""displaCy views of a parsed letter: decision items with their outcome, drugs, doses,
+quantities, refills, services, diagnoses, dates and guideline citations, each labelled with
+its ConText assertions ("DRUG negated", "DIAGNOSIS historical")."""
+
+from __future__ import annotations
+
+from spacy import displacy
+from spacy.tokens import Doc, Span
+
+from imr_nlp.extensions import SPAN_GROUPS
+
+RENDER_KEY = "imr_render"
+
+# span group -> how its spans are labelled
+_GROUPS = ("items", "drugs", "doses", "services", "diagnoses", "dates", "citations")
+_ASSERTIONS = (
+    ("is_negated", "negated"),
+    ("is_historical", "historical"),
+    ("is_hypothetical", "hypothetical"),
+    ("is_uncertain", "uncertain"),
+    ("is_family", "family"),
+)
+COLORS = {
+    "UPHELD": "#f4a3a3",
+    "OVERTURNED": "#9fd89f",
+    "DRUG": "#9cc9f5",
+    "STRENGTH": "#c7e2fb",
+    "QUANTITY": "#c7e2fb",
+    "REFILLS": "#c7e2fb",
+    "FREQUENCY": "#c7e2fb",
+    "DURATION": "#c7e2fb",
+    "SERVICE": "#f7d59c",
+    "DIAGNOSIS": "#d9b8f0",
+    "DATE": "#e0e0e0",
+    "CITATION": "#f5e87c",
+}
+
+
+def render_label(group: str, span: Span) -> str | None:
+    """The displayed label of a span of ``group``, or None for spans not shown."""
+    if group == "items":
+        return span.label_.upper() if span.label_ in ("upheld", "overturned") else "ITEM"
+    if group == "citations":
+        if span.label_ != "CITATION":
+            return None  # the guideline paragraph as a whole
+        citation = span._.citation or {}
+        return f"CITATION {citation.get('source', '')}".strip()
+    label = span.label_
+    if group == "dates" and span._.role and span._.role != "other":
+        label = f"DATE {span._.role}"
+    flags = [name for attr, name in _ASSERTIONS if span.has_extension(attr) and getattr(span._, attr)]
+    return " ".join([label, *flags])
+
+
+def render_spans(doc: Doc) -> list[Span]:
+    """The spans a view shows, labelled (see ``render_label``), in text order."""
+    spans = []
+    for group in _GROUPS:
+        for span in doc.spans.get(SPAN_GROUPS[group], []):
+            label = render_label(group, span)
+            if label:
+                spans.append(Span(doc, span.start, span.end, label=label))
+    return sorted(spans, key=lambda s: (s.start, -s.end))
+
+
+def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = False) -> str | None:
+    """Show a letter with displaCy: in Jupyter the view is displayed (and None returned);
+    elsewhere the HTML is returned (``page=True`` for a whole HTML page). A str is parsed
+    first; a Doc must come from the imr_nlp pipeline. The Doc given is not changed."""
+    if isinstance(text_or_doc, str):
+        from imr_nlp.api import load
+
+        doc = load()(text_or_doc)
+    elif isinstance(text_or_doc, Doc):
+        doc = text_or_doc.copy()
+    else:
+        raise TypeError(f"render expects a str or a spaCy Doc, got {type(text_or_doc).__name__}")
+    doc.spans[RENDER_KEY] = render_spans(doc)
+    colors = {label: color for label, color in COLORS.items()}
+    labels = {s.label_ for s in doc.spans[RENDER_KEY]}
+    for label in labels:
+        base = label.split()[0]
+        if base in COLORS:
+            colors[label] = COLORS[base]
+    options = {"spans_key": RENDER_KEY, "colors": colors}
+    return displacy.render(doc, style="span", options=options, jupyter=jupyter, page=page)

@@ -1,0 +1,122 @@
+"""The imr-nlp command line: formats, levels, globs, bad files, progress and schema."""
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import imr_nlp
+from imr_nlp.cli import Progress, expand, main
+from imr_nlp.rows import COLUMNS
+from imr_nlp.rows import rows as rows_of
+
+SAMPLES = Path(__file__).resolve().parent.parent / "imr_nlp" / "samples"
+
+
+@pytest.fixture(scope="module")
+def letters(tmp_path_factory) -> Path:
+    """A folder of the three samples, one in a sub-folder, a broken PDF and a non-letter file."""
+    folder = tmp_path_factory.mktemp("letters")
+    for path in sorted(SAMPLES.iterdir()):
+        shutil.copy(path, folder / path.name)
+    (folder / "sub").mkdir()
+    shutil.move(folder / "synthetic_letter.txt", folder / "sub" / "synthetic_letter.txt")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    (folder / "notes.md").write_text("not a letter file")
+    return folder
+
+
+def _run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result
+
+
+def test_expand_folders_globs_and_missing_names(letters):
+    found = expand([str(letters)])
+    assert [p.name for p in found] == ["CM16-0232543.pdf", "CM17-0010420.pdf", "broken.pdf", "synthetic_letter.txt"]
+    assert [p.name for p in expand([str(letters / "*.pdf")])] == ["CM16-0232543.pdf", "CM17-0010420.pdf", "broken.pdf"]
+    assert [p.name for p in expand([str(letters / "**" / "*.txt")])] == ["synthetic_letter.txt"]
+    assert expand(["missing.pdf", "nothing/*.pdf"]) == [Path("missing.pdf"), Path("nothing/*.pdf")]
+
+
+def test_jsonl_letters_with_a_bad_file(letters):
+    result = _run("parse", letters)
+    assert result.exit_code == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 4  # counts in = counts out, the broken file included
+    broken = next(r for r in records if r["source"].endswith("broken.pdf"))
+    assert broken["error"].startswith(str(letters / "broken.pdf")) and broken["decisions"] == []
+    assert sum(len(r["decisions"]) for r in records) == 15
+    assert f"error: {broken['error']}" in result.stderr
+    assert "[#" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+@pytest.mark.parametrize("level", ["letter", "decision", "medication", "citation"])
+def test_csv_levels(letters, level, tmp_path):
+    out = tmp_path / "rows.csv"
+    result = _run("parse", letters / "*.pdf", "--format", "csv", "--level", level, "--out", out)
+    assert result.exit_code == 1  # broken.pdf
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0]) == list(COLUMNS[level])
+    files = expand([str(letters / "*.pdf")])
+    assert len(rows) == sum(len(rows_of(det, level)) for det in imr_nlp.parse_many(files))
+    assert len(rows) >= 3
+
+
+def test_parquet_decisions(letters, tmp_path):
+    out = tmp_path / "decisions.parquet"
+    result = _run("parse", letters, "--format", "parquet", "--out", out, "--workers", "2")
+    assert result.exit_code == 1
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == list(COLUMNS["decision"])
+    assert len(frame) == 16  # 15 decisions and the broken file's error row
+    assert frame["outcome"].dropna().isin(["upheld", "overturned"]).all()
+    assert frame.loc[frame["error"].notna(), "letter"].str.endswith("broken.pdf").all()
+    assert "4 letters, 16 decision records, 1 failed" in result.stderr
+
+
+def test_parquet_needs_an_output_file(letters):
+    result = _run("parse", letters, "--format", "parquet")
+    assert result.exit_code == 2 and "--out" in result.stderr
+
+
+def test_all_good_exits_zero(tmp_path):
+    result = _run("parse", SAMPLES / "synthetic_letter.txt", "--format", "jsonl", "--level", "decision")
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 2 and all(list(r) == list(COLUMNS["decision"]) for r in records)
+    assert [r["outcome"] for r in records] == ["upheld", "overturned"]
+    assert result.stderr == ""
+
+
+def test_progress_bar_when_asked():
+    stream = io.StringIO()
+    bar = Progress(3, enabled=True, stream=stream)
+    for _ in range(3):
+        bar.advance()
+    bar.close()
+    assert "3/3 letters" in stream.getvalue() and stream.getvalue().endswith("\n")
+    quiet = io.StringIO()
+    bar = Progress(3, enabled=False, stream=quiet)
+    bar.advance()
+    bar.close()
+    assert quiet.getvalue() == ""
+
+
+def test_schema_and_columns():
+    result = _run("schema")
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Determination" and "decisions" in schema["properties"]
+    assert json.loads(_run("schema", "--level", "medication").stdout) == COLUMNS["medication"]
+
+
+def test_show_summarises_and_reports_bad_files(letters):
+    result = _run("show", letters)
+    assert result.exit_code == 1
+    assert "[UPHELD" in result.stdout and "drugs mentioned:" in result.stdout
+    assert "broken.pdf" in result.stderr
