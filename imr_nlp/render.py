@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from spacy import displacy
 from spacy.tokens import Doc, Span
+from spacy.util import is_in_jupyter
 
 from imr_nlp.extensions import SPAN_GROUPS
 
@@ -83,4 +84,11 @@ def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = Fal
         if base in COLORS:
             colors[label] = COLORS[base]
     options = {"spans_key": RENDER_KEY, "colors": colors}
-    return displacy.render(doc, style="span", options=options, jupyter=jupyter, page=page)
+    html = displacy.render(doc, style="span", options=options, jupyter=False, page=page)
+    if jupyter or (jupyter is None and is_in_jupyter()):
+        # spaCy 3.7's own Jupyter path imports IPython.core.display.display, gone in IPython 9.
+        from IPython.display import HTML, display
+
+        display(HTML(f'<span class="tex2jax_ignore">{html}</span>'))
+        return None
+    return html

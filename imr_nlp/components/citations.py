@@ -27,7 +27,26 @@ _PAGES = re.compile(r"\bPages?\s*\(?s?\)?\s*:?\s*(?P<v>\d+(?:\s*(?:,|-|and|&)\s*
 _SECTIONS = re.compile(r"\bSection\(?s?\)?\s*:\s*", re.I)
 _YEAR_PAREN = re.compile(r"\(\s*(?:19|20)\d{2}\s*\)|\(\s*(?:Online\s+Version|updated[^)]*)\s*\)", re.I)
 _TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
+
+
 _PAGE_WORD = re.compile(r"\bpages?\s+\d+(?:\s*[-,]\s*\d+)*", re.I)
+
+
+def split_topics(text: str) -> list[str]:
+    """Split a list of guideline topics at commas, colons, semicolons, slashes and full stops,
+    but not inside parentheses: "Electrodiagnostic testing (EMG/NCS)" is one topic. A bracket
+    that is never closed does not hold back the separators after it."""
+    parts: list[str] = []
+    start = scanned = depth = 0
+    last_close = text.rfind(")")
+    for separator in _TOPIC_SPLIT.finditer(text):
+        depth += text.count("(", scanned, separator.start()) - text.count(")", scanned, separator.start())
+        scanned = separator.start()
+        if depth <= 0 or separator.end() > last_close:
+            parts.append(text[start : separator.start()])
+            start = separator.end()
+    parts.append(text[start:])
+    return parts
 
 
 class IMRCitations(RuleComponent):
@@ -151,7 +170,7 @@ class IMRCitations(RuleComponent):
             if chapter:
                 topics.append(" ".join(chapter.group().split()))
                 topic_text = topic_text.strip(" :,-")[chapter.end() :]
-        for t in _TOPIC_SPLIT.split(topic_text):
+        for t in split_topics(topic_text):
             t = " ".join(t.split()).strip(" .-&")
             if t and not t.isdigit() and t.lower() not in ("and", "section", "sections"):
                 topics.append(t)

@@ -226,3 +226,19 @@ def test_component_batches_give_the_same_docs_as_one_by_one():
     texts = [f"Case Number: CM{i}\nDr. Smith prescribed Norco 10/325 #60 on 1/{i}/2016." for i in range(1, 20)]
     piped = [doc._.determination.model_dump_json() for doc in nlp.pipe(texts, batch_size=5)]
     assert piped == [nlp(text)._.determination.model_dump_json() for text in texts]
+
+
+@pytest.mark.parametrize(
+    "text, topics",
+    [
+        ("Electrodiagnostic testing (EMG/NCS), Low Back", ["Electrodiagnostic testing (EMG/NCS)", "Low Back"]),
+        ("Benzodiazepine; Weaning of medications", ["Benzodiazepine", "Weaning of medications"]),
+        ("Topical analgesics (lidocaine, capsaicin) / NSAIDs", ["Topical analgesics (lidocaine, capsaicin)", "NSAIDs"]),
+        ("Opioids (never closed, Weaning", ["Opioids (never closed", "Weaning"]),
+        ("Physical Methods. Summary", ["Physical Methods", "Summary"]),
+    ],
+)
+def test_split_topics(text, topics):
+    from imr_nlp.components.citations import split_topics
+
+    assert split_topics(text) == topics
