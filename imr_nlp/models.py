@@ -20,127 +20,215 @@ Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A string right under a field is its description (in the JSON Schema and the docs).
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class Evidence(_Model):
     """Where a value came from: ``text == source[start:end]`` of the string given to parse."""
 
     text: str
+    """the evidence, as written"""
     start: int
+    """its first character's offset in the string given to parse"""
     end: int
+    """the offset just after its last character"""
 
 
 class Assertions(_Model):
     """ConText assertions of a mention."""
 
     negated: bool = False
+    """said not to be present or not taken ("denies", "no evidence of")"""
     historical: bool = False
+    """in the past ("history of", "status post", "previously received")"""
     hypothetical: bool = False
+    """may happen ("if", "should the patient develop")"""
     uncertain: bool = False
+    """possible but not affirmed ("possible", "rule out", "evaluate for")"""
     family: bool = False
-    cues: list[str] = Field(default_factory=list, description='the ConText cues behind the flags, "CATEGORY: cue"')
+    """about a relative, not the patient"""
+    cues: list[str] = Field(default_factory=list)
+    """the ConText cues behind the flags, "CATEGORY: cue"."""
 
 
 class Mention(Evidence, Assertions):
     """A diagnosis or problem mention."""
 
     label: Literal["DIAGNOSIS"] = "DIAGNOSIS"
+    """the kind of mention"""
     icd10: str | None = None
-    long_form: str | None = Field(None, description="expansion when the mention is an abbreviation")
+    """an ICD-10-CM code when the letter gives one"""
+    long_form: str | None = None
+    """the expansion when the mention is an abbreviation defined in the letter ("CRPS")"""
 
 
 class Medication(Evidence, Assertions):
     """A drug mention (brand, generic or misspelt) with its generic name(s) and class."""
 
     generic: str | None = None
+    """lower-case generic name(s), combinations joined with " / " ("hydrocodone / acetaminophen")"""
     drug_class: str | None = None
+    """lower-case class ("benzodiazepine", "opioid", "nsaid", "muscle relaxant", ...)"""
 
 
 class DateMention(Evidence):
+    """A calendar date in the letter."""
+
     value: dt.date
+    """the date (ISO "YYYY-MM-DD"; two-digit years 00-29 are 20xx, 30-99 19xx)"""
     role: DateRole = "other"
+    """what the date is: "injury", "utilization_review", "prescribed", "report" or "other"."""
 
 
 class Strength(_Model):
+    """A drug strength ("10mg", "5%", "10/325")."""
+
     value: float
+    """the number (the first one of a combination)"""
     unit: str
+    """lower-case unit: "mg", "mcg", "g", "ml", "%", "mg/ml", ..."""
 
 
 class Duration(_Model):
+    """How long a treatment lasts ("for 6 weeks")."""
+
     value: float
+    """the number of units"""
     unit: Literal["day", "week", "month"]
+    """the unit"""
 
 
 class Treatment(_Model):
+    """The parsed request of a decision."""
+
     category: Category = "other"
+    """drugs (compounded creams and patches too); procedures (imaging, electrodiagnostics, labs,
+    surgery, injections); services (therapy, visits, evaluations, referrals, home care);
+    equipment (TENS unit, braces, supplies)"""
     drug: Medication | None = None
+    """the drug of a medication item"""
     strength: Strength | None = None
+    """the drug's strength"""
     frequency: str | None = None
+    """canonical code: "QD", "BID", "TID", "QID", "QHS", "QOD", "QW", "QM", "PRN", "Q<n>H", "<n>xW"."""
     duration: Duration | None = None
+    """how long ("for 6 weeks")"""
     quantity: int | None = None
+    """how many ("#30", "quantity: 6")"""
     refills: int | None = None
+    """how many refills ("plus one refill" is 1, "no refills" 0)"""
     prescribed_date: dt.date | None = None
+    """when the item was prescribed or requested, when the item says"""
     service: str | None = None
+    """the service, procedure or equipment named ("MRI", "physical therapy", "TENS unit")"""
     body_sites: list[str] = Field(default_factory=list)
+    """body sites of the item (["lumbar spine"], ["right shoulder"])"""
     partial: bool = False
+    """true when the item is the eligible portion of a larger original request"""
 
 
 class Citation(Evidence):
+    """A guideline citation."""
+
     source: Source
+    """the guideline family: "MTUS", "ODG", "ACOEM" or "OTHER"."""
     mtus: bool
+    """cited as MTUS (false for "Non-MTUS Citation ...")"""
     guideline: str | None = None
+    """the guideline's name ("Chronic Pain Medical Treatment 2016")"""
     topics: list[str] = Field(default_factory=list)
+    """the sections cited (["Benzodiazepine", "Weaning of medications"])"""
     pages: list[int] = Field(default_factory=list)
+    """the pages cited ([24, 124])"""
 
 
 class GuidelineBasis(_Model):
+    """What one party based its decision on."""
+
     mtus_based: bool | None = None
+    """false where the letter says the decision was not based on the MTUS"""
     citations: list[Citation] = Field(default_factory=list)
+    """the guidelines cited"""
 
 
 class Decision(_Model):
+    """One disputed item and its outcome."""
+
     item: str
+    """the disputed item as written, without the trailing outcome word"""
     start: int
+    """where ``item`` starts in the string given to parse"""
     end: int
+    """where ``item`` ends"""
     outcome: Outcome | None = None
+    """"upheld" (the utilization review denial stands) or "overturned" (it is reversed)"""
     medically_necessary: bool | None = None
+    """the reviewer's conclusion in the rationale"""
     treatment: Treatment = Field(default_factory=Treatment)
+    """the parsed request"""
     claims_administrator: GuidelineBasis = Field(default_factory=GuidelineBasis)
+    """the "Claims Administrator guideline:" paragraph"""
     reviewer_basis: GuidelineBasis = Field(default_factory=GuidelineBasis)
+    """the "MAXIMUS guideline:" paragraph (the expert reviewer's)"""
     rationale: str = ""
+    """the "Decision rationale:" text, white space normalised"""
 
 
 class Reviewer(_Model):
+    """The expert reviewer's credentials."""
+
     specialties: list[str] = Field(default_factory=list)
+    """e.g. ["Physical Medicine & Rehabilitation", "Pain Management"]"""
     licensure_states: list[str] = Field(default_factory=list)
+    """full state names"""
     board_certified: bool | None = None
+    """whether the letter says the reviewer is board certified"""
 
 
 class Patient(_Model):
+    """The injured worker."""
+
     age: int | None = None
+    """age in years"""
     sex: Literal["female", "male"] | None = None
+    """"female" or "male"."""
 
 
 class Determination(_Model):
     """One IMR final determination letter as data."""
 
     schema_version: Literal["1"] = SCHEMA_VERSION
+    """the contract's version"""
     case_number: str | None = None
+    """e.g. "CM16-0213037"."""
     date_assigned: dt.date | None = None
+    """header "Date Assigned:"."""
     decision_date: dt.date | None = None
+    """header "Decision Date:"."""
     application_received: dt.date | None = None
+    """header "Application Received:"."""
     priority: str | None = None
+    """header "Priority:" ("Standard", "Expedited")"""
     reviewer: Reviewer = Field(default_factory=Reviewer)
+    """the expert reviewer"""
     patient: Patient = Field(default_factory=Patient)
+    """the injured worker"""
     injury_date: dt.date | None = None
+    """the date of the industrial injury"""
     ur_date: dt.date | None = None
+    """the date of the utilization review denial being challenged"""
     diagnoses: list[Mention] = Field(default_factory=list)
+    """every diagnosis or problem mention, in text order"""
     medications: list[Medication] = Field(default_factory=list)
+    """every drug mention, in text order"""
     dates: list[DateMention] = Field(default_factory=list)
+    """every calendar date, in text order"""
     decisions: list[Decision] = Field(default_factory=list)
+    """one per disputed item, in letter order"""
     warnings: list[str] = Field(default_factory=list)
-    source: str | None = Field(None, description="the file the letter was read from (parse_file, batches of paths)")
-    error: str | None = Field(
-        None, description="why a batch item could not be read or parsed (its path or index first); then no data"
-    )
+    """what could not be parsed and why; empty when all went well"""
+    source: str | None = None
+    """the file the letter was read from (parse_file, batches of paths)"""
+    error: str | None = None
+    """why a batch item could not be read or parsed (its path or index first); then no data"""

@@ -1,0 +1,31 @@
+"""The generated docs pages match the code, and the docs name every public function."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import imr_nlp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_generated_pages_are_up_to_date():
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", str(ROOT / "scripts" / "build_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_public_name_is_documented():
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
+    docs += (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in imr_nlp.__all__ if name not in docs]
+    assert not missing
+
+
+def test_mkdocs_nav_lists_every_page():
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = [p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")]
+    assert [p for p in pages if p not in nav] == []
