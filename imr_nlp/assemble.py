@@ -201,7 +201,7 @@ def assemble(doc: Doc) -> Determination:
         )
     if not src.clean.strip():
         warnings.append(errors.EMPTY_TEXT)
-    elif not decisions:
+    elif not decisions and not any("may be truncated" in w for w in warnings):
         warnings.append(errors.NOT_A_LETTER)
 
     return Determination(

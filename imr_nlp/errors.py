@@ -13,5 +13,18 @@ class InputError(ValueError):
 
 
 NOT_A_LETTER = "no IMR decisions found: the text does not look like an IMR final determination letter"
-NO_DECISION_SECTION = "no 'IMR ISSUES, DECISIONS AND RATIONALES' section found"
+NO_DECISION_SECTION = "no 'IMR ISSUES, DECISIONS AND RATIONALES' section found: the letter may be truncated"
+NO_DECISION_IN_SECTION = "the decisions section has no item with an outcome: the letter may be truncated"
+
+
+def no_rationale(decision: int) -> str:
+    return f"decision {decision}: no 'Decision rationale:' found: the letter may be truncated"
+
+
+def no_conclusion(decision: int) -> str:
+    return f"decision {decision}: the rationale states no conclusion: the letter may be truncated"
+
+
+def ends_mid_sentence(decision: int) -> str:
+    return f"decision {decision}: the rationale ends mid-sentence: the letter may be truncated"
 EMPTY_TEXT = "empty text"

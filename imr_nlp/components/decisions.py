@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS, warn
@@ -38,7 +39,15 @@ _NECESSARY = re.compile(r"\bmedically\s+(?:necessary|indicated|appropriate|reaso
 # A negation within the few words before "medically necessary": "is not seen as medically
 # necessary", "cannot be deemed medically necessary", "does not appear medically necessary".
 _NEGATION_BEFORE = re.compile(r"\b(?:not|cannot|can't|non|nor|neither|never)\b(?:[\s-]+[\w'-]+){0,3}[\s-]*$", re.I)
-_UNNECESSARY = re.compile(r"\bmedically\s+unnecessary\b|\bnon-?certified\b", re.I)
+_UNNECESSARY = re.compile(
+    r"\bmedically\s+unnecessary\b|\bnon-?certified\b|\bnot\s+(?:a\s+)?medical\s+necessity\b"
+    r"|\bmedical\s+necessity\b[^.]{0,80}?\b(?:is|has|was)\s+not\s+(?:been\s+)?(?:established|demonstrated|supported)\b",
+    re.I,
+)
+# "medical necessity (of ...) has been established": a positive conclusion in other words.
+_ESTABLISHED = re.compile(
+    r"\bmedical\s+necessity\b[^.]{0,80}?\b(?:is|has\s+been|was)\s+(?:established|demonstrated|supported)\b", re.I
+)
 
 
 @dataclass
@@ -162,7 +171,40 @@ class IMRDecisions(RuleComponent):
                     parts.append(part)
         doc.spans[SPAN_GROUPS["items"]] = items
         doc.spans[SPAN_GROUPS["parts"]] = parts
+        labels = {span.label_ for span in doc.spans.get(SPAN_GROUPS["sections"], [])}
+        for message in truncation_warnings(
+            doc_text(doc), blocks, "decisions" in labels, bool(labels & _LETTER_SECTIONS)
+        ):
+            warn(doc, message)
         return doc
+
+
+# Sections only an IMR letter has: with one of them and no decisions, the letter was cut short.
+_LETTER_SECTIONS = {"how_made", "credentials", "case_summary"}
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s*$")
+
+
+def truncation_warnings(
+    text: str, blocks: list[DecisionBlock], has_decision_section: bool, is_letter: bool
+) -> list[str]:
+    """Warnings for a letter that seems cut short: a letter's sections but no decisions
+    section, a decisions section without an item, a decision without a rationale, or a last
+    rationale that ends mid-sentence or states no conclusion ("... is not medically necessary")."""
+    if not blocks:
+        if has_decision_section:
+            return [errors.NO_DECISION_IN_SECTION]
+        return [errors.NO_DECISION_SECTION] if is_letter else []
+    found = [errors.no_rationale(i + 1) for i, block in enumerate(blocks) if "rationale" not in block.parts]
+    last = blocks[-1].parts.get("rationale")
+    if last is not None:
+        rationale = text[last[0] : last[1]].rstrip()
+        if medical_necessity(rationale) is None:
+            found.append(errors.no_conclusion(len(blocks)))
+        elif not _SENTENCE_END.search(rationale):
+            final = re.split(r"[.!?]\s", rationale)[-1]  # after the last full stop
+            if medical_necessity(final) is None:
+                found.append(errors.ends_mid_sentence(len(blocks)))
+    return found
 
 
 def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
@@ -180,6 +222,7 @@ def medical_necessity(rationale: str) -> bool | None:
         for m in _NECESSARY.finditer(rationale)
     ]
     statements += [(m.start(), False) for m in _UNNECESSARY.finditer(rationale)]
+    statements += [(m.start(), True) for m in _ESTABLISHED.finditer(rationale)]
     return max(statements)[1] if statements else None
 
 

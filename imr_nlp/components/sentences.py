@@ -128,7 +128,7 @@ def _opens_unit(words: list[str], spaces: list[str], i: int, open_parens: int) -
 
 
 def _is_list_number(word: str) -> bool:
-    return word.isdigit() and len(word) <= 2 and 0 < int(word) <= _MAX_LIST_NUMBER
+    return word.isdecimal() and len(word) <= 2 and 0 < int(word) <= _MAX_LIST_NUMBER
 
 
 def _starts_list_item(words: list[str], spaces: list[str] | None, i: int) -> bool:

@@ -85,6 +85,10 @@ def test_decision_headers(header, item, outcome, partial):
         ("This request does not appear medically necessary.", False),
         ("The request is medically necessary.", True),
         ("It was not necessary before, but now the request is medically necessary.", True),
+        ("a MRI of the Elbow is not a medical necessity to the patient at this time.", False),
+        ("Likewise, the medical necessity of this request is not established.", False),
+        ("Medical necessity has not been demonstrated.", False),
+        ("The medical necessity of the request has been established.", True),
         ("No conclusion here.", None),
     ],
 )
@@ -242,3 +246,40 @@ def test_split_topics(text, topics):
     from imr_nlp.components.citations import split_topics
 
     assert split_topics(text) == topics
+
+
+@pytest.mark.parametrize(
+    "tail, expected",
+    [
+        ("Decision rationale: The request is not medically necessary.", []),
+        ("Decision rationale: The request for the EMG is not medically necessary", []),
+        (
+            "Decision rationale: The guidelines recommend a trial. The request is medically necessary. Also the",
+            ["decision 1: the rationale ends mid-sentence: the letter may be truncated"],
+        ),
+        (
+            "Decision rationale: The guidelines recommend a trial of",
+            ["decision 1: the rationale states no conclusion: the letter may be truncated"],
+        ),
+        ("", ["decision 1: no 'Decision rationale:' found: the letter may be truncated"]),
+    ],
+)
+def test_truncated_decisions_are_warned(tail, expected):
+    nlp = _pipeline("imr_sentences", "imr_sections", "imr_decisions")
+    text = LETTER_TAIL.format(header="Klonopin 2mg #30: Upheld").split("Decision rationale:")[0] + tail
+    assert (nlp(text)._.imr_warnings or []) == expected
+
+
+@pytest.mark.parametrize(
+    "text, warning",
+    [
+        ("IMR ISSUES, DECISIONS AND RATIONALES\nThe Final Determination was based on decisions for", "no item"),
+        ("HOW THE IMR FINAL DETERMINATION WAS MADE\nMAXIMUS Federal Services sent the complete case", "section found"),
+    ],
+)
+def test_letters_cut_before_their_decisions_are_warned(text, warning):
+    import imr_nlp
+
+    warnings = imr_nlp.parse(text).warnings
+    assert any(warning in w and "may be truncated" in w for w in warnings), warnings
+    assert not any("does not look like an IMR" in w for w in warnings)
