@@ -33,6 +33,15 @@ _OUTCOME = re.compile(
 _ORIGINAL_REQUEST = re.compile(r"original\s+request\s*,\s*", re.I)
 _PORTION = re.compile(r"\b(?:portion|remaining|remainder)\b", re.I)
 _PREAMBLE = re.compile(r"set\s+forth\s+below\s*:\s*", re.I)
+# Sentences on a line of their own that tell a partial item's history ("Baclofen 100mg #30 was
+# the original request.", "Baclofen 100mg #27 was authorized by the Claims Administrator."): they
+# belong to the item header below them, however the lines were wrapped.
+_SENTENCE_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+_REQUEST_HISTORY = re.compile(
+    r"^[^.]*(?:\.\d[^.]*)*\b(?:was|were)\s+(?:the\s+original\s+request|(?:authorized|certified|modified|approved)\b"
+    r"[^.]*\bClaims\s+Administrator)\s*\.$",
+    re.I,
+)
 _ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
 _TRAILING_IS = re.compile(r"\s+(?:is|are|was)\s*$", re.I)
 _NECESSARY = re.compile(r"\bmedically\s+(?:necessary|indicated|appropriate|reasonable)\b", re.I)
@@ -99,12 +108,17 @@ class IMRDecisions(RuleComponent):
         colon = m.start("colon")
         line_start = text.rfind("\n", floor, colon) + 1 if text.rfind("\n", floor, colon) >= 0 else floor
         header_start = max(line_start, floor)
-        for _ in range(6):  # an item header wraps over a few lines at most
+        for _ in range(8):  # an item header wraps over a few lines at most
             if header_start <= floor:
                 break
             prev_end = header_start - 1
             prev_start = text.rfind("\n", floor, prev_end) + 1 if text.rfind("\n", floor, prev_end) >= 0 else floor
             prev_line = text[prev_start:prev_end].strip()
+            if _ORIGINAL_REQUEST.search(text, header_start, colon) and all(
+                _REQUEST_HISTORY.match(sentence) for sentence in _SENTENCE_BREAK.split(prev_line)
+            ):
+                header_start = prev_start
+                continue
             if (
                 not prev_line
                 or _ENDS_SENTENCE.search(prev_line)

@@ -50,6 +50,9 @@ _RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.?!])(?=[A-Z][a-z])")
 _LINE_CUTS = re.compile(r"(?P<spaces> {2,})|" + _RUN_ON.pattern)
 _LIST_ITEM = re.compile(r"^(?:[-\u2022*\u25cf]\s|\(?\d{1,2}[.)]\s)")
 _HEADING = re.compile(r"^[A-Z0-9 ,&/()'-]{6,}$")
+# A page number alone on its line ("Page 2 of 5", "Page 2", "- 2 -", "2 of 5"): a page footer or
+# header, dropped like a blank line so the text around it joins up.
+_PAGE_NUMBER = re.compile(r"page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|-\s*\d{1,4}\s*-|\d{1,4}\s+of\s+\d{1,4}", re.I)
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,8 @@ class _Builder:
 
 
 def _lines(text: str) -> list[tuple[int, int, int]]:
-    """Non-blank lines as (content_start, content_end, terminator_start), stripped of spaces."""
+    """Non-blank lines as (content_start, content_end, terminator_start), stripped of spaces;
+    page-number lines count as blank."""
     out = []
     pos = 0
     for m in _LINE_BREAK.finditer(text):
@@ -135,7 +139,7 @@ def _add_line(text: str, start: int, end: int, out: list) -> None:
         s += 1
     while e > s and text[e - 1] == " ":
         e -= 1
-    if e > s:
+    if e > s and not (e - s <= 20 and _PAGE_NUMBER.fullmatch(text, s, e)):
         out.append((s, e, end))
 
 
