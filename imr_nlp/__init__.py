@@ -8,7 +8,7 @@ df = imr_nlp.to_dataframe(imr_nlp.parse_many(paths), level="decision")   # panda
 imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 """
 
-from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many
+from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, reset
 from imr_nlp.errors import InputError
 from imr_nlp.frames import to_dataframe, to_parquet
 from imr_nlp.models import (
@@ -53,6 +53,7 @@ __all__ = [
     "parse_file",
     "parse_many",
     "render",
+    "reset",
     "to_dataframe",
     "to_parquet",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -9,31 +11,85 @@ from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Span
+from spacy.util import minibatch
 
 from imr_nlp.assemble import assertion_fields
 from imr_nlp.errors import InputError
 from imr_nlp.io import read_letter
 from imr_nlp.models import Assertions, Determination
 
+logger = logging.getLogger("imr_nlp")
+
 _LOCK = threading.Lock()
 _NLP: dict[str, Language] = {}
+_BASE_STRINGS: dict[str, int] = {}
+
+# spaCy 3.7 keeps every distinct token text it ever sees (its StringStore and Vocab grow for the
+# life of a pipeline; memory zones came with spaCy 3.8, which medspaCy does not allow). Once a
+# pipeline has learnt this many new strings, the API builds a fresh one (about 0.4 s) and frees
+# the old, so a process parsing letters for days stays within a bounded memory (measured: at
+# most about 160 MB above the loaded pipeline, with letters full of never-seen words).
+MAX_NEW_STRINGS = 200_000
+
+
+def _build(key: str) -> Language:
+    if not key:
+        from imr_nlp.pipeline import build
+
+        return build()
+    import spacy
+
+    return spacy.load(key)
 
 
 def load(path: str | Path | None = None) -> Language:
     """The imr_nlp spaCy pipeline, built once per process (or loaded from ``path``, a folder
-    written by ``nlp.to_disk``). Its docs carry ``doc._.determination``."""
+    written by ``nlp.to_disk``). Its docs carry ``doc._.determination``.
+
+    The parse functions replace it with a fresh copy once its vocabulary has grown by
+    ``MAX_NEW_STRINGS``; a pipeline you hold keeps working (it just keeps its memory)."""
     key = str(path) if path is not None else ""
     with _LOCK:
         if key not in _NLP:
-            if path is None:
-                from imr_nlp.pipeline import build
-
-                _NLP[key] = build()
-            else:
-                import spacy
-
-                _NLP[key] = spacy.load(path)
+            _NLP[key] = _build(key)
+            _BASE_STRINGS[key] = len(_NLP[key].vocab.strings)
         return _NLP[key]
+
+
+def reset() -> None:
+    """Forget the loaded pipelines and free their memory (the next call loads afresh): for a
+    long-running service that wants its memory back between batches."""
+    with _LOCK:
+        _NLP.clear()
+        _BASE_STRINGS.clear()
+        _free_memory()
+
+
+def _free_memory() -> None:
+    """Collect the pipelines' reference cycles, then hand freed heap pages back to the OS
+    (glibc's malloc_trim; elsewhere the memory is reused by the process instead)."""
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _pipeline() -> Language:
+    """The default pipeline for parsing, renewed when its vocabulary has outgrown the budget."""
+    nlp = load()
+    if len(nlp.vocab.strings) - _BASE_STRINGS.get("", 0) > MAX_NEW_STRINGS:
+        with _LOCK:
+            if _NLP.get("") is nlp:
+                del nlp
+                _NLP[""] = None
+                _free_memory()  # a pipeline is full of reference cycles: free the old one now
+                _NLP[""] = _build("")
+                _BASE_STRINGS[""] = len(_NLP[""].vocab.strings)
+            nlp = _NLP[""]
+    return nlp
 
 
 def _check_text(text) -> str:
@@ -43,8 +99,24 @@ def _check_text(text) -> str:
 
 
 def parse(text: str) -> Determination:
-    """Parse the text of one IMR final determination letter."""
-    return load()(_check_text(text))._.determination
+    """Parse the text of one IMR final determination letter.
+
+    Raises TypeError for anything but a ``str``, and nothing for any ``str``: a text that is not
+    a letter, or is cut short, gives what can be read plus warnings. Should the pipeline itself
+    fail on a text (a bug), the Determination has ``error`` set and the traceback is logged to
+    the "imr_nlp" logger."""
+    text = _check_text(text)
+    try:
+        return _pipeline()(text)._.determination
+    except Exception as exc:  # noqa: BLE001 - the contract: never raise on a str
+        return internal_error(None, None, exc)
+
+
+def internal_error(item: object, index: int | None, exc: Exception) -> Determination:
+    """The error record of a text the pipeline failed on (logged with its traceback)."""
+    where = str(item) if isinstance(item, Path) else f"item {index}" if index is not None else "a text"
+    logger.error("imr_nlp failed on %s", where, exc_info=exc)
+    return error_record(item, index, RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def parse_file(path: str | Path) -> Determination:
@@ -72,7 +144,7 @@ def item_result(item: object, doc) -> Determination:
     return determination
 
 
-def error_record(item: object, index: int, exc: Exception) -> Determination:
+def error_record(item: object, index: int | None, exc: Exception) -> Determination:
     """The record of a batch item that could not be read or parsed: no data, the reason in
     ``error`` (a file's path, or the item's index, first) and in a warning starting "error:"."""
     message = str(exc)
@@ -82,39 +154,55 @@ def error_record(item: object, index: int, exc: Exception) -> Determination:
             message = f"{source}: {message}"
     else:
         source = None
-        if not message.startswith("item "):
+        if index is not None and not message.startswith("item "):
             message = f"item {index}: {message}"
     return Determination(source=source, error=message, warnings=[f"error: {message}"])
-
-
-def _texts(items: Iterable) -> Iterator[tuple[str, tuple[int, object, Exception | None]]]:
-    for index, item in enumerate(items):
-        try:
-            yield item_text(item, index), (index, item, None)
-        except (InputError, TypeError) as exc:
-            yield "", (index, item, exc)
 
 
 def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int = 1) -> Iterator[Determination]:
     """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
 
-    With ``n_process=1`` this is ``nlp.pipe`` in this process. With ``n_process > 1`` worker
-    processes each load the pipeline once and parse whole letters, PDF reading included, with
-    at most a few batches in flight (flat memory on any length of input). An item that cannot
-    be read still yields a Determination, with no data, ``error`` set (its path or index and
-    the reason) and a warning that starts with "error:", so counts in equal counts out.
+    With ``n_process=1`` the letters go through ``nlp.pipe`` in this process, ``batch_size`` at
+    a time. With ``n_process > 1`` worker processes each load the pipeline once and parse whole
+    letters, PDF reading included, with at most a few batches in flight (flat memory on any
+    length of input). An item that cannot be read or parsed still yields a Determination, with
+    no data, ``error`` set (its path or index and the reason) and a warning that starts with
+    "error:", so counts in equal counts out; the other items of its batch are not affected.
     A file's Determination has its path in ``source``.
     """
     if not isinstance(n_process, int) or n_process < 1:
         raise ValueError(f"n_process must be a positive int, not {n_process!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
     if n_process > 1:
         from imr_nlp.parallel import parse_parallel
 
         yield from parse_parallel(items, n_process=n_process, chunk_size=batch_size)
         return
-    docs = load().pipe(_texts(items), batch_size=batch_size, as_tuples=True)
-    for doc, (index, item, exc) in docs:
-        yield error_record(item, index, exc) if exc is not None else item_result(item, doc)
+    for chunk in minibatch(enumerate(items), size=batch_size):
+        yield from _parse_chunk(chunk)
+
+
+def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
+    """Determinations of one batch, in order: read every item, parse the readable ones together;
+    if the batch fails, parse its items one by one so only the culprit becomes an error record."""
+    results: dict[int, Determination] = {}
+    readable = []
+    for index, item in chunk:
+        try:
+            readable.append((item_text(item, index), (index, item)))
+        except (InputError, TypeError) as exc:
+            results[index] = error_record(item, index, exc)
+    try:
+        for doc, (index, item) in _pipeline().pipe(readable, as_tuples=True, batch_size=len(chunk)):
+            results[index] = item_result(item, doc)
+    except Exception:  # noqa: BLE001 - isolate the item that broke the batch
+        for text, (index, item) in readable:
+            try:
+                results[index] = item_result(item, _pipeline()(text))
+            except Exception as exc:  # noqa: BLE001
+                results[index] = internal_error(item, index, exc)
+    return [results[index] for index, _ in chunk]
 
 
 def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions]:

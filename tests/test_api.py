@@ -106,12 +106,12 @@ def test_assert_spans():
     assert htn.historical
 
 
-def _die_on(item, index):
+def _die_on(chunk):
     import os
 
-    if item == "die":
+    if any(item == "die" for _, item in chunk):
         os._exit(3)  # a worker killed mid-letter (out of memory, a native crash)
-    return imr_nlp.Determination()
+    return [imr_nlp.Determination() for _ in chunk]
 
 
 def test_a_dead_worker_raises_instead_of_hanging(monkeypatch):
@@ -119,6 +119,6 @@ def test_a_dead_worker_raises_instead_of_hanging(monkeypatch):
 
     import imr_nlp.parallel
 
-    monkeypatch.setattr(imr_nlp.parallel, "parse_item", _die_on)  # forked workers inherit the patch
+    monkeypatch.setattr(imr_nlp.parallel, "_parse_chunk", _die_on)  # forked workers inherit the patch
     with pytest.raises(BrokenProcessPool):
         list(imr_nlp.parse_many(["a", "die", "b"], n_process=2, batch_size=1))

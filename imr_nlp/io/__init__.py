@@ -67,18 +67,25 @@ def _pdf_text(source: str | bytes, path: Path) -> str:
 
 
 def read_letter(path) -> str:
-    """The text of a letter file (.txt or .pdf), or InputError naming the file and the reason."""
+    """The text of a letter file (.txt or .pdf), or InputError naming the file and the reason
+    (missing, a folder, unreadable, not a PDF, corrupt, encrypted, no text layer)."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"a letter path must be a str or pathlib.Path, not {type(path).__name__}")
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        raise InputError(path, "is a directory, not a file")
-    suffix = path.suffix.lower()
-    if suffix in PDF_SUFFIXES:
-        return read_pdf(path)
-    if suffix in TEXT_SUFFIXES or suffix == "":
-        return read_text_file(path)
-    head = path.read_bytes()[:5] if path.stat().st_size else b""
+    try:
+        if not path.exists():
+            raise InputError(path, "no such file")
+        if path.is_dir():
+            raise InputError(path, "is a directory, not a file")
+        suffix = path.suffix.lower()
+        if suffix in PDF_SUFFIXES:
+            return read_pdf(path)
+        if suffix in TEXT_SUFFIXES or suffix == "":
+            return read_text_file(path)
+        with path.open("rb") as handle:
+            head = handle.read(5)
+    except OSError as exc:
+        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
     if head.startswith(b"%PDF"):
         return read_pdf(path)
     return read_text_file(path)
