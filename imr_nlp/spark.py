@@ -51,6 +51,8 @@ def _parse_batches(text_col: str, id_col: str | None, error_col: str | None = No
             problems = batch[error_col].tolist() if error_col else [None] * len(batch)
             rows: list[dict] = []
             for index, (letter, text, problem) in enumerate(zip(ids, batch[text_col].tolist(), problems, strict=True)):
+                if problem is None and not isinstance(text, str):
+                    problem = f"{letter if letter is not None else f'row {index}'}: no text"
                 if problem is not None:
                     determination = Determination(error=str(problem), warnings=[f"error: {problem}"])
                 else:

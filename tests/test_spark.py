@@ -66,7 +66,7 @@ def test_decisions_from_texts_match_parse(spark):
     assert [r["letter"] for r in got] == [r["letter"] for r in expected]
     for g, e in zip(got, expected, strict=True):
         if e["letter"] == "c":
-            assert g["warnings"].startswith("error:") and g["item"] is None
+            assert g["warnings"].startswith("error:") and g["item"] is None and g["error"] == "c: no text"
         else:
             assert g == e
 
@@ -90,6 +90,7 @@ def test_decisions_from_a_folder_of_pdfs(spark, tmp_path):
         ]
     (broken,) = by_file["broken.pdf"]
     assert broken["warnings"].startswith("error:") and broken["decision_index"] is None
+    assert broken["error"].startswith(broken["letter"]) and "not a readable PDF" in broken["error"]
 
 
 def test_missing_column_is_a_clear_error(spark):
