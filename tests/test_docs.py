@@ -29,3 +29,12 @@ def test_mkdocs_nav_lists_every_page():
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     pages = [p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")]
     assert [p for p in pages if p not in nav] == []
+
+
+def test_tests_named_in_the_docs_exist():
+    import re
+
+    tests = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("test_*.py"))
+    defined = set(re.findall(r"^def (test_\w+)", tests, re.M))
+    named = set(re.findall(r"\b(test_\w+)\b", (ROOT / "docs" / "robustness.md").read_text(encoding="utf-8")))
+    assert named and not named - defined
