@@ -1,19 +1,14 @@
 """Abbreviations: scispaCy's Schwartz & Hearst pairing over our linear bracket scan."""
 
 import pytest
-import spacy
 
 import imr_nlp.pipeline  # noqa: F401  (registers the factories)
 from imr_nlp.components.abbreviations import MAX_INSIDE, bracket_candidates
-from imr_nlp.components.normalize import IMRTokenizer
 
 
 @pytest.fixture(scope="module")
-def abbreviation_nlp():
-    nlp = spacy.blank("en")
-    nlp.tokenizer = IMRTokenizer(nlp)
-    nlp.add_pipe("imr_abbreviations")
-    return nlp
+def abbreviation_nlp(small_pipeline):
+    return small_pipeline("imr_abbreviations")
 
 
 @pytest.mark.parametrize(

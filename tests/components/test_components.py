@@ -7,15 +7,6 @@ import imr_nlp.pipeline  # noqa: F401  (registers the factories)
 from imr_nlp.components.decisions import medical_necessity
 from imr_nlp.components.normalize import IMRTokenizer
 
-
-def _pipeline(*names):
-    nlp = spacy.blank("en")
-    nlp.tokenizer = IMRTokenizer(nlp)
-    for name in names:
-        nlp.add_pipe(name)
-    return nlp
-
-
 LETTER_TAIL = """IMR ISSUES, DECISIONS AND RATIONALES
 The Final Determination was based on decisions for the disputed items/services set forth below:
 {header}
@@ -65,8 +56,8 @@ Decision rationale: The request is not medically necessary.
         ("Labs to include: EKG: Upheld", "Labs to include: EKG", "upheld", False),
     ],
 )
-def test_decision_headers(header, item, outcome, partial):
-    nlp = _pipeline("imr_sentences", "imr_sections", "imr_decisions")
+def test_decision_headers(small_pipeline, header, item, outcome, partial):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions")
     doc = nlp(LETTER_TAIL.format(header=header))
     decisions = nlp.get_pipe("imr_decisions").match(doc)
     assert len(decisions) == 1
@@ -115,8 +106,8 @@ def test_medical_necessity(rationale, expected):
         ("MRI of the lumbar without contrast", ["lumbar spine"]),
     ],
 )
-def test_body_sites(text, expected):
-    nlp = _pipeline("imr_services")
+def test_body_sites(small_pipeline, text, expected):
+    nlp = small_pipeline("imr_services")
     sites = nlp.get_pipe("imr_services").find_body_sites(text)
     assert [s for _, _, s in sites] == expected
 
@@ -137,14 +128,14 @@ def test_body_sites(text, expected):
         ("Electroencephalogram", "EEG", "procedure"),
     ],
 )
-def test_services(text, service, category):
-    nlp = _pipeline("imr_services")
+def test_services(small_pipeline, text, service, category):
+    nlp = small_pipeline("imr_services")
     found = nlp.get_pipe("imr_services").find_service(text)
     assert found is not None and found[2:] == (service, category)
 
 
-def test_diagnosis_list_keeps_body_parts_with_their_condition():
-    nlp = _pipeline("imr_sentences", "imr_sections", "imr_diagnoses")
+def test_diagnosis_list_keeps_body_parts_with_their_condition(small_pipeline):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_diagnoses")
     text = (
         "CLINICAL CASE SUMMARY\nThe injured worker was diagnosed with pain disorder, cervical spine strain and "
         "bilateral wrist and hand strain and probable bilateral carpal tunnel syndrome. The exam was normal."
@@ -189,8 +180,8 @@ def test_diagnosis_list_keeps_body_parts_with_their_condition():
         ("The Expert Reviewer did not cite any medical evidence for its decision.", None, [], [], []),
     ],
 )
-def test_citations(part, mtus_based, sources, topics, pages):
-    nlp = _pipeline("imr_citations")
+def test_citations(small_pipeline, part, mtus_based, sources, topics, pages):
+    nlp = small_pipeline("imr_citations")
     comp = nlp.get_pipe("imr_citations")
     cites = comp.parse(part)
     assert comp.mtus_based(part, cites) is mtus_based
@@ -264,8 +255,8 @@ def test_split_topics(text, topics):
         ("", ["decision 1: no 'Decision rationale:' found: the letter may be truncated"]),
     ],
 )
-def test_truncated_decisions_are_warned(tail, expected):
-    nlp = _pipeline("imr_sentences", "imr_sections", "imr_decisions")
+def test_truncated_decisions_are_warned(small_pipeline, tail, expected):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions")
     text = LETTER_TAIL.format(header="Klonopin 2mg #30: Upheld").split("Decision rationale:")[0] + tail
     assert (nlp(text)._.imr_warnings or []) == expected
 

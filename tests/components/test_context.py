@@ -7,22 +7,16 @@ be set (every other flag must be clear).
 import json
 
 import pytest
-import spacy
 
 import imr_nlp
 import imr_nlp.pipeline  # noqa: F401  (registers the factories)
 from imr_nlp import resources
 from imr_nlp.components.context import CATEGORY_ATTRIBUTES, effective_rules, medspacy_default_rules
-from imr_nlp.components.normalize import IMRTokenizer
 
 
 @pytest.fixture(scope="module")
-def context_nlp():
-    nlp = spacy.blank("en")
-    nlp.tokenizer = IMRTokenizer(nlp)
-    nlp.add_pipe("imr_sentences")
-    nlp.add_pipe("imr_context")
-    return nlp
+def context_nlp(small_pipeline):
+    return small_pipeline("imr_sentences", "imr_context")
 
 
 def _flags(nlp, marked: str) -> set[str]:
@@ -200,10 +194,7 @@ def test_shared_default_rules_are_not_mutated():
     assert json.dumps(resources.load_raw("context_rules.json"), sort_keys=True) == before
 
 
-def test_without_medspacy_defaults_only_our_rules_apply():
-    nlp = spacy.blank("en")
-    nlp.tokenizer = IMRTokenizer(nlp)
-    nlp.add_pipe("imr_sentences")
-    nlp.add_pipe("imr_context", config={"include_medspacy_defaults": False})
+def test_without_medspacy_defaults_only_our_rules_apply(small_pipeline):
+    nlp = small_pipeline("imr_sentences", "imr_context", config={"imr_context": {"include_medspacy_defaults": False}})
     assert _flags(nlp, "There is no evidence of [radiculopathy].") == {NEG}  # ours
     assert _flags(nlp, "[Pneumonia] is unlikely.") == set()  # medspaCy's "unlikely"

@@ -1,18 +1,13 @@
 """The sentence splitter: where sentences start in IMR-letter and clinical-note text."""
 
 import pytest
-import spacy
 
 import imr_nlp.pipeline  # noqa: F401  (registers the factories)
-from imr_nlp.components.normalize import IMRTokenizer
 
 
 @pytest.fixture(scope="module")
-def splitter_nlp():
-    nlp = spacy.blank("en")
-    nlp.tokenizer = IMRTokenizer(nlp)
-    nlp.add_pipe("imr_sentences")
-    return nlp
+def splitter_nlp(small_pipeline):
+    return small_pipeline("imr_sentences")
 
 
 @pytest.mark.parametrize(
