@@ -84,7 +84,7 @@ def _pipeline() -> Language:
         with _LOCK:
             if _NLP.get("") is nlp:
                 del nlp
-                _NLP[""] = None
+                _NLP.pop("")  # should the build fail, the next load() builds again
                 _free_memory()  # a pipeline is full of reference cycles: free the old one now
                 _NLP[""] = _build("")
                 _BASE_STRINGS[""] = len(_NLP[""].vocab.strings)
