@@ -159,10 +159,18 @@ def parse(
     if fmt == "parquet" and not out:
         raise click.UsageError("--format parquet needs --out FILE")
     level = level or ("letter" if fmt == "jsonl" else "decision")
+    if out and not Path(out).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     files = expand(paths)
+    if not files:
+        click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
+        sys.exit(1)
     imr_nlp.load()  # before the clock starts: the rate is the parsing rate
     bar = Progress(len(files), sys.stderr.isatty() if progress is None else progress)
-    writer = _Writer(fmt, level, out)
+    try:
+        writer = _Writer(fmt, level, out)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
     failed = 0
     try:
         for determination in imr_nlp.parse_many(files, n_process=workers):

@@ -120,3 +120,13 @@ def test_show_summarises_and_reports_bad_files(letters):
     assert result.exit_code == 1
     assert "[UPHELD" in result.stdout and "drugs mentioned:" in result.stdout
     assert "broken.pdf" in result.stderr
+
+
+def test_output_folder_must_exist(letters, tmp_path):
+    result = _run("parse", letters, "--format", "csv", "--out", tmp_path / "missing" / "rows.csv")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_nothing_to_parse_is_an_error(tmp_path):
+    result = _run("parse", tmp_path)
+    assert result.exit_code == 1 and "no .txt or .pdf letters" in result.stderr and result.stdout == ""
