@@ -77,9 +77,8 @@ def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = Fal
     else:
         raise TypeError(f"render expects a str or a spaCy Doc, got {type(text_or_doc).__name__}")
     doc.spans[RENDER_KEY] = render_spans(doc)
-    colors = {label: color for label, color in COLORS.items()}
-    labels = {s.label_ for s in doc.spans[RENDER_KEY]}
-    for label in labels:
+    colors = dict(COLORS)
+    for label in {s.label_ for s in doc.spans[RENDER_KEY]}:
         base = label.split()[0]
         if base in COLORS:
             colors[label] = COLORS[base]
