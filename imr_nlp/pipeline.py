@@ -3,8 +3,6 @@ components, in the order each one's inputs require."""
 
 from __future__ import annotations
 
-import warnings
-
 import spacy
 from spacy.language import Language
 
@@ -46,11 +44,9 @@ PIPELINE = (
 def build(use_package_lexicon: bool = True) -> Language:
     """A new imr_nlp pipeline (no model files needed: every rule ships in the package)."""
     register_extensions()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # scispaCy's tokenizer regex warns on 3.11
-        nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "imr_nlp.tokenizer.v1"}}})
-        for name in PIPELINE:
-            config = {"use_package_lexicon": use_package_lexicon} if name == "imr_drugs" else {}
-            nlp.add_pipe(name, config=config)
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "imr_nlp.tokenizer.v1"}}})
+    for name in PIPELINE:
+        config = {"use_package_lexicon": use_package_lexicon} if name == "imr_drugs" else {}
+        nlp.add_pipe(name, config=config)
     nlp.meta["name"] = "imr_pipeline"
     return nlp

@@ -9,6 +9,7 @@ given to the pipeline and ``doc._.offset_map`` the map between them.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from scispacy.custom_tokenizer import combined_rule_tokenizer
@@ -46,10 +47,13 @@ class IMRTokenizer:
 
     def __init__(self, nlp: Language) -> None:
         register_extensions()
-        # scispaCy reads the default tokenizer's settings from an nlp that already has one.
-        tokenizer = combined_rule_tokenizer(English(vocab=nlp.vocab))
-        scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
-        tokenizer.infix_finditer = compile_infix_regex([scispacy_infixes, *_EXTRA_INFIXES]).finditer
+        with warnings.catch_warnings():
+            # scispaCy's infix regex has a "[[" that Python 3.11 flags as a possible set union
+            warnings.simplefilter("ignore", FutureWarning)
+            # scispaCy reads the default tokenizer's settings from an nlp that already has one.
+            tokenizer = combined_rule_tokenizer(English(vocab=nlp.vocab))
+            scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
+            tokenizer.infix_finditer = compile_infix_regex([scispacy_infixes, *_EXTRA_INFIXES]).finditer
         self.tokenizer = tokenizer
         self.vocab = nlp.vocab
         self.structural_starts = structural_starts_pattern()
