@@ -105,11 +105,16 @@ def parse(text: str) -> Determination:
     a letter, or is cut short, gives what can be read plus warnings. Should the pipeline itself
     fail on a text (a bug), the Determination has ``error`` set and the traceback is logged to
     the "imr_nlp" logger."""
-    text = _check_text(text)
+    return parse_text(_check_text(text))
+
+
+def parse_text(text: str, item: object = None, index: int | None = None) -> Determination:
+    """One text through the pipeline; should the pipeline fail on it, the error record of
+    ``item`` (the batch item the text came from, at ``index``), logged with its traceback."""
     try:
-        return _pipeline()(text)._.determination
-    except Exception as exc:  # noqa: BLE001 - the contract: never raise on a str
-        return internal_error(None, None, exc)
+        return item_result(item, _pipeline()(text))
+    except Exception as exc:  # noqa: BLE001 - never raise on a str; one letter must not kill a batch
+        return internal_error(item, index, exc)
 
 
 def internal_error(item: object, index: int | None, exc: Exception) -> Determination:
@@ -144,10 +149,10 @@ def item_result(item: object, doc) -> Determination:
     return determination
 
 
-def error_record(item: object, index: int | None, exc: Exception) -> Determination:
+def error_record(item: object, index: int | None, problem: Exception | str) -> Determination:
     """The record of a batch item that could not be read or parsed: no data, the reason in
     ``error`` (a file's path, or the item's index, first) and in a warning starting "error:"."""
-    message = str(exc)
+    message = str(problem)
     if isinstance(item, Path):
         source = str(item)
         if not message.startswith(source):
@@ -198,10 +203,7 @@ def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
             results[index] = item_result(item, doc)
     except Exception:  # noqa: BLE001 - isolate the item that broke the batch
         for text, (index, item) in readable:
-            try:
-                results[index] = item_result(item, _pipeline()(text))
-            except Exception as exc:  # noqa: BLE001
-                results[index] = internal_error(item, index, exc)
+            results[index] = parse_text(text, item, index)
     return [results[index] for index, _ in chunk]
 
 

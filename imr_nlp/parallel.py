@@ -17,22 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from spacy.util import minibatch
 
-from imr_nlp.errors import InputError
 from imr_nlp.models import Determination
-
-
-def parse_item(item: object, index: int) -> Determination:
-    """One letter (a text or a ``pathlib.Path``) to a Determination; never raises for bad input."""
-    from imr_nlp.api import _pipeline, error_record, internal_error, item_result, item_text
-
-    try:
-        text = item_text(item, index)
-    except (InputError, TypeError) as exc:
-        return error_record(item, index, exc)
-    try:
-        return item_result(item, _pipeline()(text))
-    except Exception as exc:  # noqa: BLE001 - one letter must not kill a batch
-        return internal_error(item, index, exc)
 
 
 def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:

@@ -43,8 +43,7 @@ def _parse_batches(text_col: str, id_col: str | None, error_col: str | None = No
     could not be read) gives that letter's error row without parsing."""
 
     def parse_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from imr_nlp.models import Determination
-        from imr_nlp.parallel import parse_item
+        from imr_nlp.api import error_record, parse_text
 
         for batch in batches:
             ids = batch[id_col].tolist() if id_col else [None] * len(batch)
@@ -54,9 +53,9 @@ def _parse_batches(text_col: str, id_col: str | None, error_col: str | None = No
                 if problem is None and not isinstance(text, str):
                     problem = f"{letter if letter is not None else f'row {index}'}: no text"
                 if problem is not None:
-                    determination = Determination(error=str(problem), warnings=[f"error: {problem}"])
+                    determination = error_record(None, None, problem)
                 else:
-                    determination = parse_item(text, index)
+                    determination = parse_text(text, index=index)
                 rows.extend(decision_rows(determination, None if letter is None else str(letter)))
             yield _rows_frame(rows)
 
