@@ -17,7 +17,7 @@ import glob
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -86,14 +86,13 @@ def _json_default(value):
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _records(determinations: Iterable, level: str, fmt: str) -> Iterator[dict]:
+def _records(determination, level: str, fmt: str) -> list[dict]:
+    """A letter's records: its whole Determination for jsonl at the letter level, else its rows."""
     from imr_nlp.rows import rows
 
-    for determination in determinations:
-        if fmt == "jsonl" and level == "letter":
-            yield determination.model_dump(mode="json")
-        else:
-            yield from rows(determination, level)
+    if fmt == "jsonl" and level == "letter":
+        return [determination.model_dump(mode="json")]
+    return rows(determination, level)
 
 
 class _Writer:
@@ -179,7 +178,7 @@ def parse(
                 if bar.enabled:
                     sys.stderr.write("\n")
                 click.echo(f"error: {determination.error}", err=True)
-            writer.write(list(_records([determination], level, fmt)))
+            writer.write(_records(determination, level, fmt))
             bar.advance()
     finally:
         writer.close()

@@ -121,14 +121,14 @@ def _join(values: Iterable) -> str | None:
     return "; ".join(dict.fromkeys(values)) if values else None
 
 
-def _letter_name(determination: Determination, letter: str | None) -> str | None:
-    return letter if letter is not None else determination.source
+def _letter_id(d: Determination, letter: str | None) -> dict:
+    """The columns of _LETTER_ID: ``letter`` (default: the file it was read from), case number."""
+    return {"letter": letter if letter is not None else d.source, "case_number": d.case_number}
 
 
 def _letter_fields(d: Determination, letter: str | None) -> dict:
     return {
-        "letter": _letter_name(d, letter),
-        "case_number": d.case_number,
+        **_letter_id(d, letter),
         "date_assigned": d.date_assigned,
         "decision_date": d.decision_date,
         "application_received": d.application_received,
@@ -206,7 +206,7 @@ def medication_rows(determination: Determination, letter: str | None = None) -> 
         for i, dec in enumerate(d.decisions)
         if dec.treatment.drug is not None
     }
-    ident = {"letter": _letter_name(d, letter), "case_number": d.case_number}
+    ident = _letter_id(d, letter)
     rows = []
     for m in d.medications:
         index, outcome = by_offsets.get((m.start, m.end), (None, None))
@@ -247,7 +247,7 @@ def _citation_row(citation: Citation) -> dict:
 def citation_rows(determination: Determination, letter: str | None = None) -> list[dict]:
     """One row per guideline citation of each decision, claims administrator's then reviewer's."""
     d = determination
-    ident = {"letter": _letter_name(d, letter), "case_number": d.case_number}
+    ident = _letter_id(d, letter)
     rows = []
     for i, dec in enumerate(d.decisions):
         for basis_name, basis in (("claims_administrator", dec.claims_administrator), ("reviewer", dec.reviewer_basis)):
