@@ -195,7 +195,6 @@ class IMRDecisions(RuleComponent):
 
 # Sections only an IMR letter has: with one of them and no decisions, the letter was cut short.
 _LETTER_SECTIONS = {"how_made", "credentials", "case_summary"}
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s*$")
 
 
 def truncation_warnings(
@@ -214,7 +213,7 @@ def truncation_warnings(
         rationale = text[last[0] : last[1]].rstrip()
         if medical_necessity(rationale) is None:
             found.append(errors.no_conclusion(len(blocks)))
-        elif not _SENTENCE_END.search(rationale):
+        elif not _ENDS_SENTENCE.search(rationale):
             final = re.split(r"[.!?]\s", rationale)[-1]  # after the last full stop
             if medical_necessity(final) is None:
                 found.append(errors.ends_mid_sentence(len(blocks)))
