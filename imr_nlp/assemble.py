@@ -88,8 +88,13 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
         by_label.setdefault(span.label_, []).append(span)
     t: dict = {"partial": bool(decision.get("partial")), "body_sites": [s._.value for s in sites]}
 
-    if drugs:
-        t["category"] = "medication"
+    request = services[0]._.request if services else None
+    category = request["category"] if request else ("medication" if drugs or by_label.get("STRENGTH") else "other")
+    t["category"] = category
+    if request:
+        t["dwc_category"], t["dwc_subcategory"] = request["dwc_category"], request["dwc_subcategory"]
+        t["head"] = request["head_word"]
+    if drugs and category in ("medication", "procedure"):
         first, last = drugs[0], drugs[-1]
         classes = [d._.drug_class for d in drugs]
         if len(drugs) == 1:
@@ -107,15 +112,9 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
         strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]
         if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.value["value"] is not None:
             t["strength"] = Strength(**strengths[0]._.value["value"])
-        t["service"] = None
-    elif services:
-        value = services[0]._.value
-        t["category"] = value["category"]
-        t["service"] = value["service"]
-    elif by_label.get("STRENGTH"):
-        t["category"] = "medication"
-    else:
-        t["category"] = "other"
+    elif category == "medication" and by_label.get("STRENGTH") and by_label["STRENGTH"][0]._.value["value"]:
+        t["strength"] = Strength(**by_label["STRENGTH"][0]._.value["value"])
+    t["service"] = None if category == "medication" or not request else request["service"]
 
     t["quantity"] = pick_quantity([(s._.value["value"], s._.value["kind"]) for s in by_label.get("QUANTITY", [])])
     refills = by_label.get("REFILLS", [])

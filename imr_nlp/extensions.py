@@ -25,8 +25,10 @@ SPAN_EXTENSIONS: dict[str, Any] = {
     "role": None,  # a date's role: injury, utilization_review, prescribed, report, other
     "generic": None,  # a drug mention's lower-case generic name(s)
     "drug_class": None,  # a drug mention's class
+    "dwc_class": None,  # a drug mention's DWC Pharmaceuticals subcategory ("Opioids", "Topical Compounds")
     "long_form": None,  # an abbreviation's expansion (also set by scispaCy's AbbreviationDetector)
     # Span extension values are keyed by character offsets, so each group gets its own name.
+    "request": None,  # an item's request as the grammar read it: {"service", "category", "dwc_category", ...}
     "decision": None,  # a decision item: {"index", "partial", "medically_necessary"}
     "block_index": None,  # the index of the decision a block part belongs to
     "citation": None,  # a guideline citation: {"source", "mtus", "guideline", "topics", "pages", ...}

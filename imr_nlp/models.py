@@ -126,6 +126,13 @@ class Treatment(_Model):
     """body sites of the item (["lumbar spine"], ["right shoulder"])"""
     partial: bool = False
     """true when the item is the eligible portion of a larger original request"""
+    dwc_category: str | None = None
+    """the DWC's Request Category ("Diagnostic Testing", "Pharmaceuticals", "DMEPOS" ...), as in
+    the DWC's public IMR decision search and annual statistics"""
+    dwc_subcategory: str | None = None
+    """the DWC's SubCategory/Drug ("Imaging/Radiology", "Opioids", "Topical Compounds" ...)"""
+    head: str | None = None
+    """the head word of the request as the grammar read it ("injection", "unit", "MRI")"""
 
 
 class Citation(Evidence):

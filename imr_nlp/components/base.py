@@ -69,14 +69,22 @@ class RuleComponent(Component):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         for name, model in self.rules.items():
-            srsly.write_json(path / name, model.model_dump(mode="json"))
+            data = resources.to_data(name, model)
+            if name.endswith(".jsonl"):
+                srsly.write_jsonl(path / name, data)
+            else:
+                srsly.write_json(path / name, data)
 
     def from_disk(self, path, exclude=()):
         path = Path(path)
         for name in self.resource_names:
             file = path / name
             if file.exists():
-                self.rules[name] = resources.validate(name, json.loads(file.read_text(encoding="utf-8")))
+                if name.endswith(".jsonl"):
+                    data = list(srsly.read_jsonl(file))
+                else:
+                    data = json.loads(file.read_text(encoding="utf-8"))
+                self.rules[name] = resources.validate(name, data)
         self._compile()
         return self
 

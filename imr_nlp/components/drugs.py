@@ -29,8 +29,8 @@ class IMRDrugs(RuleComponent):
     def _compile(self) -> None:
         self.lexicon: DrugLexicon = _lexicon_for(self.rules["drugs.json"], self.use_package_lexicon)
 
-    def match(self, doc: Doc) -> list[tuple[int, int, str, str | None]]:
-        """(start token, end token, generic, class) for each drug mention, longest match first.
+    def match(self, doc: Doc) -> list[tuple[int, int, str, str | None, str | None]]:
+        """(start token, end token, generic, class, DWC class) for each drug mention, longest match first.
 
         A token is looked up only when its leading word starts some lexicon name, and only with
         as many following tokens as that name's length allows; other long words are tried as
@@ -75,9 +75,11 @@ class IMRDrugs(RuleComponent):
             while end < n and lowers[end] in lexicon.salt_words and lowers[end] not in _FORM_WORDS:
                 end += 1
             drug_class = info.drug_class
-            if self._topical(doc, end):
+            topical = self._topical(doc, end)
+            if topical:
                 drug_class = "topical analgesic"
-            out.append((i, end, info.generic, drug_class))
+            dwc = lexicon.dwc_of(info.generic, info.drug_class, topical)
+            out.append((i, end, info.generic, drug_class, dwc))
             i = end
         return out
 
@@ -94,10 +96,11 @@ class IMRDrugs(RuleComponent):
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
         spans = []
-        for start, end, generic, drug_class in matches:
+        for start, end, generic, drug_class, dwc in matches:
             span = Span(doc, start, end, label="DRUG")
             span._.generic = generic
             span._.drug_class = drug_class
+            span._.dwc_class = dwc
             spans.append(span)
         doc.spans[SPAN_GROUPS["drugs"]] = spans
         return doc
@@ -112,7 +115,7 @@ def _lexicon_for(rules, use_package_lexicon: bool) -> DrugLexicon:
 
 @Language.factory(
     "imr_drugs",
-    assigns=["doc.spans", "span._.generic", "span._.drug_class"],
+    assigns=["doc.spans", "span._.generic", "span._.drug_class", "span._.dwc_class"],
     default_config={"use_package_lexicon": True},
 )
 def make_drugs(nlp: Language, name: str, use_package_lexicon: bool) -> IMRDrugs:

@@ -1,91 +1,170 @@
-"""Services, procedures and equipment named in decision items, with their body sites.
+"""The request grammar over decision items: service, category, DWC classes and body sites.
 
-Patterns and categories are data (resources/services.json, resources/body_sites.json). The
-earliest service mention in an item names it (ties go to the longer, then the listed-first
-rule). Body sites take their laterality from the word before them, and a list shares it:
-"right hip and foot" gives "right hip" and "right foot".
-Writes ``doc.spans["imr_services"]`` (``span._.value`` = {"service", "category"}) and
-``doc.spans["imr_body_sites"]`` (``span._.value`` = the site, laterality included).
+Each item header is read by :func:`imr_nlp.normalize.requests.parse_request` as its parts (core
+clause, context prefix, head phrase, complements); values the dose and date components found,
+and the drugs the drug component found, are its inputs. Canonical names (synonyms and
+abbreviations only) are spaCy Matcher token patterns (resources/service_names.jsonl); word
+classes and morphology are resources/request_grammar.json; the DWC classes come from the ordered
+rules of resources/dwc_rules.jsonl. Body sites take their laterality from the word before them
+(shared along a list: "right hip and foot"), or from a trailing ", right"; spinal levels are
+sites only where no spine region is named.
+
+Writes ``doc.spans["imr_services"]`` (one per item; ``span._.request`` = {"service",
+"category", "dwc_category", "dwc_subcategory", "head_word"}) and ``doc.spans["imr_body_sites"]``
+(``span._.value`` = the site, laterality included).
 """
+
 
 import re
 
 from spacy.language import Language
+from spacy.matcher import Matcher
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.normalize import requests as grammar
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
+_LATERALITY_AFTER = re.compile(r",\s*(?P<lat>right|left|bilateral)\s*(?:side)?\s*(?:$|[,(;])", re.I)
 
 
 class IMRServices(RuleComponent):
-    resource_names = ("services.json", "body_sites.json")
+    resource_names = ("request_grammar.json", "service_names.jsonl", "dwc_rules.jsonl", "body_sites.json", "doses.json")
 
     def __init__(self, nlp: Language, name: str) -> None:
+        self.vocab = nlp.vocab
         super().__init__(name)
 
     def _compile(self) -> None:
-        services = self.rules["services.json"]
-        self.service_patterns = [
-            (order, re.compile(p, re.I), entry.service, entry.category)
-            for order, entry in enumerate(services.services)
-            for p in entry.patterns
-        ]
         sites = self.rules["body_sites.json"]
-        self.site_patterns = [(re.compile(p, re.I), s.name, s.lateral) for s in sites.sites for p in s.patterns]
+        self.site_patterns = [
+            (re.compile(p, re.I), s.name, s.lateral, s.keep_text or s.level, s.level)
+            for s in sites.sites
+            for p in s.patterns
+        ]
         lat_words = sorted(sites.laterality, key=len, reverse=True)
         self.laterality = {k.lower(): v for k, v in sites.laterality.items()}
         self.laterality_before = re.compile(
             r"\b(" + "|".join(re.escape(w) for w in lat_words) + r")\.?\s+(?:the\s+|side\s+)?$", re.I
         )
+        self.tables = grammar.Tables.from_rules(
+            self.rules["request_grammar.json"],
+            laterality=[w for w in sites.laterality if len(w) > 1 and w.isalpha()],
+            number_words=list(self.rules["doses.json"].number_words),
+        )
+        self.names = self.rules["service_names.jsonl"].entries
+        self.matcher = Matcher(self.vocab if isinstance(self.vocab, Vocab) else Vocab())
+        for index, entry in enumerate(self.names):
+            self.matcher.add(str(index), entry.patterns)
+        self.dwc_rules = grammar.compile_dwc_rules(self.rules["dwc_rules.jsonl"].entries)
+
+    def canonical(self, words: list[str]) -> list[grammar.Canonical]:
+        """Canonical-name matches over a token list (spaCy Matcher on a Doc of those words)."""
+        if not words:
+            return []
+        doc = Doc(self.vocab, words=words)
+        out = []
+        for match_id, start, end in self.matcher(doc):
+            entry = self.names[int(self.vocab.strings[match_id])]
+            out.append(grammar.Canonical(start, end, entry.name, entry.category))
+        return out
+
+    def read(self, text: str, masks=(), drugs=()) -> dict:
+        """One item header -> {"service", "category", "dwc_category", "dwc_subcategory",
+        "head", "head_word", "sites"}; ``drugs`` are (start, end, generic, dwc class)."""
+        sites = self.find_body_sites(text)
+        parse = grammar.parse_request(
+            text,
+            self.tables,
+            masks=masks,
+            sites=[(s, e) for s, e, _ in sites],
+            drugs=[(d[0], d[1]) for d in drugs],
+            canonical=self.canonical,
+        )
+        features = set(parse.features)
+        core_drugs = [d for d in drugs if parse.core[0] <= d[0] < parse.core[1]]
+        drug_dwc = next((d[3] for d in core_drugs if d[3]), None)
+        if parse.category == "medication" and core_drugs:
+            dwcs = [d[3] for d in core_drugs]
+            generics = {g for d in core_drugs for g in d[2].split(" / ")}
+            if "Topical Compounds" in dwcs or (len(generics) > 1 and "Topical Analgesics" in dwcs):
+                features.add("topical:compound")
+                drug_dwc = "Topical Compounds"
+            elif "Topical Analgesics" in dwcs:
+                features.add("topical:single" if "word:compound" not in features else "topical:compound")
+            if drug_dwc:
+                features.add(f"drug:{drug_dwc}")
+        dwc_category, dwc_subcategory = grammar.dwc_classes(features, self.dwc_rules, drug_dwc)
+        return {
+            "service": parse.service if parse.category != "medication" else None,
+            "category": parse.category,
+            "dwc_category": dwc_category,
+            "dwc_subcategory": dwc_subcategory,
+            "head": parse.head,
+            "head_word": parse.head_word,
+            "core": parse.core,
+            "sites": sites,
+        }
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, object]]:
         text = doc_text(doc)
         out = []
+        # Values the grammar does not read as words: a "6 visits" count is read by the grammar.
+        values = [
+            (s.start_char, s.end_char)
+            for key in ("doses", "dates")
+            for s in doc.spans.get(SPAN_GROUPS[key], [])
+            if not (s.label_ == "QUANTITY" and s._.value.get("kind") == "count")
+        ]
+        drug_spans = doc.spans.get(SPAN_GROUPS["drugs"], [])
         for item in doc.spans.get(SPAN_GROUPS["items"], []):
-            item_text = text[item.start_char : item.end_char]
-            service = self.find_service(item_text)
-            if service:
-                s, e, name, category = service
-                out.append(
-                    (item.start_char + s, item.start_char + e, "SERVICE", {"service": name, "category": category})
-                )
-            for s, e, site in self.find_body_sites(item_text):
-                out.append((item.start_char + s, item.start_char + e, "BODY_SITE", site))
+            a, b = item.start_char, item.end_char
+            item_text = text[a:b]
+            masks = [(s - a, e - a) for s, e in values if s >= a and e <= b]
+            drugs = [
+                (d.start_char - a, d.end_char - a, d._.generic, d._.dwc_class)
+                for d in drug_spans
+                if d.start_char >= a and d.end_char <= b
+            ]
+            request = self.read(item_text, masks, drugs)
+            head = request.pop("head") or (0, len(item_text))
+            core = request.pop("core")
+            sites = request.pop("sites")
+            out.append((a + head[0], a + head[1], "SERVICE", request))
+            for s, e, site in sites:
+                if s >= core[0] or not any(cs >= core[0] for cs, _, _ in sites):
+                    out.append((a + s, a + e, "BODY_SITE", site))
         return out
 
-    def find_service(self, text: str) -> tuple[int, int, str, str] | None:
-        best = None
-        for order, pattern, name, category in self.service_patterns:
-            m = pattern.search(text)
-            if not m:
-                continue
-            key = (m.start(), -(m.end() - m.start()), order)
-            if best is None or key < best[0]:
-                best = (key, (m.start(), m.end(), name, category))
-        return best[1] if best else None
-
     def find_body_sites(self, text: str) -> list[tuple[int, int, str]]:
-        """Body sites in text order, laterality applied and shared along a list; no repeats."""
+        """Body sites in text order, laterality applied and shared along a list; no repeats;
+        spinal levels only where no spine region is named."""
         hits = []
-        for pattern, name, lateral in self.site_patterns:
+        for pattern, name, lateral, keep_text, level in self.site_patterns:
             for m in pattern.finditer(text):
-                hits.append((m.start(), m.end(), name, lateral))
+                label = re.sub(r"\s*-\s*", "-", m.group()) if level else (m.group().lower() if keep_text else name)
+                hits.append((m.start(), m.end(), label, lateral, level))
         hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-        chosen: list[tuple[int, int, str, bool]] = []
+        chosen: list[tuple[int, int, str, bool, bool]] = []
         for h in hits:
             if chosen and h[0] < chosen[-1][1]:
                 continue
             chosen.append(h)
+        if any(not level and name.endswith("spine") for _, _, name, _, level in chosen):
+            chosen = [h for h in chosen if not h[4]]
+        after = _LATERALITY_AFTER.search(text)
         out: list[tuple[int, int, str]] = []
         names: list[str] = []
         prev_end, prev_lat = None, None
-        for start, end, name, lateral in chosen:
+        for start, end, name, lateral, _level in chosen:
             m = self.laterality_before.search(text, 0, start)
             lat = self.laterality.get(m.group(1).lower()) if m else None
             if lat is None and prev_end is not None and _LIST_GAP.match(text[prev_end:start]):
                 lat = prev_lat
+            if lat is None and after is not None and after.start() >= end and lateral:
+                lat = after.group("lat").lower()
             if lat is not None and lateral and not name.startswith(lat):
                 label = f"{lat} {name}"
             else:
@@ -107,13 +186,22 @@ class IMRServices(RuleComponent):
             span = char_span(doc, start, end, label=label)
             if span is None:
                 continue
-            span._.value = value
-            (services if label == "SERVICE" else sites).append(span)
+            if label == "SERVICE":
+                span._.request = value
+                services.append(span)
+            else:
+                span._.value = value
+                sites.append(span)
         doc.spans[SPAN_GROUPS["services"]] = services
         doc.spans[SPAN_GROUPS["body_sites"]] = sites
         return doc
 
 
-@Language.factory("imr_services", assigns=["doc.spans"], default_config={})
+@Language.factory(
+    "imr_services",
+    requires=["doc.spans"],
+    assigns=["doc.spans", "span._.request", "span._.value"],
+    default_config={},
+)
 def make_services(nlp: Language, name: str) -> IMRServices:
     return IMRServices(nlp, name)

@@ -69,6 +69,10 @@ class DrugLexicon:
     def __init__(self, include_package_lexicon: bool = True, rules: resources.DrugRules | None = None) -> None:
         rules = rules if rules is not None else resources.load("drugs.json")
         self.classes: dict[str, str] = dict(rules.classes)
+        self.stems = sorted(((st.suffix, st.drug_class, st.dwc_subcategory) for st in rules.class_stems), key=lambda x: -len(x[0]))
+        self.dwc_by_class: dict[str, str] = dict(rules.dwc_by_class)
+        self.dwc_by_generic: dict[str, str] = dict(rules.dwc_by_generic)
+        self.topical_agents: frozenset[str] = frozenset(rules.topical_agents)
         self.ignore: set[str] = {n.lower() for n in rules.ignore_names}
         self.fuzzy_min_length = rules.fuzzy_min_length
         self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
@@ -84,9 +88,9 @@ class DrugLexicon:
                     continue
                 if class_like and class_like.search(generic) and generic not in self.classes:
                     continue
-                self.names[variant] = DrugInfo(generic, self.classes.get(generic), "lexicon")
+                self.names[variant] = DrugInfo(generic, self.class_of(generic), "lexicon")
         for entry in rules.drugs:
-            drug_class = entry.drug_class or self.classes.get(entry.generic)
+            drug_class = entry.drug_class or self.class_of(entry.generic)
             for name in entry.names:
                 self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
         self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
@@ -113,7 +117,7 @@ class DrugLexicon:
             for name, info in self.names.items():
                 if " " in name or len(name) < self.fuzzy_min_length - 1:
                     continue
-                if info.drug_class is None and info.source != "imr_nlp":
+                if info.source != "imr_nlp" and info.generic not in self.classes:
                     continue
                 for key in _deletes(name):
                     index.setdefault(key, []).append(name)
@@ -143,7 +147,43 @@ class DrugLexicon:
         return DrugInfo(generic, self.classes.get(generic), "fuzzy")
 
     def drug_class(self, generic: str) -> str | None:
-        return self.classes.get(generic)
+        return self.class_of(generic)
+
+    def _stem(self, generic: str) -> tuple[str | None, str] | None:
+        for part in generic.split(" / "):
+            word = part.split(" ")[0]
+            for suffix, drug_class, dwc in self.stems:
+                if word.endswith(suffix) and len(word) > len(suffix):
+                    return drug_class, dwc
+        return None
+
+    def class_of(self, generic: str) -> str | None:
+        """The drug class: our table, else the class its name's stem (USAN) says, per ingredient."""
+        if generic in self.classes:
+            return self.classes[generic]
+        for part in generic.split(" / "):
+            if part in self.classes:
+                return self.classes[part]
+        stem = self._stem(generic)
+        return stem[0] if stem else None
+
+    def dwc_of(self, generic: str, drug_class: str | None, topical: bool) -> str | None:
+        """The DWC's Pharmaceuticals subcategory: a topical is a single agent ("Topical
+        Analgesics") or compounded ("Topical Compounds"); else by generic, class or stem."""
+        parts = generic.split(" / ")
+        if topical:
+            single = len(parts) == 1 and parts[0] in self.topical_agents
+            return "Topical Analgesics" if single else "Topical Compounds"
+        if generic in self.dwc_by_generic:
+            return self.dwc_by_generic[generic]
+        if drug_class in self.dwc_by_class:
+            return self.dwc_by_class[drug_class]
+        for part in parts:
+            stem = self._stem(part)
+            found = self.dwc_by_generic.get(part) or (stem[1] if stem else None)
+            if found:
+                return found
+        return None
 
 
 def leading_word(text: str) -> str:

@@ -62,6 +62,15 @@ class DrugEntry(_Strict):
     drug_class: str | None = None
 
 
+class ClassStem(_Strict):
+    """A generic-name ending that names a drug class ("-prazole": proton pump inhibitor)."""
+
+    suffix: str = Field(min_length=3)
+    drug_class: str | None = None
+    dwc_subcategory: str
+    examples: list[str] = Field(min_length=2, description="generic names with this ending and class")
+
+
 class DrugRules(_Strict):
     drugs: list[DrugEntry]
     classes: dict[str, str] = Field(description="generic name -> drug class")
@@ -72,6 +81,16 @@ class DrugRules(_Strict):
     fuzzy_min_length: int = 7
     topical_cues: list[str]
     salt_words: list[str]
+    class_stems: list[ClassStem] = Field(
+        default_factory=list, description="generic-name stems (USAN) -> class, for generics no table lists"
+    )
+    dwc_by_class: dict[str, str] = Field(default_factory=dict, description="drug class -> DWC subcategory")
+    dwc_by_generic: dict[str, str] = Field(
+        default_factory=dict, description="generic -> DWC subcategory where its use, not its class, decides"
+    )
+    topical_agents: list[str] = Field(
+        default_factory=list, description="generics sold as single-ingredient topicals (else a topical is compounded)"
+    )
 
 
 class ServiceEntry(_Strict):
@@ -85,10 +104,94 @@ class ServiceRules(_Strict):
     equipment_cues: list[str]
 
 
+ServiceCategory = Literal["medication", "procedure", "service", "equipment", "other"]
+
+
+class WordClass(_Strict):
+    """A class of head words: exact words (a plural is also tried), multi-word phrases, and
+    morphology (suffixes, prefixes). A class with a category decides the category of an item
+    whose head it names; the others are features for the DWC rules."""
+
+    name: str
+    category: ServiceCategory | None = None
+    words: list[str] = Field(default_factory=list)
+    phrases: list[str] = Field(default_factory=list)
+    suffixes: list[str] = Field(default_factory=list)
+    prefixes: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(min_length=2)
+
+
+class WordList(_Strict):
+    description: str = ""
+    words: list[str]
+    prepositions: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(min_length=2)
+
+
+class DefaultCategory(_Strict):
+    description: str = ""
+    category: ServiceCategory
+    examples: list[str] = Field(min_length=2)
+
+
+class RequestGrammar(_Strict):
+    """The vocabulary of the request grammar (resources/request_grammar.json)."""
+
+    description: str = ""
+    word_classes: list[WordClass]
+    head_skips: WordList
+    light_heads: WordList
+    boundaries: WordList
+    complement_heads: WordList
+    object_heads: WordList
+    trailing_drops: WordList
+    transaction_words: WordList
+    default_category: DefaultCategory
+
+
+class ServiceName(_Strict):
+    """A canonical treatment name and the token patterns (spaCy Matcher syntax) of its synonyms
+    and abbreviations; ``category`` only where the head word would mislead ("functional
+    capacity evaluation" is a procedure)."""
+
+    name: str
+    patterns: list[list[dict]] = Field(min_length=1)
+    category: ServiceCategory | None = None
+    examples: list[str] = Field(min_length=2)
+
+
+class ServiceNames(_Strict):
+    entries: list[ServiceName]
+
+
+class DwcRule(_Strict):
+    """One DWC class decision: the first rule whose feature tests hold gives the classes.
+    Features: ``category:<c>``, ``head:<word class of the head>``, ``class:<word class of any
+    word>``, ``drug:<DWC class of the drug>``, ``topical:compound|single``. A subcategory of
+    ``{drug}`` takes the drug's DWC class."""
+
+    all: list[str] = Field(default_factory=list)
+    any: list[str] = Field(default_factory=list)
+    none: list[str] = Field(default_factory=list)
+    dwc_category: str
+    dwc_subcategory: str | None = None
+    examples: list[str] = Field(min_length=2)
+
+
+class DwcRules(_Strict):
+    entries: list[DwcRule]
+
+
 class BodySite(_Strict):
+    """A body site: ``keep_text`` names it by the words matched ("distal radius"); a ``level``
+    is a spinal level ("L4-5"), given only where no spine region is named."""
+
     name: str
     patterns: list[Regex]
     lateral: bool = True
+    keep_text: bool = False
+    level: bool = False
+    examples: list[str] = Field(default_factory=list)
 
 
 class BodySiteRules(_Strict):
@@ -197,14 +300,18 @@ _MODELS = {
     "dates.json": DateRules,
     "diagnoses.json": DiagnosisRules,
     "context_rules.json": ContextRules,
+    "request_grammar.json": RequestGrammar,
+    "service_names.jsonl": ServiceNames,
+    "dwc_rules.jsonl": DwcRules,
 }
 
 
 @cache
 def _load_validated(name: str) -> BaseModel:
-    model = _MODELS[name]
     with (RESOURCE_DIR / name).open(encoding="utf-8") as fh:
-        return model.model_validate(json.load(fh))
+        if name.endswith(".jsonl"):
+            return validate(name, [json.loads(line) for line in fh if line.strip()])
+        return validate(name, json.load(fh))
 
 
 def load(name: str) -> BaseModel:
@@ -217,6 +324,15 @@ def load_raw(name: str) -> dict:
     return _load_validated(name).model_dump(mode="json")
 
 
-def validate(name: str, data: dict) -> BaseModel:
-    """Validate rule data (for example read back by ``from_disk``) against the resource's model."""
+def validate(name: str, data: dict | list) -> BaseModel:
+    """Validate rule data (for example read back by ``from_disk``) against the resource's model;
+    a JSONL resource is a list of entries."""
+    if name.endswith(".jsonl"):
+        return _MODELS[name].model_validate({"entries": data})
     return _MODELS[name].model_validate(data)
+
+
+def to_data(name: str, model: BaseModel) -> dict | list:
+    """The rule data of a resource model as written to disk (a JSONL resource: its entries)."""
+    data = model.model_dump(mode="json", exclude_none=name.endswith(".jsonl"))
+    return data["entries"] if name.endswith(".jsonl") else data

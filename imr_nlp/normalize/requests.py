@@ -1,0 +1,414 @@
+"""The request grammar: an item header read as its parts, pure functions over tables.
+
+An item header reads [count] [unit of count] [modifiers] HEAD [of/for/to site or levels]
+[strength] [frequency] [duration] [refills] [retrospective, dates of service] [partial,
+purchase, rental]. :func:`parse_request` finds the core clause (the request itself, after any
+history sentences and "portion of the original request,"), a context prefix ending in a colon
+("Associated surgical service:", "Pre-op labs:"), and the head phrase: the words from the first
+content word to the first boundary (a preposition, a comma, a number, a masked value). The head
+phrase, normalised, is the service; the word classes of its head word give the category; every
+word's classes, the prefix and the drug give the features the DWC rules read.
+
+Nothing here knows a treatment by name: names come from the canonical-name matcher passed in
+(synonyms and abbreviations only), categories from word classes and morphology.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?(?:[-/.][A-Za-z0-9]+)*|\S")
+_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)$")
+_LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
+_ORIGINAL_REQUEST = re.compile(r"\boriginal\s+request\s*,\s*", re.I)
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
+_TRAILING_VERB = re.compile(r"\s+(?:is|are|was|were)\s*[:.]?\s*$", re.I)
+_PUNCT_BOUNDARY = frozenset(",;:()[]{}#=<>+")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    lower: str
+    start: int
+    end: int
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """Words (keeping "L4-5", "x-ray", "EMG/NCV", "3-in-1" whole) and single punctuation marks."""
+    return [Token(m.group(), m.group().lower(), offset + m.start(), offset + m.end()) for m in _TOKEN.finditer(text)]
+
+
+@dataclass
+class WordClasses:
+    """Word classes compiled for lookup: word -> class names, morphology, phrases."""
+
+    words: dict[str, list[str]]
+    suffixes: list[tuple[str, str]]
+    prefixes: list[tuple[str, str]]
+    phrases: list[tuple[tuple[str, ...], str]]
+    category: dict[str, str]
+
+    @classmethod
+    def from_rules(cls, word_classes) -> WordClasses:
+        words: dict[str, list[str]] = {}
+        suffixes, prefixes, phrases, category = [], [], [], {}
+        for wc in word_classes:
+            if wc.category:
+                category[wc.name] = wc.category
+            for w in wc.words:
+                words.setdefault(w.lower(), []).append(wc.name)
+            suffixes += [(s.lower(), wc.name) for s in wc.suffixes]
+            prefixes += [(p.lower(), wc.name) for p in wc.prefixes]
+            phrases += [(tuple(p.lower().split()), wc.name) for p in wc.phrases]
+        suffixes.sort(key=lambda s: -len(s[0]))
+        return cls(words, suffixes, prefixes, phrases, category)
+
+    def of(self, word: str) -> list[str]:
+        """The classes of one lower-case word: listed (or its singular), else by morphology."""
+        found = self.words.get(word)
+        if found is None and word.endswith("s") and len(word) > 3:
+            found = self.words.get(word[:-1]) or (self.words.get(word[:-2]) if word.endswith("es") else None)
+        if found:
+            return found
+        if "/" in word:  # "MRI/CT", "PT/OT": the classes of its parts
+            return [c for part in word.split("/") if part for c in self.of(part)]
+        out = [name for p, name in self.prefixes if word.startswith(p) and len(word) > len(p)]
+        for suffix, name in self.suffixes:
+            if word.endswith(suffix) and len(word) > len(suffix) + 2 and word.isalpha():
+                out.append(name)
+                break
+        return out
+
+    def category_of(self, word: str) -> str | None:
+        for name in self.of(word):
+            if name in self.category:
+                return self.category[name]
+        return None
+
+    def head_class(self, word: str) -> str | None:
+        return next((n for n in self.of(word) if n in self.category), None)
+
+
+@dataclass
+class Tables:
+    """Everything the grammar reads, compiled from resources/request_grammar.json."""
+
+    classes: WordClasses
+    skips: frozenset[str]
+    boundaries: frozenset[str]
+    complement_heads: frozenset[str]
+    complement_preps: frozenset[str]
+    object_heads: frozenset[str]
+    trailing_drops: frozenset[str]
+    transaction_words: frozenset[str]
+    laterality: frozenset[str]
+    number_words: frozenset[str]
+    default_category: str
+
+    @classmethod
+    def from_rules(cls, grammar, laterality: Sequence[str], number_words: Sequence[str]) -> Tables:
+        low = lambda ws: frozenset(w.lower() for w in ws)  # noqa: E731
+        return cls(
+            classes=WordClasses.from_rules(grammar.word_classes),
+            skips=low(grammar.head_skips.words) | low(grammar.light_heads.words),
+            boundaries=low(grammar.boundaries.words),
+            complement_heads=low(grammar.complement_heads.words),
+            complement_preps=low(grammar.complement_heads.prepositions),
+            object_heads=low(grammar.object_heads.words),
+            trailing_drops=low(grammar.trailing_drops.words),
+            transaction_words=low(grammar.transaction_words.words),
+            laterality=low(laterality),
+            number_words=low(number_words),
+            default_category=grammar.default_category.category,
+        )
+
+
+@dataclass
+class Canonical:
+    """A canonical-name match over tokens [start, end) of the core."""
+
+    start: int
+    end: int
+    name: str
+    category: str | None = None
+
+
+@dataclass
+class RequestParse:
+    """What the grammar read in one item header (offsets into the text given)."""
+
+    core: tuple[int, int]
+    prefix: str = ""
+    head: tuple[int, int] | None = None
+    head_word: str | None = None
+    service: str | None = None
+    category: str = "other"
+    features: set[str] = field(default_factory=set)
+
+
+def core_clause(text: str) -> tuple[int, int]:
+    """The request itself: after "... portion of the original request," or the history
+    sentences before the last one, without a trailing "is"."""
+    start = 0
+    last = None
+    for last in _ORIGINAL_REQUEST.finditer(text):
+        pass
+    if last is not None:
+        start = last.end()
+    else:
+        for m in _SENTENCE_END.finditer(text):
+            if text[: m.start()].count("(") == text[: m.start()].count(")"):
+                start = m.end()
+    end = len(text)
+    m = _TRAILING_VERB.search(text, start)
+    if m:
+        end = m.start()
+    return start, end
+
+
+def _context_prefix(tokens: list[Token]) -> int:
+    """Index after a short leading "Label:" ("Associated surgical service:", "Labs to include:"),
+    or 0; the colon of "quantity: 2" or "DOS: 11/14/16" is not one."""
+    for i, t in enumerate(tokens[:7]):
+        if t.text == ":":
+            if i == 0 or i + 1 >= len(tokens) or tokens[i - 1].lower in ("quantity", "qty", "dos", "refills"):
+                return 0
+            return i + 1
+        if t.text in "(),;#":
+            return 0
+    return 0
+
+
+def _inside(pos: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s <= pos[0] and pos[1] <= e for s, e in spans)
+
+
+def _overlaps(pos: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(pos[0] < e and s < pos[1] for s, e in spans)
+
+
+def _show(token_text: str) -> str:
+    """Lower case, but abbreviations and brand capitals kept ("MRI", "EMG/NCV", "Synvisc-One")."""
+    return token_text if sum(c.isupper() for c in token_text) >= 2 else token_text.lower()
+
+
+def parse_request(
+    text: str,
+    tables: Tables,
+    *,
+    masks: Sequence[tuple[int, int]] = (),
+    sites: Sequence[tuple[int, int]] = (),
+    drugs: Sequence[tuple[int, int]] = (),
+    canonical: Callable[[list[str]], list[Canonical]] | None = None,
+) -> RequestParse:
+    """Read one item header. ``masks`` are value spans (strengths, quantities, frequencies,
+    durations, refills, dates) found by the value finders, ``sites`` body-site spans, ``drugs``
+    drug mentions, all as offsets into ``text``; ``canonical`` maps token texts to canonical
+    name matches."""
+    core = core_clause(text)
+    tokens = tokenize(text[core[0] : core[1]], core[0])
+    result = RequestParse(core=core)
+    if not tokens:
+        return result
+    cut = _context_prefix(tokens)
+    prefix_tokens, tokens = tokens[:cut], tokens[cut:]
+    result.prefix = " ".join(t.text for t in prefix_tokens[:-1])
+    classes = tables.classes
+
+    # Parenthesised groups are glosses or dates of service: never part of the head phrase.
+    parens, depth, open_at = [], 0, None
+    for t in tokens:
+        if t.text == "(":
+            depth += 1
+            open_at = t.start if depth == 1 else open_at
+        elif t.text == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                parens.append((open_at, t.end))
+    masked = list(masks) + parens
+
+    def kind(t: Token) -> str:
+        if _overlaps((t.start, t.end), masked):
+            return "mask"
+        if t.text in _PUNCT_BOUNDARY or (len(t.text) == 1 and not t.text.isalnum() and t.text not in "/&-"):
+            return "punct"
+        if _NUMBER.match(t.text) or t.lower in tables.number_words:
+            return "number"
+        if t.lower in tables.laterality:
+            return "laterality"
+        if _LEVEL.match(t.text):
+            return "level"
+        return "word"
+
+    kinds = [kind(t) for t in tokens]
+    n = len(tokens)
+
+    # Skip what comes before the head phrase: request words, counts, laterality, levels.
+    i = 0
+    while i < n and (kinds[i] != "word" or tokens[i].lower in tables.skips or tokens[i].text in "/&-"):
+        i += 1
+    phrase: list[int] = []
+    j = i
+    while j < n:
+        k, low = kinds[j], tokens[j].lower
+        if k in ("mask", "punct", "number", "laterality") or (low in tables.boundaries and phrase):
+            break
+        if k == "word" or (k == "level" and phrase):
+            phrase.append(j)
+        j += 1
+    stop = j  # the token that ended the phrase (or n)
+    phrase = [p for p in phrase if kinds[p] == "word"]
+    while phrase and (tokens[phrase[-1]].lower in ("and", "or", "&", "/") or tokens[phrase[-1]].lower in tables.skips):
+        phrase.pop()
+
+    # A body site at the end of a phrase whose earlier words name the treatment is not part of
+    # it ("MRI cervical spine", "physical therapy lumbar spine").
+    if len(phrase) > 1:
+        for s, e in sites:
+            if tokens[phrase[0]].start < s and e >= tokens[phrase[-1]].end - 1 and s <= tokens[phrase[-1]].start:
+                keep = [p for p in phrase if tokens[p].end <= s]
+                if keep and any(classes.category_of(tokens[p].lower) for p in keep):
+                    phrase = keep
+                break
+
+    # Units of count and transaction words at the end: "physical therapy sessions", "cane purchase".
+    while len(phrase) > 1 and tokens[phrase[-1]].lower in tables.trailing_drops:
+        prev = tokens[phrase[-2]].lower
+        last_is_service = classes.category_of(tokens[phrase[-1]].lower) is not None
+        if last_is_service and classes.category_of(prev) is None:
+            break
+        phrase.pop()
+
+    matches = canonical([t.text for t in tokens]) if canonical else []
+    words = [_show(tokens[p].text) for p in phrase]
+    forced_category = None
+    canonical_head = None
+    if phrase:
+        # canonical names replace the tokens they cover
+        first, last = phrase[0], phrase[-1]
+        replaced: dict[int, str] = {}
+        for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
+            if m.start >= first and m.start <= last and not any(q in replaced for q in range(m.start, m.end)):
+                for q in range(m.start, m.end):
+                    replaced[q] = ""
+                replaced[m.start] = m.name
+                if m.category and (m.end > last or m.start == last or m.end - 1 == last):
+                    forced_category = m.category
+                elif m.category and forced_category is None:
+                    forced_category = m.category
+                last = max(last, m.end - 1)
+        span_tokens = sorted(set(phrase) | {q for q in replaced if q > phrase[-1]})
+        words = [replaced[q] if q in replaced else _show(tokens[q].text) for q in span_tokens]
+        words = [w for w in words if w]
+        head_token = tokens[span_tokens[-1]]
+        covering = [m for m in matches if m.start <= span_tokens[-1] < m.end and replaced.get(m.start) == m.name]
+        canonical_head = covering[0].name if covering else None
+        result.head = (tokens[span_tokens[0]].start, head_token.end)
+        result.head_word = head_token.lower
+        head_low = head_token.lower
+
+        # Complements: "Referral to a psychiatrist" -> "psychiatrist referral"; operative objects
+        # that are not body sites: "Excision of dorsal ganglion cyst" -> "dorsal ganglion cyst excision".
+        if stop < n and kinds[stop] == "word":
+            prep = tokens[stop].lower
+            takes = (prep in tables.complement_preps and head_low in tables.complement_heads) or (
+                prep == "of" and head_low in tables.object_heads
+            )
+            if takes:
+                obj, q = [], stop + 1
+                while q < n and kinds[q] in ("word", "laterality", "level"):
+                    low = tokens[q].lower
+                    if low in tables.boundaries or (low in ("and", "or") and obj):
+                        break
+                    if kinds[q] == "word" and low not in ("a", "an", "the", "his", "her", "their"):
+                        obj.append(q)
+                    q += 1
+                obj_span = (tokens[obj[0]].start, tokens[obj[-1]].end) if obj else None
+                if obj and not (prep == "of" and _overlaps(obj_span, sites)):
+                    words = words[:-1] + [_show(tokens[o].text) for o in obj] + words[-1:]
+                    result.head = (result.head[0], obj_span[1])
+        result.service = " ".join(words)
+
+    # Features: every word's classes, phrases, the head word's classes, the prefix's classes.
+    all_tokens = prefix_tokens + tokens
+    lowers = [t.lower for t in all_tokens]
+    feats: set[str] = set()
+    for low in lowers:
+        feats.add(f"word:{low}")
+        feats.update(f"class:{c}" for c in classes.of(low))
+    for words_, name in classes.phrases:
+        w = len(words_)
+        if any(tuple(lowers[k : k + w]) == words_ for k in range(len(lowers) - w + 1)):
+            feats.add(f"class:{name}")
+    head_classes: list[str] = []
+    if result.head_word:
+        for p in reversed(phrase):
+            head_classes = classes.of(tokens[p].lower)
+            if any(c in classes.category for c in head_classes):
+                break
+        head_classes = head_classes or classes.of(result.head_word)
+        if canonical_head:
+            head_classes = classes.of(canonical_head.split()[-1].lower()) + head_classes
+        feats.update(f"head:{c}" for c in head_classes)
+        feats.update(f"head:{c}" for c in classes.of(result.head_word))
+
+    # Category: drug, then the head word's class, then morphology of the phrase's other words.
+    category = None
+    head_category = forced_category or next((classes.category[c] for c in head_classes if c in classes.category), None)
+    in_phrase_drug = result.head is not None and _overlaps(result.head, drugs)
+    if in_phrase_drug or (not phrase and drugs and _overlaps(core, drugs)):
+        category = "procedure" if head_category == "procedure" else "medication"
+    elif head_category:
+        category = head_category
+    elif phrase:
+        category = tables.default_category
+    if category not in ("medication", None) and result.head is not None:
+        phrase_lowers = [tokens[p].lower for p in phrase]
+        if any("outside_care" in classes.of(w) for w in phrase_lowers) or any(
+            name == "outside_care" and " ".join(ws) in " ".join(phrase_lowers) for ws, name in classes.phrases
+        ):
+            category = "other"
+    if category == "service" and any(t.lower in tables.transaction_words for t in tokens):
+        category = "equipment"
+    result.category = category or "other"
+    feats.add(f"category:{result.category}")
+    result.features = feats
+    return result
+
+
+@dataclass(frozen=True)
+class CompiledDwcRule:
+    all: tuple[str, ...]
+    any: tuple[str, ...]
+    none: tuple[str, ...]
+    dwc_category: str
+    dwc_subcategory: str | None
+
+
+def compile_dwc_rules(rules) -> list[CompiledDwcRule]:
+    return [CompiledDwcRule(tuple(r.all), tuple(r.any), tuple(r.none), r.dwc_category, r.dwc_subcategory) for r in rules]
+
+
+def _holds(test: str, features: set[str]) -> bool:
+    if test.endswith(":*"):
+        return any(f.startswith(test[:-1]) for f in features)
+    return test in features
+
+
+def dwc_classes(features: set[str], rules: Sequence[CompiledDwcRule], drug_dwc: str | None) -> tuple[str | None, str | None]:
+    """The DWC (category, subcategory) of the first rule whose tests hold."""
+    for r in rules:
+        if not all(_holds(t, features) for t in r.all):
+            continue
+        if r.any and not any(_holds(t, features) for t in r.any):
+            continue
+        if any(_holds(t, features) for t in r.none):
+            continue
+        sub = r.dwc_subcategory
+        if sub == "{drug}":
+            sub = drug_dwc
+        return r.dwc_category, sub
+    return None, None
