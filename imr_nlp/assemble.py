@@ -116,7 +116,10 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
         t["strength"] = Strength(**by_label["STRENGTH"][0]._.value["value"])
     t["service"] = None if category == "medication" or not request else request["service"]
 
-    t["quantity"] = pick_quantity([(s._.value["value"], s._.value["kind"]) for s in by_label.get("QUANTITY", [])])
+    found = [(s._.value["value"], s._.value["kind"]) for s in by_label.get("QUANTITY", [])]
+    if request and request.get("count") is not None and not found:
+        found = [(request["count"], "count")]  # the grammar's count before the head ("two grab bars")
+    t["quantity"] = pick_quantity(found)
     refills = by_label.get("REFILLS", [])
     t["refills"] = refills[0]._.value["value"] if refills else None
     freqs = [s._.value["value"] for s in by_label.get("FREQUENCY", [])]

@@ -75,7 +75,7 @@ class IMRDrugs(RuleComponent):
             while end < n and lowers[end] in lexicon.salt_words and lowers[end] not in _FORM_WORDS:
                 end += 1
             drug_class = info.drug_class
-            topical = self._topical(doc, end)
+            topical = self._topical(doc, end, info.drug_class)
             if topical:
                 drug_class = "topical analgesic"
             dwc = lexicon.dwc_of(info.generic, info.drug_class, topical)
@@ -83,9 +83,16 @@ class IMRDrugs(RuleComponent):
             i = end
         return out
 
-    def _topical(self, doc: Doc, end: int) -> bool:
+    def _topical(self, doc: Doc, end: int, drug_class: str | None = None) -> bool:
+        """A topical cue after the drug (or "topical", "compounded" before it); a patch of a drug
+        that acts systemically through the skin (an opioid) is not a topical."""
         cues = self.lexicon.topical_cues
-        if any(t.lower_ in ("topical", "compound", "compounded", "transdermal") for t in doc[max(0, end - 4) : end]):
+        if drug_class in self.lexicon.systemic_patch_classes:
+            cues = tuple(c for c in cues if c not in self.lexicon.patch_cues)
+        before = ("topical", "compound", "compounded", "transdermal")
+        if drug_class in self.lexicon.systemic_patch_classes:
+            before = ("topical", "compound", "compounded")
+        if any(t.lower_ in before for t in doc[max(0, end - 4) : end]):
             return True
         for tok in doc[end : end + _TOPICAL_WINDOW]:
             if tok.text in (";", ",", "and", "or", "with", "(") or "\n" in tok.text:

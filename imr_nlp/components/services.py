@@ -52,7 +52,7 @@ class IMRServices(RuleComponent):
         self.tables = grammar.Tables.from_rules(
             self.rules["request_grammar.json"],
             laterality=[w for w in sites.laterality if len(w) > 1 and w.isalpha()],
-            number_words=list(self.rules["doses.json"].number_words),
+            number_words=dict(self.rules["doses.json"].number_words),
         )
         self.names = self.rules["service_names.jsonl"].entries
         self.matcher = Matcher(self.vocab if isinstance(self.vocab, Vocab) else Vocab())
@@ -104,6 +104,7 @@ class IMRServices(RuleComponent):
             "dwc_subcategory": dwc_subcategory,
             "head": parse.head,
             "head_word": parse.head_word,
+            "count": parse.count,
             "core": parse.core,
             "sites": sites,
         }

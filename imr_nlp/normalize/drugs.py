@@ -73,6 +73,9 @@ class DrugLexicon:
         self.dwc_by_class: dict[str, str] = dict(rules.dwc_by_class)
         self.dwc_by_generic: dict[str, str] = dict(rules.dwc_by_generic)
         self.topical_agents: frozenset[str] = frozenset(rules.topical_agents)
+        patches = rules.systemic_patch_classes
+        self.systemic_patch_classes = frozenset(patches.classes) if patches else frozenset()
+        self.patch_cues = frozenset(patches.cues) if patches else frozenset()
         self.ignore: set[str] = {n.lower() for n in rules.ignore_names}
         self.fuzzy_min_length = rules.fuzzy_min_length
         self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
@@ -153,7 +156,7 @@ class DrugLexicon:
         for part in generic.split(" / "):
             word = part.split(" ")[0]
             for suffix, drug_class, dwc in self.stems:
-                if word.endswith(suffix) and len(word) > len(suffix):
+                if word.endswith(suffix) and len(word) >= len(suffix):
                     return drug_class, dwc
         return None
 

@@ -25,6 +25,8 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
 _ORIGINAL_REQUEST = re.compile(r"\boriginal\s+request\s*,\s*", re.I)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 _TRAILING_VERB = re.compile(r"\s+(?:is|are|was|were)\s*[:.]?\s*$", re.I)
+# Number words that are adjectives or adverbs, never a count of items ("Single point cane").
+_NOT_COUNTS = frozenset({"single", "once", "twice", "thrice"})
 _PUNCT_BOUNDARY = frozenset(",;:()[]{}#=<>+")
 
 
@@ -106,10 +108,11 @@ class Tables:
     transaction_words: frozenset[str]
     laterality: frozenset[str]
     number_words: frozenset[str]
+    numbers: dict[str, int]
     default_category: str
 
     @classmethod
-    def from_rules(cls, grammar, laterality: Sequence[str], number_words: Sequence[str]) -> Tables:
+    def from_rules(cls, grammar, laterality: Sequence[str], number_words: dict[str, int]) -> Tables:
         low = lambda ws: frozenset(w.lower() for w in ws)  # noqa: E731
         return cls(
             classes=WordClasses.from_rules(grammar.word_classes),
@@ -122,6 +125,7 @@ class Tables:
             transaction_words=low(grammar.transaction_words.words),
             laterality=low(laterality),
             number_words=low(number_words),
+            numbers={k.lower(): v for k, v in number_words.items()},
             default_category=grammar.default_category.category,
         )
 
@@ -147,6 +151,7 @@ class RequestParse:
     service: str | None = None
     category: str = "other"
     features: set[str] = field(default_factory=set)
+    count: int | None = None
 
 
 def core_clause(text: str) -> tuple[int, int]:
@@ -260,6 +265,14 @@ def parse_request(
             phrase.append(j)
         j += 1
     stop = j  # the token that ended the phrase (or n)
+    # A count just before the head phrase: "Installation of two grab bars", "Two (2) injections".
+    for q in range(i - 1, -1, -1):
+        if kinds[q] == "number" and tokens[q].lower not in _NOT_COUNTS:
+            value = tokens[q].lower
+            result.count = int(float(value)) if _NUMBER.match(value) and float(value).is_integer() else tables.numbers.get(value)
+            break
+        if kinds[q] not in ("mask", "punct") and tokens[q].lower not in ("a", "an", "the", "of"):
+            break
     phrase = [p for p in phrase if kinds[p] == "word"]
     while phrase and (tokens[phrase[-1]].lower in ("and", "or", "&", "/") or tokens[phrase[-1]].lower in tables.skips):
         phrase.pop()
@@ -354,7 +367,12 @@ def parse_request(
             head_classes = classes.of(canonical_head.split()[-1].lower()) + head_classes
         feats.update(f"head:{c}" for c in head_classes)
         feats.update(f"head:{c}" for c in classes.of(result.head_word))
-
+        for a, b in zip(phrase, phrase[1:], strict=False):  # "consultation and treatment": both are heads
+            if tokens[b].lower in ("and", "or", "&"):
+                feats.update(f"head:{c}" for c in classes.of(tokens[a].lower))
+    prefix_class = next(
+        (c for t in reversed(prefix_tokens) for c in classes.of(t.lower) if c in classes.category), None
+    )
     # Category: drug, then the head word's class, then morphology of the phrase's other words.
     category = None
     head_category = forced_category or next((classes.category[c] for c in head_classes if c in classes.category), None)
@@ -363,6 +381,9 @@ def parse_request(
         category = "procedure" if head_category == "procedure" else "medication"
     elif head_category:
         category = head_category
+    elif prefix_class:  # "Labs to include: free and total testosterone"
+        category = classes.category[prefix_class]
+        feats.add(f"head:{prefix_class}")
     elif phrase:
         category = tables.default_category
     if category not in ("medication", None) and result.head is not None:

@@ -41,13 +41,14 @@ _REFILLS = re.compile(
     rf"(?:\b(?:with|plus|and|\+)\s+(?:x\s?)?(?P<n>\d+|{_NUM_WORD})?\s*(?:x\s?)?refills?\b"
     rf"|\b(?P<lead>\d+|{_NUM_WORD})\s+refills?\s+of\b"
     rf"|\b(?P<none>no)\s+refills?\b"
-    rf"|\brefills?\s*[:x#]?\s*(?P<after>\d+)\b)",
+    rf"|\brefills?\s*[:x#]?\s*(?P<after>\d+)\b"
+    rf"|\bx\s?(?P<times>\d+)\s+refills?\b)",
     re.IGNORECASE,
 )
 _DURATION = re.compile(
     rf"(?:\b(?:for|times|x|over|during)\s+(?:a\s+(?:total\s+of\s+)?|an?\s+additional\s+|another\s+)?(?P<v1>{NUMBER})\s*(?:more\s+|additional\s+)?(?P<u1>days?|weeks?|months?)\b"
     rf"|\b(?P<v2>{NUMBER})[\s-](?P<u2>days?|weeks?|months?)(?:'s)?\s+(?:rental|use|supply|coverage|trial|course|of)\b"
-    rf"|\b(?P<v3>\d+)\s+(?P<u3>days?|weeks?|months?)\b)",
+    rf"|\b(?P<v3>\d+)\s+(?P<u3>days?|weeks?|months?)\b(?!\s+(?:a|per|each|every|/)\s*(?:week|month|year)))",
     re.IGNORECASE,
 )
 # "3 times a week", "two times weekly", "2x/week", "2x4" (2 a week for 4 weeks)
@@ -143,7 +144,7 @@ def find_refills(text: str) -> list[tuple[int, int, int]]:
         if g["none"]:
             value = 0.0
         else:
-            raw = g["n"] or g["lead"] or g["after"]
+            raw = g["n"] or g["lead"] or g["after"] or g["times"]
             value = to_number(raw) if raw else 1.0
         if value is not None:
             out.append((m.start(), m.end(), int(value)))

@@ -71,6 +71,12 @@ class ClassStem(_Strict):
     examples: list[str] = Field(min_length=2, description="generic names with this ending and class")
 
 
+class SystemicPatches(_Strict):
+    classes: list[str]
+    cues: list[str]
+    examples: list[str] = Field(min_length=2)
+
+
 class DrugRules(_Strict):
     drugs: list[DrugEntry]
     classes: dict[str, str] = Field(description="generic name -> drug class")
@@ -87,6 +93,9 @@ class DrugRules(_Strict):
     dwc_by_class: dict[str, str] = Field(default_factory=dict, description="drug class -> DWC subcategory")
     dwc_by_generic: dict[str, str] = Field(
         default_factory=dict, description="generic -> DWC subcategory where its use, not its class, decides"
+    )
+    systemic_patch_classes: SystemicPatches | None = Field(
+        None, description="classes whose patches act systemically: an opioid patch stays an opioid"
     )
     topical_agents: list[str] = Field(
         default_factory=list, description="generics sold as single-ingredient topicals (else a topical is compounded)"
