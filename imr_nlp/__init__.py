@@ -3,12 +3,13 @@
 import imr_nlp
 det = imr_nlp.parse(text)          # -> imr_nlp.Determination (pydantic)
 det = imr_nlp.parse_file("letter.pdf")
+t = imr_nlp.parse_request("Norco 10/325mg #120")   # one request -> imr_nlp.Treatment
 nlp = imr_nlp.load()               # the spaCy pipeline; doc._.determination
 df = imr_nlp.to_dataframe(imr_nlp.parse_many(paths), level="decision")   # pandas
 imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 """
 
-from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, reset
+from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, parse_request, reset
 from imr_nlp.errors import InputError
 from imr_nlp.frames import to_dataframe, to_parquet
 from imr_nlp.models import (
@@ -52,6 +53,7 @@ __all__ = [
     "parse",
     "parse_file",
     "parse_many",
+    "parse_request",
     "render",
     "reset",
     "to_dataframe",

@@ -16,7 +16,7 @@ from spacy.util import minibatch
 from imr_nlp.assemble import assertion_fields
 from imr_nlp.errors import InputError
 from imr_nlp.io import read_letter
-from imr_nlp.models import Assertions, Determination
+from imr_nlp.models import Assertions, Determination, Treatment
 
 logger = logging.getLogger("imr_nlp")
 
@@ -106,6 +106,42 @@ def parse(text: str) -> Determination:
     fail on a text (a bug), the Determination has ``error`` set and the traceback is logged to
     the "imr_nlp" logger."""
     return parse_text(_check_text(text))
+
+
+# The components that read a request, in pipeline order (parse_request runs only these).
+REQUEST_COMPONENTS = ("imr_dates", "imr_drugs", "imr_doses", "imr_services", "imr_context")
+
+
+def parse_request(text: str) -> Treatment:
+    """Parse one treatment request as it would appear as a disputed item ("Norco 10/325mg #120",
+    "MRI of the lumbar spine without contrast", "Bilateral L4-5 and L5-S1 medial branch blocks")
+    from any source (utilization review logs, claims systems): the same components and
+    assembly as the items of a letter. Offsets in ``drug`` point into ``text``.
+
+    Raises TypeError for anything but a ``str``."""
+    if not isinstance(text, str):
+        raise TypeError(f"imr_nlp.parse_request expects a str, got {type(text).__name__}")
+    from imr_nlp.assemble import request_treatment
+    from imr_nlp.components.decisions import request_bounds
+    from imr_nlp.extensions import SPAN_GROUPS
+
+    nlp = _pipeline()
+    doc = nlp.make_doc(text)
+    clean = doc.text
+    start, end, partial = request_bounds(clean)
+    while start < end and clean[start].isspace():
+        start += 1
+    while end > start and clean[end - 1] in " \t\n:":
+        end -= 1
+    item = doc.char_span(start, end, label="unknown", alignment_mode="expand") if end > start else None
+    if item is None:
+        return Treatment()
+    item._.decision = {"index": 0, "partial": partial, "medically_necessary": None}
+    doc.spans[SPAN_GROUPS["items"]] = [item]
+    for name in REQUEST_COMPONENTS:
+        if name in nlp.pipe_names:
+            doc = nlp.get_pipe(name)(doc)
+    return request_treatment(doc, item)
 
 
 def parse_text(text: str, item: object = None, index: int | None = None) -> Determination:

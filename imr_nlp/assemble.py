@@ -131,6 +131,11 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
     return Treatment(**t)
 
 
+def request_treatment(doc: Doc, item: Span) -> Treatment:
+    """The Treatment of one item span of a doc (``imr_nlp.parse_request``)."""
+    return _treatment(doc, _Source(doc), item, item._.decision or {})
+
+
 def _bases(doc: Doc, src: _Source) -> dict[tuple, GuidelineBasis]:
     """(decision index, part) -> its GuidelineBasis, reading every citation span once."""
     verdicts: dict[tuple, bool | None] = {}

@@ -18,7 +18,9 @@ def test_rules_are_written_as_data(tmp_path, nlp):
     nlp.to_disk(tmp_path / "p")
     assert (tmp_path / "p" / "imr_drugs" / "drugs.json").exists()
     assert (tmp_path / "p" / "imr_context" / "context_rules.json").exists()
-    assert (tmp_path / "p" / "imr_services" / "services.json").exists()
+    assert (tmp_path / "p" / "imr_services" / "request_grammar.json").exists()
+    assert (tmp_path / "p" / "imr_services" / "service_names.jsonl").exists()
+    assert (tmp_path / "p" / "imr_services" / "dwc_rules.jsonl").exists()
 
 
 def test_edited_rules_are_used_after_loading(tmp_path, nlp):

@@ -59,6 +59,22 @@ _ESTABLISHED = re.compile(
 )
 
 
+def request_bounds(text: str, start: int = 0, end: int | None = None) -> tuple[int, int, bool]:
+    """(start, end, partial) of the request inside an item header text[start:end]: after "...
+    the original request," (partial when a "portion"/"remaining" word precedes it), without a
+    trailing "is"."""
+    end = len(text) if end is None else end
+    original = _last_match(_ORIGINAL_REQUEST, text, start, end)
+    partial = False
+    if original:
+        partial = bool(_PORTION.search(text, start, original.start()))
+        start = original.end()
+    trailing = _TRAILING_IS.search(text, start, end)
+    if trailing:
+        end = trailing.start()
+    return start, end, partial
+
+
 @dataclass
 class DecisionBlock:
     """Character offsets (in the cleaned text) of one decision block's pieces."""
@@ -132,14 +148,7 @@ class IMRDecisions(RuleComponent):
         preamble = _last_match(_PREAMBLE, text, item_start, item_end)
         if preamble:
             item_start = preamble.end()
-        original = _last_match(_ORIGINAL_REQUEST, text, item_start, item_end)
-        partial = False
-        if original:
-            partial = bool(_PORTION.search(text, item_start, original.start()))
-            item_start = original.end()
-        trailing = _TRAILING_IS.search(text, item_start, item_end)
-        if trailing:
-            item_end = trailing.start()
+        item_start, item_end, partial = request_bounds(text, item_start, item_end)
         while item_start < item_end and text[item_start].isspace():
             item_start += 1
         while item_end > item_start and text[item_end - 1] in " \t\n:":

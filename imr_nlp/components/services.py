@@ -71,7 +71,7 @@ class IMRServices(RuleComponent):
             out.append(grammar.Canonical(start, end, entry.name, entry.category))
         return out
 
-    def read(self, text: str, masks=(), drugs=()) -> dict:
+    def read(self, text: str, masks=(), drugs=(), strengths=()) -> dict:
         """One item header -> {"service", "category", "dwc_category", "dwc_subcategory",
         "head", "head_word", "sites"}; ``drugs`` are (start, end, generic, dwc class)."""
         sites = self.find_body_sites(text)
@@ -81,6 +81,7 @@ class IMRServices(RuleComponent):
             masks=masks,
             sites=[(s, e) for s, e, _ in sites],
             drugs=[(d[0], d[1]) for d in drugs],
+            strengths=strengths,
             canonical=self.canonical,
         )
         features = set(parse.features)
@@ -129,7 +130,12 @@ class IMRServices(RuleComponent):
                 for d in drug_spans
                 if d.start_char >= a and d.end_char <= b
             ]
-            request = self.read(item_text, masks, drugs)
+            strengths = [
+                (s.start_char - a, s.end_char - a)
+                for s in doc.spans.get(SPAN_GROUPS["doses"], [])
+                if s.label_ == "STRENGTH" and s.start_char >= a and s.end_char <= b
+            ]
+            request = self.read(item_text, masks, drugs, strengths)
             head = request.pop("head") or (0, len(item_text))
             core = request.pop("core")
             sites = request.pop("sites")

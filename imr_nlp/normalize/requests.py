@@ -207,11 +207,12 @@ def parse_request(
     masks: Sequence[tuple[int, int]] = (),
     sites: Sequence[tuple[int, int]] = (),
     drugs: Sequence[tuple[int, int]] = (),
+    strengths: Sequence[tuple[int, int]] = (),
     canonical: Callable[[list[str]], list[Canonical]] | None = None,
 ) -> RequestParse:
     """Read one item header. ``masks`` are value spans (strengths, quantities, frequencies,
     durations, refills, dates) found by the value finders, ``sites`` body-site spans, ``drugs``
-    drug mentions, all as offsets into ``text``; ``canonical`` maps token texts to canonical
+    drug mentions, ``strengths`` drug strengths, all as offsets into ``text``; ``canonical`` maps token texts to canonical
     name matches."""
     core = core_clause(text)
     tokens = tokenize(text[core[0] : core[1]], core[0])
@@ -363,8 +364,10 @@ def parse_request(
             if any(c in classes.category for c in head_classes):
                 break
         head_classes = head_classes or classes.of(result.head_word)
-        if canonical_head:
-            head_classes = classes.of(canonical_head.split()[-1].lower()) + head_classes
+        if canonical_head:  # the classes of the canonical name's words and of the words it covers
+            covered = [tokens[q].lower for m in matches if m.name == canonical_head for q in range(m.start, m.end)]
+            names = [w.lower() for w in canonical_head.split()]
+            head_classes = [c for w in [names[-1], *names, *covered] for c in classes.of(w)] + head_classes
         feats.update(f"head:{c}" for c in head_classes)
         feats.update(f"head:{c}" for c in classes.of(result.head_word))
         for a, b in zip(phrase, phrase[1:], strict=False):  # "consultation and treatment": both are heads
@@ -381,6 +384,10 @@ def parse_request(
         category = "procedure" if head_category == "procedure" else "medication"
     elif head_category:
         category = head_category
+    elif any(s >= core[0] for s, _ in strengths) or any(
+        classes.category_of(t.lower) == "medication" for t in tokens
+    ):  # a drug no lexicon knows, with its strength or form: "Unlisted 10mg tablets #30"
+        category = "medication"
     elif prefix_class:  # "Labs to include: free and total testosterone"
         category = classes.category[prefix_class]
         feats.add(f"head:{prefix_class}")

@@ -21,7 +21,7 @@ NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_NUM_WORD})"
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 
 STRENGTH = re.compile(
-    rf"(?<![\w./])(?P<value>\d+(?:\.\d+)?|\.\d+)\s?(?P<unit>(?:mg|mcg)\s?/\s?(?:\d+(?:\.\d+)?\s?)?ml|{_UNIT_ALT})(?![a-z])",
+    rf"(?<![\w./,])(?P<value>\d+(?:\.\d+)?|\.\d+)\s?(?P<unit>(?:mg|mcg)\s?/\s?(?:\d+(?:\.\d+)?\s?)?ml|{_UNIT_ALT})(?![a-z])",
     re.IGNORECASE,
 )
 # "5/325mg", "7.5-325mg", "10/325 mg": combination strengths, kept apart from single strengths.

@@ -102,17 +102,6 @@ class DrugRules(_Strict):
     )
 
 
-class ServiceEntry(_Strict):
-    service: str
-    category: Literal["medication", "procedure", "service", "equipment", "other"]
-    patterns: list[Regex]
-
-
-class ServiceRules(_Strict):
-    services: list[ServiceEntry]
-    equipment_cues: list[str]
-
-
 ServiceCategory = Literal["medication", "procedure", "service", "equipment", "other"]
 
 
@@ -302,7 +291,6 @@ class ContextRules(_Strict):
 _MODELS = {
     "sections.json": SectionRules,
     "drugs.json": DrugRules,
-    "services.json": ServiceRules,
     "body_sites.json": BodySiteRules,
     "doses.json": DoseRules,
     "guidelines.json": GuidelineRules,

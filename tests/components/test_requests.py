@@ -1,0 +1,193 @@
+"""The request grammar: every rule and table entry runs its own examples; requests never seen in
+a letter; the saved pipeline is the single source of the grammar's rules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+
+import imr_nlp
+from imr_nlp import resources
+from imr_nlp.normalize import requests as grammar
+from imr_nlp.normalize.drugs import DrugLexicon
+
+GRAMMAR = resources.load("request_grammar.json")
+NAMES = resources.load("service_names.jsonl").entries
+DWC = resources.load("dwc_rules.jsonl").entries
+DRUGS = resources.load("drugs.json")
+SITES = [s for s in resources.load("body_sites.json").sites if s.examples]
+LISTS = {
+    name: getattr(GRAMMAR, name)
+    for name in ("head_skips", "light_heads", "boundaries", "complement_heads", "object_heads", "trailing_drops",
+                 "transaction_words")
+}
+
+
+def _entries():
+    """(id, examples) of every entry that carries examples."""
+    out = [(f"class:{c.name}", c.examples) for c in GRAMMAR.word_classes]
+    out += [(f"list:{k}", v.examples) for k, v in LISTS.items()]
+    out += [(f"name:{n.name}", n.examples) for n in NAMES]
+    out += [(f"dwc:{i}:{r.dwc_subcategory}", r.examples) for i, r in enumerate(DWC)]
+    out += [(f"stem:{s.suffix}", s.examples) for s in DRUGS.class_stems]
+    out += [(f"site:{s.name}", s.examples) for s in SITES]
+    return out
+
+
+@pytest.mark.parametrize("entry, examples", _entries(), ids=[e[0] for e in _entries()])
+def test_every_entry_has_two_distinct_examples(entry, examples):
+    assert len(examples) >= 2 and len(set(examples)) == len(examples), entry
+
+
+@pytest.mark.parametrize("wc", GRAMMAR.word_classes, ids=[c.name for c in GRAMMAR.word_classes])
+def test_word_class_examples_contain_a_word_of_the_class(wc):
+    classes = grammar.WordClasses.from_rules(GRAMMAR.word_classes)
+    for example in wc.examples:
+        lowers = [t.lower for t in grammar.tokenize(example)]
+        joined = " ".join(lowers)
+        assert any(wc.name in classes.of(w) for w in lowers) or any(p.lower() in joined for p in wc.phrases), (
+            wc.name,
+            example,
+        )
+
+
+@pytest.mark.parametrize("name", LISTS, ids=list(LISTS))
+def test_word_list_examples_use_a_listed_word(name):
+    words = {w.lower() for w in LISTS[name].words}
+    for example in LISTS[name].examples:
+        assert words & {t.lower for t in grammar.tokenize(example)}, (name, example)
+
+
+@pytest.fixture(scope="module")
+def services(small_pipeline):
+    return small_pipeline("imr_services").get_pipe("imr_services")
+
+
+@pytest.mark.parametrize("entry", NAMES, ids=[n.name for n in NAMES])
+def test_canonical_name_examples_match_their_patterns(services, entry):
+    for example in entry.examples:
+        words = [t.text for t in grammar.tokenize(example)]
+        assert any(m.name == entry.name for m in services.canonical(words)), (entry.name, example)
+
+
+@pytest.mark.parametrize("index", range(len(DWC)), ids=[f"{i}:{r.dwc_subcategory}" for i, r in enumerate(DWC)])
+def test_dwc_rule_examples_get_the_rule_classes(index):
+    rule = DWC[index]
+    for example in rule.examples:
+        t = imr_nlp.parse_request(example)
+        assert t.dwc_category == rule.dwc_category, (example, t.dwc_category, t.dwc_subcategory)
+        if rule.dwc_subcategory and rule.dwc_subcategory != "{drug}":
+            assert t.dwc_subcategory == rule.dwc_subcategory, (example, t.dwc_subcategory)
+
+
+@pytest.mark.parametrize("stem", DRUGS.class_stems, ids=[s.suffix for s in DRUGS.class_stems])
+def test_class_stem_examples_end_with_the_stem(stem):
+    lexicon = DrugLexicon(include_package_lexicon=False)
+    for generic in stem.examples:
+        assert generic.split(" ")[0].endswith(stem.suffix), generic
+        if generic not in DRUGS.classes and generic not in DRUGS.dwc_by_generic:
+            assert lexicon.dwc_of(generic, lexicon.class_of(generic), topical=False) == stem.dwc_subcategory
+
+
+@pytest.mark.parametrize("site", SITES, ids=[s.name for s in SITES])
+def test_body_site_examples_find_the_site(services, site):
+    import re
+
+    for example in site.examples:
+        assert any(re.search(p, example, re.I) for p in site.patterns), (site.name, example)
+        assert services.find_body_sites(example), example
+
+
+# Requests written the way IMR letters write them, for treatments absent from ../shared.
+@pytest.mark.parametrize(
+    "text, category, service, dwc",
+    [
+        ("Hyperbaric oxygen therapy x 20 sessions", "service", "hyperbaric oxygen therapy", "Rehabilitation"),
+        ("Kinesio tape for the right shoulder", "equipment", "kinesio tape", "DMEPOS"),
+        ("Right carpal tunnel release", "procedure", "carpal tunnel release", "Surgery"),
+        ("Genicular nerve block, left knee", "procedure", "genicular nerve block", "Injection"),
+        ("Retrospective request for a nerve conduction velocity study (DOS 03/02/2015)", "procedure", "NCV",
+         "Diagnostic Testing"),
+        ("Stellate ganglion block x2", "procedure", "stellate ganglion block", "Injection"),
+        ("Referral to an orthopedic surgeon", "service", "orthopedic surgeon referral", "Surgery"),
+        ("Lumbar laminectomy at L3-4", "procedure", "lumbar laminectomy", "Surgery"),
+        ("Bilateral wrist splints", "equipment", "wrist splints", "DMEPOS"),
+        ("Knee wrap", "equipment", "knee wrap", "DMEPOS"),
+        ("Vitamin D3 50,000 units #12", "medication", None, "Pharmaceuticals"),
+    ],
+)
+def test_unseen_requests(text, category, service, dwc):
+    t = imr_nlp.parse_request(text)
+    assert (t.category, t.service, t.dwc_category) == (category, service, dwc)
+
+
+@pytest.mark.parametrize(
+    "text, sites",
+    [
+        ("Bilateral L4-5 and L5-S1 medial branch blocks", ["bilateral L4-5", "bilateral L5-S1"]),
+        ("Radiofrequency ablation at left L3-4 and L4-5", ["left L3-4", "left L4-5"]),
+        ("Lumbar medial branch blocks at L3-L4 and L4-L5", ["lumbar spine"]),
+        ("Total knee arthroplasty, right", ["right knee"]),
+        ("Open reduction and internal fixation, left fifth metatarsal", ["left fifth metatarsal"]),
+    ],
+)
+def test_sites_by_grammar(text, sites):
+    assert imr_nlp.parse_request(text).body_sites == sites
+
+
+@pytest.mark.parametrize(
+    "text, quantity, frequency, duration, refills",
+    [
+        ("Installation of two grab bars in the shower", 2, None, None, None),
+        ("Home health aide 4 hours per day, 7 days a week for 6 weeks", None, "QD", (6, "week"), None),
+        ("Cymbalta 30mg #60 x3 refills", 60, None, None, 3),
+        ("Massage therapy 2x4 for the cervical spine", None, "2xW", None, None),
+        ("Single point cane", None, None, None, None),
+    ],
+)
+def test_counts_frequencies_durations(text, quantity, frequency, duration, refills):
+    t = imr_nlp.parse_request(text)
+    assert t.quantity == quantity and t.frequency == frequency and t.refills == refills
+    assert (t.duration and (t.duration.value, t.duration.unit)) == (duration and (float(duration[0]), duration[1]))
+
+
+def test_opioid_patch_stays_an_opioid():
+    t = imr_nlp.parse_request("Butrans 5mcg/hr patch, apply one patch weekly, #4")
+    assert t.drug.drug_class == "opioid" and t.dwc_subcategory == "Opioids"
+    t = imr_nlp.parse_request("Ketamine 10% cream 60gm")
+    assert t.drug.drug_class == "topical analgesic" and t.dwc_subcategory == "Topical Compounds"
+
+
+def test_unseen_generic_gets_its_class_from_its_stem():
+    lexicon = DrugLexicon(include_package_lexicon=False)
+    assert lexicon.class_of("rabeprazole") == "proton pump inhibitor"
+    assert lexicon.class_of("tapentadol") == "opioid"
+    assert lexicon.dwc_of("nizatidine", None, topical=False) == "H2 Blocker"
+    assert lexicon.dwc_of("aripiprazole", None, topical=False) == "Atypical Antipsychotic"  # not a PPI
+
+
+def test_parse_request_rejects_non_text():
+    with pytest.raises(TypeError):
+        imr_nlp.parse_request(b"MRI")
+
+
+def test_partial_request():
+    t = imr_nlp.parse_request("The remaining IMR eligible portion of the original request, Lumbar sympathetic blocks x2")
+    assert t.partial and t.quantity == 2 and t.service == "lumbar sympathetic blocks"
+
+
+def test_saved_pipeline_is_the_source_of_the_grammar(tmp_path):
+    nlp = imr_nlp.load()
+    nlp.get_pipe("imr_services").to_disk(tmp_path)
+    names = tmp_path / "service_names.jsonl"
+    assert names.exists() and (tmp_path / "dwc_rules.jsonl").exists() and (tmp_path / "request_grammar.json").exists()
+    entries = [json.loads(line) for line in names.read_text().splitlines()]
+    entries.append({"name": "quux scan", "patterns": [[{"LOWER": "quux"}]], "examples": ["Quux of the knee", "Quux"]})
+    names.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
+    blank = spacy.blank("en")
+    pipe = blank.add_pipe("imr_services")
+    pipe.from_disk(tmp_path)
+    assert pipe.read("Quux of the knee")["service"] == "quux scan"
+    assert nlp.get_pipe("imr_services").read("Quux of the knee")["service"] == "quux"
