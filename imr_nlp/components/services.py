@@ -87,6 +87,10 @@ class IMRServices(RuleComponent):
         features = set(parse.features)
         core_drugs = [d for d in drugs if parse.core[0] <= d[0] < parse.core[1]]
         drug_dwc = next((d[3] for d in core_drugs if d[3]), None)
+        if sites:
+            features.add("sites:any")
+        if parse.category != "medication" and drug_dwc:
+            features.add(f"drug:{drug_dwc}")
         if parse.category == "medication" and core_drugs:
             dwcs = [d[3] for d in core_drugs]
             generics = {g for d in core_drugs for g in d[2].split(" / ")}

@@ -52,6 +52,7 @@ class WordClasses:
     prefixes: list[tuple[str, str]]
     phrases: list[tuple[tuple[str, ...], str]]
     category: dict[str, str]
+    overriding: frozenset[str] = frozenset()
 
     @classmethod
     def from_rules(cls, word_classes) -> WordClasses:
@@ -66,7 +67,8 @@ class WordClasses:
             prefixes += [(p.lower(), wc.name) for p in wc.prefixes]
             phrases += [(tuple(p.lower().split()), wc.name) for p in wc.phrases]
         suffixes.sort(key=lambda s: -len(s[0]))
-        return cls(words, suffixes, prefixes, phrases, category)
+        overriding = frozenset(wc.name for wc in word_classes if wc.overrides)
+        return cls(words, suffixes, prefixes, phrases, category, overriding)
 
     def of(self, word: str) -> list[str]:
         """The classes of one lower-case word: listed (or its singular), else by morphology."""
@@ -265,6 +267,18 @@ def parse_request(
         if k == "word" or (k == "level" and phrase):
             phrase.append(j)
         j += 1
+    # "[drug] [strength] [route] injection": a procedure-headed run after the drug's values is
+    # the head ("Toradol 60mg intramuscular injection"); a dosage form is not ("nasal spray").
+    if phrase and j < n and kinds[j] == "mask" and _overlaps((tokens[phrase[0]].start, tokens[phrase[-1]].end), drugs):
+        q = j
+        while q < n and kinds[q] in ("mask", "number"):
+            q += 1
+        run = []
+        while q < n and kinds[q] == "word" and tokens[q].lower not in tables.boundaries:
+            run.append(q)
+            q += 1
+        if run and classes.category_of(tokens[run[-1]].lower) == "procedure":
+            phrase, j = run, q
     stop = j  # the token that ended the phrase (or n)
     # A count just before the head phrase: "Installation of two grab bars", "Two (2) injections".
     for q in range(i - 1, -1, -1):
@@ -399,6 +413,14 @@ def parse_request(
             name == "outside_care" and " ".join(ws) in " ".join(phrase_lowers) for ws, name in classes.phrases
         ):
             category = "other"
+    phrase_words = [tokens[p].lower for p in phrase]
+    joined_phrase = " ".join(phrase_words)
+    for name in classes.overriding:  # "Spinal cord stimulator trial": implanting is a procedure
+        if any(name in classes.of(w) for w in phrase_words) or any(
+            n == name and " ".join(ws) in joined_phrase for ws, n in classes.phrases
+        ):
+            category = classes.category[name]
+            feats.add(f"head:{name}")
     if category == "service" and any(t.lower in tables.transaction_words for t in tokens):
         category = "equipment"
     result.category = category or "other"

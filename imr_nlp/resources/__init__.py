@@ -111,7 +111,9 @@ class WordClass(_Strict):
     whose head it names; the others are features for the DWC rules."""
 
     name: str
+    description: str = ""
     category: ServiceCategory | None = None
+    overrides: bool = Field(False, description="a word of the class anywhere in the head phrase sets the category")
     words: list[str] = Field(default_factory=list)
     phrases: list[str] = Field(default_factory=list)
     suffixes: list[str] = Field(default_factory=list)
