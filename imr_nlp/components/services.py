@@ -14,7 +14,6 @@ Writes ``doc.spans["imr_services"]`` (one per item; ``span._.request`` = {"servi
 (``span._.value`` = the site, laterality included).
 """
 
-
 import re
 
 from spacy.language import Language

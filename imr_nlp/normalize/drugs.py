@@ -69,7 +69,9 @@ class DrugLexicon:
     def __init__(self, include_package_lexicon: bool = True, rules: resources.DrugRules | None = None) -> None:
         rules = rules if rules is not None else resources.load("drugs.json")
         self.classes: dict[str, str] = dict(rules.classes)
-        self.stems = sorted(((st.suffix, st.drug_class, st.dwc_subcategory) for st in rules.class_stems), key=lambda x: -len(x[0]))
+        self.stems = sorted(
+            ((st.suffix, st.drug_class, st.dwc_subcategory) for st in rules.class_stems), key=lambda x: -len(x[0])
+        )
         self.dwc_by_class: dict[str, str] = dict(rules.dwc_by_class)
         self.dwc_by_generic: dict[str, str] = dict(rules.dwc_by_generic)
         self.topical_agents: frozenset[str] = frozenset(rules.topical_agents)

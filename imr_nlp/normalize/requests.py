@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?(?:[-/.][A-Za-z0-9]+)*|\S")
-_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)$")
+_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)(?:[-/]\d+(?:\.\d+)?)*$")
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
 _ORIGINAL_REQUEST = re.compile(r"\boriginal\s+request\s*,\s*", re.I)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
@@ -160,11 +160,9 @@ def core_clause(text: str) -> tuple[int, int]:
     """The request itself: after "... portion of the original request," or the history
     sentences before the last one, without a trailing "is"."""
     start = 0
-    last = None
-    for last in _ORIGINAL_REQUEST.finditer(text):
-        pass
-    if last is not None:
-        start = last.end()
+    originals = list(_ORIGINAL_REQUEST.finditer(text))
+    if originals:
+        start = originals[-1].end()
     else:
         for m in _SENTENCE_END.finditer(text):
             if text[: m.start()].count("(") == text[: m.start()].count(")"):
@@ -214,8 +212,8 @@ def parse_request(
 ) -> RequestParse:
     """Read one item header. ``masks`` are value spans (strengths, quantities, frequencies,
     durations, refills, dates) found by the value finders, ``sites`` body-site spans, ``drugs``
-    drug mentions, ``strengths`` drug strengths, all as offsets into ``text``; ``canonical`` maps token texts to canonical
-    name matches."""
+    drug mentions, ``strengths`` drug strengths, all as offsets into ``text``; ``canonical``
+    maps token texts to canonical name matches."""
     core = core_clause(text)
     tokens = tokenize(text[core[0] : core[1]], core[0])
     result = RequestParse(core=core)
@@ -284,7 +282,7 @@ def parse_request(
     for q in range(i - 1, -1, -1):
         if kinds[q] == "number" and tokens[q].lower not in _NOT_COUNTS:
             value = tokens[q].lower
-            result.count = int(float(value)) if _NUMBER.match(value) and float(value).is_integer() else tables.numbers.get(value)
+            result.count = int(value) if value.isdigit() else tables.numbers.get(value)
             break
         if kinds[q] not in ("mask", "punct") and tokens[q].lower not in ("a", "an", "the", "of"):
             break
@@ -395,7 +393,11 @@ def parse_request(
     head_category = forced_category or next((classes.category[c] for c in head_classes if c in classes.category), None)
     in_phrase_drug = result.head is not None and _overlaps(result.head, drugs)
     if in_phrase_drug or (not phrase and drugs and _overlaps(core, drugs)):
-        category = "procedure" if head_category == "procedure" else "medication"
+        # a procedure only when the head word itself, outside the drug's name, says so
+        head_span = (result.head[1] - len(result.head_word), result.head[1]) if result.head else None
+        own = classes.category_of(result.head_word) if result.head_word else None
+        procedure_head = own == "procedure" and head_span is not None and not _overlaps(head_span, drugs)
+        category = "procedure" if procedure_head else "medication"
     elif head_category:
         category = head_category
     elif any(s >= core[0] for s, _ in strengths) or any(
@@ -439,7 +441,9 @@ class CompiledDwcRule:
 
 
 def compile_dwc_rules(rules) -> list[CompiledDwcRule]:
-    return [CompiledDwcRule(tuple(r.all), tuple(r.any), tuple(r.none), r.dwc_category, r.dwc_subcategory) for r in rules]
+    return [
+        CompiledDwcRule(tuple(r.all), tuple(r.any), tuple(r.none), r.dwc_category, r.dwc_subcategory) for r in rules
+    ]
 
 
 def _holds(test: str, features: set[str]) -> bool:
@@ -448,7 +452,9 @@ def _holds(test: str, features: set[str]) -> bool:
     return test in features
 
 
-def dwc_classes(features: set[str], rules: Sequence[CompiledDwcRule], drug_dwc: str | None) -> tuple[str | None, str | None]:
+def dwc_classes(
+    features: set[str], rules: Sequence[CompiledDwcRule], drug_dwc: str | None
+) -> tuple[str | None, str | None]:
     """The DWC (category, subcategory) of the first rule whose tests hold."""
     for r in rules:
         if not all(_holds(t, features) for t in r.all):

@@ -20,8 +20,15 @@ DRUGS = resources.load("drugs.json")
 SITES = [s for s in resources.load("body_sites.json").sites if s.examples]
 LISTS = {
     name: getattr(GRAMMAR, name)
-    for name in ("head_skips", "light_heads", "boundaries", "complement_heads", "object_heads", "trailing_drops",
-                 "transaction_words")
+    for name in (
+        "head_skips",
+        "light_heads",
+        "boundaries",
+        "complement_heads",
+        "object_heads",
+        "trailing_drops",
+        "transaction_words",
+    )
 }
 
 
@@ -108,8 +115,12 @@ def test_body_site_examples_find_the_site(services, site):
         ("Kinesio tape for the right shoulder", "equipment", "kinesio tape", "DMEPOS"),
         ("Right carpal tunnel release", "procedure", "carpal tunnel release", "Surgery"),
         ("Genicular nerve block, left knee", "procedure", "genicular nerve block", "Injection"),
-        ("Retrospective request for a nerve conduction velocity study (DOS 03/02/2015)", "procedure", "NCV",
-         "Diagnostic Testing"),
+        (
+            "Retrospective request for a nerve conduction velocity study (DOS 03/02/2015)",
+            "procedure",
+            "NCV",
+            "Diagnostic Testing",
+        ),
         ("Stellate ganglion block x2", "procedure", "stellate ganglion block", "Injection"),
         ("Referral to an orthopedic surgeon", "service", "orthopedic surgeon referral", "Surgery"),
         ("Lumbar laminectomy at L3-4", "procedure", "lumbar laminectomy", "Surgery"),
@@ -174,7 +185,9 @@ def test_parse_request_rejects_non_text():
 
 
 def test_partial_request():
-    t = imr_nlp.parse_request("The remaining IMR eligible portion of the original request, Lumbar sympathetic blocks x2")
+    t = imr_nlp.parse_request(
+        "The remaining IMR eligible portion of the original request, Lumbar sympathetic blocks x2"
+    )
     assert t.partial and t.quantity == 2 and t.service == "lumbar sympathetic blocks"
 
 
@@ -191,3 +204,15 @@ def test_saved_pipeline_is_the_source_of_the_grammar(tmp_path):
     pipe.from_disk(tmp_path)
     assert pipe.read("Quux of the knee")["service"] == "quux scan"
     assert nlp.get_pipe("imr_services").read("Quux of the knee")["service"] == "quux"
+
+
+@pytest.mark.parametrize(
+    "text, head",
+    [
+        ("Physical therapy 2-3 times a week for 6 weeks", "therapy"),
+        ("Acupuncture 1-2 times per week for 4 weeks", "acupuncture"),
+        ("3-in-1 commode", "commode"),
+    ],
+)
+def test_number_ranges_are_values_not_heads(text, head):
+    assert imr_nlp.parse_request(text).head == head
