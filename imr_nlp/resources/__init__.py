@@ -191,7 +191,7 @@ class BodySite(_Strict):
     lateral: bool = True
     keep_text: bool = False
     level: bool = False
-    examples: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(min_length=2)
 
 
 class BodySiteRules(_Strict):
@@ -202,6 +202,7 @@ class BodySiteRules(_Strict):
 class FrequencyRule(_Strict):
     pattern: Regex
     code: str
+    examples: list[str] = Field(min_length=2)
 
 
 class DoseRules(_Strict):

@@ -17,7 +17,8 @@ GRAMMAR = resources.load("request_grammar.json")
 NAMES = resources.load("service_names.jsonl").entries
 DWC = resources.load("dwc_rules.jsonl").entries
 DRUGS = resources.load("drugs.json")
-SITES = [s for s in resources.load("body_sites.json").sites if s.examples]
+SITES = resources.load("body_sites.json").sites
+FREQUENCIES = resources.load("doses.json").frequencies
 LISTS = {
     name: getattr(GRAMMAR, name)
     for name in (
@@ -39,7 +40,8 @@ def _entries():
     out += [(f"name:{n.name}", n.examples) for n in NAMES]
     out += [(f"dwc:{i}:{r.dwc_subcategory}", r.examples) for i, r in enumerate(DWC)]
     out += [(f"stem:{s.suffix}", s.examples) for s in DRUGS.class_stems]
-    out += [(f"site:{s.name}", s.examples) for s in SITES]
+    out += [(f"site:{s.name}:{i}", s.examples) for i, s in enumerate(SITES)]
+    out += [(f"frequency:{f.code}", f.examples) for f in FREQUENCIES]
     return out
 
 
@@ -98,13 +100,21 @@ def test_class_stem_examples_end_with_the_stem(stem):
             assert lexicon.dwc_of(generic, lexicon.class_of(generic), topical=False) == stem.dwc_subcategory
 
 
-@pytest.mark.parametrize("site", SITES, ids=[s.name for s in SITES])
+@pytest.mark.parametrize("site", SITES, ids=[f"{s.name}:{i}" for i, s in enumerate(SITES)])
 def test_body_site_examples_find_the_site(services, site):
     import re
 
     for example in site.examples:
         assert any(re.search(p, example, re.I) for p in site.patterns), (site.name, example)
         assert services.find_body_sites(example), example
+
+
+@pytest.mark.parametrize("rule", FREQUENCIES, ids=[f.code for f in FREQUENCIES])
+def test_frequency_examples_give_their_code(rule):
+    from imr_nlp.normalize.values import find_frequencies
+
+    for example in rule.examples:
+        assert rule.code in [code for _, _, code in find_frequencies(example)], example
 
 
 # Requests written the way IMR letters write them, for treatments absent from ../shared.
