@@ -25,6 +25,7 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
 _ORIGINAL_REQUEST = re.compile(r"\boriginal\s+request\s*,\s*", re.I)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 _TRAILING_VERB = re.compile(r"\s+(?:is|are|was|were)\s*[:.]?\s*$", re.I)
+_MEMO_SIZE = 50_000  # word -> classes entries kept (bounded: a feed of odd words cannot grow it)
 # Number words that are adjectives or adverbs, never a count of items ("Single point cane").
 _NOT_COUNTS = frozenset({"single", "once", "twice", "thrice"})
 _PUNCT_BOUNDARY = frozenset(",;:()[]{}#=<>+")
@@ -53,6 +54,8 @@ class WordClasses:
     phrases: list[tuple[tuple[str, ...], str]]
     category: dict[str, str]
     overriding: frozenset[str] = frozenset()
+    _memo: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _phrase_texts: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_rules(cls, word_classes) -> WordClasses:
@@ -70,8 +73,24 @@ class WordClasses:
         overriding = frozenset(wc.name for wc in word_classes if wc.overrides)
         return cls(words, suffixes, prefixes, phrases, category, overriding)
 
+    @property
+    def phrase_texts(self) -> list[tuple[str, str]]:
+        """Phrases as " word word " strings, for a substring test on a joined token text."""
+        if self._phrase_texts is None:
+            self._phrase_texts = [(f" {' '.join(ws)} ", name) for ws, name in self.phrases]
+        return self._phrase_texts
+
     def of(self, word: str) -> list[str]:
-        """The classes of one lower-case word: listed (or its singular), else by morphology."""
+        """The classes of one lower-case word (memoised: items share most words)."""
+        found = self._memo.get(word)
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[word] = self._classes_of(word)
+        return found
+
+    def _classes_of(self, word: str) -> list[str]:
+        """Listed (or its singular), else by morphology."""
         found = self.words.get(word)
         if found is None and word.endswith("s") and len(word) > 3:
             found = self.words.get(word[:-1]) or (self.words.get(word[:-2]) if word.endswith("es") else None)
@@ -365,10 +384,8 @@ def parse_request(
     for low in lowers:
         feats.add(f"word:{low}")
         feats.update(f"class:{c}" for c in classes.of(low))
-    for words_, name in classes.phrases:
-        w = len(words_)
-        if any(tuple(lowers[k : k + w]) == words_ for k in range(len(lowers) - w + 1)):
-            feats.add(f"class:{name}")
+    joined = f" {' '.join(lowers)} "
+    feats.update(f"class:{name}" for phrase_text, name in classes.phrase_texts if phrase_text in joined)
     head_classes: list[str] = []
     if result.head_word:
         for p in reversed(phrase):
