@@ -123,6 +123,7 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
     refills = by_label.get("REFILLS", [])
     t["refills"] = refills[0]._.value["value"] if refills else None
     freqs = [s._.value["value"] for s in by_label.get("FREQUENCY", [])]
+    freqs = freqs or [s._.value["frequency"] for s in by_label.get("DURATION", []) if s._.value.get("frequency")]
     t["frequency"] = "PRN" if "PRN" in freqs else (freqs[0] if freqs else None)
     durations = sorted(by_label.get("DURATION", []), key=lambda s: s._.value["kind"] == "visit_plan")
     t["duration"] = Duration(**durations[0]._.value["value"]) if durations else None

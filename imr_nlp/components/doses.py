@@ -44,7 +44,9 @@ class IMRDoses(Component):
     def set_annotations(self, doc: Doc, matches) -> Doc:
         spans = []
         seen = set()
-        for start, end, label, value in sorted(matches, key=lambda m: (m[0], m[1])):
+        # One span per offsets (span extension values are keyed by offsets): a "2x4" visit plan
+        # is one DURATION span whose value also carries its frequency.
+        for start, end, label, value in sorted(matches, key=lambda m: (m[0], m[1], m[2] != "DURATION")):
             if (start, end) in seen:
                 continue
             span = char_span(doc, start, end, label=label)
@@ -75,12 +77,18 @@ def item_values(item_text: str, offset: int = 0) -> list[tuple[int, int, str, di
     if plan and not values.find_durations(item_text):
         m = re.search(rf"\b{plan[0]}\s?x\s?{plan[1]}\b", item_text, re.I)
         if m:
+            # "3 x 4" is 3 a week for 4 weeks, not a quantity of 4
+            out = [o for o in out if not (o[2] == "QUANTITY" and offset + m.start() <= o[0] < offset + m.end())]
             out.append(
                 (
                     offset + m.start(),
                     offset + m.end(),
                     "DURATION",
-                    {"value": {"value": float(plan[1]), "unit": "week"}, "kind": "visit_plan"},
+                    {
+                        "value": {"value": float(plan[1]), "unit": "week"},
+                        "kind": "visit_plan",
+                        "frequency": f"{plan[0]}xW",
+                    },
                 )
             )
     return out

@@ -188,7 +188,15 @@ class IMRServices(RuleComponent):
                 names.append(label)
                 out.append((m.start() if (m and lateral) else start, end, label))
         specific = [n for n in names if n != "spine" and n.endswith(" spine")]
-        return [o for o in out if not (o[2] == "spine" and specific)]
+        out = [o for o in out if not (o[2] == "spine" and specific)]
+        # a bare site named again after its lateral form ("Left knee total knee replacement")
+        return [
+            o
+            for o in out
+            if not any(
+                n != o[2] and n.endswith(" " + o[2]) and n.split(" ")[0] in self.laterality.values() for n in names
+            )
+        ]
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
         services, sites = [], []

@@ -353,7 +353,7 @@ def parse_request(
         canonical_head = covering[0].name if covering else None
         result.head = (tokens[span_tokens[0]].start, head_token.end)
         result.head_word = head_token.lower
-        head_low = head_token.lower
+        head_low = canonical_head.split()[-1].lower() if canonical_head else head_token.lower
 
         # Complements: "Referral to a psychiatrist" -> "psychiatrist referral"; operative objects
         # that are not body sites: "Excision of dorsal ganglion cyst" -> "dorsal ganglion cyst excision".

@@ -136,6 +136,8 @@ def test_frequency_examples_give_their_code(rule):
         ("Lumbar laminectomy at L3-4", "procedure", "lumbar laminectomy", "Surgery"),
         ("Bilateral wrist splints", "equipment", "wrist splints", "DMEPOS"),
         ("Knee wrap", "equipment", "knee wrap", "DMEPOS"),
+        ("Follow up with psychiatrist for medication management", "service", "psychiatrist follow-up", "Psych Services"),
+        ("Gym membership with pool access for 6 months", "other", "gym membership", "Programs"),
         ("Vitamin D3 50,000 units #12", "medication", None, "Pharmaceuticals"),
     ],
 )
@@ -152,6 +154,7 @@ def test_unseen_requests(text, category, service, dwc):
         ("Lumbar medial branch blocks at L3-L4 and L4-L5", ["lumbar spine"]),
         ("Total knee arthroplasty, right", ["right knee"]),
         ("Open reduction and internal fixation, left fifth metatarsal", ["left fifth metatarsal"]),
+        ("Left knee total knee replacement", ["left knee"]),
     ],
 )
 def test_sites_by_grammar(text, sites):
@@ -164,7 +167,8 @@ def test_sites_by_grammar(text, sites):
         ("Installation of two grab bars in the shower", 2, None, None, None),
         ("Home health aide 4 hours per day, 7 days a week for 6 weeks", None, "QD", (6, "week"), None),
         ("Cymbalta 30mg #60 x3 refills", 60, None, None, 3),
-        ("Massage therapy 2x4 for the cervical spine", None, "2xW", None, None),
+        ("Massage therapy 2x4 for the cervical spine", None, "2xW", (4, "week"), None),
+        ("Physical therapy 3 x 4 for the lumbar spine", None, "3xW", (4, "week"), None),
         ("Single point cane", None, None, None, None),
     ],
 )
