@@ -136,7 +136,12 @@ def test_frequency_examples_give_their_code(rule):
         ("Lumbar laminectomy at L3-4", "procedure", "lumbar laminectomy", "Surgery"),
         ("Bilateral wrist splints", "equipment", "wrist splints", "DMEPOS"),
         ("Knee wrap", "equipment", "knee wrap", "DMEPOS"),
-        ("Follow up with psychiatrist for medication management", "service", "psychiatrist follow-up", "Psych Services"),
+        (
+            "Follow up with psychiatrist for medication management",
+            "service",
+            "psychiatrist follow-up",
+            "Psych Services",
+        ),
         ("Gym membership with pool access for 6 months", "other", "gym membership", "Programs"),
         ("Vitamin D3 50,000 units #12", "medication", None, "Pharmaceuticals"),
     ],
