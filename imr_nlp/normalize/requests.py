@@ -169,6 +169,7 @@ class RequestParse:
     prefix: str = ""
     head: tuple[int, int] | None = None
     head_word: str | None = None
+    head_token: tuple[int, int] | None = None
     service: str | None = None
     category: str = "other"
     features: set[str] = field(default_factory=set)
@@ -206,10 +207,6 @@ def _context_prefix(tokens: list[Token]) -> int:
     return 0
 
 
-def _inside(pos: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
-    return any(s <= pos[0] and pos[1] <= e for s, e in spans)
-
-
 def _overlaps(pos: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
     return any(pos[0] < e and s < pos[1] for s, e in spans)
 
@@ -217,6 +214,167 @@ def _overlaps(pos: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
 def _show(token_text: str) -> str:
     """Lower case, but abbreviations and brand capitals kept ("MRI", "EMG/NCV", "Synvisc-One")."""
     return token_text if sum(c.isupper() for c in token_text) >= 2 else token_text.lower()
+
+
+def _token_kinds(tokens: list[Token], tables: Tables, masks: Sequence[tuple[int, int]]) -> list[str]:
+    """Each token's kind: mask (a value or a parenthesised gloss), punct, number, laterality,
+    level or word."""
+    parens, depth, open_at = [], 0, 0
+    for t in tokens:
+        if t.text == "(":
+            depth += 1
+            open_at = t.start if depth == 1 else open_at
+        elif t.text == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                parens.append((open_at, t.end))
+    masked = list(masks) + parens
+
+    def kind(t: Token) -> str:
+        if _overlaps((t.start, t.end), masked):
+            return "mask"
+        if t.text in _PUNCT_BOUNDARY or (len(t.text) == 1 and not t.text.isalnum() and t.text not in "/&-"):
+            return "punct"
+        if _NUMBER.match(t.text) or t.lower in tables.number_words:
+            return "number"
+        if t.lower in tables.laterality:
+            return "laterality"
+        if _LEVEL.match(t.text):
+            return "level"
+        return "word"
+
+    return [kind(t) for t in tokens]
+
+
+@dataclass
+class _Reading:
+    """The request's tokens as the grammar walks them."""
+
+    tokens: list[Token]
+    kinds: list[str]
+    tables: Tables
+
+    def lower(self, q: int) -> str:
+        return self.tokens[q].lower
+
+    def head_phrase(self, drugs: Sequence[tuple[int, int]]) -> tuple[int, list[int], int]:
+        """(first content index, the head phrase's word indices, the index that ended it)."""
+        tokens, kinds, tables, n = self.tokens, self.kinds, self.tables, len(self.tokens)
+        i = 0  # skip request words, counts, laterality, levels
+        while i < n and (kinds[i] != "word" or tokens[i].lower in tables.skips or tokens[i].text in "/&-"):
+            i += 1
+        phrase: list[int] = []
+        j = i
+        while j < n:
+            k, low = kinds[j], tokens[j].lower
+            if k in ("mask", "punct", "number", "laterality") or (low in tables.boundaries and phrase):
+                break
+            if k == "word" or (k == "level" and phrase):
+                phrase.append(j)
+            j += 1
+        # "[drug] [strength] [route] injection": a procedure-headed run after the drug's values is
+        # the head ("Toradol 60mg intramuscular injection"); a dosage form is not ("nasal spray").
+        if (
+            phrase
+            and j < n
+            and kinds[j] == "mask"
+            and _overlaps((tokens[phrase[0]].start, tokens[phrase[-1]].end), drugs)
+        ):
+            q = j
+            while q < n and kinds[q] in ("mask", "number"):
+                q += 1
+            run = []
+            while q < n and kinds[q] == "word" and tokens[q].lower not in tables.boundaries:
+                run.append(q)
+                q += 1
+            if run and tables.classes.category_of(tokens[run[-1]].lower) == "procedure":
+                phrase, j = run, q
+        phrase = [p for p in phrase if kinds[p] == "word"]
+        while phrase and (
+            tokens[phrase[-1]].lower in ("and", "or", "&", "/") or tokens[phrase[-1]].lower in tables.skips
+        ):
+            phrase.pop()
+        return i, phrase, j
+
+    def count_before(self, i: int) -> int | None:
+        """A count just before the head phrase: "Installation of two grab bars", "Two (2) injections"."""
+        for q in range(i - 1, -1, -1):
+            if self.kinds[q] == "number" and self.lower(q) not in _NOT_COUNTS:
+                value = self.lower(q)
+                return int(value) if value.isdigit() else self.tables.numbers.get(value)
+            if self.kinds[q] not in ("mask", "punct") and self.lower(q) not in ("a", "an", "the", "of"):
+                return None
+        return None
+
+    def trim(self, phrase: list[int], sites: Sequence[tuple[int, int]]) -> list[int]:
+        """Without a body site at its end when earlier words name the treatment ("MRI cervical
+        spine"), nor units of count and transaction words ("physical therapy sessions", "cane
+        purchase"; "office visit" keeps its visit)."""
+        tokens, classes = self.tokens, self.tables.classes
+        if len(phrase) > 1:
+            for s, e in sites:
+                if tokens[phrase[0]].start < s and e >= tokens[phrase[-1]].end - 1 and s <= tokens[phrase[-1]].start:
+                    keep = [p for p in phrase if tokens[p].end <= s]
+                    if keep and any(classes.category_of(tokens[p].lower) for p in keep):
+                        phrase = keep
+                    break
+        while len(phrase) > 1 and self.lower(phrase[-1]) in self.tables.trailing_drops:
+            last_is_service = classes.category_of(self.lower(phrase[-1])) is not None
+            if last_is_service and classes.category_of(self.lower(phrase[-2])) is None:
+                break
+            phrase = phrase[:-1]
+        return phrase
+
+    def complement(self, stop: int, head_low: str, sites: Sequence[tuple[int, int]]) -> list[int]:
+        """The object that belongs to the service: "Referral to a psychiatrist" (a specialty),
+        "Excision of dorsal ganglion cyst" (what is operated on, when it is not a body site)."""
+        tokens, kinds, tables, n = self.tokens, self.kinds, self.tables, len(self.tokens)
+        if stop >= n or kinds[stop] != "word":
+            return []
+        prep = tokens[stop].lower
+        takes = (prep in tables.complement_preps and head_low in tables.complement_heads) or (
+            prep == "of" and head_low in tables.object_heads
+        )
+        if not takes:
+            return []
+        obj, q = [], stop + 1
+        while q < n and kinds[q] in ("word", "laterality", "level"):
+            low = tokens[q].lower
+            if low in tables.boundaries or (low in ("and", "or") and obj):
+                break
+            if kinds[q] == "word" and low not in ("a", "an", "the", "his", "her", "their"):
+                obj.append(q)
+            q += 1
+        if obj and prep == "of" and _overlaps((tokens[obj[0]].start, tokens[obj[-1]].end), sites):
+            return []
+        return obj
+
+
+def _canonicalise(phrase: list[int], tokens: list[Token], matches: list[Canonical]):
+    """Canonical names replace the tokens they cover (a match may run past the phrase's end).
+    Returns the token indices, the words, the forced category and the canonical name of the head."""
+    first, last = phrase[0], phrase[-1]
+    replaced: dict[int, str] = {}
+    forced = None
+    for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
+        if first <= m.start <= last and not any(q in replaced for q in range(m.start, m.end)):
+            replaced.update({q: "" for q in range(m.start, m.end)})
+            replaced[m.start] = m.name
+            if m.category and (forced is None or m.end - 1 >= last):  # the head's name wins
+                forced = m.category
+            last = max(last, m.end - 1)
+    span = sorted(set(phrase) | {q for q in replaced if q > phrase[-1]})
+    words = [w for w in (replaced[q] if q in replaced else _show(tokens[q].text) for q in span) if w]
+    covering = [m for m in matches if m.start <= span[-1] < m.end and replaced.get(m.start) == m.name]
+    return span, words, forced, (covering[0] if covering else None)
+
+
+def _has_class(classes: WordClasses, name: str, words: list[str]) -> bool:
+    """A word of the class, or one of its phrases, among ``words``."""
+    joined = f" {' '.join(words)} "
+    return any(name in classes.of(w) for w in words) or any(
+        n == name and text in joined for text, n in classes.phrase_texts
+    )
 
 
 def parse_request(
@@ -242,206 +400,77 @@ def parse_request(
     prefix_tokens, tokens = tokens[:cut], tokens[cut:]
     result.prefix = " ".join(t.text for t in prefix_tokens[:-1])
     classes = tables.classes
+    reading = _Reading(tokens, _token_kinds(tokens, tables, masks), tables)
 
-    # Parenthesised groups are glosses or dates of service: never part of the head phrase.
-    parens, depth, open_at = [], 0, None
-    for t in tokens:
-        if t.text == "(":
-            depth += 1
-            open_at = t.start if depth == 1 else open_at
-        elif t.text == ")" and depth:
-            depth -= 1
-            if depth == 0:
-                parens.append((open_at, t.end))
-    masked = list(masks) + parens
-
-    def kind(t: Token) -> str:
-        if _overlaps((t.start, t.end), masked):
-            return "mask"
-        if t.text in _PUNCT_BOUNDARY or (len(t.text) == 1 and not t.text.isalnum() and t.text not in "/&-"):
-            return "punct"
-        if _NUMBER.match(t.text) or t.lower in tables.number_words:
-            return "number"
-        if t.lower in tables.laterality:
-            return "laterality"
-        if _LEVEL.match(t.text):
-            return "level"
-        return "word"
-
-    kinds = [kind(t) for t in tokens]
-    n = len(tokens)
-
-    # Skip what comes before the head phrase: request words, counts, laterality, levels.
-    i = 0
-    while i < n and (kinds[i] != "word" or tokens[i].lower in tables.skips or tokens[i].text in "/&-"):
-        i += 1
-    phrase: list[int] = []
-    j = i
-    while j < n:
-        k, low = kinds[j], tokens[j].lower
-        if k in ("mask", "punct", "number", "laterality") or (low in tables.boundaries and phrase):
-            break
-        if k == "word" or (k == "level" and phrase):
-            phrase.append(j)
-        j += 1
-    # "[drug] [strength] [route] injection": a procedure-headed run after the drug's values is
-    # the head ("Toradol 60mg intramuscular injection"); a dosage form is not ("nasal spray").
-    if phrase and j < n and kinds[j] == "mask" and _overlaps((tokens[phrase[0]].start, tokens[phrase[-1]].end), drugs):
-        q = j
-        while q < n and kinds[q] in ("mask", "number"):
-            q += 1
-        run = []
-        while q < n and kinds[q] == "word" and tokens[q].lower not in tables.boundaries:
-            run.append(q)
-            q += 1
-        if run and classes.category_of(tokens[run[-1]].lower) == "procedure":
-            phrase, j = run, q
-    stop = j  # the token that ended the phrase (or n)
-    # A count just before the head phrase: "Installation of two grab bars", "Two (2) injections".
-    for q in range(i - 1, -1, -1):
-        if kinds[q] == "number" and tokens[q].lower not in _NOT_COUNTS:
-            value = tokens[q].lower
-            result.count = int(value) if value.isdigit() else tables.numbers.get(value)
-            break
-        if kinds[q] not in ("mask", "punct") and tokens[q].lower not in ("a", "an", "the", "of"):
-            break
-    phrase = [p for p in phrase if kinds[p] == "word"]
-    while phrase and (tokens[phrase[-1]].lower in ("and", "or", "&", "/") or tokens[phrase[-1]].lower in tables.skips):
-        phrase.pop()
-
-    # A body site at the end of a phrase whose earlier words name the treatment is not part of
-    # it ("MRI cervical spine", "physical therapy lumbar spine").
-    if len(phrase) > 1:
-        for s, e in sites:
-            if tokens[phrase[0]].start < s and e >= tokens[phrase[-1]].end - 1 and s <= tokens[phrase[-1]].start:
-                keep = [p for p in phrase if tokens[p].end <= s]
-                if keep and any(classes.category_of(tokens[p].lower) for p in keep):
-                    phrase = keep
-                break
-
-    # Units of count and transaction words at the end: "physical therapy sessions", "cane purchase".
-    while len(phrase) > 1 and tokens[phrase[-1]].lower in tables.trailing_drops:
-        prev = tokens[phrase[-2]].lower
-        last_is_service = classes.category_of(tokens[phrase[-1]].lower) is not None
-        if last_is_service and classes.category_of(prev) is None:
-            break
-        phrase.pop()
-
+    start, phrase, stop = reading.head_phrase(drugs)
+    result.count = reading.count_before(start)
+    phrase = reading.trim(phrase, sites)
     matches = canonical([t.text for t in tokens]) if canonical else []
-    words = [_show(tokens[p].text) for p in phrase]
     forced_category = None
-    canonical_head = None
-    if phrase:
-        # canonical names replace the tokens they cover
-        first, last = phrase[0], phrase[-1]
-        replaced: dict[int, str] = {}
-        for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
-            if m.start >= first and m.start <= last and not any(q in replaced for q in range(m.start, m.end)):
-                for q in range(m.start, m.end):
-                    replaced[q] = ""
-                replaced[m.start] = m.name
-                if m.category and (m.end > last or m.start == last or m.end - 1 == last):
-                    forced_category = m.category
-                elif m.category and forced_category is None:
-                    forced_category = m.category
-                last = max(last, m.end - 1)
-        span_tokens = sorted(set(phrase) | {q for q in replaced if q > phrase[-1]})
-        words = [replaced[q] if q in replaced else _show(tokens[q].text) for q in span_tokens]
-        words = [w for w in words if w]
-        head_token = tokens[span_tokens[-1]]
-        covering = [m for m in matches if m.start <= span_tokens[-1] < m.end and replaced.get(m.start) == m.name]
-        canonical_head = covering[0].name if covering else None
-        result.head = (tokens[span_tokens[0]].start, head_token.end)
-        result.head_word = head_token.lower
-        head_low = canonical_head.split()[-1].lower() if canonical_head else head_token.lower
-
-        # Complements: "Referral to a psychiatrist" -> "psychiatrist referral"; operative objects
-        # that are not body sites: "Excision of dorsal ganglion cyst" -> "dorsal ganglion cyst excision".
-        if stop < n and kinds[stop] == "word":
-            prep = tokens[stop].lower
-            takes = (prep in tables.complement_preps and head_low in tables.complement_heads) or (
-                prep == "of" and head_low in tables.object_heads
-            )
-            if takes:
-                obj, q = [], stop + 1
-                while q < n and kinds[q] in ("word", "laterality", "level"):
-                    low = tokens[q].lower
-                    if low in tables.boundaries or (low in ("and", "or") and obj):
-                        break
-                    if kinds[q] == "word" and low not in ("a", "an", "the", "his", "her", "their"):
-                        obj.append(q)
-                    q += 1
-                obj_span = (tokens[obj[0]].start, tokens[obj[-1]].end) if obj else None
-                if obj and not (prep == "of" and _overlaps(obj_span, sites)):
-                    words = words[:-1] + [_show(tokens[o].text) for o in obj] + words[-1:]
-                    result.head = (result.head[0], obj_span[1])
-        result.service = " ".join(words)
-
-    # Features: every word's classes, phrases, the head word's classes, the prefix's classes.
-    all_tokens = prefix_tokens + tokens
-    lowers = [t.lower for t in all_tokens]
-    feats: set[str] = set()
-    for low in lowers:
-        feats.add(f"word:{low}")
-        feats.update(f"class:{c}" for c in classes.of(low))
-    joined = f" {' '.join(lowers)} "
-    feats.update(f"class:{name}" for phrase_text, name in classes.phrase_texts if phrase_text in joined)
     head_classes: list[str] = []
-    if result.head_word:
+    if phrase:
+        span, words, forced_category, named = _canonicalise(phrase, tokens, matches)
+        head_token = tokens[span[-1]]
+        result.head = (tokens[span[0]].start, head_token.end)
+        result.head_word = head_token.lower
+        result.head_token = (head_token.start, head_token.end)
+        obj = reading.complement(stop, named.name.split()[-1].lower() if named else head_token.lower, sites)
+        if obj:
+            words = words[:-1] + [_show(tokens[o].text) for o in obj] + words[-1:]
+            result.head = (result.head[0], tokens[obj[-1]].end)
+        result.service = " ".join(words)
+        # The head's classes: the last phrase word with a category class (else the head word's),
+        # the classes of a canonical name's words and of the words it covers, and the first
+        # conjunct of "consultation and treatment".
         for p in reversed(phrase):
             head_classes = classes.of(tokens[p].lower)
             if any(c in classes.category for c in head_classes):
                 break
         head_classes = head_classes or classes.of(result.head_word)
-        if canonical_head:  # the classes of the canonical name's words and of the words it covers
-            covered = [tokens[q].lower for m in matches if m.name == canonical_head for q in range(m.start, m.end)]
-            names = [w.lower() for w in canonical_head.split()]
+        if named:
+            names = [w.lower() for w in named.name.split()]
+            covered = [tokens[q].lower for q in range(named.start, named.end)]
             head_classes = [c for w in [names[-1], *names, *covered] for c in classes.of(w)] + head_classes
-        feats.update(f"head:{c}" for c in head_classes)
-        feats.update(f"head:{c}" for c in classes.of(result.head_word))
-        for a, b in zip(phrase, phrase[1:], strict=False):  # "consultation and treatment": both are heads
+        head_classes = head_classes + classes.of(result.head_word)
+        for a, b in zip(phrase, phrase[1:], strict=False):
             if tokens[b].lower in ("and", "or", "&"):
-                feats.update(f"head:{c}" for c in classes.of(tokens[a].lower))
+                head_classes = head_classes + classes.of(tokens[a].lower)
+
+    # Features for the DWC rules: every word and its classes (the prefix's too), the head's classes.
+    lowers = [t.lower for t in prefix_tokens + tokens]
+    feats = {f"word:{w}" for w in lowers} | {f"class:{c}" for w in lowers for c in classes.of(w)}
+    joined = f" {' '.join(lowers)} "
+    feats.update(f"class:{name}" for text_, name in classes.phrase_texts if text_ in joined)
+    feats.update(f"head:{c}" for c in head_classes)
+
+    # Category: a drug in the head phrase (a procedure only when the head word itself, outside
+    # the drug's name, says so); the head's class; a strength or a dosage form (a drug no lexicon
+    # knows); the prefix's class ("Labs to include: free and total testosterone"); the default.
+    head_category = forced_category or next((classes.category[c] for c in head_classes if c in classes.category), None)
     prefix_class = next(
         (c for t in reversed(prefix_tokens) for c in classes.of(t.lower) if c in classes.category), None
     )
-    # Category: drug, then the head word's class, then morphology of the phrase's other words.
     category = None
-    head_category = forced_category or next((classes.category[c] for c in head_classes if c in classes.category), None)
-    in_phrase_drug = result.head is not None and _overlaps(result.head, drugs)
-    if in_phrase_drug or (not phrase and drugs and _overlaps(core, drugs)):
-        # a procedure only when the head word itself, outside the drug's name, says so
-        head_span = (result.head[1] - len(result.head_word), result.head[1]) if result.head else None
+    if (result.head and _overlaps(result.head, drugs)) or (not phrase and drugs and _overlaps(core, drugs)):
         own = classes.category_of(result.head_word) if result.head_word else None
-        procedure_head = own == "procedure" and head_span is not None and not _overlaps(head_span, drugs)
+        procedure_head = own == "procedure" and not _overlaps(result.head_token, drugs)
         category = "procedure" if procedure_head else "medication"
     elif head_category:
         category = head_category
-    elif any(s >= core[0] for s, _ in strengths) or any(
-        classes.category_of(t.lower) == "medication" for t in tokens
-    ):  # a drug no lexicon knows, with its strength or form: "Unlisted 10mg tablets #30"
+    elif any(s >= core[0] for s, _ in strengths) or any(classes.category_of(t.lower) == "medication" for t in tokens):
         category = "medication"
-    elif prefix_class:  # "Labs to include: free and total testosterone"
+    elif prefix_class:
         category = classes.category[prefix_class]
         feats.add(f"head:{prefix_class}")
     elif phrase:
         category = tables.default_category
-    if category not in ("medication", None) and result.head is not None:
-        phrase_lowers = [tokens[p].lower for p in phrase]
-        if any("outside_care" in classes.of(w) for w in phrase_lowers) or any(
-            name == "outside_care" and " ".join(ws) in " ".join(phrase_lowers) for ws, name in classes.phrases
-        ):
-            category = "other"
     phrase_words = [tokens[p].lower for p in phrase]
-    joined_phrase = " ".join(phrase_words)
-    for name in classes.overriding:  # "Spinal cord stimulator trial": implanting is a procedure
-        if any(name in classes.of(w) for w in phrase_words) or any(
-            n == name and " ".join(ws) in joined_phrase for ws, n in classes.phrases
-        ):
+    for name in sorted(classes.overriding):  # implanting is a procedure; a vehicle is outside care
+        if _has_class(classes, name, phrase_words):
             category = classes.category[name]
             feats.add(f"head:{name}")
     if category == "service" and any(t.lower in tables.transaction_words for t in tokens):
-        category = "equipment"
+        category = "equipment"  # what is rented or bought is equipment
     result.category = category or "other"
     feats.add(f"category:{result.category}")
     result.features = feats
