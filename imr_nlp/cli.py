@@ -244,7 +244,12 @@ def show(paths: tuple[str, ...]) -> None:
                 if v is not None
             )
             click.echo(f"   [{(d.outcome or '?').upper():10}] {d.item}")
-            click.echo(f"      {t.category}: {what or '-'}" + (f" ({details})" if details else ""))
+            dwc = " / ".join(x for x in (t.dwc_category, t.dwc_subcategory) if x)
+            click.echo(
+                f"      {t.category}: {what or '-'}"
+                + (f" ({details})" if details else "")
+                + (f"  [DWC: {dwc}]" if dwc else "")
+            )
             for side, basis in (("claims admin", d.claims_administrator), ("reviewer", d.reviewer_basis)):
                 cites = "; ".join(f"{c.source} {', '.join(c.topics)}".strip() for c in basis.citations)
                 click.echo(f"      {side}: mtus_based={basis.mtus_based} {cites}")

@@ -118,7 +118,7 @@ def test_schema_and_columns():
 def test_show_summarises_and_reports_bad_files(letters):
     result = _run("show", letters)
     assert result.exit_code == 1
-    assert "[UPHELD" in result.stdout and "drugs mentioned:" in result.stdout
+    assert "[UPHELD" in result.stdout and "drugs mentioned:" in result.stdout and "[DWC: " in result.stdout
     assert "broken.pdf" in result.stderr
 
 
