@@ -55,3 +55,27 @@ def test_every_pdf_parses_with_evidence_offsets(shared):
             assert " ".join(text[d.start : d.end].split()).replace("- ", "-") == d.item.replace("- ", "-"), pdf.name
         for m in det.medications + det.diagnoses + det.dates:
             assert text[m.start : m.end] == m.text
+
+
+def _requests_scores(shared, capsys, *args):
+    spec = importlib.util.spec_from_file_location("imr_requests_eval", shared / "eval" / "requests_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--json", *args])
+    return json.loads(capsys.readouterr().out)
+
+
+def test_requests_for_unseen_treatments_meet_the_bar(shared, capsys):
+    """Regression floor (issue 11): item headers of treatments in none of our letters."""
+    result = _requests_scores(shared, capsys)
+    groups = result["groups"]
+    assert result["items"] >= 300 and result["f1"] >= 0.95, groups
+    assert groups["treatment.category"] >= 0.95 and groups["treatment.service"] >= 0.90, groups
+    assert groups["treatment.dwc_category"] >= 0.93, groups
+
+
+def test_letter_items_alone_meet_the_bar(shared, capsys):
+    items = shared / "corpus" / "requests" / "letter-items.jsonl"
+    groups = _requests_scores(shared, capsys, "--items", str(items))["groups"]
+    for slot in ("category", "service", "dwc_category"):
+        assert groups[f"treatment.{slot}"] >= 0.97, groups
