@@ -35,6 +35,8 @@ def test_quantity(text, expected):
         ("Ibuprofen 600mg plus refill", 1),
         ("Two refills of Ibuprofen 600mg #90", 2),
         ("Tramadol 50mg #60, no refills", 0),
+        ("Gabapentin 300mg one po tid #90, 3 refills", 3),
+        ("Cymbalta 30mg #60 x3 refills", 3),
         ("Tramadol 50mg #60", None),
     ],
 )

@@ -42,7 +42,8 @@ _REFILLS = re.compile(
     rf"|\b(?P<lead>\d+|{_NUM_WORD})\s+refills?\s+of\b"
     rf"|\b(?P<none>no)\s+refills?\b"
     rf"|\brefills?\s*[:x#]?\s*(?P<after>\d+)\b"
-    rf"|\bx\s?(?P<times>\d+)\s+refills?\b)",
+    rf"|\bx\s?(?P<times>\d+)\s+refills?\b"
+    rf"|(?<![#\w])(?P<bare>\d+|{_NUM_WORD})\s+refills?\b)",
     re.IGNORECASE,
 )
 _DURATION = re.compile(
@@ -144,7 +145,7 @@ def find_refills(text: str) -> list[tuple[int, int, int]]:
         if g["none"]:
             value = 0.0
         else:
-            raw = g["n"] or g["lead"] or g["after"] or g["times"]
+            raw = g["n"] or g["lead"] or g["after"] or g["times"] or g["bare"]
             value = to_number(raw) if raw else 1.0
         if value is not None:
             out.append((m.start(), m.end(), int(value)))
