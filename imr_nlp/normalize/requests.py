@@ -369,6 +369,12 @@ def _canonicalise(phrase: list[int], tokens: list[Token], matches: list[Canonica
     return span, words, forced, (covering[0] if covering else None)
 
 
+def _plausible_word(text: str) -> bool:
+    """A head no class knows still names something only if it looks like a word: not too long,
+    with a vowel, or an abbreviation ("CPAP")."""
+    return len(text) <= 30 and (any(c in "aeiouyAEIOUY" for c in text) or text.isupper())
+
+
 def _has_class(classes: WordClasses, name: str, words: list[str]) -> bool:
     """A word of the class, or one of its phrases, among ``words``."""
     joined = f" {' '.join(words)} "
@@ -462,7 +468,7 @@ def parse_request(
     elif prefix_class:
         category = classes.category[prefix_class]
         feats.add(f"head:{prefix_class}")
-    elif phrase:
+    elif phrase and _plausible_word(tokens[phrase[-1]].text):
         category = tables.default_category
     phrase_words = [tokens[p].lower for p in phrase]
     for name in sorted(classes.overriding):  # implanting is a procedure; a vehicle is outside care

@@ -7,6 +7,8 @@ import json
 
 import pytest
 import spacy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import imr_nlp
 from imr_nlp import resources
@@ -198,6 +200,12 @@ def test_unseen_generic_gets_its_class_from_its_stem():
     assert lexicon.dwc_of("aripiprazole", None, topical=False) == "Atypical Antipsychotic"  # not a PPI
 
 
+@pytest.mark.parametrize("text", ["", "   ", "x" * 5000, "#### ----", "zzzz qqqq"])
+def test_no_readable_head_is_other(text):
+    t = imr_nlp.parse_request(text)
+    assert t.category == "other" and t.dwc_category is None
+
+
 def test_parse_request_rejects_non_text():
     with pytest.raises(TypeError):
         imr_nlp.parse_request(b"MRI")
@@ -235,3 +243,12 @@ def test_saved_pipeline_is_the_source_of_the_grammar(tmp_path):
 )
 def test_number_ranges_are_values_not_heads(text, head):
     assert imr_nlp.parse_request(text).head == head
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=200))
+def test_parse_request_never_raises_on_text(text):
+    t = imr_nlp.parse_request(text)
+    assert t.category in ("medication", "procedure", "service", "equipment", "other")
+    if t.drug is not None:
+        assert text[t.drug.start : t.drug.end] == t.drug.text
