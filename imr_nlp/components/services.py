@@ -19,7 +19,6 @@ import re
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
-from spacy.vocab import Vocab
 
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
@@ -54,7 +53,7 @@ class IMRServices(RuleComponent):
             number_words=dict(self.rules["doses.json"].number_words),
         )
         self.names = self.rules["service_names.jsonl"].entries
-        self.matcher = Matcher(self.vocab if isinstance(self.vocab, Vocab) else Vocab())
+        self.matcher = Matcher(self.vocab)
         for index, entry in enumerate(self.names):
             self.matcher.add(str(index), entry.patterns)
         self.dwc_rules = grammar.compile_dwc_rules(self.rules["dwc_rules.jsonl"].entries)
@@ -88,9 +87,8 @@ class IMRServices(RuleComponent):
         drug_dwc = next((d[3] for d in core_drugs if d[3]), None)
         if sites:
             features.add("sites:any")
-        if parse.category != "medication" and drug_dwc:
-            features.add(f"drug:{drug_dwc}")
         if parse.category == "medication" and core_drugs:
+            # a topical of several ingredients, or of a drug not sold as a topical, is compounded
             dwcs = [d[3] for d in core_drugs]
             generics = {g for d in core_drugs for g in d[2].split(" / ")}
             if "Topical Compounds" in dwcs or (len(generics) > 1 and "Topical Analgesics" in dwcs):
@@ -98,8 +96,8 @@ class IMRServices(RuleComponent):
                 drug_dwc = "Topical Compounds"
             elif "Topical Analgesics" in dwcs:
                 features.add("topical:single" if "word:compound" not in features else "topical:compound")
-            if drug_dwc:
-                features.add(f"drug:{drug_dwc}")
+        if drug_dwc:
+            features.add(f"drug:{drug_dwc}")
         dwc_category, dwc_subcategory = grammar.dwc_classes(features, self.dwc_rules, drug_dwc)
         return {
             "service": parse.service if parse.category != "medication" else None,
