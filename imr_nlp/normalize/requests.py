@@ -25,6 +25,7 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
 _ORIGINAL_REQUEST = re.compile(r"\boriginal\s+request\s*,\s*", re.I)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 _TRAILING_VERB = re.compile(r"\s+(?:is|are|was|were)\s*[:.]?\s*$", re.I)
+MAX_REQUEST_CHARS = 1_000
 _MEMO_SIZE = 50_000  # word -> classes entries kept (bounded: a feed of odd words cannot grow it)
 # Number words that are adjectives or adverbs, never a count of items ("Single point cane").
 _NOT_COUNTS = frozenset({"single", "once", "twice", "thrice"})
@@ -398,6 +399,9 @@ def parse_request(
     drug mentions, ``strengths`` drug strengths, all as offsets into ``text``; ``canonical``
     maps token texts to canonical name matches."""
     core = core_clause(text)
+    # Item headers are short (the longest real ones, history included, are a few hundred
+    # characters); reading at most MAX_REQUEST_CHARS keeps a hostile one-line "item" linear.
+    core = (core[0], min(core[1], core[0] + MAX_REQUEST_CHARS))
     tokens = tokenize(text[core[0] : core[1]], core[0])
     result = RequestParse(core=core)
     if not tokens:

@@ -252,3 +252,12 @@ def test_parse_request_never_raises_on_text(text):
     assert t.category in ("medication", "procedure", "service", "equipment", "other")
     if t.drug is not None:
         assert text[t.drug.start : t.drug.end] == t.drug.text
+
+
+def test_grammar_reads_a_bounded_prefix_of_a_hostile_item(services):
+    """A one-line "item" of any length costs linear time: the grammar reads at most
+    MAX_REQUEST_CHARS of its core clause (real headers are a few hundred characters)."""
+    text = "MRI of the knee " + "#1 x2 5mg " * 5000
+    parse = grammar.parse_request(text, services.tables, canonical=services.canonical)
+    assert parse.core[1] - parse.core[0] <= grammar.MAX_REQUEST_CHARS
+    assert parse.service == "MRI" and parse.category == "procedure"
