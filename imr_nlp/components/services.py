@@ -25,6 +25,7 @@ from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import requests as grammar
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
+_LATERALITY_REACH = 40  # characters before a site searched for its laterality ("right side of the")
 _LATERALITY_AFTER = re.compile(r",\s*(?P<lat>right|left|bilateral)\s*(?:side)?\s*(?:$|[,(;])", re.I)
 
 
@@ -72,7 +73,8 @@ class IMRServices(RuleComponent):
     def read(self, text: str, masks=(), drugs=(), strengths=()) -> dict:
         """One item header -> {"service", "category", "dwc_category", "dwc_subcategory",
         "head", "head_word", "sites"}; ``drugs`` are (start, end, generic, dwc class)."""
-        sites = self.find_body_sites(text)
+        core_start = grammar.core_clause(text)[0]
+        sites = self.find_body_sites(text[: core_start + grammar.MAX_REQUEST_CHARS])
         parse = grammar.parse_request(
             text,
             self.tables,
@@ -167,7 +169,7 @@ class IMRServices(RuleComponent):
         names: list[str] = []
         prev_end, prev_lat = None, None
         for start, end, name, lateral, _level in chosen:
-            m = self.laterality_before.search(text, 0, start)
+            m = self.laterality_before.search(text, max(0, start - _LATERALITY_REACH), start)
             lat = self.laterality.get(m.group(1).lower()) if m else None
             if lat is None and prev_end is not None and _LIST_GAP.match(text[prev_end:start]):
                 lat = prev_lat
