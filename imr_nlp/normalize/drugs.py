@@ -69,9 +69,11 @@ class DrugLexicon:
     def __init__(self, include_package_lexicon: bool = True, rules: resources.DrugRules | None = None) -> None:
         rules = rules if rules is not None else resources.load("drugs.json")
         self.classes: dict[str, str] = dict(rules.classes)
-        self.stems = sorted(
-            ((st.suffix, st.drug_class, st.dwc_subcategory) for st in rules.class_stems), key=lambda x: -len(x[0])
-        )
+        # stem ending -> (class, DWC class); endings tried longest first ("piprazole" before "prazole")
+        self.stems: dict[str, tuple[str | None, str]] = {
+            st.suffix: (st.drug_class, st.dwc_subcategory) for st in rules.class_stems
+        }
+        self.stem_lengths = sorted({len(suffix) for suffix in self.stems}, reverse=True)
         self.dwc_by_class: dict[str, str] = dict(rules.dwc_by_class)
         self.dwc_by_generic: dict[str, str] = dict(rules.dwc_by_generic)
         self.topical_agents: frozenset[str] = frozenset(rules.topical_agents)
@@ -155,11 +157,12 @@ class DrugLexicon:
         return self.class_of(generic)
 
     def _stem(self, generic: str) -> tuple[str | None, str] | None:
+        """(class, DWC class) of the first ingredient whose first word ends with a known stem."""
         for part in generic.split(" / "):
             word = part.split(" ")[0]
-            for suffix, drug_class, dwc in self.stems:
-                if word.endswith(suffix) and len(word) >= len(suffix):
-                    return drug_class, dwc
+            for length in self.stem_lengths:
+                if length <= len(word) and (found := self.stems.get(word[-length:])):
+                    return found
         return None
 
     def class_of(self, generic: str) -> str | None:
