@@ -122,17 +122,13 @@ def parse_request(text: str) -> Treatment:
     if not isinstance(text, str):
         raise TypeError(f"imr_nlp.parse_request expects a str, got {type(text).__name__}")
     from imr_nlp.assemble import request_treatment
-    from imr_nlp.components.decisions import request_bounds
     from imr_nlp.extensions import SPAN_GROUPS
+    from imr_nlp.normalize.requests import request_bounds
 
     nlp = _pipeline()
     doc = nlp.make_doc(text)
     clean = doc.text
     start, end, partial = request_bounds(clean)
-    while start < end and clean[start].isspace():
-        start += 1
-    while end > start and clean[end - 1] in " \t\n:":
-        end -= 1
     item = doc.char_span(start, end, label="unknown", alignment_mode="expand") if end > start else None
     if item is None:
         return Treatment()

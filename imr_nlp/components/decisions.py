@@ -22,16 +22,13 @@ from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS, warn
+from imr_nlp.normalize.requests import ORIGINAL_REQUEST, request_bounds
 
 _OUTCOME = re.compile(
     r"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>Upheld|Overturned|Partially\s+Overturned)\b\.?"
     r"(?=[ \t]*(?:\n|$|Claims\s+Administrator|MAXIMUS|Decision\s+rationale))",
     re.I,
 )
-# "... The remaining IMR eligible portion of the original request, X is: Upheld" (a partial item);
-# "... leaving the original request IMR eligible. The original request, X is: Upheld" (whole).
-_ORIGINAL_REQUEST = re.compile(r"original\s+request\s*,\s*", re.I)
-_PORTION = re.compile(r"\b(?:portion|remaining|remainder)\b", re.I)
 _PREAMBLE = re.compile(r"set\s+forth\s+below\s*:\s*", re.I)
 # Sentences on a line of their own that tell a partial item's history ("Baclofen 100mg #30 was
 # the original request.", "Baclofen 100mg #27 was authorized by the Claims Administrator."): they
@@ -43,7 +40,6 @@ _REQUEST_HISTORY = re.compile(
     re.I,
 )
 _ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
-_TRAILING_IS = re.compile(r"\s+(?:is|are|was)\s*$", re.I)
 _NECESSARY = re.compile(r"\bmedically\s+(?:necessary|indicated|appropriate|reasonable)\b", re.I)
 # A negation within the few words before "medically necessary": "is not seen as medically
 # necessary", "cannot be deemed medically necessary", "does not appear medically necessary".
@@ -57,22 +53,6 @@ _UNNECESSARY = re.compile(
 _ESTABLISHED = re.compile(
     r"\bmedical\s+necessity\b[^.]{0,80}?\b(?:is|has\s+been|was)\s+(?:established|demonstrated|supported)\b", re.I
 )
-
-
-def request_bounds(text: str, start: int = 0, end: int | None = None) -> tuple[int, int, bool]:
-    """(start, end, partial) of the request inside an item header text[start:end]: after "...
-    the original request," (partial when a "portion"/"remaining" word precedes it), without a
-    trailing "is"."""
-    end = len(text) if end is None else end
-    original = _last_match(_ORIGINAL_REQUEST, text, start, end)
-    partial = False
-    if original:
-        partial = bool(_PORTION.search(text, start, original.start()))
-        start = original.end()
-    trailing = _TRAILING_IS.search(text, start, end)
-    if trailing:
-        end = trailing.start()
-    return start, end, partial
 
 
 @dataclass
@@ -130,7 +110,7 @@ class IMRDecisions(RuleComponent):
             prev_end = header_start - 1
             prev_start = text.rfind("\n", floor, prev_end) + 1 if text.rfind("\n", floor, prev_end) >= 0 else floor
             prev_line = text[prev_start:prev_end].strip()
-            if _ORIGINAL_REQUEST.search(text, header_start, colon) and all(
+            if ORIGINAL_REQUEST.search(text, header_start, colon) and all(
                 _REQUEST_HISTORY.match(sentence) for sentence in _SENTENCE_BREAK.split(prev_line)
             ):
                 header_start = prev_start
@@ -149,10 +129,6 @@ class IMRDecisions(RuleComponent):
         if preamble:
             item_start = preamble.end()
         item_start, item_end, partial = request_bounds(text, item_start, item_end)
-        while item_start < item_end and text[item_start].isspace():
-            item_start += 1
-        while item_end > item_start and text[item_end - 1] in " \t\n:":
-            item_end -= 1
         if item_end <= item_start:
             return None
         outcome = m.group("outcome").lower()

@@ -87,11 +87,10 @@ class IMRDrugs(RuleComponent):
         """A topical cue after the drug (or "topical", "compounded" before it); a patch of a drug
         that acts systemically through the skin (an opioid) is not a topical."""
         cues = self.lexicon.topical_cues
-        if drug_class in self.lexicon.systemic_patch_classes:
-            cues = tuple(c for c in cues if c not in self.lexicon.patch_cues)
         before = ("topical", "compound", "compounded", "transdermal")
         if drug_class in self.lexicon.systemic_patch_classes:
-            before = ("topical", "compound", "compounded")
+            cues = tuple(c for c in cues if c not in self.lexicon.patch_cues)
+            before = tuple(w for w in before if w not in self.lexicon.patch_cues)
         if any(t.lower_ in before for t in doc[max(0, end - 4) : end]):
             return True
         for tok in doc[end : end + _TOPICAL_WINDOW]:

@@ -73,8 +73,8 @@ class IMRServices(RuleComponent):
     def read(self, text: str, masks=(), drugs=(), strengths=()) -> dict:
         """One item header -> {"service", "category", "dwc_category", "dwc_subcategory",
         "head", "head_word", "sites"}; ``drugs`` are (start, end, generic, dwc class)."""
-        core_start = grammar.core_clause(text)[0]
-        sites = self.find_body_sites(text[: core_start + grammar.MAX_REQUEST_CHARS])
+        core = grammar.core_clause(text)
+        sites = self.find_body_sites(text[: core[0] + grammar.MAX_REQUEST_CHARS])
         parse = grammar.parse_request(
             text,
             self.tables,
@@ -83,6 +83,7 @@ class IMRServices(RuleComponent):
             drugs=[(d[0], d[1]) for d in drugs],
             strengths=strengths,
             canonical=self.canonical,
+            core=core,
         )
         features = set(parse.features)
         core_drugs = [d for d in drugs if parse.core[0] <= d[0] < parse.core[1]]

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?(?:[-/.][A-Za-z0-9]+)*|\S")
 _NUMBER = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)(?:[-/]\d+(?:\.\d+)?)*$")
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
-_ORIGINAL_REQUEST = re.compile(r"\boriginal\s+request\s*,\s*", re.I)
+# "... The remaining IMR eligible portion of the original request, X is: Upheld" (a partial item);
+# "... leaving the original request IMR eligible. The original request, X is: Upheld" (whole).
+ORIGINAL_REQUEST = re.compile(r"original\s+request\s*,\s*", re.I)
+_PORTION = re.compile(r"\b(?:portion|remaining|remainder)\b", re.I)
+_TRAILING_IS = re.compile(r"\s+(?:is|are|was)\s*$", re.I)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
-_TRAILING_VERB = re.compile(r"\s+(?:is|are|was|were)\s*[:.]?\s*$", re.I)
 MAX_REQUEST_CHARS = 1_000
 _MEMO_SIZE = 50_000  # word -> classes entries kept (bounded: a feed of odd words cannot grow it)
 # Number words that are adjectives or adverbs, never a count of items ("Single point cane").
@@ -177,21 +180,39 @@ class RequestParse:
     count: int | None = None
 
 
-def core_clause(text: str) -> tuple[int, int]:
-    """The request itself: after "... portion of the original request," or the history
-    sentences before the last one, without a trailing "is"."""
-    start = 0
-    originals = list(_ORIGINAL_REQUEST.finditer(text))
+def request_bounds(text: str, start: int = 0, end: int | None = None) -> tuple[int, int, bool]:
+    """(start, end, partial) of the request inside an item header text[start:end]: after "...
+    the original request," (partial when a "portion"/"remaining" word precedes it), without a
+    trailing "is", surrounding white space or a trailing colon. The decisions component cuts its
+    items with it; :func:`core_clause` starts from it."""
+    end = len(text) if end is None else end
+    originals = list(ORIGINAL_REQUEST.finditer(text, start, end))
+    partial = False
     if originals:
+        partial = bool(_PORTION.search(text, start, originals[-1].start()))
         start = originals[-1].end()
-    else:
-        for m in _SENTENCE_END.finditer(text):
-            if text[: m.start()].count("(") == text[: m.start()].count(")"):
+    trailing = _TRAILING_IS.search(text, start, end)
+    if trailing:
+        end = trailing.start()
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1] in " \t\n:":
+        end -= 1
+    return start, end, partial
+
+
+def core_clause(text: str) -> tuple[int, int]:
+    """The request itself: :func:`request_bounds`, and where no "original request," is written,
+    after the history sentences before the last one ("X was the original request. Y was
+    authorized ... Z")."""
+    start, end, _ = request_bounds(text)
+    if not ORIGINAL_REQUEST.search(text, 0, end):
+        depth, last = 0, 0  # sentence ends outside parentheses
+        for m in _SENTENCE_END.finditer(text, start, end):
+            depth += text.count("(", last, m.start()) - text.count(")", last, m.start())
+            last = m.start()
+            if depth == 0:
                 start = m.end()
-    end = len(text)
-    m = _TRAILING_VERB.search(text, start)
-    if m:
-        end = m.start()
     return start, end
 
 
@@ -393,12 +414,14 @@ def parse_request(
     drugs: Sequence[tuple[int, int]] = (),
     strengths: Sequence[tuple[int, int]] = (),
     canonical: Callable[[list[str]], list[Canonical]] | None = None,
+    core: tuple[int, int] | None = None,
 ) -> RequestParse:
     """Read one item header. ``masks`` are value spans (strengths, quantities, frequencies,
     durations, refills, dates) found by the value finders, ``sites`` body-site spans, ``drugs``
     drug mentions, ``strengths`` drug strengths, all as offsets into ``text``; ``canonical``
-    maps token texts to canonical name matches."""
-    core = core_clause(text)
+    maps token texts to canonical name matches; ``core`` is :func:`core_clause` when the caller
+    has it already."""
+    core = core or core_clause(text)
     # Item headers are short (the longest real ones, history included, are a few hundred
     # characters); reading at most MAX_REQUEST_CHARS keeps a hostile one-line "item" linear.
     core = (core[0], min(core[1], core[0] + MAX_REQUEST_CHARS))
