@@ -71,6 +71,29 @@ def _medication(src: _Source, span: Span) -> Medication:
     )
 
 
+def diagnosis_mentions(doc: Doc, src: _Source) -> list[Mention]:
+    """The diagnoses, and the problems ConText marks negated, uncertain, historical or about a
+    relative (a bare condition word in a guideline quote is not a fact about the patient), in
+    text order."""
+    diagnoses = [(s, "diagnosis") for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])]
+    problems = [
+        (s, "problem")
+        for s in doc.spans.get(SPAN_GROUPS["problems"], [])
+        if s._.is_negated or s._.is_uncertain or s._.is_historical or s._.is_family
+    ]
+    return [
+        Mention(
+            **src.evidence(s.start_char, s.end_char),
+            kind=kind,
+            icd10=s._.icd10,
+            icd10_description=s._.icd10_description,
+            long_form=s._.long_form,
+            **assertion_fields(s),
+        )
+        for s, kind in sorted(diagnoses + problems, key=lambda pair: (pair[0].start_char, pair[0].end_char))
+    ]
+
+
 def _inside(spans, start: int, end: int) -> list[Span]:
     return [s for s in spans if s.start_char >= start and s.end_char <= end]
 
@@ -222,10 +245,7 @@ def assemble(doc: Doc) -> Determination:
         patient=Patient(**(doc._.patient or {})),
         injury_date=header.get("injury_date"),
         ur_date=header.get("ur_date"),
-        diagnoses=[
-            Mention(**src.evidence(s.start_char, s.end_char), long_form=s._.long_form, **assertion_fields(s))
-            for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])
-        ],
+        diagnoses=diagnosis_mentions(doc, src),
         medications=[_medication(src, s) for s in doc.spans.get(SPAN_GROUPS["drugs"], [])],
         dates=dates,
         decisions=decisions,

@@ -57,8 +57,14 @@ class Mention(Evidence, Assertions):
 
     label: Literal["DIAGNOSIS"] = "DIAGNOSIS"
     """the kind of mention"""
+    kind: Literal["diagnosis", "problem"] = "diagnosis"
+    """"diagnosis": stated as the patient's diagnosis (a diagnosis list, "the injured worker has X");
+    "problem": a condition named elsewhere that ConText marks negated, uncertain or historical
+    ("no evidence of intracranial bleeding", "rule out seizure")"""
     icd10: str | None = None
-    """an ICD-10-CM code when the letter gives one"""
+    """the most specific ICD-10-CM code the words support (it exists in the CMS code set), or null"""
+    icd10_description: str | None = None
+    """the CMS description of ``icd10``"""
     long_form: str | None = None
     """the expansion when the mention is an abbreviation defined in the letter ("CRPS")"""
 

@@ -238,7 +238,11 @@ class IMRContext(RuleComponent):
     def match(self, doc: Doc, targets: list[Span] | None = None) -> list[tuple[Span, list[Cue]]]:
         """The drug and diagnosis mentions (or ``targets``) with the cues that modify each."""
         if targets is None:
-            targets = list(doc.spans.get(SPAN_GROUPS["drugs"], [])) + list(doc.spans.get(SPAN_GROUPS["diagnoses"], []))
+            targets = [
+                span
+                for group in ("drugs", "diagnoses", "problems")
+                for span in doc.spans.get(SPAN_GROUPS[group], [])
+            ]
         targets = sorted(targets, key=lambda s: (s.start, s.end))
         cues = self.cues(doc, targets) if targets else []
         pairs = [(target, self.edges(cues, target)) for target in targets]

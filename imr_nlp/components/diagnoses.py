@@ -1,13 +1,28 @@
-"""Diagnosis and problem mentions from the list forms IMR letters use.
+"""Diagnosis and problem mentions, with ICD-10-CM codes, from the ways case summaries state them.
 
-"was diagnosed with a, b and c", "The current diagnoses are ...", "treated for the diagnoses of
-...", "Diagnosis 08/20/14- a- b- c": a trigger opens a list that runs to the end of its clause;
-the list is split on commas, "and", "with", ";" and dashes. A piece that names only a body part
-joins its neighbour ("bilateral wrist and hand strain" stays whole; "... of the left upper
-extremity, neck, and upper thoracic region" is one mention). Leading uncertainty words
-("probable") stay outside the mention for ConText to read. Triggers, stop phrases and word lists
-are data (resources/diagnoses.json). Writes ``doc.spans["imr_diagnoses"]``.
+Three readings, all driven by data (resources/diagnoses.json):
+
+* **Lists** after a diagnosis cue ("was diagnosed as having", "The current diagnoses are
+  documented as", "undergoing treatment for", a "Diagnoses:" heading, "history of"). A list runs
+  to the end of its sentence (a heading's list: over its marked lines) or to a list end ("who",
+  "he was"). It is split on its strongest separator: list markers or lines, else semicolons (so
+  ICD wording such as "strain of muscle, fascia, and tendon at neck level" stays whole), else
+  commas, "and", dashes. A piece of site words only joins its neighbour ("bilateral wrist and hand
+  strain"); a bare condition word after "and" joins the one before ("sprain and strain").
+  Uncertainty words ("probable") stay outside the mention for ConText.
+* **Statements**: the condition phrase right after "the injured worker has", "he had" ... is a
+  diagnosis too, wherever it is (rationales included).
+* **Problems**: every other condition phrase of the case summary and rationales. A condition
+  phrase is a run of words of the code set's vocabulary, site words or condition words, ending in
+  a condition head (a word of the head class or of its morphology: -itis, -osis, -pathy ...),
+  with an "of the <site>" complement. Problems go to their own span group; the result keeps those
+  ConText marks negated, uncertain or historical ("no evidence of intracranial bleeding").
+
+Every mention gets the most specific ICD-10-CM code its words support (normalize.icd10), or none.
+Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``span._.icd10`` and
+``span._.icd10_description``.
 """
+
 
 import re
 
@@ -17,92 +32,199 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, singular
 
-_SPLIT = re.compile(
-    r"\s*(?:,\s*(?:and|or)\s+|,|;|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
+_COMMA_SPLIT = re.compile(
+    r"\s*(?:,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
 )
-_CONDITION_SUFFIX = re.compile(r"(?:itis|osis|pathy|algia|plegia|paresis|trophy|ectomy|otomy|plasty|emia|oma)$")
-_LEADING_NOISE = re.compile(r"^(?:(?:the|a|an|of|bilateral\s+of|and|or|also|including|include|includes)\s+)+", re.I)
+_SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
+_MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
+_INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?\d{1,2}[.)]\s+")
+_SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n")
+_LEADING_NOISE = re.compile(
+    r"^(?:(?:the|a|an|of|and|or|also|including|include|includes|as|with|having|following|:)\s+)+", re.I
+)
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
+_LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
+_GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
+_COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
+_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "both"})
 
 
 class IMRDiagnoses(RuleComponent):
-    resource_names = ("diagnoses.json",)
+    resource_names = ("diagnoses.json", "icd10.json", "icd10_terms.jsonl")
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language, name: str, code_icd10: bool = True) -> None:
+        self.code_icd10 = code_icd10
         super().__init__(name)
 
     def _compile(self) -> None:
         rules = self.rules["diagnoses.json"]
-        self.trigger = re.compile("|".join(f"(?:{t})" for t in rules.list_triggers), re.I)
-        self.stop = re.compile("|".join(f"(?:{s})" for s in rules.stop_phrases), re.I)
-        self.condition_words = frozenset(w.lower() for w in rules.condition_words)
-        self.body_words = frozenset(w.lower() for w in rules.body_words)
-        self.drop = frozenset(w.lower() for w in rules.drop_words)
-        mods = sorted(rules.modifiers, key=len, reverse=True)
+        self.list_cue = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_cues), re.I)
+        self.statement_cue = re.compile("|".join(f"(?:{c.pattern})" for c in rules.statement_cues), re.I)
+        self.list_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "list"), re.I)
+        self.item_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "item"), re.I)
+        heads = rules.heads
+        self.head_words = frozenset(w.lower() for w in heads.words)
+        self.head_suffixes = tuple(s.lower() for s in heads.suffixes)
+        self.abbreviations = frozenset(heads.abbreviations)
+        self.not_heads = frozenset(w.lower() for w in heads.not_heads)
+        self.body_words = frozenset(w.lower() for w in rules.body_words.words)
+        self.drop = frozenset(w.lower() for w in rules.drop_words.words)
+        self.phrase_stops = frozenset(w.lower() for w in rules.phrase_stops.words)
+        mods = sorted(rules.modifiers.words, key=len, reverse=True)
         self.modifier = re.compile(r"^(?:(?:" + "|".join(re.escape(m) for m in mods) + r")\s+)+", re.I)
+        self.icd_tables = IcdTables.from_rules(self.rules["icd10.json"], self.rules["icd10_terms.jsonl"])
+        self._index: "CodeIndex | None" = None
 
-    def match(self, doc: Doc) -> list[tuple[int, int]]:
-        """(start, end) character spans of diagnosis mentions, in text order."""
-        text = doc_text(doc)
-        bounds = section_bounds(doc, "case_summary")
-        start, end = bounds if bounds else (0, len(text))
-        out: list[tuple[int, int]] = []
-        pos = start
-        while True:
-            m = self.trigger.search(text, pos, end)
-            if not m:
-                break
-            list_start = m.end()
-            stop = self.stop.search(text, list_start, end)
-            line_end = text.find("\n", list_start, end)
-            list_end = min(x for x in (stop.start() if stop else end, line_end if line_end >= 0 else end, end))
-            out.extend(self.split_list(text, list_start, list_end))
-            pos = max(list_end, m.end() + 1)
-        return out
+    @property
+    def index(self) -> CodeIndex:
+        """The code-set index, built on first use (once per process and table content)."""
+        if self._index is None:
+            self._index = code_index(self.icd_tables)
+        return self._index
 
-    def _kind(self, fragment: str) -> str:
-        words = [w for w in re.split(r"[\s/]+", fragment.lower().strip(" .")) if w]
-        if not words or fragment.lower().strip(" .") in self.drop:
+    # -- word classes ---------------------------------------------------------------------
+    def is_head(self, word: str) -> bool:
+        """Whether ``word`` names a condition: a head word (or its plural), a condition suffix,
+        a condition abbreviation."""
+        if word in self.abbreviations:
+            return True
+        low = word.lower()
+        if low in self.not_heads:
+            return False
+        if low in self.head_words or singular(low) in self.head_words:
+            return True
+        return len(low) > 5 and low.endswith(self.head_suffixes)
+
+    def _piece_kind(self, piece: str) -> str:
+        text = piece.strip(" .").lower()
+        words = [w for w in re.split(r"[\s/]+", text) if w]
+        if not words or text in self.drop:
             return "drop"
-        if any(w in self.condition_words or _CONDITION_SUFFIX.search(w) for w in words):
+        if any(self.is_head(w) or self.is_head(w.strip("-")) for w in _TOKEN.findall(piece)):
             return "condition"
         if all(w in self.body_words for w in words):
             return "body"
         return "other"
 
-    def split_list(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Split the list text[start:end] into mention spans."""
+    # -- match ----------------------------------------------------------------------------
+    def match(self, doc: Doc) -> list[tuple[int, int, str]]:
+        """(start, end, kind) of every mention, kind "diagnosis" or "problem", in text order."""
+        text = doc_text(doc)
+        bounds = section_bounds(doc, "case_summary")
+        start = bounds[0] if bounds else 0
+        end = len(text)
+        diagnoses: list[tuple[int, int]] = []
+        covered: list[tuple[int, int]] = []
+        pos = start
+        while True:
+            m = self.list_cue.search(text, pos, end)
+            if not m:
+                break
+            list_start, list_end, lines = self._list_extent(text, m.end(), end)
+            diagnoses.extend(self.split_list(text, list_start, list_end, lines))
+            covered.append((m.start(), list_end))
+            pos = max(list_end, m.end() + 1)
+        statements = {m.end(): m.start() for m in self.statement_cue.finditer(text, start, end)}
+        problems: list[tuple[int, int]] = []
+        for s, e in self.condition_phrases(text, start, end):
+            if any(s < ce and cs < e for cs, ce in covered):
+                continue
+            if self._after_statement(text, s, statements):
+                diagnoses.append((s, e))
+            else:
+                problems.append((s, e))
+        out = [(s, e, "diagnosis") for s, e in diagnoses] + [(s, e, "problem") for s, e in problems]
+        return sorted(set(out))
+
+    def _after_statement(self, text: str, start: int, statements: dict[int, int]) -> bool:
+        """Whether a statement cue ends right before ``start`` (white space between)."""
+        i = start
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+        return i in statements or start in statements
+
+    def _list_extent(self, text: str, start: int, end: int) -> tuple[int, int, bool]:
+        """Where the list opened at ``start`` ends, and whether its items are lines."""
+        line_end = text.find("\n", start, end)
+        rest_of_line = text[start : line_end if line_end >= 0 else end]
+        if line_end >= 0 and not rest_of_line.strip():
+            # A heading: its items are the following marked lines (or the one paragraph).
+            pos = line_end + 1
+            last = pos
+            while pos < end:
+                nl = text.find("\n", pos, end)
+                line = text[pos : nl if nl >= 0 else end]
+                if not line.strip() or (last > line_end + 1 and not _MARKER.match(line)):
+                    break
+                last = nl if nl >= 0 else end
+                if nl < 0:
+                    break
+                pos = nl + 1
+            if _MARKER.match(text[line_end + 1 : last]):
+                return line_end + 1, last, True
+            start = line_end + 1
+        stop = self.list_end.search(text, start, end)
+        sentence = _SENTENCE_END.search(text, start, end)
+        candidates = [x.start() for x in (stop, sentence) if x is not None]
+        return start, min(candidates, default=end), False
+
+    def split_list(self, text: str, start: int, end: int, lines: bool = False) -> list[tuple[int, int]]:
+        """Split the list text[start:end] into mention spans, on its strongest separator."""
         segment = text[start:end]
         date = _DATE_LIKE.match(segment)
         offset = start + (date.end() if date else 0)
         segment = text[offset:end]
+        if lines:
+            splitter = re.compile(r"\s*\n\s*")
+        elif len(_INLINE_NUMBERS.findall(segment)) >= 2:
+            splitter = _INLINE_NUMBERS
+        elif ";" in segment:
+            splitter = _SEMICOLON_SPLIT
+        else:
+            splitter = _COMMA_SPLIT
         pieces, connectors, pos = [], [], 0
-        for m in _SPLIT.finditer(segment):
+        for m in splitter.finditer(segment):
             pieces.append((pos, m.start()))
             connectors.append(m.group())
             pos = m.end()
         pieces.append((pos, len(segment)))
         frags: list[list] = []  # [start, end, kind, connector_after]
         for i, (s, e) in enumerate(pieces):
-            while s < e and segment[s].isspace():
-                s += 1
-            lead = _LEADING_NOISE.match(segment[s:e])
-            s += lead.end() if lead else 0
-            mod = self.modifier.match(segment[s:e])
-            s += mod.end() if mod else 0
-            while e > s and segment[e - 1] in " .,:;":
-                e -= 1
+            s, e = self._trim(segment, s, e)
             if e <= s:
                 continue
-            frags.append([s, e, self._kind(segment[s:e]), connectors[i] if i < len(connectors) else ""])
+            frags.append([s, e, self._piece_kind(segment[s:e]), connectors[i] if i < len(connectors) else ""])
+        merged = self._merge(frags, segment)
+        return [(offset + s, offset + e) for s, e, kind, _ in merged if kind == "condition"]
+
+    def _trim(self, segment: str, s: int, e: int) -> tuple[int, int]:
+        marker = _MARKER.match(segment[s:e])
+        s += marker.end() if marker else 0
+        while s < e and segment[s].isspace():
+            s += 1
+        cut = self.item_end.search(segment, s, e)
+        if cut is not None:
+            e = cut.start()
+        lead = _LEADING_NOISE.match(segment[s:e])
+        s += lead.end() if lead else 0
+        mod = self.modifier.match(segment[s:e])
+        s += mod.end() if mod else 0
+        while e > s and segment[e - 1] in " \t\n.,:;-":
+            e -= 1
+        return s, e
+
+    def _merge(self, frags: list[list], segment: str) -> list[list]:
         merged: list[list] = []
         i = 0
         while i < len(frags):
             frag = frags[i]
+            nxt = frags[i + 1] if i + 1 < len(frags) else None
+            joins = frag[3].strip().lower() in ("and", "/", "&", "-", "")
             if frag[2] == "body":
-                nxt = frags[i + 1] if i + 1 < len(frags) else None
-                if nxt is not None and frag[3].strip().lower() in ("and", "/", "&") and nxt[2] == "condition":
+                if nxt is not None and joins and nxt[2] == "condition":
                     merged.append([frag[0], nxt[1], "condition", nxt[3]])
                     i += 2
                     continue
@@ -111,20 +233,101 @@ class IMRDiagnoses(RuleComponent):
                     merged[-1][3] = frag[3]
                 i += 1
                 continue
+            if (
+                frag[2] == "condition"
+                and merged
+                and merged[-1][2] == "condition"
+                and merged[-1][3].strip().lower() in ("and", "/", "&", "-")
+                and len(_TOKEN.findall(segment[frag[0] : frag[1]])) == 1
+                and len(_TOKEN.findall(segment[merged[-1][0] : merged[-1][1]])) > 1
+            ):
+                # a bare head coordinated with the one before: "lumbar spine sprain and strain"
+                merged[-1][1] = frag[1]
+                merged[-1][3] = frag[3]
+                i += 1
+                continue
             merged.append(frag)
             i += 1
-        return [(offset + s, offset + e) for s, e, kind, _ in merged if kind == "condition"]
+        return merged
 
+    def condition_phrases(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Every condition phrase in text[start:end]: a run of modifier words ending in a head,
+        with an "of/in/at the <site>" complement."""
+        vocabulary = self.index.vocabulary
+        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, start, end)]
+        kinds = []
+        for _, _, word in tokens:
+            low = word.lower()
+            if low in self.phrase_stops:
+                kinds.append("stop")
+            elif self.is_head(word):
+                kinds.append("head")
+            elif low in self.body_words or singular(low) in vocabulary or _LEVEL.match(word):
+                kinds.append("mod")
+            else:
+                kinds.append("stop")
+        out: list[tuple[int, int]] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            if kinds[i] == "stop":
+                i += 1
+                continue
+            j = i
+            last_head = -1
+            while j < n and kinds[j] != "stop":
+                if j > i and not _GAP_OK.match(text[tokens[j - 1][1] : tokens[j][0]]):
+                    break
+                if kinds[j] == "head":
+                    last_head = j
+                j += 1
+            if last_head >= 0:
+                phrase_end = self._complement(text, tokens, kinds, last_head)
+                out.append((tokens[i][0], tokens[phrase_end][1]))
+                i = max(j, phrase_end + 1)
+            else:
+                i = j
+        return out
+
+    def _complement(self, text: str, tokens, kinds, head: int) -> int:
+        """The last token of an "of [the] <site words>" complement after the head, or the head."""
+        k = head + 1
+        if k >= len(tokens) or tokens[k][2].lower() not in _COMPLEMENT_PREPOSITIONS:
+            return head
+        if not _GAP_OK.match(text[tokens[head][1] : tokens[k][0]]):
+            return head
+        k += 1
+        while k < len(tokens) and tokens[k][2].lower() in _DETERMINERS:
+            k += 1
+        last = head
+        while k < len(tokens) and kinds[k] != "stop" and _GAP_OK.match(text[tokens[k - 1][1] : tokens[k][0]]):
+            if tokens[k][2].lower() in self.body_words or kinds[k] == "head" or kinds[k] == "mod":
+                last = k
+            k += 1
+        return last
+
+    # -- annotations ----------------------------------------------------------------------
     def set_annotations(self, doc: Doc, matches) -> Doc:
-        spans = []
-        for start, end in matches:
-            span = char_span(doc, start, end, label="DIAGNOSIS")
-            if span is not None:
-                spans.append(span)
-        doc.spans[SPAN_GROUPS["diagnoses"]] = spans
+        groups: dict[str, list] = {"diagnosis": [], "problem": []}
+        for start, end, kind in matches:
+            span = char_span(doc, start, end, label="DIAGNOSIS" if kind == "diagnosis" else "PROBLEM")
+            if span is None:
+                continue
+            if self.code_icd10:
+                coding = code_mention(span.text, self.icd_tables, self.index)
+                if coding is not None:
+                    span._.icd10 = coding.code
+                    span._.icd10_description = coding.description
+            groups[kind].append(span)
+        doc.spans[SPAN_GROUPS["diagnoses"]] = groups["diagnosis"]
+        doc.spans[SPAN_GROUPS["problems"]] = groups["problem"]
         return doc
 
 
-@Language.factory("imr_diagnoses", assigns=["doc.spans"], default_config={})
-def make_diagnoses(nlp: Language, name: str) -> IMRDiagnoses:
-    return IMRDiagnoses(nlp, name)
+@Language.factory(
+    "imr_diagnoses",
+    requires=["doc.sents"],
+    assigns=["doc.spans", "span._.icd10", "span._.icd10_description"],
+    default_config={"code_icd10": True},
+)
+def make_diagnoses(nlp: Language, name: str, code_icd10: bool) -> IMRDiagnoses:
+    return IMRDiagnoses(nlp, name, code_icd10)

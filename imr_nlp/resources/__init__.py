@@ -233,13 +233,117 @@ class DateRules(_Strict):
     window: int = 80
 
 
+class DiagnosisExample(_Strict):
+    """A sentence and the diagnosis mentions a rule must find in it (``absent``: must not)."""
+
+    text: str
+    diagnoses: list[str] = Field(default_factory=list)
+    absent: list[str] = Field(default_factory=list)
+
+
+class DiagnosisCue(_Strict):
+    """A regex cue: ``list`` cues open a list of diagnoses running to the end of the sentence;
+    ``statement`` cues assert the one condition phrase that follows ("the injured worker has")."""
+
+    name: str
+    pattern: Regex
+    scope: Literal["list", "item"] = Field(
+        "list", description="a list end: ends the whole list, or only cuts the item it is in"
+    )
+    examples: list[DiagnosisExample] = Field(min_length=2)
+
+
+class ConditionHeads(_Strict):
+    """The word class of condition nouns, the head of a diagnosis: words (a plural is also
+    tried), morphology (-itis, -osis, -pathy ...) and abbreviations."""
+
+    words: list[str]
+    suffixes: list[str]
+    abbreviations: list[str] = Field(description="upper-case condition abbreviations (CRPS, DDD, GERD)")
+    not_heads: list[str] = Field(description="words the suffixes would take for conditions (stoma, diploma)")
+    examples: list[DiagnosisExample] = Field(min_length=2)
+
+
+class DiagnosisWords(_Strict):
+    description: str = ""
+    words: list[str]
+    examples: list[DiagnosisExample] = Field(min_length=2)
+
+
 class DiagnosisRules(_Strict):
-    list_triggers: list[str]
-    stop_phrases: list[str] = Field(description="where a diagnosis list ends")
-    condition_words: list[str]
-    body_words: list[str]
-    drop_words: list[str] = Field(description="list items that are not diagnoses")
-    modifiers: list[str] = Field(description="leading words kept out of the mention (probable ...)")
+    list_cues: list[DiagnosisCue]
+    statement_cues: list[DiagnosisCue]
+    list_ends: list[DiagnosisCue] = Field(description="where a diagnosis list ends")
+    heads: ConditionHeads
+    body_words: DiagnosisWords
+    drop_words: DiagnosisWords = Field(description="list items that are not diagnoses")
+    modifiers: DiagnosisWords = Field(description="leading words kept out of the mention (probable ...)")
+    phrase_stops: DiagnosisWords = Field(description="words never part of a condition phrase")
+
+
+class CodingExample(_Strict):
+    """A mention and the ICD-10-CM code it must get (a prefix: "M54" accepts M54.16), or null."""
+
+    text: str
+    code: str | None
+
+
+class ConceptGroup(_Strict):
+    """Wordings of one concept, rewritten to ``concept`` in mentions and code-set descriptions."""
+
+    concept: str
+    wordings: list[str] = Field(min_length=1)
+    examples: list[CodingExample] = Field(min_length=2)
+
+
+class CodingWords(_Strict):
+    description: str = ""
+    words: list[str]
+    examples: list[CodingExample] = Field(min_length=2)
+
+
+class Postprocedural(_Strict):
+    """"status post <procedure>": the postprocedural-state code; "status post <condition>": the
+    condition's own code."""
+
+    prefixes: list[str]
+    procedure_words: list[str]
+    procedure_suffixes: list[str]
+    code: str
+    examples: list[CodingExample] = Field(min_length=2)
+
+
+class IcdVocabulary(_Strict):
+    """How mentions and code-set descriptions are read for coding (resources/icd10.json)."""
+
+    description: str = ""
+    code_set: str
+    code_set_release: str
+    excluded_chapters: list[str] = Field(description="code letters never proposed (external causes, Z status codes)")
+    concepts: list[ConceptGroup]
+    stop_words: CodingWords
+    optional_words: CodingWords = Field(description="counted when the description has them, never required")
+    ignorable_words: CodingWords = Field(description="description words that add nothing (unspecified, region)")
+    site_words: CodingWords
+    laterality: dict[str, list[str]]
+    encounter: dict[str, list[str]]
+    postprocedural: Postprocedural
+    spinal_levels: dict[str, str] = Field(description="a spinal level's letter -> its region (L5 -> lumbar)")
+
+
+class IcdTerm(_Strict):
+    """Workers' comp wordings the code set does not spell, mapped to a code."""
+
+    terms: list[str] = Field(min_length=1)
+    code: str
+    sides: dict[Literal["right", "left", "bilateral"], str] = Field(
+        default_factory=dict, description="the code when the mention names one side"
+    )
+    examples: list[CodingExample] = Field(min_length=2)
+
+
+class IcdTerms(_Strict):
+    entries: list[IcdTerm]
 
 
 ContextCategory = Literal["NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY"]
@@ -299,6 +403,8 @@ _MODELS = {
     "guidelines.json": GuidelineRules,
     "dates.json": DateRules,
     "diagnoses.json": DiagnosisRules,
+    "icd10.json": IcdVocabulary,
+    "icd10_terms.jsonl": IcdTerms,
     "context_rules.json": ContextRules,
     "request_grammar.json": RequestGrammar,
     "service_names.jsonl": ServiceNames,

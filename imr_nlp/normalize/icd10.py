@@ -1,0 +1,336 @@
+"""ICD-10-CM codes for diagnosis mentions, from the CMS code set, pure functions over tables.
+
+The code set is the CMS ICD-10-CM tabular list shipped offline by ``simple-icd-10-cm`` (every code,
+description and inclusion term). A mention and every description are read the same way: words
+lower-cased, plurals made singular, the wordings letters and the code set spell differently
+brought to one concept ("neck" and "cervical", "lower back" and "lumbar", "protrusion" and
+"displacement", "DDD" and "intervertebral disc degeneration"), function words dropped. The
+mention's head (the condition word before any "of"/"in"/"at" or comma) must be in the
+description; the description that covers most of the mention's words, adds fewest of its own
+and is most specific wins. Laterality and the encounter (7th character) are taken only when
+the mention writes them; a description naming the other side is never taken. No candidate
+covering the head and every non-site word: no code (``None``), never a guess.
+
+All wording lives in the tables (``resources/icd10.json`` and ``resources/icd10_terms.jsonl``);
+the code index is built once per process and per table content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+CODE_SET = "simple-icd-10-cm"
+_WORD = re.compile(r"[a-z0-9]+")
+_HEAD_CUT = re.compile(r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|affecting|from|following)\b")
+# Description clauses that qualify the default ("..., not intractable, without status migrainosus").
+_QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b.*$", re.I)
+_MEMO_SIZE = 20_000
+_NONESSENTIAL = re.compile(r"\([^()]*\)")  # the code set's parenthesised nonessential modifiers
+_LEVEL = re.compile(r"^([ctls])\d{1,2}$")
+
+
+def singular(word: str) -> str:
+    """A plural noun made singular by its ending (both sides are read the same way, so the
+    result need only be consistent): injuries -> injury, seizures -> seizure, status stays."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "os", "as")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class IcdTables:
+    """The coding vocabulary, compiled from ``resources.IcdVocabulary`` and the term table."""
+
+    rewrites: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]  # first word -> longest first
+    stop: frozenset[str]
+    optional: frozenset[str]
+    ignorable: frozenset[str]
+    sites: frozenset[str]
+    laterality: dict[str, str]
+    encounter: dict[str, str]
+    postprocedural_prefixes: tuple[tuple[str, ...], ...]
+    procedure_words: frozenset[str]
+    procedure_suffixes: tuple[str, ...]
+    postprocedural_code: str
+    excluded_chapters: frozenset[str]
+    spinal_levels: dict[str, str]
+    terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
+    fingerprint: str = ""
+    _memo: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    _singular: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    @classmethod
+    def from_rules(cls, vocabulary, terms) -> IcdTables:
+        rewrites = []
+        for group in vocabulary.concepts:
+            target = tuple(_WORD.findall(group.concept.lower()))
+            for wording in group.wordings:
+                source = tuple(singular(w) for w in _WORD.findall(wording.lower()))
+                if source and source != target:
+                    rewrites.append((source, target))
+        rewrites.sort(key=lambda r: -len(r[0]))
+        by_first: dict[str, list] = {}
+        for source, target in rewrites:
+            by_first.setdefault(source[0], []).append((source, target))
+        post = vocabulary.postprocedural
+        tables = cls(
+            rewrites={first: tuple(rules) for first, rules in by_first.items()},
+            stop=frozenset(w.lower() for w in vocabulary.stop_words.words),
+            optional=frozenset(singular(w.lower()) for w in vocabulary.optional_words.words),
+            ignorable=frozenset(singular(w.lower()) for w in vocabulary.ignorable_words.words),
+            sites=frozenset(singular(w.lower()) for w in vocabulary.site_words.words),
+            laterality={w.lower(): side for side, words in vocabulary.laterality.items() for w in words},
+            encounter={w.lower(): kind for kind, words in vocabulary.encounter.items() for w in words},
+            postprocedural_prefixes=tuple(tuple(_WORD.findall(p.lower())) for p in post.prefixes),
+            procedure_words=frozenset(w.lower() for w in post.procedure_words),
+            procedure_suffixes=tuple(s.lower() for s in post.procedure_suffixes),
+            postprocedural_code=post.code,
+            excluded_chapters=frozenset(vocabulary.excluded_chapters),
+            spinal_levels={k.lower(): v.lower() for k, v in vocabulary.spinal_levels.items()},
+            terms={},
+        )
+        term_map = {}
+        for entry in terms.entries:
+            for wording in entry.terms:
+                term_map[tuple(tables.concepts(wording))] = (entry.code, dict(entry.sides))
+        fingerprint = hashlib.sha1(
+            json.dumps([vocabulary.model_dump(mode="json"), terms.model_dump(mode="json")], sort_keys=True).encode()
+        ).hexdigest()
+        object.__setattr__(tables, "terms", term_map)
+        object.__setattr__(tables, "fingerprint", fingerprint)
+        return tables
+
+    def words(self, text: str) -> list[str]:
+        """Lower-cased singular words with the concept rewrites applied (function words kept)."""
+        cache = self._singular
+        words = []
+        for w in _WORD.findall(text.lower()):
+            one = cache.get(w)
+            if one is None:
+                level = _LEVEL.match(w)
+                one = self.spinal_levels.get(level.group(1), w) if level else singular(w)
+                if len(cache) < _MEMO_SIZE * 10:
+                    cache[w] = one
+            words.append(one)
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for source, target in self.rewrites.get(words[i], ()):
+                n = len(source)
+                if tuple(words[i : i + n]) == source:
+                    out.extend(target)
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return out
+
+    def concepts(self, text: str) -> list[str]:
+        """The content words of ``text`` as concepts, in order (function words dropped)."""
+        return [w for w in self.words(text) if w not in self.stop]
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    code: str
+    description: str
+    words: frozenset[str]  # concepts that count (laterality, encounter, ignorable words taken out)
+    sides: frozenset[str]
+    encounter: str | None
+    residual: bool  # an "Other ..." code, for types the words did not name
+
+
+@dataclass
+class CodeIndex:
+    """Every usable code-set phrase (descriptions and inclusion terms) with its concepts, and a
+    posting list per concept."""
+
+    entries: list[CodeEntry]
+    postings: dict[str, list[int]]
+    descriptions: dict[str, str]
+    vocabulary: frozenset[str]  # every word of the code set's phrases, lower-case and singular
+
+    def description(self, code: str) -> str | None:
+        return self.descriptions.get(code)
+
+
+def code_set_items(excluded_chapters: Iterable[str] = ()) -> Iterable[tuple[str, str, list[str]]]:
+    """(code, description, inclusion terms and "includes" notes) of every category and
+    subcategory of the code set, codes starting with an excluded letter left out."""
+    import simple_icd_10_cm as cm
+
+    excluded = tuple(excluded_chapters)
+    for code in cm.get_all_codes(with_dots=True):
+        if cm.is_chapter_or_block(code) or code.startswith(excluded):
+            continue
+        yield code, cm.get_description(code), [*cm.get_inclusion_term(code), *cm.get_includes(code)]
+
+
+def is_valid_code(code: str) -> bool:
+    """Whether ``code`` exists in the code set."""
+    import simple_icd_10_cm as cm
+
+    return bool(code) and cm.is_valid_item(code)
+
+
+def code_set_description(code: str) -> str | None:
+    import simple_icd_10_cm as cm
+
+    return cm.get_description(code) if cm.is_valid_item(code) else None
+
+
+def build_index(tables: IcdTables, items: Iterable[tuple[str, str, Sequence[str]]]) -> CodeIndex:
+    entries: list[CodeEntry] = []
+    postings: dict[str, list[int]] = {}
+    descriptions: dict[str, str] = {}
+    vocabulary: set[str] = set()
+    for code, description, inclusions in items:
+        descriptions[code] = description
+        for phrase in (description, *inclusions):
+            vocabulary.update(singular(w) for w in _WORD.findall(phrase.lower()))
+            entry = _entry(tables, code, description, phrase)
+            for word in entry.words:
+                postings.setdefault(word, []).append(len(entries))
+            entries.append(entry)
+    return CodeIndex(entries, postings, descriptions, frozenset(vocabulary))
+
+
+def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeEntry:
+    phrase = _NONESSENTIAL.sub(" ", phrase)
+    main = _QUALIFIER.sub("", phrase)
+    words = tables.concepts(main)
+    sides = frozenset(tables.laterality[w] for w in words if w in tables.laterality)
+    tail = phrase[len(main) :] if phrase.startswith(main) else phrase
+    encounter = next((tables.encounter[w] for w in (*words, *tables.concepts(tail)) if w in tables.encounter), None)
+    kept = frozenset(
+        w for w in words if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
+    )
+    residual = description.lower().startswith("other ")
+    return CodeEntry(code, description, kept, sides, encounter, residual)
+
+
+_INDEXES: dict[str, CodeIndex] = {}
+
+
+def code_index(tables: IcdTables) -> CodeIndex:
+    """The index of the installed code set for these tables, built once per process."""
+    index = _INDEXES.get(tables.fingerprint)
+    if index is None:
+        index = build_index(tables, code_set_items(tables.excluded_chapters))
+        _INDEXES.clear()
+        _INDEXES[tables.fingerprint] = index
+    return index
+
+
+@dataclass(frozen=True)
+class Coding:
+    code: str
+    description: str
+
+
+def _head(tables: IcdTables, text: str) -> str | None:
+    """The condition word: the last content word before the first post-modifier ("of",
+    "in", a comma ...) that is not a site, side or optional word."""
+    cut = _HEAD_CUT.search(text.lower())
+    first = text[: cut.start()] if cut and cut.start() > 0 else text
+    for word in reversed(tables.concepts(first)):
+        if word in tables.sites or word in tables.laterality or word in tables.optional or word in tables.encounter:
+            continue
+        if word in tables.ignorable or word.isdigit():
+            continue
+        return word
+    return None
+
+
+def _is_procedure(tables: IcdTables, words: Sequence[str]) -> bool:
+    return any(w in tables.procedure_words or w.endswith(tables.procedure_suffixes) for w in words)
+
+
+def code_mention(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    """The most specific ICD-10-CM code the words of ``text`` support, or None."""
+    key = text.lower().strip()
+    memo = tables._memo
+    if key in memo:
+        return memo[key]
+    result = _code(text, tables, index)
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = result
+    return result
+
+
+def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    found = _code_phrase(text, tables, index)
+    if found is None and re.search(r"\band\b", text, re.I):
+        # Coordinated words ("thoracic and lumbar sprain and strain"): code the first conjuncts.
+        first = re.sub(r"\s+and\s+\S+", "", text, flags=re.I)
+        if first != text:
+            found = _code_phrase(first, tables, index)
+    return found
+
+
+def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    words = tables.words(text)
+    for prefix in tables.postprocedural_prefixes:
+        if tuple(words[: len(prefix)]) == prefix:
+            rest = words[len(prefix) :]
+            if _is_procedure(tables, rest):
+                code = tables.postprocedural_code
+                return Coding(code, index.description(code) or code_set_description(code) or "")
+            text = " ".join(rest)
+            break
+    concepts = tables.concepts(text)
+    if not concepts:
+        return None
+    sides = {tables.laterality[w] for w in concepts if w in tables.laterality}
+    term = tables.terms.get(tuple(concepts))
+    if term is None:
+        stripped = tuple(w for w in concepts if w not in tables.laterality and w not in tables.optional)
+        term = tables.terms.get(stripped)
+    if term is not None:
+        code, by_side = term
+        if len(sides) == 1:
+            code = by_side.get(next(iter(sides)), code)
+        return Coding(code, index.description(code) or code_set_description(code) or "")
+    head = _head(tables, text)
+    if head is None or head not in index.postings:
+        return None
+    encounter = next((tables.encounter[w] for w in concepts if w in tables.encounter), None)
+    wanted = {
+        w for w in concepts if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
+    }
+    required = {w for w in wanted if w not in tables.optional}
+    best, best_key = None, None
+    for i in index.postings[head]:
+        entry = index.entries[i]
+        if entry.sides and sides and not (entry.sides & sides):
+            continue  # the other side
+        if entry.encounter and entry.encounter != encounter:
+            continue  # an encounter not written, or another one
+        missing = required - entry.words
+        if missing - tables.sites:
+            continue
+        extra_words = entry.words - wanted
+        if missing and extra_words:
+            continue  # a site left out is allowed only by a description of the bare condition
+        covered = len(wanted & entry.words)
+        extra_sites = len(extra_words & tables.sites)
+        extra = len(extra_words) - extra_sites + (1 if entry.sides and not sides else 0)
+        score = (
+            covered - 0.5 * len(missing) - 0.3 * extra - 0.15 * extra_sites - 0.1 * entry.residual,
+            entry.encounter == encounter,
+            len(entry.sides & sides),
+            len(entry.code),
+        )
+        if best_key is None or score > best_key:
+            best, best_key = entry, score
+    if best is None:
+        return None
+    return Coding(best.code, best.description)
