@@ -46,6 +46,7 @@ _LEADING_NOISE = re.compile(
 )
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
+_PHRASE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")  # "/" separates alternatives
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
@@ -70,6 +71,12 @@ class IMRDiagnoses(RuleComponent):
         self.head_suffixes = tuple(s.lower() for s in heads.suffixes)
         self.abbreviations = frozenset(heads.abbreviations)
         self.not_heads = frozenset(w.lower() for w in heads.not_heads)
+        self.light_heads = frozenset(w.lower() for w in heads.light_heads)
+        self.test_words = frozenset(w.lower() for w in heads.test_words)
+        self.head_phrases = {tuple(p.lower().split()) for p in heads.phrases}
+        self.prefix = re.compile(
+            r"(?:" + "|".join(re.escape(p) for p in sorted(heads.prefixes, key=len, reverse=True)) + r")(?![\w/])", re.I
+        ) if heads.prefixes else None
         self.body_words = frozenset(w.lower() for w in rules.body_words.words)
         self.drop = frozenset(w.lower() for w in rules.drop_words.words)
         self.phrase_stops = frozenset(w.lower() for w in rules.phrase_stops.words)
@@ -96,27 +103,52 @@ class IMRDiagnoses(RuleComponent):
             return False
         if low in self.head_words or singular(low) in self.head_words:
             return True
-        return len(low) > 5 and low.endswith(self.head_suffixes)
+        if len(low) > 5 and low.endswith(self.head_suffixes):
+            return True
+        parts = re.split(r"[-/]", low)
+        return len(parts) > 1 and any(p and self.is_head(p) for p in parts)
+
+    def is_light(self, word: str) -> bool:
+        """A head that names a condition only with a modifier ("injury", "post-injury")."""
+        low = word.lower()
+        if low in self.light_heads:
+            return True
+        parts = [p for p in re.split(r"[-/]", low) if p and self.is_head(p)]
+        return len(parts) > 0 and all(p in self.light_heads for p in parts)
+
+    def _has_condition(self, words: list[str]) -> bool:
+        """Whether a list item names a condition: a head, with a modifier when the head is light
+        ("lumbar spine injury", not "any of these medical conditions")."""
+        for i, word in enumerate(words):
+            if not self.is_head(word):
+                continue
+            if not self.is_light(word):
+                return True
+            if any(w.lower() not in self.phrase_stops for w in words[:i]):
+                return True
+        low = [w.lower() for w in words]
+        return any(tuple(low[i : i + len(p)]) == p for p in self.head_phrases for i in range(len(low)))
 
     def _piece_kind(self, piece: str) -> str:
         text = piece.strip(" .").lower()
         words = [w for w in re.split(r"[\s/]+", text) if w]
         if not words or text in self.drop:
             return "drop"
-        if any(self.is_head(w) or self.is_head(w.strip("-")) for w in _TOKEN.findall(piece)):
+        if (self.prefix is not None and self.prefix.match(piece.strip())) or self._has_condition(_TOKEN.findall(piece)):
             return "condition"
         if all(w in self.body_words for w in words):
             return "body"
         return "other"
 
     # -- match ----------------------------------------------------------------------------
-    def match(self, doc: Doc) -> list[tuple[int, int, str]]:
-        """(start, end, kind) of every mention, kind "diagnosis" or "problem", in text order."""
+    def match(self, doc: Doc) -> list[tuple[int, int, str, int]]:
+        """(start, end, kind, code_start) of every mention, kind "diagnosis" or "problem", in text
+        order; the code is read from ``code_start`` (before a "status post" left out of the mention)."""
         text = doc_text(doc)
         bounds = section_bounds(doc, "case_summary")
         start = bounds[0] if bounds else 0
         end = len(text)
-        diagnoses: list[tuple[int, int]] = []
+        diagnoses: list[tuple[int, int, int]] = []
         covered: list[tuple[int, int]] = []
         pos = start
         while True:
@@ -133,10 +165,10 @@ class IMRDiagnoses(RuleComponent):
             if any(s < ce and cs < e for cs, ce in covered):
                 continue
             if self._after_statement(text, s, statements):
-                diagnoses.append((s, e))
+                diagnoses.append((s, e, s))
             else:
                 problems.append((s, e))
-        out = [(s, e, "diagnosis") for s, e in diagnoses] + [(s, e, "problem") for s, e in problems]
+        out = [(s, e, "diagnosis", c) for s, e, c in diagnoses] + [(s, e, "problem", s) for s, e in problems]
         return sorted(set(out))
 
     def _after_statement(self, text: str, start: int, statements: dict[int, int]) -> bool:
@@ -198,7 +230,20 @@ class IMRDiagnoses(RuleComponent):
                 continue
             frags.append([s, e, self._piece_kind(segment[s:e]), connectors[i] if i < len(connectors) else ""])
         merged = self._merge(frags, segment)
-        return [(offset + s, offset + e) for s, e, kind, _ in merged if kind == "condition"]
+        out = []
+        for s, e, kind, _ in merged:
+            if kind != "condition":
+                continue
+            # "status post X": X is the mention, ConText reads the prefix; the code reads both.
+            prefix = self.prefix.match(segment, s, e) if self.prefix is not None else None
+            mention_start = s
+            if prefix is not None:
+                mention_start = prefix.end()
+                while mention_start < e and segment[mention_start].isspace():
+                    mention_start += 1
+            if mention_start < e:
+                out.append((offset + mention_start, offset + e, offset + s))
+        return out
 
     def _trim(self, segment: str, s: int, e: int) -> tuple[int, int]:
         marker = _MARKER.match(segment[s:e])
@@ -234,6 +279,17 @@ class IMRDiagnoses(RuleComponent):
                 i += 1
                 continue
             if (
+                frag[2] == "other"
+                and merged
+                and merged[-1][2] == "condition"
+                and merged[-1][3].strip().lower() in ("and", "or")
+            ):
+                # words with no head after "and" continue the item: "strain of muscle and or tendon of wrist"
+                merged[-1][1] = frag[1]
+                merged[-1][3] = frag[3]
+                i += 1
+                continue
+            if (
                 frag[2] == "condition"
                 and merged
                 and merged[-1][2] == "condition"
@@ -254,11 +310,11 @@ class IMRDiagnoses(RuleComponent):
         """Every condition phrase in text[start:end]: a run of modifier words ending in a head,
         with an "of/in/at the <site>" complement."""
         vocabulary = self.index.vocabulary
-        tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, start, end)]
+        tokens = [(m.start(), m.end(), m.group()) for m in _PHRASE_TOKEN.finditer(text, start, end)]
         kinds = []
         for _, _, word in tokens:
             low = word.lower()
-            if low in self.phrase_stops:
+            if low in self.phrase_stops or low.isdigit():
                 kinds.append("stop")
             elif self.is_head(word):
                 kinds.append("head")
@@ -266,6 +322,12 @@ class IMRDiagnoses(RuleComponent):
                 kinds.append("mod")
             else:
                 kinds.append("stop")
+        lows = [t[2].lower() for t in tokens]
+        for phrase in self.head_phrases:
+            n = len(phrase)
+            for k in range(len(tokens) - n + 1):
+                if tuple(lows[k : k + n]) == phrase:
+                    kinds[k : k + n] = ["mod"] * (n - 1) + ["head"]
         out: list[tuple[int, int]] = []
         i, n = 0, len(tokens)
         while i < n:
@@ -280,7 +342,11 @@ class IMRDiagnoses(RuleComponent):
                 if kinds[j] == "head":
                     last_head = j
                 j += 1
-            if last_head >= 0:
+            followed_by_test = last_head + 1 < n and lows[last_head + 1] in self.test_words
+            light = self.is_light(lows[last_head]) and not any(
+                kinds[k] == "head" or lows[k] in self.body_words or _LEVEL.match(tokens[k][2]) for k in range(i, last_head)
+            )
+            if last_head >= 0 and not followed_by_test and not light:
                 phrase_end = self._complement(text, tokens, kinds, last_head)
                 out.append((tokens[i][0], tokens[phrase_end][1]))
                 i = max(j, phrase_end + 1)
@@ -308,12 +374,13 @@ class IMRDiagnoses(RuleComponent):
     # -- annotations ----------------------------------------------------------------------
     def set_annotations(self, doc: Doc, matches) -> Doc:
         groups: dict[str, list] = {"diagnosis": [], "problem": []}
-        for start, end, kind in matches:
+        text = doc_text(doc)
+        for start, end, kind, code_start in matches:
             span = char_span(doc, start, end, label="DIAGNOSIS" if kind == "diagnosis" else "PROBLEM")
             if span is None:
                 continue
             if self.code_icd10:
-                coding = code_mention(span.text, self.icd_tables, self.index)
+                coding = code_mention(text[code_start : span.end_char], self.icd_tables, self.index)
                 if coding is not None:
                     span._.icd10 = coding.code
                     span._.icd10_description = coding.description

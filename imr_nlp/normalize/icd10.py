@@ -38,7 +38,7 @@ def singular(word: str) -> str:
     result need only be consistent): injuries -> injury, seizures -> seizure, status stays."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "os", "as")):
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "os")):
         return word[:-1]
     return word
 
@@ -145,6 +145,7 @@ class CodeEntry:
     sides: frozenset[str]
     encounter: str | None
     residual: bool  # an "Other ..." code, for types the words did not name
+    names_site: bool  # the description names a site (not an "unspecified <site>")
 
 
 @dataclass
@@ -213,7 +214,13 @@ def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeE
         w for w in words if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
     )
     residual = description.lower().startswith("other ")
-    return CodeEntry(code, description, kept, sides, encounter, residual)
+    all_words = tables.words(main)
+    named = {
+        w
+        for i, w in enumerate(all_words)
+        if w in tables.sites and "unspecified" not in all_words[max(0, i - 3) : i]
+    }
+    return CodeEntry(code, description, kept, sides, encounter, residual, bool(named))
 
 
 _INDEXES: dict[str, CodeIndex] = {}
@@ -307,6 +314,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
         w for w in concepts if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
     }
     required = {w for w in wanted if w not in tables.optional}
+    site_written = bool(wanted & tables.sites)
     best, best_key = None, None
     for i in index.postings[head]:
         entry = index.entries[i]
@@ -314,6 +322,8 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
             continue  # the other side
         if entry.encounter and entry.encounter != encounter:
             continue  # an encounter not written, or another one
+        if entry.names_site and not site_written:
+            continue  # a site the words do not name
         missing = required - entry.words
         if missing - tables.sites:
             continue

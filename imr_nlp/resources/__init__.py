@@ -260,6 +260,18 @@ class ConditionHeads(_Strict):
     words: list[str]
     suffixes: list[str]
     abbreviations: list[str] = Field(description="upper-case condition abbreviations (CRPS, DDD, GERD)")
+    phrases: list[str] = Field(
+        default_factory=list, description="multi-word conditions with no head noun of their own (herniated nucleus pulposus)"
+    )
+    prefixes: list[str] = Field(
+        default_factory=list, description="words that make a list item a condition whatever follows (status post)"
+    )
+    light_heads: list[str] = Field(
+        default_factory=list, description="heads that name a condition only with a modifier (injury, condition)"
+    )
+    test_words: list[str] = Field(
+        default_factory=list, description="words after a head that make it a test's name (compression test)"
+    )
     not_heads: list[str] = Field(description="words the suffixes would take for conditions (stoma, diploma)")
     examples: list[DiagnosisExample] = Field(min_length=2)
 
