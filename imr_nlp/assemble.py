@@ -74,8 +74,12 @@ def _medication(src: _Source, span: Span) -> Medication:
 def diagnosis_mentions(doc: Doc, src: _Source) -> list[Mention]:
     """The diagnoses, and the problems ConText marks negated, uncertain, historical or about a
     relative (a bare condition word in a guideline quote is not a fact about the patient), in
-    text order."""
-    diagnoses = [(s, "diagnosis") for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])]
+    text order. A listed diagnosis ConText negates or makes hypothetical ("has not been diagnosed
+    with X", "if he develops X") is a problem."""
+    diagnoses = [
+        (s, "problem" if s._.is_negated or s._.is_hypothetical else "diagnosis")
+        for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])
+    ]
     problems = [
         (s, "problem")
         for s in doc.spans.get(SPAN_GROUPS["problems"], [])

@@ -42,15 +42,38 @@ _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ 
 _INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?\d{1,2}[.)]\s+")
 _SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n")
 _LEADING_NOISE = re.compile(
-    r"^(?:(?:the|a|an|of|and|or|also|including|include|includes|as|with|having|following|:)\s+)+", re.I
+    r"^(?:(?:the|a|an|of|and|or|also|including|include|includes|as|with|having|following|such\s+as|e\.g\.?,?|:)\s+)+",
+    re.I,
 )
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
 _PHRASE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")  # "/" separates alternatives
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
+_QUOTE = re.compile(r"[\"\u201c\u201d]")
+_MAX_QUOTE = 1500
 _COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "both"})
+
+
+def quoted_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans between paired double quotes (guideline quotes: generic text, not the
+    patient's facts); a quote left open, or longer than ``_MAX_QUOTE``, is no quote."""
+    marks = [m.start() for m in _QUOTE.finditer(text, start, end)]
+    out = []
+    i = 0
+    while i + 1 < len(marks):
+        a, b = marks[i], marks[i + 1]
+        if b - a <= _MAX_QUOTE and text[a] != "\u201d" and text[b] != "\u201c":
+            out.append((a, b + 1))
+            i += 2
+        else:
+            i += 1
+    return out
+
+
+def _inside_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
+    return any(a <= start and end <= b for a, b in regions)
 
 
 class IMRDiagnoses(RuleComponent):
@@ -73,6 +96,7 @@ class IMRDiagnoses(RuleComponent):
         self.not_heads = frozenset(w.lower() for w in heads.not_heads)
         self.light_heads = frozenset(w.lower() for w in heads.light_heads)
         self.test_words = frozenset(w.lower() for w in heads.test_words)
+        self.adjective_suffixes = tuple(x.lower() for x in heads.adjective_suffixes)
         self.head_phrases = {tuple(p.lower().split()) for p in heads.phrases}
         self.prefix = re.compile(
             r"(?:" + "|".join(re.escape(p) for p in sorted(heads.prefixes, key=len, reverse=True)) + r")(?![\w/])", re.I
@@ -124,7 +148,7 @@ class IMRDiagnoses(RuleComponent):
                 continue
             if not self.is_light(word):
                 return True
-            if any(w.lower() not in self.phrase_stops for w in words[:i]):
+            if any(w.lower() not in self.phrase_stops for k, w in enumerate(words) if k != i):
                 return True
         low = [w.lower() for w in words]
         return any(tuple(low[i : i + len(p)]) == p for p in self.head_phrases for i in range(len(low)))
@@ -160,9 +184,11 @@ class IMRDiagnoses(RuleComponent):
             covered.append((m.start(), list_end))
             pos = max(list_end, m.end() + 1)
         statements = {m.end(): m.start() for m in self.statement_cue.finditer(text, start, end)}
+        quotes = quoted_regions(text, start, end)
+        diagnoses = [d for d in diagnoses if not _inside_any(d[0], d[1], quotes)]
         problems: list[tuple[int, int]] = []
         for s, e in self.condition_phrases(text, start, end):
-            if any(s < ce and cs < e for cs, ce in covered):
+            if any(s < ce and cs < e for cs, ce in covered) or _inside_any(s, e, quotes):
                 continue
             if self._after_statement(text, s, statements):
                 diagnoses.append((s, e, s))
@@ -344,7 +370,11 @@ class IMRDiagnoses(RuleComponent):
                 j += 1
             followed_by_test = last_head + 1 < n and lows[last_head + 1] in self.test_words
             light = self.is_light(lows[last_head]) and not any(
-                kinds[k] == "head" or lows[k] in self.body_words or _LEVEL.match(tokens[k][2]) for k in range(i, last_head)
+                kinds[k] == "head"
+                or lows[k] in self.body_words
+                or _LEVEL.match(tokens[k][2])
+                or (len(lows[k]) > 4 and lows[k].endswith(self.adjective_suffixes))
+                for k in range(i, last_head)
             )
             if last_head >= 0 and not followed_by_test and not light:
                 phrase_end = self._complement(text, tokens, kinds, last_head)
@@ -366,7 +396,7 @@ class IMRDiagnoses(RuleComponent):
             k += 1
         last = head
         while k < len(tokens) and kinds[k] != "stop" and _GAP_OK.match(text[tokens[k - 1][1] : tokens[k][0]]):
-            if tokens[k][2].lower() in self.body_words or kinds[k] == "head" or kinds[k] == "mod":
+            if tokens[k][2].lower() in self.body_words or kinds[k] == "head" or _LEVEL.match(tokens[k][2]):
                 last = k
             k += 1
         return last

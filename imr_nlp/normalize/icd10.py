@@ -27,7 +27,7 @@ CODE_SET = "simple-icd-10-cm"
 _WORD = re.compile(r"[a-z0-9]+")
 _HEAD_CUT = re.compile(r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|affecting|from|following)\b")
 # Description clauses that qualify the default ("..., not intractable, without status migrainosus").
-_QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b.*$", re.I)
+_QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b[^,]*?(?=\s+of\s|,|$)", re.I)
 _MEMO_SIZE = 20_000
 _NONESSENTIAL = re.compile(r"\([^()]*\)")  # the code set's parenthesised nonessential modifiers
 _LEVEL = re.compile(r"^([ctls])\d{1,2}$")
@@ -51,7 +51,8 @@ class IcdTables:
     stop: frozenset[str]
     optional: frozenset[str]
     ignorable: frozenset[str]
-    sites: frozenset[str]
+    sites: frozenset[str]  # places (neck, knee) and tissues (nerve, tendon)
+    places: frozenset[str]
     laterality: dict[str, str]
     encounter: dict[str, str]
     postprocedural_prefixes: tuple[tuple[str, ...], ...]
@@ -84,7 +85,8 @@ class IcdTables:
             stop=frozenset(w.lower() for w in vocabulary.stop_words.words),
             optional=frozenset(singular(w.lower()) for w in vocabulary.optional_words.words),
             ignorable=frozenset(singular(w.lower()) for w in vocabulary.ignorable_words.words),
-            sites=frozenset(singular(w.lower()) for w in vocabulary.site_words.words),
+            sites=frozenset(singular(w.lower()) for w in (*vocabulary.site_words.words, *vocabulary.tissue_words.words)),
+            places=frozenset(singular(w.lower()) for w in vocabulary.site_words.words),
             laterality={w.lower(): side for side, words in vocabulary.laterality.items() for w in words},
             encounter={w.lower(): kind for kind, words in vocabulary.encounter.items() for w in words},
             postprocedural_prefixes=tuple(tuple(_WORD.findall(p.lower())) for p in post.prefixes),
@@ -98,7 +100,7 @@ class IcdTables:
         term_map = {}
         for entry in terms.entries:
             for wording in entry.terms:
-                term_map[tuple(tables.concepts(wording))] = (entry.code, dict(entry.sides))
+                term_map[tables.term_key(wording)] = (entry.code, dict(entry.sides))
         fingerprint = hashlib.sha1(
             json.dumps([vocabulary.model_dump(mode="json"), terms.model_dump(mode="json")], sort_keys=True).encode()
         ).hexdigest()
@@ -109,7 +111,7 @@ class IcdTables:
     def words(self, text: str) -> list[str]:
         """Lower-cased singular words with the concept rewrites applied (function words kept)."""
         cache = self._singular
-        words = []
+        words: list[str] = []
         for w in _WORD.findall(text.lower()):
             one = cache.get(w)
             if one is None:
@@ -118,6 +120,10 @@ class IcdTables:
                 if len(cache) < _MEMO_SIZE * 10:
                     cache[w] = one
             words.append(one)
+        return self._rewrite(self._rewrite(words))
+
+    def _rewrite(self, words: list[str]) -> list[str]:
+        """One pass of the concept rewrites, longest wording first."""
         out: list[str] = []
         i = 0
         while i < len(words):
@@ -132,9 +138,14 @@ class IcdTables:
                 i += 1
         return out
 
+    def term_key(self, text: str) -> tuple[str, ...]:
+        """The concepts of ``text`` less sides and optional words: how the term table is keyed."""
+        return tuple(w for w in self.concepts(text) if w not in self.laterality and w not in self.optional)
+
     def concepts(self, text: str) -> list[str]:
-        """The content words of ``text`` as concepts, in order (function words dropped)."""
-        return [w for w in self.words(text) if w not in self.stop]
+        """The content words of ``text`` as concepts, in order (function words and bare numbers
+        dropped)."""
+        return [w for w in self.words(text) if w not in self.stop and not w.isdigit()]
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,7 @@ class CodeEntry:
     sides: frozenset[str]
     encounter: str | None
     residual: bool  # an "Other ..." code, for types the words did not name
+    qualified: int  # words of default qualifiers left out ("not intractable, without aura")
     names_site: bool  # the description names a site (not an "unspecified <site>")
 
 
@@ -213,14 +225,15 @@ def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeE
     kept = frozenset(
         w for w in words if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
     )
-    residual = description.lower().startswith("other ")
+    residual = "other" in _WORD.findall(description.lower())
     all_words = tables.words(main)
     named = {
         w
         for i, w in enumerate(all_words)
-        if w in tables.sites and "unspecified" not in all_words[max(0, i - 3) : i]
+        if w in tables.places and "unspecified" not in all_words[max(0, i - 3) : i]
     }
-    return CodeEntry(code, description, kept, sides, encounter, residual, bool(named))
+    qualified = len(_WORD.findall(phrase)) - len(_WORD.findall(main))
+    return CodeEntry(code, description, kept, sides, encounter, residual, qualified, bool(named))
 
 
 _INDEXES: dict[str, CodeIndex] = {}
@@ -297,10 +310,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     if not concepts:
         return None
     sides = {tables.laterality[w] for w in concepts if w in tables.laterality}
-    term = tables.terms.get(tuple(concepts))
-    if term is None:
-        stripped = tuple(w for w in concepts if w not in tables.laterality and w not in tables.optional)
-        term = tables.terms.get(stripped)
+    term = tables.terms.get(tables.term_key(text))
     if term is not None:
         code, by_side = term
         if len(sides) == 1:
@@ -316,27 +326,31 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     required = {w for w in wanted if w not in tables.optional}
     site_written = bool(wanted & tables.sites)
     best, best_key = None, None
+    written_places = wanted & tables.places
+    core = wanted - tables.sites
     for i in index.postings[head]:
         entry = index.entries[i]
         if entry.sides and sides and not (entry.sides & sides):
             continue  # the other side
         if entry.encounter and entry.encounter != encounter:
             continue  # an encounter not written, or another one
-        if entry.names_site and not site_written:
+        if required - entry.words:
+            continue  # a written word (a site too) the description does not have
+        entry_places = entry.words & tables.places
+        if not written_places and entry_places and (entry.names_site or len(core & entry.words) < 2):
             continue  # a site the words do not name
-        missing = required - entry.words
-        if missing - tables.sites:
-            continue
-        extra_words = entry.words - wanted
-        if missing and extra_words:
-            continue  # a site left out is allowed only by a description of the bare condition
+        extra_words = entry.words - wanted - tables.optional
+        extra_core = len(extra_words - tables.sites)
+        if extra_core >= len(core & entry.words):
+            continue  # the description says more about the condition than the words do
         covered = len(wanted & entry.words)
         extra_sites = len(extra_words & tables.sites)
-        extra = len(extra_words) - extra_sites + (1 if entry.sides and not sides else 0)
+        extra = extra_core + (1 if entry.sides and not sides else 0)
         score = (
-            covered - 0.5 * len(missing) - 0.3 * extra - 0.15 * extra_sites - 0.1 * entry.residual,
+            covered - 0.3 * extra - 0.15 * extra_sites - 0.1 * entry.residual,
             entry.encounter == encounter,
             len(entry.sides & sides),
+            -entry.qualified,
             len(entry.code),
         )
         if best_key is None or score > best_key:

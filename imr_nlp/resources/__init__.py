@@ -269,6 +269,9 @@ class ConditionHeads(_Strict):
     light_heads: list[str] = Field(
         default_factory=list, description="heads that name a condition only with a modifier (injury, condition)"
     )
+    adjective_suffixes: list[str] = Field(
+        default_factory=list, description="adjective endings: a light head's modifier is a site, a level or an adjective"
+    )
     test_words: list[str] = Field(
         default_factory=list, description="words after a head that make it a test's name (compression test)"
     )
@@ -337,6 +340,7 @@ class IcdVocabulary(_Strict):
     optional_words: CodingWords = Field(description="counted when the description has them, never required")
     ignorable_words: CodingWords = Field(description="description words that add nothing (unspecified, region)")
     site_words: CodingWords
+    tissue_words: CodingWords
     laterality: dict[str, list[str]]
     encounter: dict[str, list[str]]
     postprocedural: Postprocedural
