@@ -40,7 +40,9 @@ _COMMA_SPLIT = re.compile(
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
 _INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?\d{1,2}[.)]\s+")
-_SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n")
+# A sentence ends at a full stop before a capital, or at a blank line before a capital (PDF text
+# may be double-spaced: a blank line before a lower-case word continues the sentence).
+_SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n(?=\s*[A-Z0-9])")
 _LEADING_NOISE = re.compile(
     r"^(?:(?:the|a|an|of|and|or|also|including|include|includes|as|with|having|following|such\s+as|e\.g\.?,?|:)\s+)+",
     re.I,

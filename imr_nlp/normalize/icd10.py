@@ -327,6 +327,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     site_written = bool(wanted & tables.sites)
     best, best_key = None, None
     written_places = wanted & tables.places
+    written_sites = wanted & tables.sites
     core = wanted - tables.sites
     for i in index.postings[head]:
         entry = index.entries[i]
@@ -336,18 +337,22 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
             continue  # an encounter not written, or another one
         if required - entry.words:
             continue  # a written word (a site too) the description does not have
+        covered_core = len(core & entry.words)
         entry_places = entry.words & tables.places
-        if not written_places and entry_places and (entry.names_site or len(core & entry.words) < 2):
-            continue  # a site the words do not name
-        extra_words = entry.words - wanted - tables.optional
+        if not written_places and entry_places and (entry.names_site or covered_core < 2):
+            continue  # a place the words do not name
+        if not written_sites and entry.words & tables.sites and covered_core < 2:
+            continue  # a site (place or tissue) the words do not name
+        extra_words = entry.words - wanted
         extra_core = len(extra_words - tables.sites)
-        if extra_core >= len(core & entry.words):
+        if extra_core >= covered_core:
             continue  # the description says more about the condition than the words do
         covered = len(wanted & entry.words)
         extra_sites = len(extra_words & tables.sites)
-        extra = extra_core + (1 if entry.sides and not sides else 0)
+        extra_qualifiers = len(extra_words & tables.optional)
+        extra = extra_core - extra_qualifiers + (1 if entry.sides and not sides else 0)
         score = (
-            covered - 0.3 * extra - 0.15 * extra_sites - 0.1 * entry.residual,
+            covered - 0.3 * extra - 0.2 * extra_qualifiers - 0.15 * extra_sites - 0.1 * entry.residual,
             entry.encounter == encounter,
             len(entry.sides & sides),
             -entry.qualified,

@@ -221,10 +221,24 @@ class GuidelineRules(_Strict):
     no_citation: list[str]
 
 
+DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
+
+
+class DateRoleExample(_Strict):
+    """A sentence whose first date must get ``role``."""
+
+    text: str
+    role: DateRole
+
+
 class DateRoleCue(_Strict):
-    role: Literal["injury", "utilization_review", "prescribed", "report", "other"]
+    """Cue words of a date's role in its sentence: the first rule whose ``before`` matches the
+    words before the date (in its sentence) or whose ``after`` matches the words after it wins."""
+
+    role: DateRole
     before: Regex | None = Field(None, description="regex matched against the text just before the date")
     after: Regex | None = Field(None, description="regex matched against the text just after the date")
+    examples: list[DateRoleExample] = Field(min_length=2)
 
 
 class DateRules(_Strict):
