@@ -8,7 +8,7 @@ Three readings, all driven by data (resources/diagnoses.json):
   "he was"). It is split on its strongest separator: list markers or lines, else semicolons (so
   ICD wording such as "strain of muscle, fascia, and tendon at neck level" stays whole), else
   commas, "and", dashes. A piece of site words only joins its neighbour ("bilateral wrist and hand
-  strain"); a bare condition word after "and" joins the one before ("sprain and strain").
+  strain"); a bare condition word after "&" joins the one before ("sprain & strain").
   Uncertainty words ("probable") stay outside the mention for ConText.
 * **Statements**: the condition phrase right after "the injured worker has", "he had" ... is a
   diagnosis too, wherever it is (rationales included).
@@ -35,7 +35,7 @@ from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, singular
 
 _COMMA_SPLIT = re.compile(
-    r"\s*(?:,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
+    r"\s*(?:,?\s+as\s+well\s+as\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
 )
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
@@ -44,7 +44,7 @@ _INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?\d{1,2}[.)]\s+")
 # may be double-spaced: a blank line before a lower-case word continues the sentence).
 _SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n(?=\s*[A-Z0-9])")
 _LEADING_NOISE = re.compile(
-    r"^(?:(?:the|a|an|of|and|or|also|including|include|includes|as|with|having|following|such\s+as|e\.g\.?,?|:)\s+)+",
+    r"^(?:(?:the|a|an|any|of|and|or|also|including|include|includes|as|with|having|following|such\s+as|e\.g\.?,?|:)\s+)+",
     re.I,
 )
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")
@@ -291,21 +291,26 @@ class IMRDiagnoses(RuleComponent):
 
     def _merge(self, frags: list[list], segment: str) -> list[list]:
         merged: list[list] = []
+        pending: int | None = None  # start of a run of site-only items waiting for their condition
         i = 0
         while i < len(frags):
             frag = frags[i]
             nxt = frags[i + 1] if i + 1 < len(frags) else None
-            joins = frag[3].strip().lower() in ("and", "/", "&", "-", "")
+            joins = frag[3].strip().lower() in ("and", "/", "&", "-", "", ",", ", and", "or", ", or")
             if frag[2] == "body":
-                if nxt is not None and joins and nxt[2] == "condition":
-                    merged.append([frag[0], nxt[1], "condition", nxt[3]])
-                    i += 2
+                if nxt is not None and joins and nxt[2] in ("condition", "body"):
+                    pending = frag[0] if pending is None else pending
+                    i += 1
                     continue
                 if merged:
                     merged[-1][1] = frag[1]
                     merged[-1][3] = frag[3]
+                pending = None
                 i += 1
                 continue
+            if pending is not None:
+                frag = [pending, frag[1], frag[2], frag[3]]
+                pending = None
             if (
                 frag[2] == "other"
                 and merged
@@ -321,11 +326,11 @@ class IMRDiagnoses(RuleComponent):
                 frag[2] == "condition"
                 and merged
                 and merged[-1][2] == "condition"
-                and merged[-1][3].strip().lower() in ("and", "/", "&", "-")
+                and merged[-1][3].strip().lower() in ("/", "&")
                 and len(_TOKEN.findall(segment[frag[0] : frag[1]])) == 1
                 and len(_TOKEN.findall(segment[merged[-1][0] : merged[-1][1]])) > 1
             ):
-                # a bare head coordinated with the one before: "lumbar spine sprain and strain"
+                # a bare head joined to the one before by "&" or "/": "lumbar sprain & strain"
                 merged[-1][1] = frag[1]
                 merged[-1][3] = frag[3]
                 i += 1

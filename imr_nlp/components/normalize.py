@@ -16,7 +16,7 @@ from scispacy.custom_tokenizer import combined_rule_tokenizer
 from spacy.lang.en import English
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import compile_infix_regex, registry
+from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
 from imr_nlp import resources
 from imr_nlp.components.base import remember_text
@@ -32,6 +32,9 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])(?=%)",
 ]
 
+
+# Extra suffixes: a dash glued to the end of a word ends a list item ("lumbar sprain- anxiety").
+_EXTRA_SUFFIXES = [r"(?<=[A-Za-z0-9])-$"]
 
 # Distinct chunks kept in the tokenizer cache (about 100 bytes each) before it is flushed.
 MAX_CACHED_CHUNKS = 200_000
@@ -54,6 +57,8 @@ class IMRTokenizer:
             tokenizer = combined_rule_tokenizer(English(vocab=nlp.vocab))
             scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
             tokenizer.infix_finditer = compile_infix_regex([scispacy_infixes, *_EXTRA_INFIXES]).finditer
+            scispacy_suffixes = tokenizer.suffix_search.__self__.pattern
+            tokenizer.suffix_search = compile_suffix_regex([scispacy_suffixes, *_EXTRA_SUFFIXES]).search
         self.tokenizer = tokenizer
         self.vocab = nlp.vocab
         self.structural_starts = structural_starts_pattern()

@@ -297,15 +297,6 @@ def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
 
 
 def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
-    words = tables.words(text)
-    for prefix in tables.postprocedural_prefixes:
-        if tuple(words[: len(prefix)]) == prefix:
-            rest = words[len(prefix) :]
-            if _is_procedure(tables, rest):
-                code = tables.postprocedural_code
-                return Coding(code, index.description(code) or code_set_description(code) or "")
-            text = " ".join(rest)
-            break
     concepts = tables.concepts(text)
     if not concepts:
         return None
@@ -316,6 +307,16 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
         if len(sides) == 1:
             code = by_side.get(next(iter(sides)), code)
         return Coding(code, index.description(code) or code_set_description(code) or "")
+    words = tables.words(text)
+    for prefix in tables.postprocedural_prefixes:
+        if tuple(words[: len(prefix)]) == prefix:
+            rest = words[len(prefix) :]
+            if _is_procedure(tables, rest):
+                code = tables.postprocedural_code
+                return Coding(code, index.description(code) or code_set_description(code) or "")
+            text = " ".join(rest)
+            concepts = tables.concepts(text)
+            break
     head = _head(tables, text)
     if head is None or head not in index.postings:
         return None
@@ -345,15 +346,15 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
             continue  # a site (place or tissue) the words do not name
         extra_words = entry.words - wanted
         extra_core = len(extra_words - tables.sites)
-        if extra_core >= covered_core:
+        if extra_core - len(extra_words & tables.optional) >= covered_core:
             continue  # the description says more about the condition than the words do
         covered = len(wanted & entry.words)
         extra_sites = len(extra_words & tables.sites)
         extra_qualifiers = len(extra_words & tables.optional)
         extra = extra_core - extra_qualifiers + (1 if entry.sides and not sides else 0)
         score = (
-            covered - 0.3 * extra - 0.2 * extra_qualifiers - 0.15 * extra_sites - 0.1 * entry.residual,
             entry.encounter == encounter,
+            covered - 0.3 * extra - 0.2 * extra_qualifiers - 0.15 * extra_sites - 0.1 * entry.residual,
             len(entry.sides & sides),
             -entry.qualified,
             len(entry.code),

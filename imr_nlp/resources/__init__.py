@@ -252,6 +252,7 @@ class DiagnosisExample(_Strict):
 
     text: str
     diagnoses: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list, description="condition phrases read outside a diagnosis statement")
     absent: list[str] = Field(default_factory=list)
 
 
