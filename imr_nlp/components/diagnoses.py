@@ -35,7 +35,7 @@ from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, singular
 
 _COMMA_SPLIT = re.compile(
-    r"\s*(?:,?\s+as\s+well\s+as\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
+    r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
 )
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
@@ -298,7 +298,8 @@ class IMRDiagnoses(RuleComponent):
             nxt = frags[i + 1] if i + 1 < len(frags) else None
             joins = frag[3].strip().lower() in ("and", "/", "&", "-", "", ",", ", and", "or", ", or")
             if frag[2] == "body":
-                if nxt is not None and joins and nxt[2] in ("condition", "body"):
+                complement = re.search(r"\b(?:of|at|in)\b", segment[frag[0] : frag[1]], re.I)
+                if not complement and nxt is not None and joins and nxt[2] in ("condition", "body"):
                     pending = frag[0] if pending is None else pending
                     i += 1
                     continue
