@@ -54,8 +54,18 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
+_MAX_MEMO = 100_000  # words whose kind is remembered (bounded: a feed of odd words cannot grow it)
 _COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "both"})
+
+
+def cue_matches(cue: re.Pattern, cue_lower: re.Pattern, text: str, lower: str, start: int, end: int) -> list[re.Match]:
+    """The matches of a cue in text[start:end]. The cue is searched in the lower-cased text
+    without IGNORECASE when lower-casing kept every offset (1.7x faster on these long
+    alternations); else in the text itself."""
+    if len(lower) == len(text):
+        return list(cue_lower.finditer(lower, start, end))
+    return list(cue.finditer(text, start, end))
 
 
 def quoted_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -89,6 +99,8 @@ class IMRDiagnoses(RuleComponent):
         rules = self.rules["diagnoses.json"]
         self.list_cue = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_cues), re.I)
         self.statement_cue = re.compile("|".join(f"(?:{c.pattern})" for c in rules.statement_cues), re.I)
+        self.list_cue_lower = re.compile(self.list_cue.pattern)
+        self.statement_cue_lower = re.compile(self.statement_cue.pattern)
         self.list_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "list"), re.I)
         self.item_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "item"), re.I)
         heads = rules.heads
@@ -100,6 +112,10 @@ class IMRDiagnoses(RuleComponent):
         self.test_words = frozenset(w.lower() for w in heads.test_words)
         self.adjective_suffixes = tuple(x.lower() for x in heads.adjective_suffixes)
         self.head_phrases = {tuple(p.lower().split()) for p in heads.phrases}
+        self.head_phrases_by_last: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in self.head_phrases:
+            self.head_phrases_by_last.setdefault(phrase[-1], []).append(phrase)
+        self._kinds: dict[str, str] = {}
         self.prefix = re.compile(
             r"(?:" + "|".join(re.escape(p) for p in sorted(heads.prefixes, key=len, reverse=True)) + r")(?![\w/])", re.I
         ) if heads.prefixes else None
@@ -177,15 +193,18 @@ class IMRDiagnoses(RuleComponent):
         diagnoses: list[tuple[int, int, int]] = []
         covered: list[tuple[int, int]] = []
         pos = start
-        while True:
-            m = self.list_cue.search(text, pos, end)
-            if not m:
-                break
+        lower = text.lower()
+        for m in cue_matches(self.list_cue, self.list_cue_lower, text, lower, start, end):
+            if m.start() < pos:
+                continue  # inside the list of an earlier cue
             list_start, list_end, lines = self._list_extent(text, m.end(), end)
             diagnoses.extend(self.split_list(text, list_start, list_end, lines))
             covered.append((m.start(), list_end))
             pos = max(list_end, m.end() + 1)
-        statements = {m.end(): m.start() for m in self.statement_cue.finditer(text, start, end)}
+        statements = {
+            m.end(): m.start()
+            for m in cue_matches(self.statement_cue, self.statement_cue_lower, text, lower, start, end)
+        }
         quotes = quoted_regions(text, start, end)
         diagnoses = [d for d in diagnoses if not _inside_any(d[0], d[1], quotes)]
         problems: list[tuple[int, int]] = []
@@ -345,23 +364,13 @@ class IMRDiagnoses(RuleComponent):
         with an "of/in/at the <site>" complement."""
         vocabulary = self.index.vocabulary
         tokens = [(m.start(), m.end(), m.group()) for m in _PHRASE_TOKEN.finditer(text, start, end)]
-        kinds = []
-        for _, _, word in tokens:
-            low = word.lower()
-            if low in self.phrase_stops or low.isdigit():
-                kinds.append("stop")
-            elif self.is_head(word):
-                kinds.append("head")
-            elif low in self.body_words or singular(low) in vocabulary or _LEVEL.match(word):
-                kinds.append("mod")
-            else:
-                kinds.append("stop")
+        kinds = [self._word_kind(word, vocabulary) for _, _, word in tokens]
         lows = [t[2].lower() for t in tokens]
-        for phrase in self.head_phrases:
-            n = len(phrase)
-            for k in range(len(tokens) - n + 1):
-                if tuple(lows[k : k + n]) == phrase:
-                    kinds[k : k + n] = ["mod"] * (n - 1) + ["head"]
+        for k, low in enumerate(lows):
+            for phrase in self.head_phrases_by_last.get(low, ()):
+                n = len(phrase)
+                if k + 1 >= n and tuple(lows[k + 1 - n : k + 1]) == phrase:
+                    kinds[k + 1 - n : k + 1] = ["mod"] * (n - 1) + ["head"]
         out: list[tuple[int, int]] = []
         i, n = 0, len(tokens)
         while i < n:
@@ -376,6 +385,9 @@ class IMRDiagnoses(RuleComponent):
                 if kinds[j] == "head":
                     last_head = j
                 j += 1
+            if last_head < 0:
+                i = j
+                continue
             followed_by_test = last_head + 1 < n and lows[last_head + 1] in self.test_words
             light = self.is_light(lows[last_head]) and not any(
                 kinds[k] == "head"
@@ -384,13 +396,32 @@ class IMRDiagnoses(RuleComponent):
                 or (len(lows[k]) > 4 and lows[k].endswith(self.adjective_suffixes))
                 for k in range(i, last_head)
             )
-            if last_head >= 0 and not followed_by_test and not light:
+            if not followed_by_test and not light:
                 phrase_end = self._complement(text, tokens, kinds, last_head)
                 out.append((tokens[i][0], tokens[phrase_end][1]))
                 i = max(j, phrase_end + 1)
             else:
                 i = j
         return out
+
+    def _word_kind(self, word: str, vocabulary: frozenset[str]) -> str:
+        """"head", "mod" (a word of the code set's vocabulary, a site or a spinal level) or
+        "stop", memoised per word (bounded)."""
+        kind = self._kinds.get(word)
+        if kind is None:
+            low = word.lower()
+            if low in self.phrase_stops or low.isdigit():
+                kind = "stop"
+            elif self.is_head(word):
+                kind = "head"
+            elif low in self.body_words or singular(low) in vocabulary or _LEVEL.match(word):
+                kind = "mod"
+            else:
+                kind = "stop"
+            if len(self._kinds) >= _MAX_MEMO:
+                self._kinds.clear()
+            self._kinds[word] = kind
+        return kind
 
     def _complement(self, text: str, tokens, kinds, head: int) -> int:
         """The last token of an "of [the] <site words>" complement after the head, or the head."""

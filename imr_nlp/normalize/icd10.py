@@ -330,7 +330,16 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     written_places = wanted & tables.places
     written_sites = wanted & tables.sites
     core = wanted - tables.sites
-    for i in index.postings[head]:
+    # Every required word must be in the description: start from the rarest one's postings.
+    lists = sorted((index.postings.get(w, ()) for w in required | {head}), key=len)
+    if not lists or not lists[0]:
+        return None
+    candidates = set(lists[0])
+    for other in lists[1:]:
+        candidates.intersection_update(other)
+        if not candidates:
+            return None
+    for i in sorted(candidates):
         entry = index.entries[i]
         if entry.sides and sides and not (entry.sides & sides):
             continue  # the other side

@@ -59,6 +59,17 @@ def test_every_diagnosis_rule_runs_its_examples(nlp, entry, examples):
             assert not any(_norm(absent) in m for m in diagnoses + problems), (example.text, diagnoses, problems)
 
 
+@pytest.mark.parametrize("cue", [*RULES.list_cues, *RULES.statement_cues], ids=lambda c: c.name)
+def test_cues_match_the_same_in_lower_case(cue):
+    """The component searches cues in the lower-cased text: no pattern may depend on case."""
+    pattern = re.compile(cue.pattern, re.I)
+    lower = re.compile(cue.pattern)
+    for example in cue.examples:
+        assert [m.span() for m in pattern.finditer(example.text)] == [
+            m.span() for m in lower.finditer(example.text.lower())
+        ]
+
+
 CUE_ROWS = [
     # (text, diagnoses expected, in order)
     ("The injured worker was diagnosed as suffering from lumbar strain.", ["lumbar strain"]),
