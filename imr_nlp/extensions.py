@@ -26,9 +26,9 @@ SPAN_EXTENSIONS: dict[str, Any] = {
     "generic": None,  # a drug mention's lower-case generic name(s)
     "drug_class": None,  # a drug mention's class
     "dwc_class": None,  # a drug mention's DWC Pharmaceuticals subcategory ("Opioids", "Topical Compounds")
-    "long_form": None,
+    "long_form": None,  # an abbreviation's expansion (also set by scispaCy's AbbreviationDetector)
     "icd10": None,  # a diagnosis or problem mention's ICD-10-CM code (exists in the CMS code set)
-    "icd10_description": None,  # that code's CMS description  # an abbreviation's expansion (also set by scispaCy's AbbreviationDetector)
+    "icd10_description": None,  # that code's CMS description
     # Span extension values are keyed by character offsets, so each group gets its own name.
     "request": None,  # an item's request as the grammar read it: {"service", "category", "dwc_category", ...}
     "decision": None,  # a decision item: {"index", "partial", "medically_necessary"}

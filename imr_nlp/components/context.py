@@ -239,9 +239,7 @@ class IMRContext(RuleComponent):
         """The drug and diagnosis mentions (or ``targets``) with the cues that modify each."""
         if targets is None:
             targets = [
-                span
-                for group in ("drugs", "diagnoses", "problems")
-                for span in doc.spans.get(SPAN_GROUPS[group], [])
+                span for group in ("drugs", "diagnoses", "problems") for span in doc.spans.get(SPAN_GROUPS[group], [])
             ]
         targets = sorted(targets, key=lambda s: (s.start, s.end))
         cues = self.cues(doc, targets) if targets else []

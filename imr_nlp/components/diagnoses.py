@@ -23,7 +23,6 @@ Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``s
 ``span._.icd10_description``.
 """
 
-
 import re
 
 from spacy.language import Language
@@ -35,7 +34,8 @@ from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, singular
 
 _COMMA_SPLIT = re.compile(
-    r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*", re.I
+    r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*",
+    re.I,
 )
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
@@ -116,16 +116,21 @@ class IMRDiagnoses(RuleComponent):
         for phrase in self.head_phrases:
             self.head_phrases_by_last.setdefault(phrase[-1], []).append(phrase)
         self._kinds: dict[str, str] = {}
-        self.prefix = re.compile(
-            r"(?:" + "|".join(re.escape(p) for p in sorted(heads.prefixes, key=len, reverse=True)) + r")(?![\w/])", re.I
-        ) if heads.prefixes else None
+        self.prefix = (
+            re.compile(
+                r"(?:" + "|".join(re.escape(p) for p in sorted(heads.prefixes, key=len, reverse=True)) + r")(?![\w/])",
+                re.I,
+            )
+            if heads.prefixes
+            else None
+        )
         self.body_words = frozenset(w.lower() for w in rules.body_words.words)
         self.drop = frozenset(w.lower() for w in rules.drop_words.words)
         self.phrase_stops = frozenset(w.lower() for w in rules.phrase_stops.words)
         mods = sorted(rules.modifiers.words, key=len, reverse=True)
         self.modifier = re.compile(r"^(?:(?:" + "|".join(re.escape(m) for m in mods) + r")\s+)+", re.I)
         self.icd_tables = IcdTables.from_rules(self.rules["icd10.json"], self.rules["icd10_terms.jsonl"])
-        self._index: "CodeIndex | None" = None
+        self._index: CodeIndex | None = None
 
     @property
     def index(self) -> CodeIndex:
@@ -405,7 +410,7 @@ class IMRDiagnoses(RuleComponent):
         return out
 
     def _word_kind(self, word: str, vocabulary: frozenset[str]) -> str:
-        """"head", "mod" (a word of the code set's vocabulary, a site or a spinal level) or
+        """ "head", "mod" (a word of the code set's vocabulary, a site or a spinal level) or
         "stop", memoised per word (bounded)."""
         kind = self._kinds.get(word)
         if kind is None:

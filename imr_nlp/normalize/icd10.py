@@ -31,6 +31,9 @@ _QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b[^,]*?(?=\s+of\s|,|$)", re
 _MEMO_SIZE = 20_000
 _NONESSENTIAL = re.compile(r"\([^()]*\)")  # the code set's parenthesised nonessential modifiers
 _LEVEL = re.compile(r"^([ctls])\d{1,2}$")
+# A spinal level or range ("L4-5", "C5-C6", "L5-S1"): read as its region(s) before splitting words.
+_LEVEL_WORD = re.compile(r"^[ctls]\d{1,2}[ctls]\d{1,2}$")  # "c5c6": counted when a code has it, never required
+_LEVEL_RANGE = re.compile(r"\b([ctls])\d{1,2}(?:\s*-\s*([ctls])?\d{1,2})?\b")
 
 
 def singular(word: str) -> str:
@@ -85,7 +88,9 @@ class IcdTables:
             stop=frozenset(w.lower() for w in vocabulary.stop_words.words),
             optional=frozenset(singular(w.lower()) for w in vocabulary.optional_words.words),
             ignorable=frozenset(singular(w.lower()) for w in vocabulary.ignorable_words.words),
-            sites=frozenset(singular(w.lower()) for w in (*vocabulary.site_words.words, *vocabulary.tissue_words.words)),
+            sites=frozenset(
+                singular(w.lower()) for w in (*vocabulary.site_words.words, *vocabulary.tissue_words.words)
+            ),
             places=frozenset(singular(w.lower()) for w in vocabulary.site_words.words),
             laterality={w.lower(): side for side, words in vocabulary.laterality.items() for w in words},
             encounter={w.lower(): kind for kind, words in vocabulary.encounter.items() for w in words},
@@ -112,7 +117,8 @@ class IcdTables:
         """Lower-cased singular words with the concept rewrites applied (function words kept)."""
         cache = self._singular
         words: list[str] = []
-        for w in _WORD.findall(text.lower()):
+        text = _LEVEL_RANGE.sub(self._level_words, text.lower())
+        for w in _WORD.findall(text):
             one = cache.get(w)
             if one is None:
                 level = _LEVEL.match(w)
@@ -121,6 +127,17 @@ class IcdTables:
                     cache[w] = one
             words.append(one)
         return self._rewrite(self._rewrite(words))
+
+    def _level_words(self, m: re.Match) -> str:
+        """A spinal level range as its region(s) plus one level word ("C5-6" -> "cervical
+        c5c6"): the region matches region codes, the level word the codes of that level."""
+        first, second = m.group(1), m.group(2) or m.group(1)
+        regions = [self.spinal_levels.get(first, first)]
+        if second != first:
+            regions.append(self.spinal_levels.get(second, second))
+        numbers = re.findall(r"\d+", m.group())
+        level = f"{first}{numbers[0]}{second}{numbers[1]}" if len(numbers) == 2 else ""
+        return " " + " ".join([*regions, level]) + " "
 
     def _rewrite(self, words: list[str]) -> list[str]:
         """One pass of the concept rewrites, longest wording first."""
@@ -143,9 +160,8 @@ class IcdTables:
         return tuple(w for w in self.concepts(text) if w not in self.laterality and w not in self.optional)
 
     def concepts(self, text: str) -> list[str]:
-        """The content words of ``text`` as concepts, in order (function words and bare numbers
-        dropped)."""
-        return [w for w in self.words(text) if w not in self.stop and not w.isdigit()]
+        """The content words of ``text`` as concepts, in order (function words dropped)."""
+        return [w for w in self.words(text) if w not in self.stop]
 
 
 @dataclass(frozen=True)
@@ -228,9 +244,7 @@ def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeE
     residual = "other" in _WORD.findall(description.lower())
     all_words = tables.words(main)
     named = {
-        w
-        for i, w in enumerate(all_words)
-        if w in tables.places and "unspecified" not in all_words[max(0, i - 3) : i]
+        w for i, w in enumerate(all_words) if w in tables.places and "unspecified" not in all_words[max(0, i - 3) : i]
     }
     qualified = len(_WORD.findall(phrase)) - len(_WORD.findall(main))
     return CodeEntry(code, description, kept, sides, encounter, residual, qualified, bool(named))
@@ -297,6 +311,7 @@ def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
 
 
 def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    text = _QUALIFIER.sub("", text) or text  # "migraine without aura": read as the descriptions are
     concepts = tables.concepts(text)
     if not concepts:
         return None
@@ -324,8 +339,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     wanted = {
         w for w in concepts if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
     }
-    required = {w for w in wanted if w not in tables.optional}
-    site_written = bool(wanted & tables.sites)
+    required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
     best, best_key = None, None
     written_places = wanted & tables.places
     written_sites = wanted & tables.sites

@@ -252,7 +252,9 @@ class DiagnosisExample(_Strict):
 
     text: str
     diagnoses: list[str] = Field(default_factory=list)
-    problems: list[str] = Field(default_factory=list, description="condition phrases read outside a diagnosis statement")
+    problems: list[str] = Field(
+        default_factory=list, description="condition phrases read outside a diagnosis statement"
+    )
     absent: list[str] = Field(default_factory=list)
 
 
@@ -276,7 +278,8 @@ class ConditionHeads(_Strict):
     suffixes: list[str]
     abbreviations: list[str] = Field(description="upper-case condition abbreviations (CRPS, DDD, GERD)")
     phrases: list[str] = Field(
-        default_factory=list, description="multi-word conditions with no head noun of their own (herniated nucleus pulposus)"
+        default_factory=list,
+        description="multi-word conditions with no head noun of their own (herniated nucleus pulposus)",
     )
     prefixes: list[str] = Field(
         default_factory=list, description="words that make a list item a condition whatever follows (status post)"
@@ -285,7 +288,8 @@ class ConditionHeads(_Strict):
         default_factory=list, description="heads that name a condition only with a modifier (injury, condition)"
     )
     adjective_suffixes: list[str] = Field(
-        default_factory=list, description="adjective endings: a light head's modifier is a site, a level or an adjective"
+        default_factory=list,
+        description="adjective endings: a light head's modifier is a site, a level or an adjective",
     )
     test_words: list[str] = Field(
         default_factory=list, description="words after a head that make it a test's name (compression test)"
@@ -333,7 +337,7 @@ class CodingWords(_Strict):
 
 
 class Postprocedural(_Strict):
-    """"status post <procedure>": the postprocedural-state code; "status post <condition>": the
+    """ "status post <procedure>": the postprocedural-state code; "status post <condition>": the
     condition's own code."""
 
     prefixes: list[str]

@@ -73,16 +73,31 @@ def test_cues_match_the_same_in_lower_case(cue):
 CUE_ROWS = [
     # (text, diagnoses expected, in order)
     ("The injured worker was diagnosed as suffering from lumbar strain.", ["lumbar strain"]),
-    ("Her diagnoses include right knee sprain; lumbar spine sprain/strain.", ["right knee sprain", "lumbar spine sprain/strain"]),
-    ("The diagnoses were cervical radiculopathy and right elbow lateral epicondylitis.",
-     ["cervical radiculopathy", "right elbow lateral epicondylitis"]),
-    ("Diagnoses:\n1. Lumbar radiculopathy\n2. Left knee meniscus tear\n\nThe plan was therapy.",
-     ["lumbar radiculopathy", "left knee meniscus tear"]),
+    (
+        "Her diagnoses include right knee sprain; lumbar spine sprain/strain.",
+        ["right knee sprain", "lumbar spine sprain/strain"],
+    ),
+    (
+        "The diagnoses were cervical radiculopathy and right elbow lateral epicondylitis.",
+        ["cervical radiculopathy", "right elbow lateral epicondylitis"],
+    ),
+    (
+        "Diagnoses:\n1. Lumbar radiculopathy\n2. Left knee meniscus tear\n\nThe plan was therapy.",
+        ["lumbar radiculopathy", "left knee meniscus tear"],
+    ),
     ("Diagnoses:\n- Cervical strain\n- Right shoulder tendinitis\n", ["cervical strain", "right shoulder tendinitis"]),
-    ("Impression: 1) L4-5 disc protrusion 2) bilateral lower extremity radiculopathy.",
-     ["l4-5 disc protrusion", "bilateral lower extremity radiculopathy"]),
-    ("Diagnosis 03/02/15- lumbar sprain- right ankle sprain- anxiety.", ["lumbar sprain", "right ankle sprain", "anxiety"]),
-    ("He is being treated for lumbar disc herniation, as well as depression.", ["lumbar disc herniation", "depression"]),
+    (
+        "Impression: 1) L4-5 disc protrusion 2) bilateral lower extremity radiculopathy.",
+        ["l4-5 disc protrusion", "bilateral lower extremity radiculopathy"],
+    ),
+    (
+        "Diagnosis 03/02/15- lumbar sprain- right ankle sprain- anxiety.",
+        ["lumbar sprain", "right ankle sprain", "anxiety"],
+    ),
+    (
+        "He is being treated for lumbar disc herniation, as well as depression.",
+        ["lumbar disc herniation", "depression"],
+    ),
     ("The applicant has been diagnosed with PTSD.", ["ptsd"]),
     ("She is undergoing treatments for chronic pain syndrome and GERD.", ["chronic pain syndrome", "gerd"]),
     ("It was noted that the claimant has severe left knee osteoarthritis.", ["severe left knee osteoarthritis"]),
@@ -176,6 +191,11 @@ CODING_ROWS = [
     ("left hip pain", "M25.552"),
     ("right knee pain", "M25.561"),
     ("lumbar spinal stenosis", "M48.06"),
+    ("C5-6 disc herniation", "M50.222"),  # a level the code set codes
+    ("L4-5 disc protrusion", "M51.26"),  # a level it does not: the region
+    ("L5-S1 disc herniation", "M51.27"),
+    ("type 2 diabetes mellitus", "E11"),
+    ("chronic migraine without aura", "G43.7"),
     ("cervical spondylosis", "M47.812"),
     ("plantar fasciitis", "M72.2"),
     ("left de Quervain's tenosynovitis", "M65.4"),
