@@ -23,6 +23,8 @@ from typing import TextIO
 
 import click
 
+from imr_nlp.rows import LEVELS
+
 LETTER_SUFFIXES = {".txt", ".pdf"}
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -143,7 +145,7 @@ def main() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None, help="output file [stdout]")
 @click.option(
     "--level",
-    type=click.Choice(["letter", "decision", "medication", "citation"]),
+    type=click.Choice(list(LEVELS)),
     default=None,
     help="one record per letter, decision, drug mention or citation [jsonl: letter; csv, parquet: decision]",
 )
@@ -197,7 +199,7 @@ def parse(
 @main.command()
 @click.option(
     "--level",
-    type=click.Choice(["letter", "decision", "medication", "citation"]),
+    type=click.Choice(list(LEVELS)),
     default=None,
     help="print a table level's columns and types instead",
 )

@@ -42,7 +42,7 @@ def iter_rows(determinations: Determination | Iterable[Determination], level: st
 
 def to_dataframe(determinations: Determination | Iterable[Determination], level: str = "decision") -> pd.DataFrame:
     """A pandas DataFrame of Determinations (one, or an iterable such as ``parse_many``'s) at
-    ``level``: "letter", "decision" (default), "medication" or "citation"."""
+    ``level``: "letter", "decision" (default), "medication", "citation" or "diagnosis"."""
     import pandas as pd
 
     columns = COLUMNS[check_level(level)]

@@ -1,15 +1,17 @@
-"""Flat rows for tables (pandas, CSV, Parquet, Spark), at four levels:
+"""Flat rows for tables (pandas, CSV, Parquet, Spark), at five levels:
 
 - ``letter``: one row per letter, with counts and joined lists;
 - ``decision``: one row per decision, each carrying its letter's fields (a letter with no
   decision, such as an unreadable file, still gives one row with its error and warnings);
 - ``medication``: one row per drug mention, with its ConText flags and the decision it is the
   treatment of, if any;
-- ``citation``: one row per guideline citation of a decision (claims administrator or reviewer).
+- ``citation``: one row per guideline citation of a decision (claims administrator or reviewer);
+- ``diagnosis``: one row per diagnosis or problem mention, with its ICD-10-CM code and ConText
+  flags (group decisions by condition by joining on ``letter``).
 
 At the letter and decision levels every letter gives at least one row, so nothing is lost;
-at the medication and citation levels a letter gives as many rows as it has mentions or
-citations. Lists are joined with "; ". Each level's columns and their types ("string", "int",
+at the medication, citation and diagnosis levels a letter gives as many rows as it has
+mentions or citations. Lists are joined with "; ". Each level's columns and their types ("string", "int",
 "double", "boolean", "date") are in ``COLUMNS[level]``.
 """
 
@@ -42,6 +44,7 @@ LETTER_COLUMNS: dict[str, str] = {
     "overturned": "int",
     "items": "string",
     "diagnoses": "string",
+    "diagnosis_codes": "string",
     "drugs": "string",
     "error": "string",
     "warnings": "string",
@@ -68,6 +71,7 @@ DECISION_COLUMNS: dict[str, str] = {
     "partial": "boolean",
     "dwc_category": "string",
     "dwc_subcategory": "string",
+    "diagnosis_codes": "string",
     "claims_administrator_sources": "string",
     "reviewer_sources": "string",
     "reviewer_mtus_based": "boolean",
@@ -109,11 +113,29 @@ CITATION_COLUMNS: dict[str, str] = {
     "end": "int",
 }
 
+DIAGNOSIS_COLUMNS: dict[str, str] = {
+    **_LETTER_ID,
+    "text": "string",
+    "start": "int",
+    "end": "int",
+    "kind": "string",
+    "icd10": "string",
+    "icd10_category": "string",
+    "icd10_description": "string",
+    "negated": "boolean",
+    "historical": "boolean",
+    "hypothetical": "boolean",
+    "uncertain": "boolean",
+    "family": "boolean",
+    "cues": "string",
+}
+
 COLUMNS: dict[str, dict[str, str]] = {
     "letter": LETTER_COLUMNS,
     "decision": DECISION_COLUMNS,
     "medication": MEDICATION_COLUMNS,
     "citation": CITATION_COLUMNS,
+    "diagnosis": DIAGNOSIS_COLUMNS,
 }
 LEVELS = tuple(COLUMNS)
 
@@ -155,11 +177,46 @@ def letter_rows(determination: Determination, letter: str | None = None) -> list
             "upheld": outcomes.count("upheld"),
             "overturned": outcomes.count("overturned"),
             "items": _join(dec.item for dec in d.decisions),
-            "diagnoses": _join(m.text for m in d.diagnoses if not m.negated),
+            "diagnoses": _join(m.text for m in _stated_diagnoses(d)),
+            "diagnosis_codes": diagnosis_codes(d),
             "drugs": _join(m.generic for m in d.medications if not m.negated),
             "error": d.error,
             "warnings": _join(d.warnings),
         }
+    ]
+
+
+def _stated_diagnoses(d: Determination):
+    return [m for m in d.diagnoses if m.kind == "diagnosis" and not m.negated]
+
+
+def diagnosis_codes(d: Determination) -> str | None:
+    """The ICD-10-CM codes of the letter's stated diagnoses, joined, each once."""
+    return _join(m.icd10 for m in _stated_diagnoses(d))
+
+
+def diagnosis_rows(determination: Determination, letter: str | None = None) -> list[dict]:
+    """One row per diagnosis or problem mention, in text order."""
+    d = determination
+    ident = _letter_id(d, letter)
+    return [
+        {
+            **ident,
+            "text": m.text,
+            "start": m.start,
+            "end": m.end,
+            "kind": m.kind,
+            "icd10": m.icd10,
+            "icd10_category": m.icd10.replace(".", "")[:3] if m.icd10 else None,
+            "icd10_description": m.icd10_description,
+            "negated": m.negated,
+            "historical": m.historical,
+            "hypothetical": m.hypothetical,
+            "uncertain": m.uncertain,
+            "family": m.family,
+            "cues": _join(m.cues),
+        }
+        for m in d.diagnoses
     ]
 
 
@@ -195,7 +252,12 @@ def decision_rows(determination: Determination, letter: str | None = None) -> li
     """The rows of one letter: one per decision (at least one), keys as in DECISION_COLUMNS.
     ``letter`` names the letter (default: the file it was read from)."""
     d = determination
-    letter_fields = {**_letter_fields(d, letter), "error": d.error, "warnings": _join(d.warnings)}
+    letter_fields = {
+        **_letter_fields(d, letter),
+        "diagnosis_codes": diagnosis_codes(d),
+        "error": d.error,
+        "warnings": _join(d.warnings),
+    }
     empty = dict.fromkeys(DECISION_COLUMNS)
     if not d.decisions:
         return [{**empty, **letter_fields}]
@@ -275,6 +337,7 @@ ROWS: dict[str, Callable[[Determination, str | None], list[dict]]] = {
     "decision": decision_rows,
     "medication": medication_rows,
     "citation": citation_rows,
+    "diagnosis": diagnosis_rows,
 }
 
 

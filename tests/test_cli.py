@@ -56,7 +56,7 @@ def test_jsonl_letters_with_a_bad_file(letters):
     assert "[#" not in result.stderr  # no progress bar when stderr is not a terminal
 
 
-@pytest.mark.parametrize("level", ["letter", "decision", "medication", "citation"])
+@pytest.mark.parametrize("level", ["letter", "decision", "medication", "citation", "diagnosis"])
 def test_csv_levels(letters, level, tmp_path):
     out = tmp_path / "rows.csv"
     result = _run("parse", letters / "*.pdf", "--format", "csv", "--level", level, "--out", out)

@@ -293,3 +293,22 @@ def test_mentions_keep_their_words(nlp):
     doc = nlp(text)
     for span in doc.spans["imr_diagnoses"]:
         assert re.search(re.escape(span.text), text)
+
+
+def test_diagnosis_rows_and_codes_for_grouping_decisions():
+    import imr_nlp
+    from imr_nlp.rows import COLUMNS, rows
+
+    text = (
+        "CLINICAL CASE SUMMARY\nThe injured worker was diagnosed with lumbar radiculopathy and insomnia. "
+        "There was no evidence of intracranial bleeding."
+    )
+    det = imr_nlp.parse(text)
+    table = rows(det, "diagnosis")
+    assert [r["text"] for r in table] == ["lumbar radiculopathy", "insomnia", "intracranial bleeding"]
+    assert all(set(r) == set(COLUMNS["diagnosis"]) for r in table)
+    assert table[0]["icd10"] == "M54.16" and table[0]["icd10_category"] == "M54"
+    assert table[2]["kind"] == "problem" and table[2]["negated"]
+    (letter,) = rows(det, "letter")
+    assert letter["diagnosis_codes"] == "M54.16; G47.00"  # stated diagnoses only
+    assert rows(det, "decision")[0]["diagnosis_codes"] == "M54.16; G47.00"
