@@ -4,6 +4,7 @@ Usage (from the project root, in the project's environment):
 
     python benchmarks/robustness.py big      # parse time of 0.25 - 1 MB texts vs 40 letters
     python benchmarks/robustness.py memory   # RSS after batches of letters with new words each
+    python benchmarks/robustness.py diagnoses  # diagnosis-shaped texts of growing length
 
 ``big`` runs letters together into one text of growing length and compares the time per
 character with that of 40 letters parsed one by one: linear time means a flat time per
@@ -51,6 +52,33 @@ def big() -> None:
         print(f"one text of {size:>9,} chars:       {seconds:6.2f} s {seconds / size * 1e6:6.2f} us/char")
 
 
+# Case summaries shaped to stress the diagnoses component: one endless list, many list cues with
+# list ends, many headings, a condition phrase repeated in one sentence.
+DIAGNOSIS_SHAPES = {
+    "one long list": lambda n: "The injured worker was diagnosed with " + "lumbar strain, " * n + ".",
+    "many cues": lambda n: "He was diagnosed with lumbar strain who " * n,
+    "many headings": lambda n: "Diagnoses:\n" * n,
+    "one long sentence": lambda n: "no evidence of intracranial bleeding or " * n,
+}
+
+
+def diagnoses() -> None:
+    """Time per character of diagnosis-shaped texts at two lengths: flat means linear."""
+    import imr_nlp
+
+    imr_nlp.parse("warm up")
+    for name, make in DIAGNOSIS_SHAPES.items():
+        for n in (2_000, 8_000):
+            text = "CLINICAL CASE SUMMARY\n" + make(n)
+            t0 = time.perf_counter()
+            result = imr_nlp.parse(text)
+            seconds = time.perf_counter() - t0
+            print(
+                f"{name:18} {len(text):>9,} chars {seconds:6.2f} s {seconds / len(text) * 1e6:6.2f} us/char "
+                f"{len(result.diagnoses):>6} mentions"
+            )
+
+
 def memory(batches: int, per_batch: int) -> None:
     import imr_nlp
     import imr_nlp.api as api
@@ -75,13 +103,15 @@ def memory(batches: int, per_batch: int) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["big", "memory"])
+    ap.add_argument("what", choices=["big", "memory", "diagnoses"])
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--per-batch", type=int, default=300)
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     if args.what == "big":
         big()
+    elif args.what == "diagnoses":
+        diagnoses()
     else:
         memory(args.batches, args.per_batch)
     return 0

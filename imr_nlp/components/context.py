@@ -20,6 +20,7 @@ Sentence boundaries come from ``imr_sentences``.
 """
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -326,10 +327,12 @@ def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
         return [(0, len(doc))]
     if targets is None:
         return [(sent.start, sent.end) for sent in doc.sents]
+    sentences = [(sent.start, sent.end) for sent in doc.sents]
+    starts = [start for start, _ in sentences]
     bounds = set()
-    for target in targets:
-        sent = doc[target.start].sent
-        bounds.add((sent.start, max(sent.end, target.end)))
+    for target in targets:  # the sentence of each target by bisection: linear in the targets
+        start, end = sentences[max(0, bisect_right(starts, target.start) - 1)]
+        bounds.add((start, max(end, target.end)))
     return sorted(bounds)
 
 

@@ -24,6 +24,7 @@ Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``s
 """
 
 import re
+from bisect import bisect_right
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -54,6 +55,7 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
+_MAX_LIST_CHARS = 3000  # a diagnosis list is read this far at most (real ones: a few hundred)
 _MAX_MEMO = 100_000  # words whose kind is remembered (bounded: a feed of odd words cannot grow it)
 _COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "both"})
@@ -85,7 +87,15 @@ def quoted_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _inside_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
-    return any(a <= start and end <= b for a, b in regions)
+    """Whether [start, end) lies inside one of ``regions`` (sorted, not overlapping)."""
+    i = bisect_right(regions, (start, float("inf"))) - 1
+    return i >= 0 and regions[i][0] <= start and end <= regions[i][1]
+
+
+def _overlaps_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
+    """Whether [start, end) overlaps one of ``regions`` (sorted, not overlapping)."""
+    i = bisect_right(regions, (end, -1)) - 1  # the last region starting before ``end``
+    return i >= 0 and regions[i][1] > start
 
 
 class IMRDiagnoses(RuleComponent):
@@ -214,7 +224,7 @@ class IMRDiagnoses(RuleComponent):
         diagnoses = [d for d in diagnoses if not _inside_any(d[0], d[1], quotes)]
         problems: list[tuple[int, int]] = []
         for s, e in self.condition_phrases(text, start, end):
-            if any(s < ce and cs < e for cs, ce in covered) or _inside_any(s, e, quotes):
+            if _overlaps_any(s, e, covered) or _inside_any(s, e, quotes):
                 continue
             if self._after_statement(text, s, statements):
                 diagnoses.append((s, e, s))
@@ -238,6 +248,7 @@ class IMRDiagnoses(RuleComponent):
             # A heading: its items are the following marked lines (or the one paragraph).
             pos = line_end + 1
             last = pos
+            end = min(end, pos + _MAX_LIST_CHARS)
             while pos < end:
                 nl = text.find("\n", pos, end)
                 line = text[pos : nl if nl >= 0 else end]
@@ -250,10 +261,11 @@ class IMRDiagnoses(RuleComponent):
             if _MARKER.match(text[line_end + 1 : last]):
                 return line_end + 1, last, True
             start = line_end + 1
-        stop = self.list_end.search(text, start, end)
-        sentence = _SENTENCE_END.search(text, start, end)
+        limit = min(end, start + _MAX_LIST_CHARS)
+        stop = self.list_end.search(text, start, limit)
+        sentence = _SENTENCE_END.search(text, start, limit)
         candidates = [x.start() for x in (stop, sentence) if x is not None]
-        return start, min(candidates, default=end), False
+        return start, min(candidates, default=limit), False
 
     def split_list(self, text: str, start: int, end: int, lines: bool = False) -> list[tuple[int, int]]:
         """Split the list text[start:end] into mention spans, on its strongest separator."""
