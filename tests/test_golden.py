@@ -46,6 +46,25 @@ def test_public_pdfs_meet_the_bar(shared):
     assert micro >= 0.99 and hard >= 0.98, misses
 
 
+def _group_f1(shared, letters, gold) -> dict[str, float]:
+    score = _scorer(shared)
+    tally = score.Tally()
+    for gold_path in sorted(gold.glob("*.json")):
+        pdf = letters / f"{gold_path.stem}.pdf"
+        if pdf.exists():
+            det = imr_nlp.parse_file(pdf)
+            score.score_doc(tally, gold_path.stem, json.loads(gold_path.read_text()), det.model_dump(mode="json"))
+    return {group: score.Tally.f1(*counts)[2] for group, counts in tally.c.items()}
+
+
+def test_case_summary_facts_meet_the_bar(shared):
+    """Regression floor (issue 12): diagnoses, their ICD-10-CM categories, assertions, dates and
+    medications of 24 real letters."""
+    f1 = _group_f1(shared, shared / "corpus" / "pdf", shared / "corpus" / "gold-pdf-facts")
+    assert f1["diagnoses"] >= 0.92 and f1["diagnoses.icd10"] >= 0.85 and f1["assertions"] >= 0.85, f1
+    assert f1["dates"] >= 0.98 and f1["medications"] >= 0.98, f1
+
+
 def test_every_pdf_parses_with_evidence_offsets(shared):
     for pdf in sorted((shared / "corpus" / "pdf").glob("*.pdf")):
         text = imr_nlp.io.read_letter(pdf)
