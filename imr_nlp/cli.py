@@ -166,6 +166,9 @@ def parse(
     if not files:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)
+    if out and any(Path(out).resolve() == f.resolve() for f in files):
+        # opening --out for writing would empty the letter before it is read
+        raise click.BadParameter(f"{out} is one of the letters to parse", param_hint="--out")
     imr_nlp.load()  # before the clock starts: the rate is the parsing rate
     bar = Progress(len(files), sys.stderr.isatty() if progress is None else progress)
     try:

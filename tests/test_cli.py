@@ -130,3 +130,12 @@ def test_output_folder_must_exist(letters, tmp_path):
 def test_nothing_to_parse_is_an_error(tmp_path):
     result = _run("parse", tmp_path)
     assert result.exit_code == 1 and "no .txt or .pdf letters" in result.stderr and result.stdout == ""
+
+
+def test_output_file_may_not_be_a_letter(tmp_path):
+    letter = tmp_path / "a.txt"
+    letter.write_text("Case Number: CM16-0000001\nIMR ISSUES, DECISIONS AND RATIONALES\n", encoding="utf-8")
+    before = letter.read_text(encoding="utf-8")
+    result = _run("parse", letter, "--out", letter)
+    assert result.exit_code == 2 and "is one of the letters to parse" in result.output
+    assert letter.read_text(encoding="utf-8") == before  # the letter is untouched
