@@ -357,3 +357,17 @@ def test_reset_forgets_the_pipeline_and_parsing_goes_on(letters):
     imr_nlp.reset()
     assert imr_nlp.load() is not before
     assert imr_nlp.parse(letters[0]) == expected
+
+
+def test_a_lone_surrogate_loses_nothing(shared):
+    """A lone surrogate (unencodable) is read as U+FFFD: same decisions, offsets into the text
+    as given, and a warning."""
+    text = imr_nlp.parse_file(shared / "corpus" / "pdf" / "CM16-0233904.pdf").model_dump()
+    letter = imr_nlp.io.read_pdf(shared / "corpus" / "pdf" / "CM16-0233904.pdf")
+    damaged = letter[:500] + "\ud800" + letter[500:]
+    result = imr_nlp.parse(damaged)
+    assert result.error is None
+    assert [d["item"] for d in text["decisions"]] == [d.item for d in result.decisions]
+    for decision in result.decisions:
+        assert damaged[decision.start : decision.end].split() == decision.item.split()
+    assert any("unencodable" in w for w in result.warnings)

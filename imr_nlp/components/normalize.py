@@ -20,7 +20,7 @@ from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
 from imr_nlp import resources
 from imr_nlp.components.base import remember_text
-from imr_nlp.extensions import register_extensions
+from imr_nlp.extensions import register_extensions, warn
 from imr_nlp.normalize.text import clean_text
 
 # Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
@@ -32,6 +32,8 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])(?=%)",
 ]
 
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Extra suffixes: a dash glued to the end of a word ends a list item ("lumbar sprain- anxiety").
 _EXTRA_SUFFIXES = [r"(?<=[A-Za-z0-9])-$"]
@@ -65,11 +67,19 @@ class IMRTokenizer:
         self._cached_chunks: set[str] = set()
 
     def __call__(self, text: str) -> Doc:
+        source = text
+        surrogates = 0
+        if not text.isascii():
+            # A lone surrogate cannot be encoded (spaCy hashes token texts as UTF-8): one
+            # replacement character each keeps every offset.
+            text, surrogates = _SURROGATE.subn("\ufffd", text)
         clean, offset_map = clean_text(text, self.structural_starts)
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)
-        doc._.source_text = text
+        doc._.source_text = source
+        if surrogates:
+            warn(doc, f"{surrogates} unencodable character(s) (lone surrogates) read as U+FFFD")
         doc._.offset_map = offset_map.to_dict()
         return doc
 
