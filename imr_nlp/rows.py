@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from imr_nlp.models import Citation, Decision, Determination
+from imr_nlp.models import Assertions, Citation, Decision, Determination
 
 # The letter's own fields, first in every level.
 _LETTER_ID: dict[str, str] = {"letter": "string", "case_number": "string"}
@@ -79,6 +79,16 @@ DECISION_COLUMNS: dict[str, str] = {
     "warnings": "string",
 }
 
+# The ConText flags of a drug or diagnosis mention and the cues behind them.
+_ASSERTION_COLUMNS: dict[str, str] = {
+    "negated": "boolean",
+    "historical": "boolean",
+    "hypothetical": "boolean",
+    "uncertain": "boolean",
+    "family": "boolean",
+    "cues": "string",
+}
+
 MEDICATION_COLUMNS: dict[str, str] = {
     **_LETTER_ID,
     "text": "string",
@@ -86,12 +96,7 @@ MEDICATION_COLUMNS: dict[str, str] = {
     "end": "int",
     "generic": "string",
     "drug_class": "string",
-    "negated": "boolean",
-    "historical": "boolean",
-    "hypothetical": "boolean",
-    "uncertain": "boolean",
-    "family": "boolean",
-    "cues": "string",
+    **_ASSERTION_COLUMNS,
     "decision_index": "int",
     "outcome": "string",
 }
@@ -122,12 +127,7 @@ DIAGNOSIS_COLUMNS: dict[str, str] = {
     "icd10": "string",
     "icd10_category": "string",
     "icd10_description": "string",
-    "negated": "boolean",
-    "historical": "boolean",
-    "hypothetical": "boolean",
-    "uncertain": "boolean",
-    "family": "boolean",
-    "cues": "string",
+    **_ASSERTION_COLUMNS,
 }
 
 COLUMNS: dict[str, dict[str, str]] = {
@@ -186,6 +186,18 @@ def letter_rows(determination: Determination, letter: str | None = None) -> list
     ]
 
 
+def _assertion_fields(m: Assertions) -> dict:
+    """The _ASSERTION_COLUMNS of a mention."""
+    return {
+        "negated": m.negated,
+        "historical": m.historical,
+        "hypothetical": m.hypothetical,
+        "uncertain": m.uncertain,
+        "family": m.family,
+        "cues": _join(m.cues),
+    }
+
+
 def _stated_diagnoses(d: Determination):
     return [m for m in d.diagnoses if m.kind == "diagnosis" and not m.negated]
 
@@ -209,12 +221,7 @@ def diagnosis_rows(determination: Determination, letter: str | None = None) -> l
             "icd10": m.icd10,
             "icd10_category": m.icd10.replace(".", "")[:3] if m.icd10 else None,
             "icd10_description": m.icd10_description,
-            "negated": m.negated,
-            "historical": m.historical,
-            "hypothetical": m.hypothetical,
-            "uncertain": m.uncertain,
-            "family": m.family,
-            "cues": _join(m.cues),
+            **_assertion_fields(m),
         }
         for m in d.diagnoses
     ]
@@ -284,12 +291,7 @@ def medication_rows(determination: Determination, letter: str | None = None) -> 
                 "end": m.end,
                 "generic": m.generic,
                 "drug_class": m.drug_class,
-                "negated": m.negated,
-                "historical": m.historical,
-                "hypothetical": m.hypothetical,
-                "uncertain": m.uncertain,
-                "family": m.family,
-                "cues": _join(m.cues),
+                **_assertion_fields(m),
                 "decision_index": index,
                 "outcome": outcome,
             }
