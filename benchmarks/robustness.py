@@ -5,6 +5,7 @@ Usage (from the project root, in the project's environment):
     python benchmarks/robustness.py big      # parse time of 0.25 - 1 MB texts vs 40 letters
     python benchmarks/robustness.py memory   # RSS after batches of letters with new words each
     python benchmarks/robustness.py diagnoses  # diagnosis-shaped texts of growing length
+    python benchmarks/robustness.py shapes   # hostile shapes at n and 2n: time and memory growth
 
 ``big`` runs letters together into one text of growing length and compares the time per
 character with that of 40 letters parsed one by one: linear time means a flat time per
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import _no_shadow  # noqa: F401  (before spaCy)
@@ -79,6 +81,59 @@ def diagnoses() -> None:
             )
 
 
+# Hostile or sloppy shapes, each a text of about n characters. Linear cost means the time at 2n
+# is about twice the time at n (a ratio near 2; 4 would be quadratic).
+def _decision_blocks(n: int) -> str:
+    block = (
+        "1. Norco 10/325mg #120 is not medically necessary and appropriate.\n"
+        "Upheld\nDecision rationale: MTUS guidelines do not support it.\n"
+    )
+    return "IMR ISSUES, DECISIONS AND RATIONALES\n" + block * (n // len(block))
+
+
+HOSTILE_SHAPES = {
+    "no spaces": lambda n: "x" * n,
+    "a run of '#'": lambda n: "#" * n,
+    "a run of '='": lambda n: "=" * n,
+    "mixed punctuation": lambda n: '#=*"[](){}' * (n // 12),
+    "digits": lambda n: "#" + "9" * n,
+    "invisible characters": lambda n: "Upheld\u200b\u200e\x00 " * (n // 10),
+    "one long sentence of drugs": lambda n: "no Norco or " * (n // 12),
+    "body sites": lambda n: "MRI of the " + "left knee, right shoulder, " * (n // 27),
+    "decision blocks": _decision_blocks,
+    "diagnosis list": lambda n: "CLINICAL CASE SUMMARY\nDiagnoses: " + "lumbar strain, " * (n // 15),
+}
+
+
+def _timed(call, repeat: int = 2) -> tuple[float, object]:
+    """The best of ``repeat`` runs (a collection of the garbage of the run before can land in any)."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def shapes(n: int) -> None:
+    """Seconds at n and 2n characters for each hostile shape, and their ratio (2 = linear)."""
+    import imr_nlp
+
+    imr_nlp.parse(seed_texts(PDF_LETTERS if PDF_LETTERS.exists() else None)[0])  # warm up
+    print(f"{'shape':28} {'chars n':>9} {'s at n':>7} {'s at 2n':>8} {'ratio':>6}  rss MB")
+    for name, make in HOSTILE_SHAPES.items():
+        small, large = make(n), make(2 * n)
+        t_small, _ = _timed(partial(imr_nlp.parse, small))
+        t_large, _ = _timed(partial(imr_nlp.parse, large))
+        ratio = t_large / max(t_small, 1e-6)
+        print(f"{name:28} {len(small):>9,} {t_small:7.2f} {t_large:8.2f} {ratio:6.1f}  {rss_mb():.0f}")
+    for label, count in (("assert_spans, n spans", n // 17), ("assert_spans, 2n spans", n // 8)):
+        long_text = " ".join(["no pain or fever"] * count)
+        spans = [(i * 17 + 3, i * 17 + 7) for i in range(count)]
+        seconds, _ = _timed(partial(imr_nlp.assert_spans, long_text, spans))
+        print(f"{label:28} {len(long_text):>9,} {seconds:7.2f}")
+
+
 def memory(batches: int, per_batch: int) -> None:
     import imr_nlp
     import imr_nlp.api as api
@@ -103,7 +158,8 @@ def memory(batches: int, per_batch: int) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["big", "memory", "diagnoses"])
+    ap.add_argument("what", choices=["big", "memory", "diagnoses", "shapes"])
+    ap.add_argument("--chars", type=int, default=100_000, help="n for shapes")
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--per-batch", type=int, default=300)
     args = ap.parse_args(argv)
@@ -112,6 +168,8 @@ def main(argv=None) -> int:
         big()
     elif args.what == "diagnoses":
         diagnoses()
+    elif args.what == "shapes":
+        shapes(args.chars)
     else:
         memory(args.batches, args.per_batch)
     return 0

@@ -27,4 +27,6 @@ def no_conclusion(decision: int) -> str:
 
 def ends_mid_sentence(decision: int) -> str:
     return f"decision {decision}: the rationale ends mid-sentence: the letter may be truncated"
+
+
 EMPTY_TEXT = "empty text"

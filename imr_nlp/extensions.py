@@ -12,7 +12,8 @@ from spacy.tokens import Doc, Span
 
 # name -> default value
 DOC_EXTENSIONS: dict[str, Any] = {
-    "source_text": None,  # the exact string given to the pipeline, before cleaning
+    # the string given to the pipeline, before cleaning (lone surrogates as U+FFFD, cut to the budget)
+    "source_text": None,
     "offset_map": None,  # OffsetMap.to_dict(): cleaned-text offsets -> source offsets
     "header": None,  # {"case_number": ..., "date_assigned": ..., ...}
     "reviewer": None,  # {"specialties": [...], "licensure_states": [...], "board_certified": ...}

@@ -20,7 +20,7 @@ Sentence boundaries come from ``imr_sentences``.
 """
 
 import json
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -167,73 +167,93 @@ class IMRContext(RuleComponent):
         """
         targets = list(targets) if targets is not None else None
         out: list[Cue] = []
+        in_target = _covered(targets or (), len(doc))
         for sentence in _sentences(doc, targets):
-            out.extend(self._sentence_cues(doc, sentence, targets or ()))
+            out.extend(self._sentence_cues(doc, sentence, in_target))
         return out
 
-    def _sentence_cues(self, doc: Doc, sentence: tuple[int, int], targets: list[Span]) -> list[Cue]:
+    def _sentence_cues(self, doc: Doc, sentence: tuple[int, int], in_target: bytearray) -> list[Cue]:
         sent_start, sent_end = sentence
         found = []
         for match_id, start, end in self._matches(doc, sent_start, sent_end):
-            if any(t.start < end and start < t.end for t in targets):
+            if any(in_target[start:end]):
                 continue
             index = int(self.nlp.vocab.strings[match_id])
             rule = self.context_rules[index]
             found.append(Cue(start, end, rule.category, rule.direction, index))
         kept: list[Cue] = []
-        taken: set[int] = set()
+        taken = bytearray(sent_end - sent_start)
         for cue in sorted(found, key=lambda c: (c.start - c.end, c.start)):
-            if not taken.intersection(range(cue.start, cue.end)):
+            if not any(taken[cue.start - sent_start : cue.end - sent_start]):
                 kept.append(cue)
-                taken.update(range(cue.start, cue.end))
+                taken[cue.start - sent_start : cue.end - sent_start] = b"\x01" * (cue.end - cue.start)
         kept.sort(key=lambda c: c.start)
-        return [self._with_scope(cue, kept, _parenthesis(doc, cue, sentence)) for cue in kept]
+        # Per category, the cues' starts and ends in order (kept cues do not overlap, so both are
+        # sorted): the cue that ends a scope is found by bisection, not by a scan of every cue.
+        by_category: dict[str, tuple[list[int], list[int]]] = {}
+        for cue in kept:
+            starts, ends = by_category.setdefault(cue.category, ([], []))
+            starts.append(cue.start)
+            ends.append(cue.end)
+        parentheses = _parentheses(doc, sentence)
+        return [self._with_scope(cue, by_category, parentheses.get(cue.start, sentence)) for cue in kept]
 
-    def _with_scope(self, cue: Cue, cues: list[Cue], sentence: tuple[int, int]) -> Cue:
+    def _with_scope(self, cue: Cue, by_category: dict[str, tuple[list[int], list[int]]], sentence) -> Cue:
         """``cue`` with its scope: ``sentence`` (or the parenthesis it sits in) in its direction,
         cut at the nearest cue that ends it and at the rule's ``max_scope``."""
         if cue.direction not in _MODIFYING:
             return cue
         rule = self.context_rules[cue.rule]
         sent_start, sent_end = sentence
+        ending = [by_category[c] for c in {rule.category, *(rule.terminated_by or ())} if c in by_category]
         start, end = cue.start, cue.end
         if cue.direction in ("BACKWARD", "BIDIRECTIONAL"):
             start = sent_start
-            for other in cues:
-                if sent_start <= other.start and other.end <= cue.start and self._ends_scope(rule, other):
-                    start = max(start, other.end)
+            for _, ends in ending:  # the last cue that ends at or before this one starts
+                i = bisect_right(ends, cue.start) - 1
+                if i >= 0 and ends[i] > start:
+                    start = ends[i]
             if rule.max_scope:
                 start = max(start, cue.start - rule.max_scope)
         if cue.direction in ("FORWARD", "BIDIRECTIONAL"):
             end = sent_end
-            for other in cues:
-                if cue.end <= other.start and other.end <= sent_end and self._ends_scope(rule, other):
-                    end = min(end, other.start)
+            for starts, _ in ending:  # the first cue that starts at or after this one ends
+                i = bisect_left(starts, cue.end)
+                if i < len(starts) and starts[i] < end:
+                    end = starts[i]
             if rule.max_scope:
                 end = min(end, cue.end + rule.max_scope)
         return Cue(cue.start, cue.end, cue.category, cue.direction, cue.rule, start, end)
 
-    @staticmethod
-    def _ends_scope(rule: resources.ContextRule, other: Cue) -> bool:
-        """Whether cue ``other`` ends the scope of a cue made by ``rule``: a terminator or any other
-        cue of its category (a pseudo-cue included, as in medspaCy), or of a ``terminated_by`` one."""
-        return other.category == rule.category or other.category in (rule.terminated_by or ())
-
     def edges(self, cues: list[Cue], target: Span) -> list[Cue]:
         """The cues that modify ``target``."""
-        out = []
-        for cue in cues:
-            if cue.direction not in _MODIFYING or cue.overlaps(target.start, target.end):
-                continue
-            if not (cue.scope_start < target.end and target.start < cue.scope_end):
-                continue
-            rule = self.context_rules[cue.rule]
-            label = target.label_.upper()
-            if rule.allowed_types is not None and label not in {t.upper() for t in rule.allowed_types}:
-                continue
-            if rule.excluded_types is not None and label in {t.upper() for t in rule.excluded_types}:
-                continue
-            out.append(cue)
+        return [cue for cue in cues if self._modifies(cue, target)]
+
+    def _modifies(self, cue: Cue, target: Span) -> bool:
+        if cue.direction not in _MODIFYING or cue.overlaps(target.start, target.end):
+            return False
+        if not (cue.scope_start < target.end and target.start < cue.scope_end):
+            return False
+        rule = self.context_rules[cue.rule]
+        label = target.label_.upper()
+        if rule.allowed_types is not None and label not in {t.upper() for t in rule.allowed_types}:
+            return False
+        return rule.excluded_types is None or label not in {t.upper() for t in rule.excluded_types}
+
+    def _all_edges(self, cues: list[Cue], targets: list[Span]) -> list[list[Cue]]:
+        """The cues that modify each of ``targets`` (sorted by start), by a sweep over the
+        scopes: each target meets only the scopes open where it lies (a few per category, as
+        a cue's scope ends at the next cue of its category), so this is linear, not cues x targets."""
+        scoped = sorted((c for c in cues if c.direction in _MODIFYING), key=lambda c: c.scope_start)
+        out: list[list[Cue]] = []
+        open_cues: list[Cue] = []
+        next_cue = 0
+        for target in targets:
+            while next_cue < len(scoped) and scoped[next_cue].scope_start < target.end:
+                open_cues.append(scoped[next_cue])
+                next_cue += 1
+            open_cues = [c for c in open_cues if c.scope_end > target.start]
+            out.append(sorted((c for c in open_cues if self._modifies(c, target)), key=lambda c: c.start))
         return out
 
     def match(self, doc: Doc, targets: list[Span] | None = None) -> list[tuple[Span, list[Cue]]]:
@@ -244,20 +264,27 @@ class IMRContext(RuleComponent):
             ]
         targets = sorted(targets, key=lambda s: (s.start, s.end))
         cues = self.cues(doc, targets) if targets else []
-        pairs = [(target, self.edges(cues, target)) for target in targets]
-        return [(target, self._limit_targets(target, modifiers, pairs)) for target, modifiers in pairs]
+        pairs = list(zip(targets, self._all_edges(cues, targets), strict=True))
+        return self._limit_targets(pairs)
 
-    def _limit_targets(self, target: Span, modifiers: list[Cue], pairs) -> list[Cue]:
+    def _limit_targets(self, pairs: list[tuple[Span, list[Cue]]]) -> list[tuple[Span, list[Cue]]]:
         """Drop cues whose rule has ``max_targets`` from all but their nearest targets."""
-        out = []
-        for cue in modifiers:
-            limit = self.context_rules[cue.rule].max_targets
-            if limit:
-                reached = sorted((_distance(cue, t), t.start) for t, mods in pairs if cue in mods)
-                if (_distance(cue, target), target.start) not in reached[:limit]:
-                    continue
-            out.append(cue)
-        return out
+        reached: dict[int, list[tuple[int, int, int]]] = {}  # cue -> (distance, start, pair index)
+        for index, (target, modifiers) in enumerate(pairs):
+            for cue in modifiers:
+                if self.context_rules[cue.rule].max_targets:
+                    reached.setdefault(id(cue), []).append((_distance(cue, target), target.start, index))
+        allowed: set[tuple[int, int]] = set()
+        for cue_id, hits in reached.items():
+            cue = next(c for c in pairs[hits[0][2]][1] if id(c) == cue_id)
+            allowed.update((cue_id, index) for _, _, index in sorted(hits)[: self.context_rules[cue.rule].max_targets])
+        return [
+            (
+                target,
+                [c for c in modifiers if not self.context_rules[c.rule].max_targets or (id(c), index) in allowed],
+            )
+            for index, (target, modifiers) in enumerate(pairs)
+        ]
 
     def set_annotations(self, doc: Doc, matches: list[tuple[Span, list[Cue]]]) -> Doc:
         doc.spans[SPAN_GROUPS["context_targets"]] = [target for target, _ in matches]
@@ -291,31 +318,34 @@ def _distance(cue: Cue, target: Span) -> int:
     return max(0, cue.start - target.end)
 
 
-def _parenthesis(doc: Doc, cue: Cue, sentence: tuple[int, int]) -> tuple[int, int]:
-    """The inside of the parenthesis ``cue`` sits in, or ``sentence`` if it is not in one:
-    "(slides not submitted) indicates leukemia" does not negate leukemia."""
+def _covered(spans, length: int) -> bytearray:
+    """One byte per token of a doc of ``length`` tokens: 1 where a token lies inside a span."""
+    covered = bytearray(length)
+    for span in spans:
+        covered[span.start : span.end] = b"\x01" * (span.end - span.start)
+    return covered
+
+
+def _parentheses(doc: Doc, sentence: tuple[int, int]) -> dict[int, tuple[int, int]]:
+    """For each token inside a closed parenthesis of ``sentence``, the inside of its innermost
+    one: "(slides not submitted) indicates leukemia" does not negate leukemia. One pass with a
+    stack; tokens outside any parenthesis are not in the map (their scope is the sentence)."""
     sent_start, sent_end = sentence
-    depth = 0
-    for i in range(cue.start - 1, sent_start - 1, -1):
+    inside: dict[int, tuple[int, int]] = {}
+    stack: list[tuple[int, list[int]]] = []  # (index of "(", tokens seen directly inside it)
+    for i in range(sent_start, sent_end):
         text = doc[i].text
-        if text == ")":
-            depth += 1
-        elif text == "(":
-            if depth == 0:
-                break
-            depth -= 1
-    else:
-        return sentence
-    depth = 0
-    for j in range(cue.end, sent_end):
-        text = doc[j].text
         if text == "(":
-            depth += 1
-        elif text == ")":
-            if depth == 0:
-                return i + 1, j
-            depth -= 1
-    return sentence
+            stack.append((i, []))
+        elif text == ")" and stack:
+            opened, tokens = stack.pop()
+            for j in tokens:
+                inside[j] = (opened + 1, i)
+            if stack:  # the parenthesis marks themselves lie directly inside the outer one
+                stack[-1][1].extend((opened, i))
+        elif stack:
+            stack[-1][1].append(i)
+    return inside
 
 
 def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:

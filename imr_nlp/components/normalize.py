@@ -38,6 +38,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # Extra suffixes: a dash glued to the end of a word ends a list item ("lumbar sprain- anxiety").
 _EXTRA_SUFFIXES = [r"(?<=[A-Za-z0-9])-$"]
 
+# The per-letter budget: a text longer than this is read up to its last line break before it
+# (with a warning); a letter is about 6,000 characters, a 1,000,000-character text about 1 s.
+MAX_TEXT_CHARS = 1_000_000
+
 # Distinct chunks kept in the tokenizer cache (about 100 bytes each) before it is flushed.
 MAX_CACHED_CHUNKS = 200_000
 
@@ -67,19 +71,28 @@ class IMRTokenizer:
         self._cached_chunks: set[str] = set()
 
     def __call__(self, text: str) -> Doc:
-        source = text
         surrogates = 0
         if not text.isascii():
-            # A lone surrogate cannot be encoded (spaCy hashes token texts as UTF-8): one
-            # replacement character each keeps every offset.
+            # A lone surrogate cannot be encoded (spaCy hashes token texts as UTF-8, and no
+            # output file takes it): one replacement character each keeps every offset.
             text, surrogates = _SURROGATE.subn("\ufffd", text)
+        given = len(text)
+        if given > MAX_TEXT_CHARS:
+            cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
+            text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
         clean, offset_map = clean_text(text, self.structural_starts)
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)
-        doc._.source_text = source
+        doc._.source_text = text
         if surrogates:
             warn(doc, f"{surrogates} unencodable character(s) (lone surrogates) read as U+FFFD")
+        if given > len(text):
+            warn(
+                doc,
+                f"text of {given:,} characters is over the budget of {MAX_TEXT_CHARS:,}: only its first "
+                f"{len(text):,} characters were read",
+            )
         doc._.offset_map = offset_map.to_dict()
         return doc
 
@@ -132,6 +145,9 @@ def create_tokenizer():
     """Registered tokenizer factory, so ``spacy.load`` can rebuild it from a saved config."""
 
     def make(nlp: Language) -> IMRTokenizer:
+        # the tokenizer keeps texts within its own budget (MAX_TEXT_CHARS, with a warning), so
+        # spaCy's length check, which would raise instead, is set beyond it
+        nlp.max_length = max(nlp.max_length, 10**12)
         return IMRTokenizer(nlp)
 
     return make

@@ -113,6 +113,7 @@ class DrugLexicon:
         }  # leading word -> (longest, all lengths)
         self._fuzzy_index: dict[str, list[str]] | None = None
         self._fuzzy_cache: dict[str, DrugInfo | None] = {}
+        self._fuzzy_longest: int | None = None
 
     def lookup(self, name: str) -> DrugInfo | None:
         """Exact (case-insensitive) lookup of a name of one or more words."""
@@ -128,14 +129,21 @@ class DrugLexicon:
                     continue
                 for key in _deletes(name):
                     index.setdefault(key, []).append(name)
+                self._fuzzy_longest = max(self._fuzzy_longest or 0, len(name))
             self._fuzzy_index = index
         return self._fuzzy_index
+
+    def _fuzzy_max_length(self) -> int:
+        self._fuzzy_targets()
+        return self._fuzzy_longest or 0
 
     def fuzzy(self, word: str) -> DrugInfo | None:
         """A misspelt single-word name ("Klonipin") within edit distance one of a known drug
         whose class we know; None when no such drug or when two drugs are equally close."""
         w = word.lower()
-        if len(w) < self.fuzzy_min_length or not w.isalpha() or w in self.ignore:
+        # longer than every name by more than one letter: no name is one edit away (and the
+        # deletion variants of a long word would cost the square of its length)
+        if not self.fuzzy_min_length <= len(w) <= self._fuzzy_max_length() + 1 or not w.isalpha() or w in self.ignore:
             return None
         if w in self._fuzzy_cache:
             return self._fuzzy_cache[w]

@@ -19,6 +19,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+# A count of more digits is an identifier or noise (and would not fit the int64 columns).
+MAX_COUNT_DIGITS = 12
+
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?(?:[-/.][A-Za-z0-9]+)*|\S")
 _NUMBER = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)(?:[-/]\d+(?:\.\d+)?)*$")
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
@@ -323,7 +326,9 @@ class _Reading:
         for q in range(i - 1, -1, -1):
             if self.kinds[q] == "number" and self.lower(q) not in _NOT_COUNTS:
                 value = self.lower(q)
-                return int(value) if value.isdigit() else self.tables.numbers.get(value)
+                if value.isdigit():
+                    return int(value) if len(value) <= MAX_COUNT_DIGITS else None
+                return self.tables.numbers.get(value)
             if self.kinds[q] not in ("mask", "punct") and self.lower(q) not in ("a", "an", "the", "of"):
                 return None
         return None

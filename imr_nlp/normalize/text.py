@@ -30,8 +30,6 @@ _TRANSLATION = str.maketrans(
         "\u201d": '"',
         "\u2013": "-",  # en dash
         "\u2014": "-",  # em dash
-        "\u00ad": "-",  # soft hyphen
-        "\ufeff": " ",
         "\x0b": " ",
     }
 )
@@ -46,8 +44,38 @@ _ENDS_NUMBER_SEPARATOR = re.compile(r"\d[/-]$")
 # Run-on sentences glued by PDF extraction: "without.Diagnosis" -> "without. Diagnosis",
 # "5/10.The" -> "5/10. The".
 _RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.?!])(?=[A-Z][a-z])")
-# A bullet or numbered list item starts its own line.
-_LINE_CUTS = re.compile(r"(?P<spaces> {2,})|" + _RUN_ON.pattern)
+# Format and control characters that show nothing (zero-width spaces, direction marks, word
+# joiners, soft hyphens inside a line, NUL ...): dropped, so "Upheld\u200b" reads as "Upheld".
+_INVISIBLE_RANGES = [
+    (0x00, 0x08),
+    (0x0E, 0x1F),
+    (0x7F, 0x7F),
+    (0xAD, 0xAD),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+]
+INVISIBLE = "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in _INVISIBLE_RANGES)
+# A soft hyphen that ends a line before a lower-case word is a hyphenation: read as "-" (and
+# joined like one); anywhere else it shows nothing and is dropped.
+_SOFT_HYPHEN_AT_BREAK = re.compile("\u00ad(?= *[\r\n\f\u2028\u2029\x85][ \r\n\f]*[a-z])")
+# Budgets that keep the tokenizer linear: spaCy's tokenizer strips affixes one character at a
+# time, re-searching the rest of the chunk each time, so its cost grows with the square of a
+# chunk's length. A run of seven or more of one punctuation character is kept to its first
+# PUNCT_RUN_KEPT characters, and a chunk with no space is cut (a space inserted) every MAX_CHUNK characters
+# (the longest in the public letters is an 89-character URL). Offsets still map to the source.
+PUNCT_RUN_KEPT = 3
+MAX_CHUNK = 100
+_LINE_CUTS = re.compile(
+    rf"(?P<invisible>[{INVISIBLE}]+)"
+    rf"|(?P<run>(?P<mark>[^\w\s{INVISIBLE}])(?P=mark){{{PUNCT_RUN_KEPT + 3},}})"
+    rf"|(?P<long>[^\s{INVISIBLE}]{{{MAX_CHUNK}}})(?=[^\s{INVISIBLE}])"
+    r"|(?P<spaces> {2,})|" + _RUN_ON.pattern
+)
+_STRIPPED = frozenset(" " + "".join(chr(c) for a, b in _INVISIBLE_RANGES for c in range(a, b + 1)))
 _LIST_ITEM = re.compile(r"^(?:[-\u2022*\u25cf]\s|\(?\d{1,2}[.)]\s)")
 _HEADING = re.compile(r"^[A-Z0-9 ,&/()'-]{6,}$")
 # A page number alone on its line ("Page 2 of 5", "Page 2", "- 2 -", "2 of 5"): a page footer or
@@ -135,9 +163,9 @@ def _lines(text: str) -> list[tuple[int, int, int]]:
 
 def _add_line(text: str, start: int, end: int, out: list) -> None:
     s, e = start, end
-    while s < e and text[s] == " ":
+    while s < e and text[s] in _STRIPPED:
         s += 1
-    while e > s and text[e - 1] == " ":
+    while e > s and text[e - 1] in _STRIPPED:
         e -= 1
     if e > s and not (e - s <= 20 and _PAGE_NUMBER.fullmatch(text, s, e)):
         out.append((s, e, end))
@@ -154,7 +182,9 @@ def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[s
     headings, "Decision rationale:", header labels); it comes from the section rules.
     """
     # str.translate copies the text; plain ASCII without tabs (most letters) needs none of it
-    text = raw if raw.isascii() and "\t" not in raw and "\x0b" not in raw else raw.translate(_TRANSLATION)
+    text = raw
+    if not (raw.isascii() and "\t" not in raw and "\x0b" not in raw):
+        text = _SOFT_HYPHEN_AT_BREAK.sub("-", raw.translate(_TRANSLATION))
     builder = _Builder()
     lines = _lines(text)
     prev: str | None = None
@@ -183,11 +213,22 @@ def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[s
 
 
 def _add_line_content(builder: _Builder, line: str, offset: int) -> None:
-    """Add one line, collapsing runs of spaces and separating run-on sentences (one regex pass;
-    most lines have neither and are added whole)."""
+    """Add one line, collapsing runs of spaces, separating run-on sentences, dropping invisible
+    characters and keeping punctuation runs and space-free chunks within their budgets (one
+    regex pass; most lines have none of these and are added whole)."""
     pos = 0
     for m in _LINE_CUTS.finditer(line):
-        if m.group("spaces"):  # keep the first space of the run
+        if m.group("invisible"):
+            builder.add(line[pos : m.start()], offset + pos)
+            pos = m.end()
+        elif m.group("run"):  # keep the first characters of the run
+            builder.add(line[pos : m.start() + PUNCT_RUN_KEPT], offset + pos)
+            pos = m.end()
+        elif m.group("long"):  # a space after every MAX_CHUNK characters of a space-free chunk
+            builder.add(line[pos : m.end()], offset + pos)
+            builder.add(" ", offset + m.end())
+            pos = m.end()
+        elif m.group("spaces"):  # keep the first space of the run
             builder.add(line[pos : m.start() + 1], offset + pos)
             pos = m.end()
         else:  # a run-on sentence: insert a space

@@ -64,15 +64,22 @@ _PER_WEEK_RANGE = re.compile(
 _VISIT_PLAN = re.compile(r"\b(?P<n>\d)\s?x\s?(?P<w>\d{1,2})\b(?!\s*(?:mg|ml|%|refill))", re.IGNORECASE)
 
 
+# The largest number read as a count or a dose: beyond it a string of digits is an identifier
+# or noise, and would not fit the int64 columns of the tables.
+MAX_NUMBER = 1e12
+
+
 def to_number(text: str) -> float | None:
-    """Digits or a number word ("six", "twelve") as a number; None otherwise."""
+    """Digits or a number word ("six", "twelve") as a number; None otherwise (also for numbers
+    beyond ``MAX_NUMBER``: "#" and 400 nines is no quantity)."""
     t = text.strip().lower()
     if t in NUMBER_WORDS:
         return float(NUMBER_WORDS[t])
     try:
-        return float(t)
+        number = float(t)
     except ValueError:
         return None
+    return number if abs(number) <= MAX_NUMBER else None
 
 
 def canonical_unit(unit: str) -> str:
@@ -89,7 +96,9 @@ def find_strengths(text: str) -> list[tuple[int, int, dict]]:
     for m in STRENGTH.finditer(text):
         if any(s <= m.start() < e for s, e in combos):
             continue
-        out.append((m.start(), m.end(), {"value": float(m.group("value")), "unit": canonical_unit(m.group("unit"))}))
+        value = to_number(m.group("value"))
+        if value is not None:
+            out.append((m.start(), m.end(), {"value": value, "unit": canonical_unit(m.group("unit"))}))
     return out
 
 
