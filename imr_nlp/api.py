@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -15,12 +16,23 @@ from spacy.util import minibatch
 
 from imr_nlp.assemble import assertion_fields
 from imr_nlp.errors import InputError
-from imr_nlp.io import read_letter
+from imr_nlp.io import LetterText, read_letter_file
 from imr_nlp.models import Assertions, Determination, Treatment
 
 logger = logging.getLogger("imr_nlp")
 
 _LOCK = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    """A forked worker gets a lock of its own: one inherited while another thread of the parent
+    held it (inside ``reset()`` or a renewal) would never be released in the child."""
+    global _LOCK
+    _LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 _NLP: dict[str, Language] = {}
 _BASE_STRINGS: dict[str, int] = {}
 
@@ -49,6 +61,9 @@ def load(path: str | Path | None = None) -> Language:
     The parse functions replace it with a fresh copy once its vocabulary has grown by
     ``MAX_NEW_STRINGS``; a pipeline you hold keeps working (it just keeps its memory)."""
     key = str(path) if path is not None else ""
+    nlp = _NLP.get(key)  # loaded already: no lock needed to read it
+    if nlp is not None:
+        return nlp
     with _LOCK:
         if key not in _NLP:
             _NLP[key] = _build(key)
@@ -59,9 +74,12 @@ def load(path: str | Path | None = None) -> Language:
 def reset() -> None:
     """Forget the loaded pipelines and free their memory (the next call loads afresh): for a
     long-running service that wants its memory back between batches."""
+    from imr_nlp.normalize.drugs import default_lexicon
+
     with _LOCK:
         _NLP.clear()
         _BASE_STRINGS.clear()
+        default_lexicon.cache_clear()  # the drug-name index (the pipelines held it too)
         _free_memory()
 
 
@@ -157,27 +175,66 @@ def internal_error(item: object, index: int | None, exc: Exception) -> Determina
 
 
 def parse_file(path: str | Path) -> Determination:
-    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read."""
-    determination = parse(read_letter(path))
+    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read.
+    How the file was read, when it was not plain UTF-8 text or a .pdf PDF (an encoding guessed,
+    a PDF under another name), is said in the warnings."""
+    letter = read_letter_file(path)
+    determination = parse(letter.text)
     determination.source = str(path)
+    determination.warnings.extend(letter.notes)
     return determination
 
 
-def item_text(item: object, index: int) -> str:
+def item_text(item: object, index: int) -> LetterText:
     """The text of one ``parse_many`` item: a str as is, a ``pathlib.Path`` read from its file;
     InputError for a file that cannot be read, TypeError for anything else."""
     if isinstance(item, str):
-        return item
+        return LetterText(item)
     if isinstance(item, Path):
-        return read_letter(item)
+        return read_letter_file(item)
     raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
 
 
-def item_result(item: object, doc) -> Determination:
+def plain_item(item: object) -> object:
+    """A batch item as a plain ``str`` or ``Path`` (a subclass, whose pickling or methods could
+    do anything in a worker, is copied to the base type); anything else is kept, to become its
+    TypeError record."""
+    if isinstance(item, str) and type(item) is not str:
+        return str.__str__(item)
+    if isinstance(item, Path) and type(item).__module__ != "pathlib":
+        return Path(str(item))
+    return item
+
+
+class InputIteratorError(Exception):
+    """The iterator of ``parse_many``'s items raised: its record ends the input."""
+
+
+def numbered_items(items: Iterable) -> Iterator[tuple[int, object]]:
+    """``(index, item)`` for each item; should the iterator itself raise, one last pair whose item
+    is an InputIteratorError, so its record is counted and the input ends there."""
+    if isinstance(items, (str, bytes)):
+        raise TypeError("parse_many expects an iterable of letters (texts or paths), not one " + type(items).__name__)
+    index = 0
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # noqa: BLE001 - a failing generator is a record, not a lost batch
+            yield index, InputIteratorError(f"the input iterator failed: {type(exc).__name__}: {exc}")
+            return
+        yield index, plain_item(item)
+        index += 1
+
+
+def item_result(item: object, doc, notes: list[str] = ()) -> Determination:
     """The Determination of a parsed batch item, with the file it came from."""
     determination = doc._.determination
     if isinstance(item, Path):
         determination.source = str(item)
+    determination.warnings.extend(notes)
     return determination
 
 
@@ -216,7 +273,7 @@ def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int
 
         yield from parse_parallel(items, n_process=n_process, chunk_size=batch_size)
         return
-    for chunk in minibatch(enumerate(items), size=batch_size):
+    for chunk in minibatch(numbered_items(items), size=batch_size):
         yield from _parse_chunk(chunk)
 
 
@@ -225,17 +282,25 @@ def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
     if the batch fails, parse its items one by one so only the culprit becomes an error record."""
     results: dict[int, Determination] = {}
     readable = []
+    notes: dict[int, list[str]] = {}
     for index, item in chunk:
+        if isinstance(item, InputIteratorError):
+            results[index] = error_record(None, index, item)
+            continue
         try:
-            readable.append((item_text(item, index), (index, item)))
+            letter = item_text(item, index)
         except (InputError, TypeError) as exc:
             results[index] = error_record(item, index, exc)
+            continue
+        readable.append((letter.text, (index, item)))
+        notes[index] = letter.notes
     try:
         for doc, (index, item) in _pipeline().pipe(readable, as_tuples=True, batch_size=len(chunk)):
-            results[index] = item_result(item, doc)
+            results[index] = item_result(item, doc, notes[index])
     except Exception:  # noqa: BLE001 - isolate the item that broke the batch
         for text, (index, item) in readable:
             results[index] = parse_text(text, item, index)
+            results[index].warnings.extend(notes[index])
     return [results[index] for index, _ in chunk]
 
 

@@ -5,19 +5,28 @@ parent's) and turns whole letters into Determinations, reading PDF files itself,
 extraction runs in parallel too. Work is sent in chunks and at most ``2 * n_process`` chunks
 are outstanding, so memory stays flat however long the input iterator is; results come back
 in input order. An item that fails yields its error record (``imr_nlp.api.error_record``).
+
+Counts in equal counts out even when a worker dies (killed, out of memory, a crash in a native
+library): the pool is rebuilt, the chunk that was running is parsed again one item per task,
+and the item that kills a worker a second time gets an error record. Workers end with their
+parent (Linux: a parent-death signal), so a stopped run leaves no orphans.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from spacy.util import minibatch
 
 from imr_nlp.models import Determination
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
@@ -31,26 +40,78 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if "fork" in methods and os.name == "posix" else None)
 
 
-def _warm_up() -> None:
+def _end_with_parent() -> None:
+    """Ask the kernel to send SIGTERM to this worker when its parent dies (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def _warm_up(parent: int) -> None:
+    _end_with_parent()
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     from imr_nlp.api import load
 
     load()
 
 
-def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Iterator[Determination]:
-    """Determinations of ``items`` in order, parsed by ``n_process`` worker processes.
+def _new_pool(n_process: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=n_process, mp_context=_context(), initializer=_warm_up, initargs=(os.getpid(),)
+    )
 
-    A worker that dies (killed, out of memory, a crash in a native library) raises
-    ``concurrent.futures.process.BrokenProcessPool`` here instead of hanging.
-    """
-    from imr_nlp.api import load
+
+def _died(chunk: list[tuple[int, object]]) -> list[Determination]:
+    from imr_nlp.api import error_record
+
+    return [
+        error_record(item, index, "a worker process died while parsing it (killed, out of memory or crashed)")
+        for index, item in chunk
+    ]
+
+
+def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Iterator[Determination]:
+    """Determinations of ``items`` in order, parsed by ``n_process`` worker processes."""
+    from imr_nlp.api import load, numbered_items
 
     load()  # build once in the parent: forked workers inherit it
-    with ProcessPoolExecutor(max_workers=n_process, mp_context=_context(), initializer=_warm_up) as pool:
-        pending: deque = deque()
-        for chunk in minibatch(enumerate(items), size=chunk_size):
-            pending.append(pool.submit(_parse_chunk, chunk))
+    pool = _new_pool(n_process)
+    pending: deque[tuple[list, Future]] = deque()
+    try:
+        for chunk in minibatch(numbered_items(items), size=chunk_size):
+            pending.append((chunk, pool.submit(_parse_chunk, chunk)))
             while len(pending) > 2 * n_process:
-                yield from pending.popleft().result()
+                pool = yield from _next_results(pending, pool, n_process)
         while pending:
-            yield from pending.popleft().result()
+            pool = yield from _next_results(pending, pool, n_process)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _next_results(pending: deque, pool: ProcessPoolExecutor, n_process: int):
+    """Yield the oldest chunk's results; after a worker's death, rebuild the pool, parse that
+    chunk again item by item and resubmit the chunks behind it. Returns the pool in use."""
+    chunk, future = pending.popleft()
+    try:
+        yield from future.result()
+        return pool
+    except BrokenProcessPool:
+        pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    pool = _new_pool(n_process)
+    for index, item in chunk:  # alone, so only the item that kills a worker loses its record
+        try:
+            yield from pool.submit(_parse_chunk, [(index, item)]).result()
+        except BrokenProcessPool:
+            yield from _died([(index, item)])
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = _new_pool(n_process)
+    waiting = [c for c, _ in pending]
+    pending.clear()
+    pending.extend((c, pool.submit(_parse_chunk, c)) for c in waiting)
+    return pool

@@ -114,11 +114,9 @@ def _die_on(chunk):
     return [imr_nlp.Determination() for _ in chunk]
 
 
-def test_a_dead_worker_raises_instead_of_hanging(monkeypatch):
-    from concurrent.futures.process import BrokenProcessPool
-
+def test_a_dead_worker_neither_hangs_nor_ends_the_run(monkeypatch):
     import imr_nlp.parallel
 
     monkeypatch.setattr(imr_nlp.parallel, "_parse_chunk", _die_on)  # forked workers inherit the patch
-    with pytest.raises(BrokenProcessPool):
-        list(imr_nlp.parse_many(["a", "die", "b"], n_process=2, batch_size=1))
+    results = list(imr_nlp.parse_many(["a", "die", "b"], n_process=2, batch_size=1))
+    assert [r.error is not None and "worker process died" in r.error for r in results] == [False, True, False]

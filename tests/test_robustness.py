@@ -198,14 +198,14 @@ def _pdf(tmp_path, name, text=None, password=None) -> Path:
 def _unreadable(tmp_path, monkeypatch):
     path = tmp_path / "locked.txt"
     path.write_text("text")
-    real_read = Path.read_bytes
+    real_open = Path.open
 
-    def deny(self):
+    def deny(self, *args, **kwargs):
         if self == path:
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(Path, "open", deny)  # chmod would not stop root
     return path
 
 

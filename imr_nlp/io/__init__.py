@@ -1,7 +1,17 @@
-"""Reading letters from files: plain text and PDF (pypdfium2, permissive licence)."""
+"""Reading letters from files: plain text and PDF (pypdfium2, permissive licence).
+
+Only regular files are read (a device, FIFO or socket would read forever or block), up to
+``MAX_FILE_BYTES``; what a file is comes from its content ("%PDF" starts a PDF whatever its
+name), and text is decoded by its byte-order mark (UTF-8/16/32), else as UTF-8, else as cp1252
+with a note saying so.
+"""
 
 from __future__ import annotations
 
+import codecs
+import os
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from imr_nlp.errors import InputError
@@ -9,18 +19,64 @@ from imr_nlp.errors import InputError
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
 
+# The read budget of one file: a letter's PDF is about 100 KB, its text about 6 KB.
+MAX_FILE_BYTES = 100_000_000
+
+# Text extraction stops once a PDF has given this much text (the parser's per-letter budget,
+# imr_nlp.components.normalize.MAX_TEXT_CHARS, which warns when it is exceeded).
+MAX_PDF_CHARS = 1_000_000
+
+# Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass
+class LetterText:
+    """The text of a letter file and notes on how it was read (an encoding guessed ...)."""
+
+    text: str
+    notes: list[str] = field(default_factory=list)
+
+
+def decode_text(data: bytes) -> LetterText:
+    """Text of a letter file's bytes: by its byte-order mark, else UTF-8, else cp1252 (noted)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return LetterText(data[len(bom) :].decode(encoding))
+            except UnicodeDecodeError:
+                text = data[len(bom) :].decode(encoding, errors="replace")
+                return LetterText(text, [f"text is not valid {encoding}: bad bytes read as U+FFFD"])
+    try:
+        return LetterText(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    try:
+        return LetterText(data.decode("cp1252"), ["text is not UTF-8: read as cp1252 (Windows Latin-1)"])
+    except UnicodeDecodeError:
+        return LetterText(data.decode("latin-1"), ["text is not UTF-8: read as Latin-1"])
+
 
 def read_text_file(path: Path) -> str:
+    """The text of a plain-text letter file (see :func:`decode_text`)."""
+    return decode_text(_read_bytes(Path(path))).text
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(path, f"larger than the read budget of {MAX_FILE_BYTES:,} bytes")
+    return data
 
 
 def read_pdf(path: Path) -> str:
@@ -50,12 +106,15 @@ def _pdf_text(source: str | bytes, path: Path) -> str:
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
     try:
-        pages = []
+        pages, chars = [], 0
         for page in pdf:
             textpage = page.get_textpage()
             pages.append(textpage.get_text_range())
             textpage.close()
             page.close()
+            chars += len(pages[-1])
+            if chars > MAX_PDF_CHARS:
+                break  # past the per-letter budget: the parser reads no further (and warns)
     except pdfium.PdfiumError as exc:
         raise InputError(path, f"corrupt PDF ({exc})") from exc
     finally:
@@ -68,24 +127,34 @@ def _pdf_text(source: str | bytes, path: Path) -> str:
 
 def read_letter(path) -> str:
     """The text of a letter file (.txt or .pdf), or InputError naming the file and the reason
-    (missing, a folder, unreadable, not a PDF, corrupt, encrypted, no text layer)."""
+    (missing, a folder, not a regular file, over the read budget, unreadable, not a PDF,
+    corrupt, encrypted, no text layer)."""
+    return read_letter_file(path).text
+
+
+def read_letter_file(path) -> LetterText:
+    """:func:`read_letter` with the notes on how the file was read (for the Determination's
+    warnings): a PDF is recognised by its content, whatever its name."""
     if not isinstance(path, (str, Path)):
         raise TypeError(f"a letter path must be a str or pathlib.Path, not {type(path).__name__}")
     path = Path(path)
     try:
-        if not path.exists():
-            raise InputError(path, "no such file")
-        if path.is_dir():
-            raise InputError(path, "is a directory, not a file")
-        suffix = path.suffix.lower()
-        if suffix in PDF_SUFFIXES:
-            return read_pdf(path)
-        if suffix in TEXT_SUFFIXES or suffix == "":
-            return read_text_file(path)
-        with path.open("rb") as handle:
-            head = handle.read(5)
+        info = os.stat(path)
+    except FileNotFoundError:
+        reason = "dangling symbolic link" if path.is_symlink() else "no such file"
+        raise InputError(path, reason) from None
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
-    if head.startswith(b"%PDF"):
-        return read_pdf(path)
-    return read_text_file(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, "is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(path, "not a regular file (a device, FIFO or socket is not read)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(path, f"larger than the read budget of {MAX_FILE_BYTES:,} bytes")
+    data = _read_bytes(path)
+    if data.lstrip()[:5].startswith(b"%PDF") or (path.suffix.lower() in PDF_SUFFIXES and data):
+        notes = [] if path.suffix.lower() in PDF_SUFFIXES else [f"a PDF named {path.name}: read as a PDF"]
+        return LetterText(_pdf_text(data, path), notes)
+    if path.suffix.lower() in PDF_SUFFIXES:
+        raise InputError(path, "not a readable PDF (the file is empty)")
+    return decode_text(data)
