@@ -15,7 +15,10 @@ from __future__ import annotations
 import csv
 import glob
 import json
+import os
+import signal
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,28 +32,42 @@ LETTER_SUFFIXES = {".txt", ".pdf"}
 FORMATS = ("jsonl", "csv", "parquet")
 
 
-def expand(paths: Iterable[str]) -> list[Path]:
+def expand(paths: Iterable[str], problems: list[tuple[Path, str]] | None = None) -> list[Path]:
     """The letter files named by ``paths``: files as given, folders' .txt/.pdf files (sorted,
     recursively), glob patterns' matches. A name that matches nothing is kept, so it is reported
-    as missing rather than silently skipped."""
+    as missing rather than silently skipped; so is a dangling link with a letter's suffix. A
+    subfolder that cannot be listed is added to ``problems`` with the reason."""
     out: list[Path] = []
+    problems = problems if problems is not None else []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(_letters_in(path))
-        elif path.exists() or not glob.has_magic(raw):
+            out.extend(_letters_in(path, problems))
+        elif path.exists() or path.is_symlink() or not glob.has_magic(raw):
             out.append(path)
         else:
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 out.append(path)
             for match in map(Path, matches):
-                out.extend(_letters_in(match) if match.is_dir() else [match])
+                out.extend(_letters_in(match, problems) if match.is_dir() else [match])
     return out
 
 
-def _letters_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in LETTER_SUFFIXES)
+def _letters_in(folder: Path, problems: list[tuple[Path, str]]) -> list[Path]:
+    """The .txt/.pdf files under ``folder`` (dangling links included, to be reported as such);
+    folders that cannot be listed go to ``problems``."""
+    found = []
+
+    def unlistable(error: OSError) -> None:
+        problems.append((Path(error.filename or folder), f"cannot list folder: {error.strerror or error}"))
+
+    for root, _, names in os.walk(folder, onerror=unlistable):
+        for name in names:
+            path = Path(root, name)
+            if path.suffix.lower() in LETTER_SUFFIXES and (path.is_file() or path.is_symlink()):
+                found.append(path)
+    return sorted(found)
 
 
 class Progress:
@@ -98,24 +115,36 @@ def _records(determination, level: str, fmt: str) -> list[dict]:
 
 
 class _Writer:
-    """Writes records as JSON lines, CSV or Parquet, to a file or stdout."""
+    """Writes records as JSON lines, CSV or Parquet, to stdout or to a file that appears only
+    when it is complete: records go to a temporary file beside ``out``, renamed to it by
+    :meth:`commit` (a stopped run commits what was written: every format is then valid), and
+    removed by :meth:`discard` (a failed write leaves ``out`` as it was)."""
 
     def __init__(self, fmt: str, level: str, out: str | None) -> None:
         from imr_nlp.rows import COLUMNS
 
-        self.fmt, self.count = fmt, 0
+        self.fmt, self.out, self.count, self.temp = fmt, out, 0, None
+        if out:
+            folder, name = os.path.split(os.path.abspath(out))
+            handle, self.temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+            os.close(handle)
         if fmt == "parquet":
             from imr_nlp.frames import ParquetSink
 
-            self.sink = ParquetSink(out, level)
+            self.sink = ParquetSink(self.temp, level)
             return
-        self.stream = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+        # a file name with undecodable bytes comes back as lone surrogates: written escaped
+        if out:
+            self.stream = open(self.temp, "w", encoding="utf-8", errors="backslashreplace", newline="")
+        else:
+            self.stream = sys.stdout
+            if hasattr(self.stream, "reconfigure"):
+                self.stream.reconfigure(errors="backslashreplace")
         if fmt == "csv":
             self.csv = csv.DictWriter(self.stream, fieldnames=list(COLUMNS[level]))
             self.csv.writeheader()
 
     def write(self, records: list[dict]) -> None:
-        self.count += len(records)
         if self.fmt == "parquet":
             self.sink.write(records)
         elif self.fmt == "csv":
@@ -123,14 +152,48 @@ class _Writer:
         else:
             for record in records:
                 self.stream.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+        self.count += len(records)
 
-    def close(self) -> None:
+    def _close(self) -> None:
         if self.fmt == "parquet":
             self.sink.close()
         elif self.stream is not sys.stdout:
             self.stream.close()
         else:
             self.stream.flush()
+
+    def commit(self) -> None:
+        """Close the output; a file is then renamed into place (OSError if that fails)."""
+        try:
+            self._close()
+            if self.temp:
+                os.replace(self.temp, self.out)
+                self.temp = None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary file, if any (``out`` is left untouched)."""
+        if self.temp:
+            try:
+                if self.fmt != "parquet" and not self.stream.closed:
+                    self.stream.close()
+            except OSError:
+                pass
+            try:
+                os.unlink(self.temp)
+            except OSError:
+                pass
+            self.temp = None
+
+
+class _Stopped(BaseException):
+    """SIGTERM received: stop parsing, keep what was written (a BaseException, like
+    KeyboardInterrupt, so no handler of a failing letter mistakes it for one)."""
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise _Stopped()
 
 
 @click.group()
@@ -162,20 +225,26 @@ def parse(
     level = level or ("letter" if fmt == "jsonl" else "decision")
     if out and not Path(out).resolve().parent.is_dir():
         raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
-    files = expand(paths)
-    if not files:
+    problems: list[tuple[Path, str]] = []
+    files = expand(paths, problems)
+    if not files and not problems:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)
     if out and any(Path(out).resolve() == f.resolve() for f in files):
         # opening --out for writing would empty the letter before it is read
         raise click.BadParameter(f"{out} is one of the letters to parse", param_hint="--out")
-    imr_nlp.load()  # before the clock starts: the rate is the parsing rate
+    from imr_nlp.api import warm_up
+
+    warm_up()  # before the clock starts: the rate is the parsing rate
+    for folder, reason in problems:
+        click.echo(f"error: {folder}: {reason}", err=True)
     bar = Progress(len(files), sys.stderr.isatty() if progress is None else progress)
     try:
         writer = _Writer(fmt, level, out)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
-    failed = 0
+    failed, letters, stopped = len(problems), 0, None
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         for determination in imr_nlp.parse_many(files, n_process=workers):
             if determination.error:
@@ -183,18 +252,33 @@ def parse(
                 if bar.enabled:
                     sys.stderr.write("\n")
                 click.echo(f"error: {determination.error}", err=True)
-            writer.write(_records(determination, level, fmt))
+            try:
+                writer.write(_records(determination, level, fmt))
+            except OSError as exc:  # a full disk, a closed pipe: the target is left as it was
+                writer.discard()
+                bar.close()
+                where = out or "the output"
+                raise click.ClickException(f"cannot write {where}: {exc.strerror or exc} (nothing written)") from exc
+            letters += 1
             bar.advance()
+    except (KeyboardInterrupt, _Stopped) as exc:
+        stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
     finally:
-        writer.close()
+        signal.signal(signal.SIGTERM, previous)
+    try:
+        writer.commit()
+    except OSError as exc:
         bar.close()
-    if bar.enabled or failed:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc} (nothing written)") from exc
+    bar.close()
+    if bar.enabled or failed or stopped:
         elapsed = time.perf_counter() - bar.started
-        click.echo(
-            f"{len(files)} letters, {writer.count} {level} records, {failed} failed, {elapsed:.1f} s"
-            + (f" -> {out}" if out else ""),
-            err=True,
-        )
+        summary = f"{letters} letters, {writer.count} {level} records, {failed} failed, {elapsed:.1f} s"
+        if stopped:
+            summary = f"{stopped} after {letters} of {len(files)} letters: " + summary
+        click.echo(summary + (f" -> {out}" if out else ""), err=True)
+    if stopped:
+        sys.exit(130 if stopped == "interrupted" else 143)
     if failed:
         sys.exit(1)
 

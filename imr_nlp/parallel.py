@@ -77,9 +77,9 @@ def _died(chunk: list[tuple[int, object]]) -> list[Determination]:
 
 def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Iterator[Determination]:
     """Determinations of ``items`` in order, parsed by ``n_process`` worker processes."""
-    from imr_nlp.api import load, numbered_items
+    from imr_nlp.api import numbered_items, warm_up
 
-    load()  # build once in the parent: forked workers inherit it
+    warm_up()  # build once in the parent, lazy tables included: forked workers inherit them
     pool = _new_pool(n_process)
     pending: deque[tuple[list, Future]] = deque()
     try:

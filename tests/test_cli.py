@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+import os
+import re
 import shutil
 from pathlib import Path
 
@@ -139,3 +141,112 @@ def test_output_file_may_not_be_a_letter(tmp_path):
     result = _run("parse", letter, "--out", letter)
     assert result.exit_code == 2 and "is one of the letters to parse" in result.output
     assert letter.read_text(encoding="utf-8") == before  # the letter is untouched
+
+
+# --- outputs that are whole or absent, stops that keep what was written (issue 13) ----------
+
+
+def test_a_dangling_link_and_an_unlistable_folder_are_reported(tmp_path, monkeypatch):
+    shutil.copy(SAMPLES / "synthetic_letter.txt", tmp_path / "good.txt")
+    (tmp_path / "gone.pdf").symlink_to(tmp_path / "nowhere.pdf")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)  # chmod would not stop root
+    result = _run("parse", tmp_path)
+    assert result.exit_code == 1
+    assert f"error: {locked}: cannot list folder: Permission denied" in result.stderr
+    assert "dangling symbolic link" in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 2 and "2 failed" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_a_failed_write_leaves_the_target_as_it_was(tmp_path, monkeypatch, fmt):
+    from imr_nlp import cli
+
+    out = tmp_path / f"out.{fmt}"
+    out.write_text("the previous run's output")
+
+    def full(self, records):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cli._Writer, "write", full)
+    result = _run("parse", SAMPLES / "synthetic_letter.txt", "--format", fmt, "--out", out)
+    assert result.exit_code == 1
+    assert f"cannot write {out}: No space left on device (nothing written)" in result.stderr
+    assert out.read_text() == "the previous run's output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]  # no temporary file left
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_an_output_file_appears_only_when_complete(tmp_path, fmt):
+    out = tmp_path / f"out.{fmt}"
+    result = _run("parse", SAMPLES, "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_keeps_a_valid_file_of_what_was_written_and_ends_the_workers(tmp_path, workers):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    for i in range(3000):
+        (folder / f"letter{i:04}.txt").write_text(SAMPLES.joinpath("synthetic_letter.txt").read_text())
+    out = tmp_path / "out.parquet"
+    args = [sys.executable, "-m", "imr_nlp.cli", "parse", str(folder), "--format", "parquet", "--out", str(out)]
+    process = subprocess.Popen([*args, "--workers", str(workers), "--progress"], stderr=subprocess.PIPE, text=True)
+    seen = ""
+    while not re.search(r"\] (\d{3,})/3000", seen):  # stop once 100 or more letters are done
+        char = process.stderr.read(1)
+        assert char, seen
+        seen += char
+    children = _children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    stderr = seen + process.communicate(timeout=120)[1]
+    assert process.returncode == 143, stderr
+    assert "terminated after" in stderr
+    table = pq.read_table(out)  # a valid file
+    parsed = int(stderr.split("terminated after ")[1].split()[0])
+    assert 0 < parsed < 3000 and table.num_rows == 2 * parsed
+    assert not list(tmp_path.glob(".out.parquet.*"))
+    deadline = time.monotonic() + 30
+    while [pid for pid in children if Path(f"/proc/{pid}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_file_name_with_undecodable_bytes_is_written_escaped(tmp_path, fmt):
+    name = os.fsdecode(b"letter-\xff.txt")  # a lone surrogate in the str
+    shutil.copy(SAMPLES / "synthetic_letter.txt", tmp_path / name)
+    out = tmp_path / f"out.{fmt}"
+    result = _run("parse", tmp_path / name, "--format", fmt, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert "letter-\\udcff.txt" in out.read_text(encoding="utf-8")
