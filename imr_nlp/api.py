@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import operator
 import os
 import threading
 from bisect import bisect_right
@@ -128,7 +129,8 @@ def _pipeline() -> Language:
 
 def _check_text(text) -> str:
     if not isinstance(text, str):
-        raise TypeError(f"imr_nlp.parse expects a str, got {type(text).__name__}")
+        hint = " (a file: use imr_nlp.parse_file)" if isinstance(text, (Path, bytes)) else ""
+        raise TypeError(f"imr_nlp.parse expects a str, got {type(text).__name__}{hint}")
     return text
 
 
@@ -325,9 +327,10 @@ def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions
     NER): the same cleaning, sentence splitting and ConText rules the pipeline uses."""
     from imr_nlp.normalize.text import OffsetMap
 
-    nlp = load()
+    text = _check_text(text)
     spans = [_check_span(text, span) for span in spans]
-    doc = nlp.make_doc(_check_text(text))
+    nlp = load()
+    doc = nlp.make_doc(text)
     omap = OffsetMap.from_dict(doc._.offset_map)
     doc = nlp.get_pipe("imr_sentences")(doc)
     targets: list[Span | None] = []
@@ -346,7 +349,7 @@ def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions
 
 def _check_span(text: str, span) -> tuple[int, int]:
     try:
-        start, end = (int(x) for x in span)
+        start, end = (operator.index(x) for x in span)  # 3.7 is no offset: refused, not truncated
     except (TypeError, ValueError):
         raise TypeError(f"a span must be a (start, end) pair of ints, not {span!r}") from None
     if not 0 <= start <= end <= len(text):

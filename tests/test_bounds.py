@@ -145,3 +145,20 @@ def test_assert_spans_is_linear_in_the_spans(monkeypatch):
     result = imr_nlp.assert_spans(text, spans)
     assert len(result) == count and all(a.negated for a in result)
     assert len(checks) <= 10 * count
+
+
+@pytest.mark.parametrize("span", [(0.0, 2), (1, 2.5), ("1", 2)])
+def test_assert_spans_refuses_spans_that_are_not_ints(span):
+    with pytest.raises(TypeError, match="pair of ints"):
+        imr_nlp.assert_spans("no pain", [span])
+
+
+@pytest.mark.parametrize("text", [42, None, b"no pain"])
+def test_assert_spans_refuses_a_text_that_is_not_a_str(text):
+    with pytest.raises(TypeError, match="expects a str"):
+        imr_nlp.assert_spans(text, [(0, 1)])
+
+
+def test_a_lone_surrogate_in_assert_spans_loses_nothing():
+    text = "no pain \ud800 or fever"
+    assert [a.negated for a in imr_nlp.assert_spans(text, [(3, 7), (13, 18)])] == [True, True]

@@ -371,3 +371,32 @@ def test_a_lone_surrogate_loses_nothing(shared):
     for decision in result.decisions:
         assert damaged[decision.start : decision.end].split() == decision.item.split()
     assert any("unencodable" in w for w in result.warnings)
+
+
+# --- two letters in one text (issue 13, item 14) ---------------------------------------------
+
+
+def _next_letter_examples():
+    from imr_nlp import resources
+
+    return resources.load("sections.json").next_letter.examples
+
+
+@pytest.mark.parametrize("example", _next_letter_examples(), ids=lambda e: e.next_letter_starts[:20])
+def test_next_letter_rule_examples(example):
+    nlp = imr_nlp.load()
+    doc = nlp(example.text)
+    starts = [s for s in doc.spans["imr_sections"] if s.label_ == "next_letter"]
+    assert len(starts) == 1 and starts[0].text.startswith(example.next_letter_starts)
+    assert any("more than one letter" in w for w in doc._.determination.warnings)
+
+
+def test_a_second_letter_in_the_same_text_is_not_absorbed_and_is_warned():
+    first = imr_nlp.parse(SYNTHETIC)
+    both = imr_nlp.parse(SYNTHETIC + "\n" + SYNTHETIC.replace("CM99-0000001", "CM99-0000002"))
+    assert _decisions(both) == _decisions(first)
+    assert both.case_number == first.case_number
+    warning = next(w for w in both.warnings if "more than one letter" in w)
+    assert f"character {len(SYNTHETIC) + 1}" in warning
+    assert not any("ends mid-sentence" in w for w in both.warnings)
+    assert not any("more than one letter" in w for w in first.warnings)

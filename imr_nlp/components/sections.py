@@ -2,7 +2,9 @@
 resources/sections.json), anchored to line starts so body phrases cannot open a section.
 
 Writes ``doc.spans["imr_sections"]``: one span per section, labelled ``header`` (text before
-the first heading), ``how_made``, ``credentials``, ``case_summary`` or ``decisions``.
+the first heading), ``how_made``, ``credentials``, ``case_summary`` or ``decisions``, and
+``next_letter`` from where a second letter run into the same text starts (with a warning: the
+first letter's last rationale must not absorb the second letter).
 """
 
 import re
@@ -15,7 +17,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from imr_nlp.components.base import RuleComponent
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import SPAN_GROUPS, warn
+from imr_nlp.normalize.text import OffsetMap
 
 # medspaCy Sectionizer's default: a heading starts a line.
 _NEWLINE = re.compile(r"[\n\r]+[\s]*$")
@@ -34,8 +37,11 @@ class IMRSections(RuleComponent):
 
     def _compile(self) -> None:
         matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_matcher")
-        matcher.add([SectionRule(literal=r.literal, category=r.section) for r in self.rules["sections.json"].sections])
+        rules = self.rules["sections.json"]
+        matcher.add([SectionRule(literal=r.literal, category=r.section) for r in rules.sections])
         self.matcher = matcher
+        self.next_letter = rules.next_letter
+        self.next_letter_header = re.compile(rules.next_letter.header)
 
     def match(self, doc: Doc) -> list[tuple[str, int, int]]:
         """Sections as (label, start token, end token), the leading header block included."""
@@ -48,6 +54,9 @@ class IMRSections(RuleComponent):
             if is_start_line(start, doc, _NEWLINE)
         ]
         headings.sort(key=lambda h: h[1])
+        next_letter = self._next_letter(doc, headings)
+        if next_letter is not None:
+            headings = [h for h in headings if h[1] < next_letter] + [("next_letter", next_letter)]
         out = []
         first = headings[0][1] if headings else len(doc)
         if first > 0:
@@ -58,8 +67,39 @@ class IMRSections(RuleComponent):
                 out.append((label, start, end))
         return out
 
+    def _next_letter(self, doc: Doc, headings: list[tuple[str, int]]) -> int | None:
+        """The token where a second letter starts: its opening heading again after a decisions
+        section, or the header block just before that heading; None for one letter."""
+        decisions = None
+        for label, start in headings:
+            if label == "decisions" and decisions is None:
+                decisions = start
+            elif label == self.next_letter.opening_section and decisions is not None:
+                heading_char = doc[start].idx
+                header = None
+                for m in self.next_letter_header.finditer(doc.text, doc[decisions].idx, heading_char):
+                    if m.start() == 0 or doc.text[m.start() - 1] == "\n":
+                        header = m.start()
+                if header is None:
+                    return start
+                span = doc.char_span(header, heading_char, alignment_mode="expand")
+                return span.start if span is not None and len(span) else start
+        return None
+
     def set_annotations(self, doc: Doc, matches) -> Doc:
         doc.spans[SPAN_GROUPS["sections"]] = [Span(doc, s, e, label=label) for label, s, e in matches]
+        for label, start, _ in matches:
+            if label == "next_letter":
+                source_start = (
+                    OffsetMap.from_dict(doc._.offset_map).to_original(doc[start].idx)
+                    if doc._.offset_map
+                    else doc[start].idx
+                )
+                warn(
+                    doc,
+                    f"the text holds more than one letter: only the first is read (the next starts at "
+                    f"character {source_start}); give each letter as its own text",
+                )
         return doc
 
 

@@ -34,6 +34,11 @@ def _check_regex(value: str) -> str:
 Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
+class NextLetterExample(_Strict):
+    text: str
+    next_letter_starts: str = Field(description="the first characters of the second letter")
+
+
 class SectionRule(_Strict):
     """A section heading for medspaCy's Sectionizer: ``literal`` at the start of a line."""
 
@@ -48,8 +53,20 @@ class BlockLabel(_Strict):
     pattern: Regex
 
 
+class NextLetterRule(_Strict):
+    """Where a second letter starts in one text: the heading of ``opening_section`` again after
+    a decisions section; the new letter begins at the last line starting with ``header`` before
+    that heading (its header block), else at the heading. Each example is two letters' worth of
+    headings run together, with the text the second letter starts with."""
+
+    opening_section: str
+    header: Regex
+    examples: list[NextLetterExample] = Field(min_length=2)
+
+
 class SectionRules(_Strict):
     sections: list[SectionRule]
+    next_letter: NextLetterRule
     block_labels: list[BlockLabel] = Field(description="labels that open parts of a decision block")
     structural_starts: list[Regex] = Field(description="line starts that always begin a new line")
 
