@@ -6,6 +6,7 @@ Usage (from the project root, in the project's environment):
     python benchmarks/robustness.py memory   # RSS after batches of letters with new words each
     python benchmarks/robustness.py diagnoses  # diagnosis-shaped texts of growing length
     python benchmarks/robustness.py shapes   # hostile shapes at n and 2n: time and memory growth
+    python benchmarks/robustness.py flattened  # the public letters with every line break flattened
 
 ``big`` runs letters together into one text of growing length and compares the time per
 character with that of 40 letters parsed one by one: linear time means a flat time per
@@ -134,6 +135,23 @@ def shapes(n: int) -> None:
         print(f"{label:28} {len(long_text):>9,} {seconds:7.2f}")
 
 
+def flattened() -> None:
+    """Letters whose decisions (item, outcome, quantity, rationale) change when every run of white
+    space, line breaks included, becomes one space."""
+    import imr_nlp
+
+    texts = seed_texts(PDF_LETTERS if PDF_LETTERS.exists() else None)
+
+    def decisions(text: str) -> list[tuple]:
+        return [
+            (d.outcome, " ".join(d.item.split()), d.treatment.quantity, " ".join(d.rationale.split()))
+            for d in imr_nlp.parse(text).decisions
+        ]
+
+    changed = [i for i, text in enumerate(texts) if decisions(text) != decisions(" ".join(text.split()))]
+    print(f"letters whose decisions change when flattened: {len(changed)} of {len(texts)}")
+
+
 def memory(batches: int, per_batch: int) -> None:
     import imr_nlp
     import imr_nlp.api as api
@@ -158,7 +176,7 @@ def memory(batches: int, per_batch: int) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["big", "memory", "diagnoses", "shapes"])
+    ap.add_argument("what", choices=["big", "memory", "diagnoses", "shapes", "flattened"])
     ap.add_argument("--chars", type=int, default=100_000, help="n for shapes")
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--per-batch", type=int, default=300)
@@ -170,6 +188,8 @@ def main(argv=None) -> int:
         diagnoses()
     elif args.what == "shapes":
         shapes(args.chars)
+    elif args.what == "flattened":
+        flattened()
     else:
         memory(args.batches, args.per_batch)
     return 0

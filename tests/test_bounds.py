@@ -17,7 +17,17 @@ SYNTHETIC = (Path(imr_nlp.__file__).parent / "samples" / "synthetic_letter.txt")
 
 
 def _decisions(determination) -> list[tuple]:
-    return [(d.item, d.outcome, d.medically_necessary, d.treatment.model_dump()) for d in determination.decisions]
+    """What each decision says, without offsets (they move with the formatting)."""
+    return [
+        (
+            d.item,
+            d.outcome,
+            d.medically_necessary,
+            d.treatment.model_dump(exclude={"drug"}),
+            d.treatment.drug.generic if d.treatment.drug else None,
+        )
+        for d in determination.decisions
+    ]
 
 
 HOSTILE = {
@@ -162,3 +172,35 @@ def test_assert_spans_refuses_a_text_that_is_not_a_str(text):
 def test_a_lone_surrogate_in_assert_spans_loses_nothing():
     text = "no pain \ud800 or fever"
     assert [a.negated for a in imr_nlp.assert_spans(text, [(3, 7), (13, 18)])] == [True, True]
+
+
+@pytest.mark.parametrize(
+    "flat, lines",
+    [
+        (
+            "Norco 10/325mg #90: Upheld Claims Administrator guideline: None cited. MAXIMUS guideline: MTUS.",
+            ["Norco 10/325mg #90: Upheld", "Claims Administrator guideline: None cited.", "MAXIMUS guideline: MTUS."],
+        ),
+        (
+            "the request is not medically necessary. CLINICAL CASE SUMMARY The patient is a 50 year old.",
+            ["the request is not medically necessary.", "CLINICAL CASE SUMMARY The patient is a 50 year old."],
+        ),
+        # a label's words inside a sentence, without its colon, stay where they are
+        ("He said the decision rationale was unclear.", ["He said the decision rationale was unclear."]),
+        ("The Decision rationale is below.", ["The Decision rationale is below."]),
+    ],
+)
+def test_labels_and_headings_inside_a_flattened_line_start_their_own_line(flat, lines):
+    from imr_nlp.components.normalize import midline_starts_pattern, structural_starts_pattern
+
+    clean, omap = clean_text(flat, structural_starts_pattern(), midline_starts_pattern())
+    assert clean.split("\n") == lines
+    assert len(clean) == len(flat) and omap.to_original(len(clean) - 1) == len(flat) - 1
+
+
+def test_a_flattened_letter_gives_the_same_decisions():
+    flat = " ".join(SYNTHETIC.split())
+    assert _decisions(imr_nlp.parse(flat)) == _decisions(imr_nlp.parse(SYNTHETIC))
+    assert [d.rationale.split() for d in imr_nlp.parse(flat).decisions] == [
+        d.rationale.split() for d in imr_nlp.parse(SYNTHETIC).decisions
+    ]

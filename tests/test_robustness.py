@@ -138,6 +138,7 @@ FORMATS = {
     "page footers": _every(23, lambda i: f"\nPage {i // 23} of 9"),
     "form feeds": _every(29, lambda i: "\f"),
     "footers and form feeds": _every(31, lambda i: f"\n- {i // 31} -\f"),
+    "every line break flattened": lambda t: " ".join(t.split()),
 }
 
 

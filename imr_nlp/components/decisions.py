@@ -104,6 +104,20 @@ class IMRDecisions(RuleComponent):
         colon = m.start("colon")
         line_start = text.rfind("\n", floor, colon) + 1 if text.rfind("\n", floor, colon) >= 0 else floor
         header_start = max(line_start, floor)
+        if self.structural.match(text, header_start):
+            # An item never starts with a block label or a heading: on such a line (a letter
+            # whose line breaks were flattened) the item starts after the line's last sentence.
+            starts = [b.end() for b in _SENTENCE_BREAK.finditer(text, header_start, colon)]
+            if starts:
+                item = len(starts) - 1
+                # the sentences of a partial request's history belong to its header, as on lines
+                while (
+                    item > 0
+                    and ORIGINAL_REQUEST.search(text, starts[item], colon)
+                    and _REQUEST_HISTORY.match(text[starts[item - 1] : starts[item]].strip())
+                ):
+                    item -= 1
+                return self._block(text, m, starts[item], colon)
         for _ in range(8):  # an item header wraps over a few lines at most
             if header_start <= floor:
                 break
@@ -124,6 +138,11 @@ class IMRDecisions(RuleComponent):
             ):
                 break
             header_start = prev_start
+        return self._block(text, m, header_start, colon)
+
+    @staticmethod
+    def _block(text: str, m: re.Match, header_start: int, colon: int) -> DecisionBlock | None:
+        """The decision block whose item header runs from ``header_start`` to ``colon``."""
         item_start, item_end = header_start, colon
         preamble = _last_match(_PREAMBLE, text, item_start, item_end)
         if preamble:

@@ -51,6 +51,17 @@ def structural_starts_pattern() -> re.Pattern:
     return re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
 
 
+def midline_starts_pattern() -> re.Pattern:
+    """The space before a structural start met inside a line, where only a line break belongs: a
+    label followed by its colon ("Decision rationale:") or an upper-case heading ("CLINICAL CASE
+    SUMMARY"), after the end of a word or sentence. A letter whose line breaks were flattened
+    gets them back there (one character for one, so offsets do not move)."""
+    rules = resources.load("sections.json")
+    labels = "|".join(f"(?:{p})" for p in rules.structural_starts if not p.isupper())
+    headings = "|".join(f"(?:{p})" for p in rules.structural_starts if p.isupper())
+    return re.compile(rf"(?<=[\w.;:!?)\]]) (?=(?:{labels})\s*:|(?:{headings})\b)")
+
+
 class IMRTokenizer:
     """Cleans the text, then tokenizes it; the Doc keeps the way back to the source text."""
 
@@ -68,6 +79,7 @@ class IMRTokenizer:
         self.tokenizer = tokenizer
         self.vocab = nlp.vocab
         self.structural_starts = structural_starts_pattern()
+        self.midline_starts = midline_starts_pattern()
         self._cached_chunks: set[str] = set()
 
     def __call__(self, text: str) -> Doc:
@@ -80,7 +92,7 @@ class IMRTokenizer:
         if given > MAX_TEXT_CHARS:
             cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
             text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-        clean, offset_map = clean_text(text, self.structural_starts)
+        clean, offset_map = clean_text(text, self.structural_starts, self.midline_starts)
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)

@@ -175,9 +175,13 @@ def _is_structural_start(line: str, starts: re.Pattern | None) -> bool:
     return bool(_LIST_ITEM.match(line) or (starts is not None and starts.match(line)))
 
 
-def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[str, OffsetMap]:
+def clean_text(
+    raw: str, structural_starts: re.Pattern | None = None, midline_starts: re.Pattern | None = None
+) -> tuple[str, OffsetMap]:
     """Return the cleaned text of ``raw`` and the map of its offsets back into ``raw``.
 
+    ``midline_starts`` matches the space before such a start found inside a line (a letter whose
+    line breaks were flattened): that space becomes a line break.
     ``structural_starts`` matches the start of lines that always begin a new unit (section
     headings, "Decision rationale:", header labels); it comes from the section rules.
     """
@@ -185,6 +189,8 @@ def clean_text(raw: str, structural_starts: re.Pattern | None = None) -> tuple[s
     text = raw
     if not (raw.isascii() and "\t" not in raw and "\x0b" not in raw):
         text = _SOFT_HYPHEN_AT_BREAK.sub("-", raw.translate(_TRANSLATION))
+    if midline_starts is not None:
+        text = midline_starts.sub("\n", text)
     builder = _Builder()
     lines = _lines(text)
     prev: str | None = None
