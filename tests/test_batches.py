@@ -183,3 +183,32 @@ def test_reset_frees_the_drug_name_index():
     first = default_lexicon()
     imr_nlp.reset()
     assert default_lexicon() is not first
+
+
+def _flate_pdf(inflated_megabytes: int) -> bytes:
+    import zlib
+
+    deflater = zlib.compressobj(9)
+    stream = b"".join(deflater.compress(b"\0" * (1 << 20)) for _ in range(inflated_megabytes)) + deflater.flush()
+    head = b"%PDF-1.4\n1 0 obj\n<< /Length " + str(len(stream)).encode() + b" /Filter /FlateDecode >>\nstream\n"
+    return head + stream + b"\nendstream\nendobj\n%%EOF\n"
+
+
+def test_a_decompression_bomb_is_refused_before_pdfium_inflates_it(tmp_path, monkeypatch):
+    import imr_nlp.io as io
+
+    monkeypatch.setattr(io, "MAX_PDF_INFLATED_BYTES", 2_000_000)
+    bomb = tmp_path / "bomb.pdf"
+    bomb.write_bytes(_flate_pdf(16))
+    with pytest.raises(imr_nlp.InputError, match="decompression bomb"):
+        imr_nlp.parse_file(bomb)
+    # counted in steps: it stops soon after the budget instead of inflating all 16 MB
+    assert io.inflated_size(bomb.read_bytes(), 2_000_000) <= 2_000_000 + (1 << 20)
+    assert io.inflated_size(_flate_pdf(3), 10**9) == 3 << 20
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.pdf")), ids=lambda p: p.name)
+def test_real_letters_are_far_below_the_inflation_budget(sample):
+    import imr_nlp.io as io
+
+    assert io.inflated_size(sample.read_bytes(), io.MAX_PDF_INFLATED_BYTES) < 10_000_000

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,13 @@ MAX_FILE_BYTES = 100_000_000
 # Text extraction stops once a PDF has given this much text (the parser's per-letter budget,
 # imr_nlp.components.normalize.MAX_TEXT_CHARS, which warns when it is exceeded).
 MAX_PDF_CHARS = 1_000_000
+
+# What the compressed streams of one PDF may inflate to: a letter's are well under 1 MB; a
+# "Flate bomb" of 1.6 MB inflates to gigabytes inside pdfium. Checked (in bounded memory) before
+# pdfium opens the file; streams that do not inflate (encrypted ones) are passed to pdfium as is.
+MAX_PDF_INFLATED_BYTES = 256_000_000
+_STREAM = re.compile(rb"stream\r?\n")
+_INFLATE_STEP = 1 << 20
 
 # Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
 _BOMS = (
@@ -84,7 +93,7 @@ def read_pdf(path: Path) -> str:
 
     The public IMR PDFs are AES-encrypted with an empty user password: pdfium opens them as is.
     """
-    return _pdf_text(str(path), Path(path))
+    return _pdf_text(_read_bytes(Path(path)), Path(path))
 
 
 def read_pdf_bytes(data: bytes, name: str = "<bytes>") -> str:
@@ -93,8 +102,37 @@ def read_pdf_bytes(data: bytes, name: str = "<bytes>") -> str:
     return _pdf_text(bytes(data), Path(name))
 
 
+def inflated_size(data: bytes, budget: int) -> int:
+    """The bytes the Flate streams of a PDF inflate to, counted in steps of 1 MB and stopped
+    once past ``budget`` (so a bomb costs neither the memory nor the time of inflating it)."""
+    total = 0
+    for m in _STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        pending = data[m.end() : m.end() + _INFLATE_STEP]
+        offset = m.end() + len(pending)
+        try:
+            while pending and total <= budget:
+                total += len(inflater.decompress(pending, _INFLATE_STEP))
+                pending = inflater.unconsumed_tail
+                if not pending and not inflater.eof and offset < len(data):
+                    pending = data[offset : offset + _INFLATE_STEP]
+                    offset += len(pending)
+                if inflater.eof:
+                    break
+        except zlib.error:
+            continue  # not a Flate stream, or an encrypted one: pdfium's business
+        if total > budget:
+            break
+    return total
+
+
 def _pdf_text(source: str | bytes, path: Path) -> str:
     import pypdfium2 as pdfium
+
+    if isinstance(source, bytes) and inflated_size(source, MAX_PDF_INFLATED_BYTES) > MAX_PDF_INFLATED_BYTES:
+        raise InputError(
+            path, f"its compressed streams inflate to over {MAX_PDF_INFLATED_BYTES:,} bytes (a decompression bomb)"
+        )
 
     try:
         pdf = pdfium.PdfDocument(source)
