@@ -86,8 +86,8 @@ def diagnoses() -> None:
 # is about twice the time at n (a ratio near 2; 4 would be quadratic).
 def _decision_blocks(n: int) -> str:
     block = (
-        "1. Norco 10/325mg #120 is not medically necessary and appropriate.\n"
-        "Upheld\nDecision rationale: MTUS guidelines do not support it.\n"
+        "Norco 10/325mg #120: Upheld\nClaims Administrator guideline: MTUS.\nMAXIMUS guideline: MTUS Opioids.\n"
+        "Decision rationale: The guidelines do not support it. The request is not medically necessary.\n"
     )
     return "IMR ISSUES, DECISIONS AND RATIONALES\n" + block * (n // len(block))
 

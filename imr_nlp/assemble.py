@@ -9,7 +9,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 from imr_nlp import errors
-from imr_nlp.components.base import doc_text
+from imr_nlp.components.base import SpanIndex, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.models import (
     Citation,
@@ -37,6 +37,13 @@ class _Source:
         self.clean = doc_text(doc)
         self.text = doc._.source_text if doc._.source_text is not None else self.clean
         self.map = OffsetMap.from_dict(doc._.offset_map) if doc._.offset_map else OffsetMap.identity(len(self.clean))
+        self.indexes: dict[str, SpanIndex] = {}
+
+    def inside(self, doc: Doc, group: str, start: int, end: int) -> list[Span]:
+        """The spans of a span group lying inside [start, end) (the group indexed once per doc)."""
+        if group not in self.indexes:
+            self.indexes[group] = SpanIndex(list(doc.spans.get(SPAN_GROUPS[group], [])))
+        return self.indexes[group].within(start, end)
 
     def clean_words(self, span: Span) -> str:
         """The span's cleaned text with runs of white space collapsed (slicing the text once is
@@ -98,17 +105,13 @@ def diagnosis_mentions(doc: Doc, src: _Source) -> list[Mention]:
     ]
 
 
-def _inside(spans, start: int, end: int) -> list[Span]:
-    return [s for s in spans if s.start_char >= start and s.end_char <= end]
-
-
 def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
     start, end = item.start_char, item.end_char
-    drugs = _inside(doc.spans.get(SPAN_GROUPS["drugs"], []), start, end)
-    doses = _inside(doc.spans.get(SPAN_GROUPS["doses"], []), start, end)
-    services = _inside(doc.spans.get(SPAN_GROUPS["services"], []), start, end)
-    sites = _inside(doc.spans.get(SPAN_GROUPS["body_sites"], []), start, end)
-    dates = _inside(doc.spans.get(SPAN_GROUPS["dates"], []), start, end)
+    drugs = src.inside(doc, "drugs", start, end)
+    doses = src.inside(doc, "doses", start, end)
+    services = src.inside(doc, "services", start, end)
+    sites = src.inside(doc, "body_sites", start, end)
+    dates = src.inside(doc, "dates", start, end)
 
     by_label: dict[str, list[Span]] = {}
     for span in doses:

@@ -204,3 +204,37 @@ def test_a_flattened_letter_gives_the_same_decisions():
     assert [d.rationale.split() for d in imr_nlp.parse(flat).decisions] == [
         d.rationale.split() for d in imr_nlp.parse(SYNTHETIC).decisions
     ]
+
+
+def test_span_index_finds_the_spans_inside_a_range_as_a_scan_would():
+    import random
+
+    import spacy
+
+    from imr_nlp.components.base import SpanIndex
+
+    nlp = spacy.blank("en")
+    doc = nlp(" ".join(f"w{i}" for i in range(200)))
+    rng = random.Random(7)
+    spans = []
+    for _ in range(150):
+        start = rng.randrange(200)
+        spans.append(doc[start : min(200, start + rng.randrange(1, 6))])
+    index = SpanIndex(spans)
+    for _ in range(300):
+        a = rng.randrange(len(doc.text))
+        b = a + rng.randrange(0, 200)
+        expected = [s for s in spans if s.start_char >= a and s.end_char <= b]
+        assert index.within(a, b) == expected
+
+
+def test_many_decisions_are_all_read():
+    block = (
+        "Norco 10/325mg #120: Upheld\nClaims Administrator guideline: MTUS.\nMAXIMUS guideline: MTUS Opioids.\n"
+        "Decision rationale: The guidelines do not support it. The request is not medically necessary.\n"
+    )
+    determination = imr_nlp.parse("IMR ISSUES, DECISIONS AND RATIONALES\n" + block * 500)
+    assert len(determination.decisions) == 500
+    assert {(d.treatment.quantity, d.outcome, d.medically_necessary) for d in determination.decisions} == {
+        (120, "upheld", False)
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -144,3 +145,25 @@ def char_span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
 def spans_within(spans, start_char: int, end_char: int) -> list[Span]:
     """The spans of a group that lie inside [start_char, end_char)."""
     return [s for s in spans if s.start_char >= start_char and s.end_char <= end_char]
+
+
+class SpanIndex:
+    """The spans of a group indexed by their first character: the spans lying inside a character
+    range are found by bisection, so reading them for every item of a letter costs time linear
+    in the items and spans, not their product."""
+
+    def __init__(self, spans) -> None:
+        order = sorted(range(len(spans)), key=lambda i: spans[i].start_char)
+        self.spans = [spans[i] for i in order]
+        self.order = order
+        self.starts = [span.start_char for span in self.spans]
+
+    def within(self, start: int, end: int) -> list:
+        """The spans with ``start <= start_char`` and ``end_char <= end``, in the group's order."""
+        found = []
+        i = bisect_left(self.starts, start)
+        while i < len(self.starts) and self.starts[i] < end:
+            if self.spans[i].end_char <= end:
+                found.append((self.order[i], self.spans[i]))
+            i += 1
+        return [span for _, span in sorted(found, key=lambda pair: pair[0])]

@@ -7,6 +7,8 @@ wording gave a quantity: "hash" for "#30", "count" for "6 visits" ...).
 """
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -28,9 +30,12 @@ class IMRDoses(Component):
         out: list[tuple[int, int, str, dict]] = []
         for item in doc.spans.get(SPAN_GROUPS["items"], []):
             out.extend(item_values(text[item.start_char : item.end_char], item.start_char))
-        covered = [(s.start_char, s.end_char) for s in doc.spans.get(SPAN_GROUPS["items"], [])]
+        covered = sorted((s.start_char, s.end_char) for s in doc.spans.get(SPAN_GROUPS["items"], []))
+        starts = [s for s, _ in covered]
+        reach = list(accumulate((e for _, e in covered), max))  # the furthest end so far
         for drug in doc.spans.get(SPAN_GROUPS["drugs"], []):
-            if any(s <= drug.start_char < e for s, e in covered):
+            last = bisect_right(starts, drug.start_char) - 1  # inside an item: read there
+            if last >= 0 and drug.start_char < reach[last]:
                 continue
             tail = text[drug.end_char : drug.end_char + 60]
             cut = _CLAUSE_END.search(tail)

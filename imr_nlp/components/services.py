@@ -15,12 +15,13 @@ Writes ``doc.spans["imr_services"]`` (one per item; ``span._.request`` = {"servi
 """
 
 import re
+from bisect import bisect_left
 
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, SpanIndex, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import requests as grammar
 
@@ -124,21 +125,17 @@ class IMRServices(RuleComponent):
             for s in doc.spans.get(SPAN_GROUPS[key], [])
             if not (s.label_ == "QUANTITY" and s._.value.get("kind") == "count")
         ]
-        drug_spans = doc.spans.get(SPAN_GROUPS["drugs"], [])
+        values.sort()
+        value_starts = [s for s, _ in values]
+        drug_index = SpanIndex(list(doc.spans.get(SPAN_GROUPS["drugs"], [])))
+        dose_index = SpanIndex(list(doc.spans.get(SPAN_GROUPS["doses"], [])))
         for item in doc.spans.get(SPAN_GROUPS["items"], []):
             a, b = item.start_char, item.end_char
             item_text = text[a:b]
-            masks = [(s - a, e - a) for s, e in values if s >= a and e <= b]
-            drugs = [
-                (d.start_char - a, d.end_char - a, d._.generic, d._.dwc_class)
-                for d in drug_spans
-                if d.start_char >= a and d.end_char <= b
-            ]
-            strengths = [
-                (s.start_char - a, s.end_char - a)
-                for s in doc.spans.get(SPAN_GROUPS["doses"], [])
-                if s.label_ == "STRENGTH" and s.start_char >= a and s.end_char <= b
-            ]
+            first = bisect_left(value_starts, a)
+            masks = [(s - a, e - a) for s, e in values[first : bisect_left(value_starts, b, first)] if e <= b]
+            drugs = [(d.start_char - a, d.end_char - a, d._.generic, d._.dwc_class) for d in drug_index.within(a, b)]
+            strengths = [(s.start_char - a, s.end_char - a) for s in dose_index.within(a, b) if s.label_ == "STRENGTH"]
             request = self.read(item_text, masks, drugs, strengths)
             head = request.pop("head") or (0, len(item_text))
             core = request.pop("core")
