@@ -68,6 +68,11 @@ class IMRAbbreviations(Component):
         return doc
 
 
-@Language.factory("imr_abbreviations", assigns=["doc._.abbreviation_map", "span._.long_form"], default_config={})
+@Language.factory(
+    "imr_abbreviations",
+    requires=["doc.spans"],
+    assigns=["doc._.abbreviation_map", "span._.long_form"],
+    default_config={},
+)
 def make_abbreviations(nlp: Language, name: str) -> IMRAbbreviations:
     return IMRAbbreviations(nlp, name)

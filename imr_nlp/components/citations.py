@@ -201,6 +201,6 @@ class IMRCitations(RuleComponent):
         return doc
 
 
-@Language.factory("imr_citations", assigns=["doc.spans"], default_config={})
+@Language.factory("imr_citations", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
 def make_citations(nlp: Language, name: str) -> IMRCitations:
     return IMRCitations(nlp, name)

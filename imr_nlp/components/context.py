@@ -19,11 +19,9 @@ of medspaCy 1.3's implementation fixed:
 Sentence boundaries come from ``imr_sentences``.
 """
 
-import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -45,18 +43,34 @@ _MODIFYING = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL"})
 
 
 @cache
-def _medspacy_default_rule_data() -> tuple[dict, ...]:
-    """medspaCy's default English ConText rules, from where medspaCy itself reads them."""
-    import medspacy.context.context as medspacy_context
+def _medspacy_default_rules() -> tuple[resources.ContextRule, ...]:
+    """medspaCy's default English ConText rules, as medspaCy's public API loads them (a ConText
+    built with ``rules="default"`` on a blank pipeline), in our rule model."""
+    import spacy
+    from medspacy.context import ConText
 
-    path = Path(medspacy_context.__file__).resolve().parents[2] / "resources" / "en" / "context_rules.json"
-    with path.open(encoding="utf-8") as fh:
-        return tuple(json.load(fh)["context_rules"])
+    loaded = ConText(spacy.blank("en"), rules="default").rules
+    return tuple(resources.ContextRule.model_validate(_rule_fields(rule)) for rule in loaded)
+
+
+def _rule_fields(rule) -> dict:
+    """The fields of a medspaCy ConTextRule that our ContextRule model holds (sets as sorted lists)."""
+    fields = {"literal": rule.literal, "category": rule.category, "direction": rule.direction}
+    for name in ("pattern", "max_scope", "max_targets", "metadata"):
+        if getattr(rule, name) is not None:
+            fields[name] = getattr(rule, name)
+    if rule.terminated_by:
+        fields["terminated_by"] = sorted(rule.terminated_by)
+    for name in ("allowed_types", "excluded_types"):
+        if getattr(rule, name) is not None:
+            fields[name] = sorted(getattr(rule, name))
+    return fields
 
 
 def medspacy_default_rules() -> list[resources.ContextRule]:
-    """medspaCy's default ConText rules, validated with our rule model."""
-    return [resources.ContextRule.model_validate(data) for data in _medspacy_default_rule_data()]
+    """medspaCy's default ConText rules, validated with our rule model (frozen: a caller cannot
+    change the defaults for everyone)."""
+    return list(_medspacy_default_rules())
 
 
 def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bool) -> list[resources.ContextRule]:
@@ -368,6 +382,7 @@ def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
 
 @Language.factory(
     "imr_context",
+    requires=["doc.spans", "doc.sents"],
     assigns=[
         "span._.is_negated",
         "span._.is_uncertain",

@@ -76,6 +76,6 @@ class IMRDates(RuleComponent):
         return doc
 
 
-@Language.factory("imr_dates", assigns=["doc.spans"], default_config={})
+@Language.factory("imr_dates", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
 def make_dates(nlp: Language, name: str) -> IMRDates:
     return IMRDates(nlp, name)

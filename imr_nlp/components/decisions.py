@@ -243,6 +243,6 @@ def medical_necessity(rationale: str) -> bool | None:
     return max(statements)[1] if statements else None
 
 
-@Language.factory("imr_decisions", assigns=["doc.spans"], default_config={})
+@Language.factory("imr_decisions", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
 def make_decisions(nlp: Language, name: str) -> IMRDecisions:
     return IMRDecisions(nlp, name)

@@ -99,6 +99,6 @@ def item_values(item_text: str, offset: int = 0) -> list[tuple[int, int, str, di
     return out
 
 
-@Language.factory("imr_doses", assigns=["doc.spans"], default_config={})
+@Language.factory("imr_doses", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
 def make_doses(nlp: Language, name: str) -> IMRDoses:
     return IMRDoses(nlp, name)

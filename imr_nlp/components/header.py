@@ -141,6 +141,8 @@ class IMRHeader(Component):
         return doc
 
 
-@Language.factory("imr_header", assigns=["doc._.header", "doc._.reviewer", "doc._.patient"], default_config={})
+@Language.factory(
+    "imr_header", requires=["doc.spans"], assigns=["doc._.header", "doc._.reviewer", "doc._.patient"], default_config={}
+)
 def make_header(nlp: Language, name: str) -> IMRHeader:
     return IMRHeader(nlp, name)

@@ -166,6 +166,6 @@ def _is_label_word(word: str) -> bool:
     return len(word) > 1 and word.isalpha() and word.isupper()
 
 
-@Language.factory("imr_sentences", assigns=["token.is_sent_start"], default_config={})
+@Language.factory("imr_sentences", assigns=["token.is_sent_start", "doc.sents"], default_config={})
 def make_sentences(nlp: Language, name: str) -> SentenceSplitter:
     return SentenceSplitter(nlp, name)

@@ -198,3 +198,32 @@ def test_without_medspacy_defaults_only_our_rules_apply(small_pipeline):
     nlp = small_pipeline("imr_sentences", "imr_context", config={"imr_context": {"include_medspacy_defaults": False}})
     assert _flags(nlp, "There is no evidence of [radiculopathy].") == {NEG}  # ours
     assert _flags(nlp, "[Pneumonia] is unlikely.") == set()  # medspaCy's "unlikely"
+
+
+def test_medspacy_defaults_come_through_medspacys_public_api_frozen():
+    import spacy
+    from medspacy.context import ConText
+
+    from imr_nlp.components.context import medspacy_default_rules
+
+    rules = medspacy_default_rules()
+    assert len(rules) == len(ConText(spacy.blank("en"), rules="default").rules) > 50
+    assert any(r.literal == "no" and r.category == "NEGATED_EXISTENCE" for r in rules)
+    with pytest.raises(ValueError, match="frozen"):
+        rules[0].literal = "changed"  # the shared defaults cannot be mutated
+
+
+def test_the_pipeline_declares_its_chain_and_analyze_pipes_finds_no_problem():
+    import imr_nlp
+
+    nlp = imr_nlp.load()
+    analysis = nlp.analyze_pipes(pretty=False)
+    assert all(problems == [] for problems in analysis["problems"].values())
+    assert "doc.sents" in analysis["summary"]["imr_context"]["requires"]
+    # moved before the sentence splitter, ConText would lack what it needs: analyze_pipes says so
+    import spacy
+
+    reordered = spacy.blank("en")
+    reordered.add_pipe("imr_context")
+    reordered.add_pipe("imr_sentences")
+    assert "doc.sents" in reordered.analyze_pipes(pretty=False)["problems"]["imr_context"]
