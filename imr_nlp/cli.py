@@ -192,6 +192,10 @@ class _Stopped(BaseException):
     KeyboardInterrupt, so no handler of a failing letter mistakes it for one)."""
 
 
+def _cannot_write(out: str | None, exc: OSError) -> click.ClickException:
+    return click.ClickException(f"cannot write {out or 'the output'}: {exc.strerror or exc} (nothing written)")
+
+
 def _stop_on_sigterm(signum, frame) -> None:
     raise _Stopped()
 
@@ -257,8 +261,7 @@ def parse(
             except OSError as exc:  # a full disk, a closed pipe: the target is left as it was
                 writer.discard()
                 bar.close()
-                where = out or "the output"
-                raise click.ClickException(f"cannot write {where}: {exc.strerror or exc} (nothing written)") from exc
+                raise _cannot_write(out, exc) from exc
             letters += 1
             bar.advance()
     except (KeyboardInterrupt, _Stopped) as exc:
@@ -269,7 +272,7 @@ def parse(
         writer.commit()
     except OSError as exc:
         bar.close()
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc} (nothing written)") from exc
+        raise _cannot_write(out, exc) from exc
     bar.close()
     if bar.enabled or failed or stopped:
         elapsed = time.perf_counter() - bar.started

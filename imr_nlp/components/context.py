@@ -239,10 +239,6 @@ class IMRContext(RuleComponent):
                 end = min(end, cue.end + rule.max_scope)
         return Cue(cue.start, cue.end, cue.category, cue.direction, cue.rule, start, end)
 
-    def edges(self, cues: list[Cue], target: Span) -> list[Cue]:
-        """The cues that modify ``target``."""
-        return [cue for cue in cues if self._modifies(cue, target)]
-
     def _modifies(self, cue: Cue, target: Span) -> bool:
         if cue.direction not in _MODIFYING or cue.overlaps(target.start, target.end):
             return False

@@ -46,17 +46,17 @@ MAX_TEXT_CHARS = 1_000_000
 MAX_CACHED_CHUNKS = 200_000
 
 
-def structural_starts_pattern() -> re.Pattern:
-    rules = resources.load("sections.json")
+def structural_starts_pattern(rules: resources.SectionRules | None = None) -> re.Pattern:
+    rules = rules or resources.load("sections.json")
     return re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
 
 
-def midline_starts_pattern() -> re.Pattern:
+def midline_starts_pattern(rules: resources.SectionRules | None = None) -> re.Pattern:
     """The space before a structural start met inside a line, where only a line break belongs: a
     label followed by its colon ("Decision rationale:") or an upper-case heading ("CLINICAL CASE
     SUMMARY"), after the end of a word or sentence. A letter whose line breaks were flattened
     gets them back there (one character for one, so offsets do not move)."""
-    rules = resources.load("sections.json")
+    rules = rules or resources.load("sections.json")
     labels = "|".join(f"(?:{p})" for p in rules.structural_starts if not p.isupper())
     headings = "|".join(f"(?:{p})" for p in rules.structural_starts if p.isupper())
     return re.compile(rf"(?<=[\w.;:!?)\]]) (?=(?:{labels})\s*:|(?:{headings})\b)")
@@ -78,8 +78,9 @@ class IMRTokenizer:
             tokenizer.suffix_search = compile_suffix_regex([scispacy_suffixes, *_EXTRA_SUFFIXES]).search
         self.tokenizer = tokenizer
         self.vocab = nlp.vocab
-        self.structural_starts = structural_starts_pattern()
-        self.midline_starts = midline_starts_pattern()
+        sections = resources.load("sections.json")
+        self.structural_starts = structural_starts_pattern(sections)
+        self.midline_starts = midline_starts_pattern(sections)
         self._cached_chunks: set[str] = set()
 
     def __call__(self, text: str) -> Doc:

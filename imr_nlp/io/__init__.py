@@ -18,7 +18,6 @@ from pathlib import Path
 
 from imr_nlp.errors import InputError
 
-TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
 
 # The read budget of one file: a letter's PDF is about 100 KB, its text about 6 KB.
@@ -33,6 +32,7 @@ MAX_PDF_CHARS = 1_000_000
 # pdfium opens the file; streams that do not inflate (encrypted ones) are passed to pdfium as is.
 MAX_PDF_INFLATED_BYTES = 256_000_000
 _STREAM = re.compile(rb"stream\r?\n")
+_PDF_START = re.compile(rb"\s*%PDF")
 _INFLATE_STEP = 1 << 20
 
 # Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
@@ -84,8 +84,12 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(path, f"larger than the read budget of {MAX_FILE_BYTES:,} bytes")
+        raise _over_budget(path)
     return data
+
+
+def _over_budget(path: Path) -> InputError:
+    return InputError(path, f"larger than the read budget of {MAX_FILE_BYTES:,} bytes")
 
 
 def read_pdf(path: Path) -> str:
@@ -126,10 +130,10 @@ def inflated_size(data: bytes, budget: int) -> int:
     return total
 
 
-def _pdf_text(source: str | bytes, path: Path) -> str:
+def _pdf_text(source: bytes, path: Path) -> str:
     import pypdfium2 as pdfium
 
-    if isinstance(source, bytes) and inflated_size(source, MAX_PDF_INFLATED_BYTES) > MAX_PDF_INFLATED_BYTES:
+    if inflated_size(source, MAX_PDF_INFLATED_BYTES) > MAX_PDF_INFLATED_BYTES:
         raise InputError(
             path, f"its compressed streams inflate to over {MAX_PDF_INFLATED_BYTES:,} bytes (a decompression bomb)"
         )
@@ -141,8 +145,6 @@ def _pdf_text(source: str | bytes, path: Path) -> str:
         if "password" in reason.lower():
             raise InputError(path, "encrypted PDF that needs a password") from exc
         raise InputError(path, f"not a readable PDF ({reason})") from exc
-    except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
     try:
         pages, chars = [], 0
         for page in pdf:
@@ -187,10 +189,10 @@ def read_letter_file(path) -> LetterText:
         raise InputError(path, "is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
         raise InputError(path, "not a regular file (a device, FIFO or socket is not read)")
-    if info.st_size > MAX_FILE_BYTES:
-        raise InputError(path, f"larger than the read budget of {MAX_FILE_BYTES:,} bytes")
+    if info.st_size > MAX_FILE_BYTES:  # refused before reading a byte
+        raise _over_budget(path)
     data = _read_bytes(path)
-    if data.lstrip()[:5].startswith(b"%PDF") or (path.suffix.lower() in PDF_SUFFIXES and data):
+    if _PDF_START.match(data) or (path.suffix.lower() in PDF_SUFFIXES and data):
         notes = [] if path.suffix.lower() in PDF_SUFFIXES else [f"a PDF named {path.name}: read as a PDF"]
         return LetterText(_pdf_text(data, path), notes)
     if path.suffix.lower() in PDF_SUFFIXES:
