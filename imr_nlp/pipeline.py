@@ -28,9 +28,9 @@ from imr_nlp.extensions import register_extensions
 PIPELINE = (
     "imr_sentences",  # sentence boundaries (ConText needs them)
     "imr_sections",  # medspaCy section rules: header, credentials, case summary, decisions
-    "imr_header",  # header fields, reviewer credentials, patient age and sex
-    "imr_decisions",  # decision blocks: item headers, outcomes, guideline and rationale parts
     "imr_dates",  # dates with roles
+    "imr_header",  # header fields (their dates from imr_dates), reviewer credentials, patient
+    "imr_decisions",  # decision blocks: item headers, outcomes, guideline and rationale parts
     "imr_drugs",  # drug mentions -> generic names and classes
     "imr_doses",  # strengths, quantities, refills, frequencies, durations
     "imr_services",  # services, procedures, equipment and body sites of the items

@@ -7,13 +7,16 @@ from pathlib import Path
 import pytest
 
 import imr_nlp
+from imr_nlp import resources
 from imr_nlp.components import context as context_module
 from imr_nlp.components.normalize import MAX_TEXT_CHARS
 from imr_nlp.normalize import drugs as drugs_module
 from imr_nlp.normalize.text import MAX_CHUNK, PUNCT_RUN_KEPT, clean_text
-from imr_nlp.normalize.values import find_quantities, to_number
+from imr_nlp.normalize.values import compile_tables, find_quantities, to_number
 
 SYNTHETIC = (Path(imr_nlp.__file__).parent / "samples" / "synthetic_letter.txt").read_text(encoding="utf-8")
+
+DOSE_TABLES = compile_tables(resources.load("doses.json"))
 
 
 def _decisions(determination) -> list[tuple]:
@@ -86,8 +89,8 @@ def test_a_soft_hyphen_inside_a_line_is_dropped_and_one_at_a_break_joins_the_wor
 
 @pytest.mark.parametrize("digits", [13, 20, 400])
 def test_numbers_beyond_the_columns_are_not_read(digits):
-    assert to_number("9" * digits) is None
-    assert find_quantities("Norco 10/325mg #" + "9" * digits) == []
+    assert to_number("9" * digits, DOSE_TABLES.number_words) is None
+    assert find_quantities("Norco 10/325mg #" + "9" * digits, DOSE_TABLES) == []
     text = SYNTHETIC.replace("#90", "#" + "9" * digits)
     determination = imr_nlp.parse(text)
     assert determination.error is None
@@ -96,8 +99,8 @@ def test_numbers_beyond_the_columns_are_not_read(digits):
 
 
 def test_a_number_within_the_columns_is_still_read():
-    assert to_number("120") == 120.0
-    assert to_number("999999999999") == 999999999999.0
+    assert to_number("120", DOSE_TABLES.number_words) == 120.0
+    assert to_number("999999999999", DOSE_TABLES.number_words) == 999999999999.0
 
 
 def test_a_text_over_the_budget_is_read_up_to_it_with_a_warning(monkeypatch):

@@ -1,7 +1,12 @@
 import pytest
 
+from imr_nlp import resources
 from imr_nlp.normalize import values
+from imr_nlp.normalize.dates import compile_tables as compile_date_tables
 from imr_nlp.normalize.dates import parse_date
+
+TABLES = values.compile_tables(resources.load("doses.json"))
+DATE_TABLES = compile_date_tables(resources.load("dates.json").months)
 
 
 @pytest.mark.parametrize(
@@ -23,7 +28,7 @@ from imr_nlp.normalize.dates import parse_date
     ],
 )
 def test_quantity(text, expected):
-    found = [(v, k) for _, _, v, k in values.find_quantities_with_kind(text)]
+    found = [(v, k) for _, _, v, k in values.find_quantities_with_kind(text, TABLES)]
     assert values.pick_quantity(found) == expected
 
 
@@ -41,7 +46,7 @@ def test_quantity(text, expected):
     ],
 )
 def test_refills(text, expected):
-    found = values.find_refills(text)
+    found = values.find_refills(text, TABLES)
     assert (found[0][2] if found else None) == expected
 
 
@@ -61,7 +66,7 @@ def test_refills(text, expected):
     ],
 )
 def test_frequency(text, expected):
-    found = [code for _, _, code in values.find_frequencies(text)]
+    found = [code for _, _, code in values.find_frequencies(text, TABLES)]
     got = "PRN" if "PRN" in found else (found[0] if found else None)
     assert got == expected
 
@@ -78,7 +83,7 @@ def test_frequency(text, expected):
     ],
 )
 def test_duration(text, expected):
-    found = values.find_durations(text)
+    found = values.find_durations(text, TABLES)
     assert (found[0][2] if found else None) == expected
 
 
@@ -93,7 +98,7 @@ def test_duration(text, expected):
     ],
 )
 def test_strength(text, expected):
-    found = values.find_strengths(text)
+    found = values.find_strengths(text, TABLES)
     assert (found[0][2] if found else None) == expected
 
 
@@ -113,4 +118,4 @@ def test_strength(text, expected):
     ],
 )
 def test_dates(text, expected):
-    assert parse_date(text) == expected
+    assert parse_date(text, DATE_TABLES) == expected

@@ -1,7 +1,7 @@
 """Calendar dates in every form the letters use, normalised to ISO, with a role.
 
-Roles come from the header labels ("Date of Injury:", "UR Denial Date:") or from cue phrases
-around the date (resources/dates.json): injury, utilization_review, prescribed, report, other.
+Roles come from cue phrases around the date, header labels ("Date of Injury:", "UR Denial
+Date:") first (resources/dates.json): injury, utilization_review, prescribed, report, other.
 Writes ``doc.spans["imr_dates"]`` with ``span._.value`` (ISO) and ``span._.role``.
 """
 
@@ -12,9 +12,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
-from imr_nlp.normalize.dates import find_dates
-
-_HEADER_ROLES = {"injury_date": "injury", "ur_date": "utilization_review"}
+from imr_nlp.normalize.dates import compile_tables, find_dates
 
 
 class IMRDates(RuleComponent):
@@ -25,6 +23,7 @@ class IMRDates(RuleComponent):
 
     def _compile(self) -> None:
         rules = self.rules["dates.json"]
+        self.date_tables = compile_tables(rules.months)
         self.window = rules.window
         self.roles = [
             (
@@ -38,16 +37,9 @@ class IMRDates(RuleComponent):
     def match(self, doc: Doc) -> list[tuple[int, int, str, str]]:
         """(start, end, iso, role) for every date in the doc."""
         text = doc_text(doc)
-        header_roles = {
-            (s.start_char, s.end_char): _HEADER_ROLES.get(s.label_, "other")
-            for s in doc.spans.get(SPAN_GROUPS["header"], [])
-            if s.label_ in ("date_assigned", "decision_date", "application_received", "injury_date", "ur_date")
-        }
-        out = []
-        for start, end, iso in find_dates(text):
-            role = header_roles.get((start, end)) or self.role(text, start, end)
-            out.append((start, end, iso, role))
-        return out
+        return [
+            (start, end, iso, self.role(text, start, end)) for start, end, iso in find_dates(text, self.date_tables)
+        ]
 
     def role(self, text: str, start: int, end: int) -> str:
         """The role of the date at [start, end) from the cue phrases of its sentence."""
@@ -76,6 +68,6 @@ class IMRDates(RuleComponent):
         return doc
 
 
-@Language.factory("imr_dates", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
+@Language.factory("imr_dates", requires=[], assigns=["doc.spans"], default_config={})
 def make_dates(nlp: Language, name: str) -> IMRDates:
     return IMRDates(nlp, name)

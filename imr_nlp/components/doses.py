@@ -1,6 +1,7 @@
 """Strengths, quantities, refills, frequencies and durations of the disputed items.
 
-Runs the pure finders of imr_nlp.normalize.values over each decision item and over the clause
+Runs the pure finders of imr_nlp.normalize.values, with the tables compiled from its
+``doses.json``, over each decision item and over the clause
 after each drug mention. Writes ``doc.spans["imr_doses"]`` labelled STRENGTH, QUANTITY, REFILLS,
 FREQUENCY or DURATION, with ``span._.value``: {"value": ..., "kind": ...} (the kind says which
 wording gave a quantity: "hash" for "#30", "count" for "6 visits" ...).
@@ -13,23 +14,28 @@ from itertools import accumulate
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import Component, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import values
 
 _CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
 
 
-class IMRDoses(Component):
+class IMRDoses(RuleComponent):
+    resource_names = ("doses.json",)
+
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(name)
+
+    def _compile(self) -> None:
+        self.tables = values.compile_tables(self.rules["doses.json"])
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, dict]]:
         """(start, end, label, value) for every dose fact in items and after drug mentions."""
         text = doc_text(doc)
         out: list[tuple[int, int, str, dict]] = []
         for item in doc.spans.get(SPAN_GROUPS["items"], []):
-            out.extend(item_values(text[item.start_char : item.end_char], item.start_char))
+            out.extend(item_values(text[item.start_char : item.end_char], self.tables, item.start_char))
         covered = sorted((s.start_char, s.end_char) for s in doc.spans.get(SPAN_GROUPS["items"], []))
         starts = [s for s, _ in covered]
         reach = list(accumulate((e for _, e in covered), max))  # the furthest end so far
@@ -40,9 +46,9 @@ class IMRDoses(Component):
             tail = text[drug.end_char : drug.end_char + 60]
             cut = _CLAUSE_END.search(tail)
             tail = tail[: cut.start()] if cut else tail
-            for s, e, v in values.find_strengths(tail):
+            for s, e, v in values.find_strengths(tail, self.tables):
                 out.append((drug.end_char + s, drug.end_char + e, "STRENGTH", {"value": v, "kind": "strength"}))
-            for s, e, v in values.find_frequencies(tail):
+            for s, e, v in values.find_frequencies(tail, self.tables):
                 out.append((drug.end_char + s, drug.end_char + e, "FREQUENCY", {"value": v, "kind": "frequency"}))
         return out
 
@@ -63,23 +69,23 @@ class IMRDoses(Component):
         return doc
 
 
-def item_values(item_text: str, offset: int = 0) -> list[tuple[int, int, str, dict]]:
+def item_values(item_text: str, tables: values.DoseTables, offset: int = 0) -> list[tuple[int, int, str, dict]]:
     """Every dose fact of one item header, offsets shifted by ``offset``."""
     out = []
-    for s, e, v in values.find_strengths(item_text):
+    for s, e, v in values.find_strengths(item_text, tables):
         out.append((offset + s, offset + e, "STRENGTH", {"value": v, "kind": "strength"}))
     for s, e, v in values.find_combination_strengths(item_text):
         out.append((offset + s, offset + e, "STRENGTH", {"value": None, "kind": "combination", "text": v}))
-    for s, e, v, kind in values.find_quantities_with_kind(item_text):
+    for s, e, v, kind in values.find_quantities_with_kind(item_text, tables):
         out.append((offset + s, offset + e, "QUANTITY", {"value": v, "kind": kind}))
-    for s, e, v in values.find_refills(item_text):
+    for s, e, v in values.find_refills(item_text, tables):
         out.append((offset + s, offset + e, "REFILLS", {"value": v, "kind": "refills"}))
-    for s, e, v in values.find_frequencies(item_text):
+    for s, e, v in values.find_frequencies(item_text, tables):
         out.append((offset + s, offset + e, "FREQUENCY", {"value": v, "kind": "frequency"}))
-    for s, e, v in values.find_durations(item_text):
+    for s, e, v in values.find_durations(item_text, tables):
         out.append((offset + s, offset + e, "DURATION", {"value": v, "kind": "duration"}))
     plan = values.visit_plan(item_text)
-    if plan and not values.find_durations(item_text):
+    if plan and not values.find_durations(item_text, tables):
         m = re.search(rf"\b{plan[0]}\s?x\s?{plan[1]}\b", item_text, re.I)
         if m:
             # "3 x 4" is 3 a week for 4 weeks, not a quantity of 4

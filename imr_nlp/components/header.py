@@ -1,68 +1,53 @@
 """Letter header fields, the expert reviewer's credentials and the patient's age and sex.
 
 Header labels ("Case Number:", "Date Assigned:", "Application Received:" ...) are read from the
-header block, whose PDF layout puts two columns on a line. Credentials come in two wordings:
-"State(s) of Licensure: A, B" / "Certification(s)/Specialty: X, Y", or "Board Certified in X and
-is licensed to practice in Y". Evidence spans go to ``doc.spans["imr_header"]``, labelled by field,
-with the normalised value in ``span._.value``.
+header block, whose PDF layout puts two columns on a line; a date label's value is the date
+``imr_dates`` found right after it. Credentials come in two wordings: "State(s) of Licensure:
+A, B" / "Certification(s)/Specialty: X, Y", or "Board Certified in X and is licensed to practice
+in Y". Labels and wordings are data (resources/header.json). Evidence spans go to
+``doc.spans["imr_header"]``, labelled by field, with the normalised value in ``span._.value``.
 """
 
 import re
+from bisect import bisect_left
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import Component, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
-from imr_nlp.normalize.dates import DATE_PATTERN, iso_from_match
-
-_DATE = DATE_PATTERN.pattern
-_HEADER_FIELDS = {
-    "case_number": re.compile(r"Case\s+Number\s*:\s*(?P<v>[A-Z]{2}\d{2}-\d{5,8}|\S+)"),
-    "date_assigned": re.compile(rf"Date\s+Assigned\s*:\s*(?P<v>{_DATE})", re.I),
-    "decision_date": re.compile(rf"Decision\s+Date\s*:\s*(?P<v>{_DATE})", re.I),
-    "application_received": re.compile(rf"Application\s+Received\s*:\s*(?P<v>{_DATE})", re.I),
-    "injury_date": re.compile(rf"Date\s+of\s+Injury\s*:\s*(?P<v>{_DATE})", re.I),
-    "ur_date": re.compile(rf"UR\s+Denial\s+Date\s*:\s*(?P<v>{_DATE})", re.I),
-    "priority": re.compile(r"Priority\s*:\s*(?P<v>Standard|Expedited|Urgent|[A-Z][a-z]+)"),
-}
-_LICENSURE = re.compile(r"State\(s\)\s+of\s+Licensure\s*:\s*(?P<v>[^\n]+)", re.I)
-_SPECIALTY = re.compile(r"Certification\(s\)\s*/\s*Specialty\s*:\s*(?P<v>[^\n]+)", re.I)
-_BOARD = re.compile(r"\bBoard\s+Certified\s+in\s+(?P<v>.+?)(?=\s+and\s+(?:is\s+)?licensed|[.;\n])", re.I)
-_LICENSED = re.compile(r"\blicensed\s+to\s+practice\s+in\s+(?P<v>.+?)(?=\.\s|[;\n]|\.$|$)", re.I)
-_AGE = re.compile(
-    r"\b(?P<age>\d{1,3})[\s-]+years?[\s-]+old"
-    r"(?:\s*,?\s*(?:(?:right|left)[- ]hand(?:ed)?\s+)?(?P<sex>male|female|man|woman|gentleman|lady|boy|girl)\b)?",
-    re.I,
-)
-_SEX_WORDS = {
-    "male": "male",
-    "man": "male",
-    "gentleman": "male",
-    "boy": "male",
-    "female": "female",
-    "woman": "female",
-    "lady": "female",
-    "girl": "female",
-}
-_HE = re.compile(r"\b(?:he|his|him|himself)\b", re.I)
-_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
-_SPLIT_LIST = re.compile(r"\s*(?:,|;|\band\b)\s*")
 
 
-def _split_names(value: str) -> list[str]:
-    names = []
-    for part in _SPLIT_LIST.split(value.strip().rstrip(".")):
-        part = " ".join(part.split()).strip(" .")
-        if part and part.lower() not in ("and", "the"):
-            names.append(part)
-    return names
+class IMRHeader(RuleComponent):
+    resource_names = ("header.json",)
 
-
-class IMRHeader(Component):
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(name)
+
+    def _compile(self) -> None:
+        rules = self.rules["header.json"]
+        self.fields = [(rule, re.compile(rule.pattern, re.I if rule.ignore_case else 0)) for rule in rules.fields]
+        self.name_separators = re.compile(rules.name_separators, re.I)
+        self.name_stop_words = frozenset(w.lower() for w in rules.name_stop_words)
+        patient = rules.patient
+        sex_words = "|".join(sorted((re.escape(w) for w in patient.sex_words), key=len, reverse=True))
+        self.age = re.compile(patient.age.replace("{sex_words}", sex_words), re.I)
+        self.sex_words = {w.lower(): sex for w, sex in patient.sex_words.items()}
+        self.pronouns = {
+            sex: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
+            for sex, words in patient.pronouns.items()
+        }
+        self.patient_rules = patient
+
+    def split_names(self, value: str) -> list[str]:
+        """ "A, B and C." -> ["A", "B", "C"]."""
+        names = []
+        for part in self.name_separators.split(value.strip().rstrip(".")):
+            part = " ".join(part.split()).strip(" .")
+            if part and part.lower() not in self.name_stop_words:
+                names.append(part)
+        return names
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, object]]:
         """(field, start_char, end_char, value) for every header, credential and patient fact."""
@@ -74,47 +59,51 @@ class IMRHeader(Component):
             default=len(text),
         )
         header_end = bounds[1] if bounds else min(len(text), max(first_section, 600))
-        header_text = text[:header_end]
-        for field, pattern in _HEADER_FIELDS.items():
-            m = pattern.search(header_text)
+        dates = sorted((s.start_char, s.end_char, s._.value) for s in doc.spans.get(SPAN_GROUPS["dates"], []))
+        date_starts = [start for start, _, _ in dates]
+        done: set[str] = set()
+        for rule, pattern in self.fields:
+            if rule.field in done:
+                continue
+            m = pattern.search(text, 0, header_end if rule.scope == "header" else len(text))
             if not m:
                 continue
-            raw = m.group("v")
-            if field in ("case_number", "priority"):
-                value: object = raw
+            if rule.kind == "date":
+                i = bisect_left(date_starts, m.end())
+                if i == len(dates) or text[m.end() : dates[i][0]].strip():  # only space between
+                    continue
+                found.append((rule.field, dates[i][0], dates[i][1], dates[i][2]))
             else:
-                dm = DATE_PATTERN.fullmatch(raw)
-                value = iso_from_match(dm) if dm else None
-            if value is not None:
-                found.append((field, m.start("v"), m.end("v"), value))
+                value = m.group("v")
+                found.append(
+                    (rule.field, m.start("v"), m.end("v"), self.split_names(value) if rule.kind == "names" else value)
+                )
+            done.add(rule.field)
+            if rule.flag:
+                found.append((rule.flag, m.start(), m.end(), True))
+                done.add(rule.flag)
+        found.extend(self._patient(doc, text))
+        return found
 
-        for label, pattern in (("licensure_states", _LICENSURE), ("specialties", _SPECIALTY)):
-            m = pattern.search(text)
-            if m:
-                found.append((label, m.start("v"), m.end("v"), _split_names(m.group("v"))))
-        if not any(f[0] == "specialties" for f in found):
-            m = _BOARD.search(text)
-            if m:
-                found.append(("specialties", m.start("v"), m.end("v"), _split_names(m.group("v"))))
-                found.append(("board_certified", m.start(), m.end(), True))
-        if not any(f[0] == "licensure_states" for f in found):
-            m = _LICENSED.search(text)
-            if m:
-                found.append(("licensure_states", m.start("v"), m.end("v"), _split_names(m.group("v"))))
-
+    def _patient(self, doc: Doc, text: str) -> list[tuple[str, int, int, object]]:
+        """Age and sex from the case summary (else the whole letter), sex also from pronouns."""
+        found: list[tuple[str, int, int, object]] = []
         summary = section_bounds(doc, "case_summary")
         s_start, s_end = summary if summary else (0, len(text))
-        m = _AGE.search(text, s_start, s_end) or _AGE.search(text)
+        m = self.age.search(text, s_start, s_end) or self.age.search(text)
         if m:
             age = int(m.group("age"))
-            if 0 < age < 120:
+            if 0 < age < self.patient_rules.max_age:
                 found.append(("age", m.start("age"), m.end("age"), age))
             if m.group("sex"):
-                found.append(("sex", m.start("sex"), m.end("sex"), _SEX_WORDS[m.group("sex").lower()]))
+                found.append(("sex", m.start("sex"), m.end("sex"), self.sex_words[m.group("sex").lower()]))
         if not any(f[0] == "sex" for f in found):
-            summary_text = text[s_start:s_end]
-            he, she = len(_HE.findall(summary_text)), len(_SHE.findall(summary_text))
-            if he + she >= 2 and (he >= 3 * max(she, 1) or she >= 3 * max(he, 1)):
+            counts = {sex: len(pattern.findall(text, s_start, s_end)) for sex, pattern in self.pronouns.items()}
+            he, she = counts.get("male", 0), counts.get("female", 0)
+            ratio = self.patient_rules.pronoun_ratio
+            if he + she >= self.patient_rules.pronoun_min_count and (
+                he >= ratio * max(she, 1) or she >= ratio * max(he, 1)
+            ):
                 found.append(("sex", s_start, s_start, "male" if he > she else "female"))
         return found
 

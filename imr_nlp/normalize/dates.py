@@ -1,30 +1,42 @@
 """Calendar dates as IMR letters write them, normalised to ISO ``YYYY-MM-DD``.
 
-Pure functions: ``DATE_PATTERN`` finds candidates, :func:`parse_date` turns one into ISO.
-Two-digit years follow the contract: 00-29 -> 20xx, 30-99 -> 19xx.
+Pure functions over :class:`DateTables` (compiled from ``resources/dates.json``'s month names):
+``tables.pattern`` finds candidates, :func:`iso_from_match` and :func:`parse_date` turn one into
+ISO. Two-digit years follow the contract: 00-29 -> 20xx, 30-99 -> 19xx.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import re
-from functools import lru_cache
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 
-from imr_nlp import resources
 
-_MONTHS: dict[str, int] = resources.load("dates.json").months
-_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+@dataclass(frozen=True)
+class DateTables:
+    """Month names (lower case) -> month number, and the date pattern built from them."""
 
-# 01/29/09, 8-20-14, 05/06/2009, 10/5/07, 10-13-16, 2016-11-03, March 21, 2002, Mar. 21 2002, 21 March 2002
-DATE_PATTERN = re.compile(
-    r"(?<![\w/.-])(?:"
-    r"(?P<m>\d{1,2})(?P<sep>[/-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
-    r"|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
-    rf"|(?P<mn>{_MONTH_NAMES})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})"
-    rf"|(?P<dd>\d{{1,2}})\s+(?P<dmn>{_MONTH_NAMES})\.?,?\s+(?P<dy>\d{{4}})"
-    r")(?![\w/]|-\d)",
-    re.IGNORECASE,
-)
+    months: Mapping[str, int]
+    pattern: re.Pattern
+
+
+def compile_tables(months: Mapping[str, int]) -> DateTables:
+    """The date pattern for these month names: 01/29/09, 8-20-14, 05/06/2009, 2016-11-03,
+    March 21, 2002, Mar. 21 2002, 21 March 2002."""
+    months = MappingProxyType({name.lower(): number for name, number in months.items()})
+    names = "|".join(sorted((re.escape(name) for name in months), key=len, reverse=True))
+    pattern = re.compile(
+        r"(?<![\w/.-])(?:"
+        r"(?P<m>\d{1,2})(?P<sep>[/-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+        r"|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+        rf"|(?P<mn>{names})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})"
+        rf"|(?P<dd>\d{{1,2}})\s+(?P<dmn>{names})\.?,?\s+(?P<dy>\d{{4}})"
+        r")(?![\w/]|-\d)",
+        re.IGNORECASE,
+    )
+    return DateTables(months, pattern)
 
 
 def expand_year(year: int) -> int:
@@ -41,32 +53,31 @@ def _iso(year: int, month: int, day: int) -> str | None:
         return None
 
 
-def iso_from_match(m: re.Match) -> str | None:
-    """ISO date for a match of :data:`DATE_PATTERN`, or None if it is not a real date."""
+def iso_from_match(m: re.Match, tables: DateTables) -> str | None:
+    """ISO date for a match of ``tables.pattern``, or None if it is not a real date."""
     g = m.groupdict()
     if g["m"]:
         return _iso(int(g["y"]), int(g["m"]), int(g["d"]))
     if g["iy"]:
         return _iso(int(g["iy"]), int(g["im"]), int(g["id"]))
     if g["mn"]:
-        return _iso(int(g["my"]), _MONTHS[g["mn"].lower()], int(g["md"]))
+        return _iso(int(g["my"]), tables.months[g["mn"].lower()], int(g["md"]))
     if g["dmn"]:
-        return _iso(int(g["dy"]), _MONTHS[g["dmn"].lower()], int(g["dd"]))
+        return _iso(int(g["dy"]), tables.months[g["dmn"].lower()], int(g["dd"]))
     return None
 
 
-@lru_cache(maxsize=4096)
-def parse_date(text: str) -> str | None:
+def parse_date(text: str, tables: DateTables) -> str | None:
     """ISO date for a date string such as "8-20-14" or "March 21, 2002"; None if not a date."""
-    m = DATE_PATTERN.fullmatch(text.strip())
-    return iso_from_match(m) if m else None
+    m = tables.pattern.fullmatch(text.strip())
+    return iso_from_match(m, tables) if m else None
 
 
-def find_dates(text: str) -> list[tuple[int, int, str]]:
+def find_dates(text: str, tables: DateTables) -> list[tuple[int, int, str]]:
     """Every date in ``text`` as ``(start, end, iso)``."""
     out = []
-    for m in DATE_PATTERN.finditer(text):
-        iso = iso_from_match(m)
+    for m in tables.pattern.finditer(text):
+        iso = iso_from_match(m, tables)
         if iso:
             out.append((m.start(), m.end(), iso))
     return out

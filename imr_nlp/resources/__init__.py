@@ -119,6 +119,54 @@ class DrugRules(_Strict):
     )
 
 
+class HeaderFieldExample(_Strict):
+    text: str
+    value: str | list[str] | bool
+
+
+class HeaderField(_Strict):
+    """One way a header or credential field is written. ``pattern`` is a regex: for ``text`` and
+    ``names`` its group ``v`` is the value (``names``: split into a list); for ``date`` it is the
+    label, and the value is the date found right after it; ``flag`` (a field name) is set true
+    when the rule matches."""
+
+    field: str
+    kind: Literal["text", "date", "names"]
+    scope: Literal["header", "letter"]
+    pattern: Regex
+    ignore_case: bool = True
+    flag: str | None = None
+    examples: list[HeaderFieldExample] = Field(min_length=2)
+
+
+class PatientExample(_Strict):
+    text: str
+    age: int | None
+    sex: Literal["male", "female"] | None
+
+
+class PatientRules(_Strict):
+    """The patient's age and sex: ``age`` is a regex with groups ``age`` and ``sex`` in which
+    ``{sex_words}`` stands for the words of ``sex_words``; without a sex word, the pronouns of
+    the case summary decide when one sex has ``pronoun_ratio`` times the other's."""
+
+    age: str
+    max_age: int = Field(gt=0)
+    sex_words: dict[str, Literal["male", "female"]]
+    pronouns: dict[Literal["male", "female"], list[str]]
+    pronoun_min_count: int = Field(ge=1)
+    pronoun_ratio: float = Field(ge=1)
+    examples: list[PatientExample] = Field(min_length=2)
+
+
+class HeaderRules(_Strict):
+    description: str = ""
+    fields: list[HeaderField]
+    name_separators: Regex
+    name_stop_words: list[str]
+    patient: PatientRules
+
+
 ServiceCategory = Literal["medication", "procedure", "service", "equipment", "other"]
 
 
@@ -449,6 +497,7 @@ class ContextRules(_Strict):
 
 _MODELS = {
     "sections.json": SectionRules,
+    "header.json": HeaderRules,
     "drugs.json": DrugRules,
     "body_sites.json": BodySiteRules,
     "doses.json": DoseRules,

@@ -283,7 +283,7 @@ def test_every_date_role_rule_runs_its_examples(small_pipeline, index):
     rule = DATE_RULES.roles[index]
     assert len(rule.examples) >= 2
     for example in rule.examples:
-        start, end, _ = find_dates(example.text)[0]
+        start, end, _ = find_dates(example.text, component.date_tables)[0]
         assert component.role(example.text, start, end) == example.role, example.text
 
 

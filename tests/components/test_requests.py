@@ -113,10 +113,12 @@ def test_body_site_examples_find_the_site(services, site):
 
 @pytest.mark.parametrize("rule", FREQUENCIES, ids=[f.code for f in FREQUENCIES])
 def test_frequency_examples_give_their_code(rule):
-    from imr_nlp.normalize.values import find_frequencies
+    from imr_nlp.normalize.values import compile_tables, find_frequencies
+
+    tables = compile_tables(resources.load("doses.json"))
 
     for example in rule.examples:
-        assert rule.code in [code for _, _, code in find_frequencies(example)], example
+        assert rule.code in [code for _, _, code in find_frequencies(example, tables)], example
 
 
 # Requests written the way IMR letters write them, for treatments absent from ../shared.
