@@ -159,12 +159,11 @@ def parse_request(text: str) -> Treatment:
         raise TypeError(f"imr_nlp.parse_request expects a str, got {type(text).__name__}")
     from imr_nlp.assemble import request_treatment
     from imr_nlp.extensions import SPAN_GROUPS
-    from imr_nlp.normalize.requests import request_bounds
 
     nlp = _pipeline()
     doc = nlp.make_doc(text)
     clean = doc.text
-    start, end, partial = request_bounds(clean)
+    start, end, partial = nlp.get_pipe("imr_decisions").request_bounds(clean)
     item = doc.char_span(start, end, label="unknown", alignment_mode="expand") if end > start else None
     if item is None:
         return Treatment()

@@ -33,7 +33,8 @@ SPAN_EXTENSIONS: dict[str, Any] = {
     # Span extension values are keyed by character offsets, so each group gets its own name.
     "request": None,  # an item's request as the grammar read it: {"service", "category", "dwc_category", ...}
     "decision": None,  # a decision item: {"index", "partial", "medically_necessary"}
-    "block_index": None,  # the index of the decision a block part belongs to
+    "block_index": None,  # the index of the decision a block part or necessity statement belongs to
+    "necessity_polarity": None,  # a necessity statement's polarity: positive, negative or context
     "citation": None,  # a guideline citation: {"source", "mtus", "guideline", "topics", "pages", ...}
     "basis": None,  # a guideline paragraph's verdict: {"mtus_based": bool | None}
     # ConText assertions, under the names medspaCy's ConText sets
@@ -51,6 +52,7 @@ SPAN_GROUPS = {
     "header": "imr_header",
     "items": "imr_items",
     "parts": "imr_block_parts",
+    "necessity": "imr_necessity",
     "dates": "imr_dates",
     "drugs": "imr_drugs",
     "doses": "imr_doses",

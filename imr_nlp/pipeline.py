@@ -11,6 +11,7 @@ from spacy.language import Language
 from imr_nlp.components import (  # noqa: F401
     abbreviations,
     citations,
+    conclusions,
     context,
     dates,
     decisions,
@@ -31,6 +32,7 @@ PIPELINE = (
     "imr_dates",  # dates with roles
     "imr_header",  # header fields (their dates from imr_dates), reviewer credentials, patient
     "imr_decisions",  # decision blocks: item headers, outcomes, guideline and rationale parts
+    "imr_conclusions",  # each rationale's conclusion (ConText on necessity statements), truncation
     "imr_drugs",  # drug mentions -> generic names and classes
     "imr_doses",  # strengths, quantities, refills, frequencies, durations
     "imr_services",  # services, procedures, equipment and body sites of the items

@@ -194,9 +194,11 @@ def test_a_lone_surrogate_in_assert_spans_loses_nothing():
     ],
 )
 def test_labels_and_headings_inside_a_flattened_line_start_their_own_line(flat, lines):
-    from imr_nlp.components.normalize import midline_starts_pattern, structural_starts_pattern
+    from imr_nlp.components.normalize import line_starts_pattern, midline_starts_pattern
 
-    clean, omap = clean_text(flat, structural_starts_pattern(), midline_starts_pattern())
+    layout = resources.load("layout.json")
+
+    clean, omap = clean_text(flat, line_starts_pattern(layout), midline_starts_pattern(layout))
     assert clean.split("\n") == lines
     assert len(clean) == len(flat) and omap.to_original(len(clean) - 1) == len(flat) - 1
 

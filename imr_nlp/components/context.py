@@ -148,7 +148,7 @@ class IMRContext(RuleComponent):
         super().__init__(name)
 
     def _compile(self) -> None:
-        self.context_rules = effective_rules(self.rules["context_rules.json"], self.include_medspacy_defaults)
+        self.context_rules = effective_rules(self.rules[self.resource_names[0]], self.include_medspacy_defaults)
         # Literal cues go to a PhraseMatcher (hash lookups), patterns to a Matcher, as medspaCy
         # splits them; both match lower-cased tokens.
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")

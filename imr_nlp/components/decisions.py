@@ -9,7 +9,9 @@ Upheld" (a partial item). After the header come the "Claims Administrator guidel
 Writes ``doc.spans["imr_items"]`` (one span per item, labelled with the outcome or "unknown";
 ``span._.decision`` = {"index", "partial", "medically_necessary"}) and
 ``doc.spans["imr_block_parts"]`` (labelled claims_administrator / reviewer_basis / rationale,
-``span._.block_index`` = the index of their item).
+``span._.block_index`` = the index of their item) and ``doc.spans["imr_necessity"]``: the
+rationales' statements of (no) medical necessity, whose conclusion ``imr_conclusions`` reads.
+Outcome words, block labels and necessity wordings are data (resources/decisions.json).
 """
 
 import re
@@ -18,41 +20,16 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import SPAN_GROUPS, warn
-from imr_nlp.normalize.requests import ORIGINAL_REQUEST, request_bounds
+from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.normalize.requests import request_bounds
 
-_OUTCOME = re.compile(
-    r"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>Upheld|Overturned|Partially\s+Overturned)\b\.?"
-    r"(?=[ \t]*(?:\n|$|Claims\s+Administrator|MAXIMUS|Decision\s+rationale))",
-    re.I,
-)
-_PREAMBLE = re.compile(r"set\s+forth\s+below\s*:\s*", re.I)
 # Sentences on a line of their own that tell a partial item's history ("Baclofen 100mg #30 was
-# the original request.", "Baclofen 100mg #27 was authorized by the Claims Administrator."): they
-# belong to the item header below them, however the lines were wrapped.
+# the original request.", "Baclofen 100mg #27 was authorized by the Claims Administrator.") belong
+# to the item header below them, however the lines were wrapped.
 _SENTENCE_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z])")
-_REQUEST_HISTORY = re.compile(
-    r"^[^.]*(?:\.\d[^.]*)*\b(?:was|were)\s+(?:the\s+original\s+request|(?:authorized|certified|modified|approved)\b"
-    r"[^.]*\bClaims\s+Administrator)\s*\.$",
-    re.I,
-)
-_ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
-_NECESSARY = re.compile(r"\bmedically\s+(?:necessary|indicated|appropriate|reasonable)\b", re.I)
-# A negation within the few words before "medically necessary": "is not seen as medically
-# necessary", "cannot be deemed medically necessary", "does not appear medically necessary".
-_NEGATION_BEFORE = re.compile(r"\b(?:not|cannot|can't|non|nor|neither|never)\b(?:[\s-]+[\w'-]+){0,3}[\s-]*$", re.I)
-_UNNECESSARY = re.compile(
-    r"\bmedically\s+unnecessary\b|\bnon-?certified\b|\bnot\s+(?:a\s+)?medical\s+necessity\b"
-    r"|\bmedical\s+necessity\b[^.]{0,80}?\b(?:is|has|was)\s+not\s+(?:been\s+)?(?:established|demonstrated|supported)\b",
-    re.I,
-)
-# "medical necessity (of ...) has been established": a positive conclusion in other words.
-_ESTABLISHED = re.compile(
-    r"\bmedical\s+necessity\b[^.]{0,80}?\b(?:is|has\s+been|was)\s+(?:established|demonstrated|supported)\b", re.I
-)
+ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
 
 
 @dataclass
@@ -65,28 +42,57 @@ class DecisionBlock:
     header_start: int
     block_end: int = 0
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)
-    medically_necessary: bool | None = None
+    # (start, end, polarity) of the rationale's necessity statements
+    statements: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 class IMRDecisions(RuleComponent):
-    resource_names = ("sections.json",)
+    resource_names = ("decisions.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:
+        self.nlp = nlp
         super().__init__(name)
 
     def _compile(self) -> None:
-        rules = self.rules["sections.json"]
+        rules = self.rules["decisions.json"]
+        self.outcome_words = [(re.compile(o.wording + r"$", re.I), o.outcome) for o in rules.outcomes]
+        wordings = "|".join(f"(?:{o.wording})" for o in rules.outcomes)
+        labels = "|".join(f"(?:{b.pattern})" for b in rules.block_labels)
+        # "Item: Upheld" at the end of a line or before a block label (the label may follow on
+        # the same line); the outcome word may stand alone on the next line.
+        self.outcome = re.compile(
+            rf"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>{wordings})\b\.?(?=[ \t]*(?:\n|$|{labels}))", re.I
+        )
         self.part_patterns = [(b.section, re.compile(b.pattern, re.I)) for b in rules.block_labels]
-        self.structural = re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
+        self.preamble = re.compile(rules.preamble.pattern, re.I)
+        partial = rules.partial_requests
+        self.original_request = re.compile(partial.original_request, re.I)
+        self.portion = re.compile(r"\b(?:" + "|".join(map(re.escape, partial.portion_words)) + r")\b", re.I)
+        self.request_history = re.compile(partial.history_sentence, re.I)
+        self.necessity = [(re.compile(n.pattern, re.I), n.polarity) for n in rules.necessity]
+
+    @property
+    def line_starts(self) -> re.Pattern:
+        """The pipeline's line starts (headings, labels): an item header never starts with one.
+        Read from the tokenizer's layout rules, their one home in the pipeline."""
+        pattern = getattr(self.nlp.tokenizer, "line_starts", None)
+        if pattern is None:
+            raise ValueError(f"{self.name} needs imr_nlp's tokenizer (imr_nlp.tokenizer.v1): it holds the layout rules")
+        return pattern
+
+    def request_bounds(self, text: str, start: int = 0, end: int | None = None) -> tuple[int, int, bool]:
+        """(start, end, partial) of the request in an item header text[start:end]."""
+        return request_bounds(text, start, end, self.original_request, self.portion)
 
     def match(self, doc: Doc) -> list[DecisionBlock]:
         text = doc_text(doc)
         bounds = section_bounds(doc, "decisions")
         start, end = bounds if bounds else (0, len(text))
+        structural = self.line_starts
         blocks: list[DecisionBlock] = []
         floor = start
-        for m in _OUTCOME.finditer(text, start, end):
-            block = self._header(text, m, floor)
+        for m in self.outcome.finditer(text, start, end):
+            block = self._header(text, m, floor, structural)
             if block is None:
                 continue
             floor = m.end()
@@ -96,15 +102,24 @@ class IMRDecisions(RuleComponent):
             self._parts(text, block)
             rationale = block.parts.get("rationale")
             if rationale:
-                block.medically_necessary = medical_necessity(text[rationale[0] : rationale[1]])
+                block.statements = self.statements(text, *rationale)
         return blocks
 
-    def _header(self, text: str, m: re.Match, floor: int) -> DecisionBlock | None:
+    def statements(self, text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+        """(start, end, polarity) of the necessity statements in text[start:end], in order."""
+        found = [
+            (m.start(), m.end(), polarity)
+            for pattern, polarity in self.necessity
+            for m in pattern.finditer(text, start, end)
+        ]
+        return sorted(found)
+
+    def _header(self, text: str, m: re.Match, floor: int, structural: re.Pattern) -> DecisionBlock | None:
         """Walk back from the outcome to where the item header starts."""
         colon = m.start("colon")
         line_start = text.rfind("\n", floor, colon) + 1 if text.rfind("\n", floor, colon) >= 0 else floor
         header_start = max(line_start, floor)
-        if self.structural.match(text, header_start):
+        if structural.match(text, header_start):
             # An item never starts with a block label or a heading: on such a line (a letter
             # whose line breaks were flattened) the item starts after the line's last sentence.
             starts = [b.end() for b in _SENTENCE_BREAK.finditer(text, header_start, colon)]
@@ -113,8 +128,8 @@ class IMRDecisions(RuleComponent):
                 # the sentences of a partial request's history belong to its header, as on lines
                 while (
                     item > 0
-                    and ORIGINAL_REQUEST.search(text, starts[item], colon)
-                    and _REQUEST_HISTORY.match(text[starts[item - 1] : starts[item]].strip())
+                    and self.original_request.search(text, starts[item], colon)
+                    and self.request_history.match(text[starts[item - 1] : starts[item]].strip())
                 ):
                     item -= 1
                 return self._block(text, m, starts[item], colon)
@@ -124,34 +139,33 @@ class IMRDecisions(RuleComponent):
             prev_end = header_start - 1
             prev_start = text.rfind("\n", floor, prev_end) + 1 if text.rfind("\n", floor, prev_end) >= 0 else floor
             prev_line = text[prev_start:prev_end].strip()
-            if ORIGINAL_REQUEST.search(text, header_start, colon) and all(
-                _REQUEST_HISTORY.match(sentence) for sentence in _SENTENCE_BREAK.split(prev_line)
+            if self.original_request.search(text, header_start, colon) and all(
+                self.request_history.match(sentence) for sentence in _SENTENCE_BREAK.split(prev_line)
             ):
                 header_start = prev_start
                 continue
             if (
                 not prev_line
-                or _ENDS_SENTENCE.search(prev_line)
-                or _PREAMBLE.search(prev_line)
-                or (self.structural.match(prev_line) and not prev_line.endswith(","))
-                or _OUTCOME.search(prev_line + "\n")
+                or ENDS_SENTENCE.search(prev_line)
+                or self.preamble.search(prev_line)
+                or (structural.match(prev_line) and not prev_line.endswith(","))
+                or self.outcome.search(prev_line + "\n")
             ):
                 break
             header_start = prev_start
         return self._block(text, m, header_start, colon)
 
-    @staticmethod
-    def _block(text: str, m: re.Match, header_start: int, colon: int) -> DecisionBlock | None:
+    def _block(self, text: str, m: re.Match, header_start: int, colon: int) -> DecisionBlock | None:
         """The decision block whose item header runs from ``header_start`` to ``colon``."""
         item_start, item_end = header_start, colon
-        preamble = _last_match(_PREAMBLE, text, item_start, item_end)
+        preamble = _last_match(self.preamble, text, item_start, item_end)
         if preamble:
             item_start = preamble.end()
-        item_start, item_end, partial = request_bounds(text, item_start, item_end)
+        item_start, item_end, partial = self.request_bounds(text, item_start, item_end)
         if item_end <= item_start:
             return None
-        outcome = m.group("outcome").lower()
-        outcome = "overturned" if "overturned" in outcome else "upheld" if outcome == "upheld" else None
+        word = m.group("outcome")
+        outcome = next((o for pattern, o in self.outcome_words if pattern.match(word)), None)
         return DecisionBlock((item_start, item_end), outcome, partial, header_start)
 
     def _parts(self, text: str, block: DecisionBlock) -> None:
@@ -167,7 +181,7 @@ class IMRDecisions(RuleComponent):
             block.parts[label] = (content_start, content_end)
 
     def set_annotations(self, doc: Doc, blocks: list[DecisionBlock]) -> Doc:
-        items, parts = [], []
+        items, parts, statements = [], [], []
         for index, block in enumerate(blocks):
             span = char_span(doc, *block.item, label=block.outcome or "unknown")
             if span is None:
@@ -175,53 +189,26 @@ class IMRDecisions(RuleComponent):
             span._.decision = {
                 "index": index,
                 "partial": block.partial,
-                "medically_necessary": block.medically_necessary,
+                "medically_necessary": None,  # imr_conclusions reads it from the statements
                 "start": block.item[0],
                 "end": block.item[1],
             }
             items.append(span)
-            if block.outcome is None:
-                warn(doc, f"decision {index + 1}: the outcome could not be read")
             for label, (s, e) in block.parts.items():
                 part = char_span(doc, s, e, label=label)
                 if part is not None:
                     part._.block_index = index
                     parts.append(part)
+            for s, e, polarity in block.statements:
+                statement = char_span(doc, s, e, label="NECESSITY")
+                if statement is not None:
+                    statement._.block_index = index
+                    statement._.necessity_polarity = polarity
+                    statements.append(statement)
         doc.spans[SPAN_GROUPS["items"]] = items
         doc.spans[SPAN_GROUPS["parts"]] = parts
-        labels = {span.label_ for span in doc.spans.get(SPAN_GROUPS["sections"], [])}
-        for message in truncation_warnings(
-            doc_text(doc), blocks, "decisions" in labels, bool(labels & _LETTER_SECTIONS)
-        ):
-            warn(doc, message)
+        doc.spans[SPAN_GROUPS["necessity"]] = statements
         return doc
-
-
-# Sections only an IMR letter has: with one of them and no decisions, the letter was cut short.
-_LETTER_SECTIONS = {"how_made", "credentials", "case_summary"}
-
-
-def truncation_warnings(
-    text: str, blocks: list[DecisionBlock], has_decision_section: bool, is_letter: bool
-) -> list[str]:
-    """Warnings for a letter that seems cut short: a letter's sections but no decisions
-    section, a decisions section without an item, a decision without a rationale, or a last
-    rationale that ends mid-sentence or states no conclusion ("... is not medically necessary")."""
-    if not blocks:
-        if has_decision_section:
-            return [errors.NO_DECISION_IN_SECTION]
-        return [errors.NO_DECISION_SECTION] if is_letter else []
-    found = [errors.no_rationale(i + 1) for i, block in enumerate(blocks) if "rationale" not in block.parts]
-    last = blocks[-1].parts.get("rationale")
-    if last is not None:
-        rationale = text[last[0] : last[1]].rstrip()
-        if medical_necessity(rationale) is None:
-            found.append(errors.no_conclusion(len(blocks)))
-        elif not _ENDS_SENTENCE.search(rationale):
-            final = re.split(r"[.!?]\s", rationale)[-1]  # after the last full stop
-            if medical_necessity(final) is None:
-                found.append(errors.ends_mid_sentence(len(blocks)))
-    return found
 
 
 def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Match | None:
@@ -232,17 +219,11 @@ def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Matc
     return last
 
 
-def medical_necessity(rationale: str) -> bool | None:
-    """The reviewer's conclusion: the last "(not) medically necessary" statement of a rationale."""
-    statements = [
-        (m.start(), not _NEGATION_BEFORE.search(rationale[max(0, m.start() - 60) : m.start()]))
-        for m in _NECESSARY.finditer(rationale)
-    ]
-    statements += [(m.start(), False) for m in _UNNECESSARY.finditer(rationale)]
-    statements += [(m.start(), True) for m in _ESTABLISHED.finditer(rationale)]
-    return max(statements)[1] if statements else None
-
-
-@Language.factory("imr_decisions", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
+@Language.factory(
+    "imr_decisions",
+    requires=["doc.spans"],
+    assigns=["doc.spans", "span._.decision", "span._.block_index", "span._.necessity_polarity"],
+    default_config={},
+)
 def make_decisions(nlp: Language, name: str) -> IMRDecisions:
     return IMRDecisions(nlp, name)

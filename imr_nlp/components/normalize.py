@@ -12,6 +12,8 @@ import re
 import warnings
 from pathlib import Path
 
+import srsly
+
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 from spacy.lang.en import English
 from spacy.language import Language
@@ -46,20 +48,23 @@ MAX_TEXT_CHARS = 1_000_000
 MAX_CACHED_CHUNKS = 200_000
 
 
-def structural_starts_pattern(rules: resources.SectionRules | None = None) -> re.Pattern:
-    rules = rules or resources.load("sections.json")
-    return re.compile("|".join(f"(?:{p})" for p in rules.structural_starts))
+def line_starts_pattern(rules: resources.LayoutRules) -> re.Pattern:
+    """The line starts that always begin a line (headings, labels), as one pattern."""
+    return re.compile("|".join(f"(?:{p})" for p in rules.line_starts))
 
 
-def midline_starts_pattern(rules: resources.SectionRules | None = None) -> re.Pattern:
-    """The space before a structural start met inside a line, where only a line break belongs: a
+def midline_starts_pattern(rules: resources.LayoutRules) -> re.Pattern:
+    """The space before a line start met inside a line, where only a line break belongs: a
     label followed by its colon ("Decision rationale:") or an upper-case heading ("CLINICAL CASE
     SUMMARY"), after the end of a word or sentence. A letter whose line breaks were flattened
     gets them back there (one character for one, so offsets do not move)."""
-    rules = rules or resources.load("sections.json")
-    labels = "|".join(f"(?:{p})" for p in rules.structural_starts if not p.isupper())
-    headings = "|".join(f"(?:{p})" for p in rules.structural_starts if p.isupper())
+    labels = "|".join(f"(?:{p})" for p in rules.line_starts if not p.isupper())
+    headings = "|".join(f"(?:{p})" for p in rules.line_starts if p.isupper())
     return re.compile(rf"(?<=[\w.;:!?)\]]) (?=(?:{labels})\s*:|(?:{headings})\b)")
+
+
+_LAYOUT_FILE = "layout.json"
+_INNER_FILE = "tokenizer"
 
 
 class IMRTokenizer:
@@ -78,10 +83,14 @@ class IMRTokenizer:
             tokenizer.suffix_search = compile_suffix_regex([scispacy_suffixes, *_EXTRA_SUFFIXES]).search
         self.tokenizer = tokenizer
         self.vocab = nlp.vocab
-        sections = resources.load("sections.json")
-        self.structural_starts = structural_starts_pattern(sections)
-        self.midline_starts = midline_starts_pattern(sections)
         self._cached_chunks: set[str] = set()
+        self.set_layout(resources.load(_LAYOUT_FILE))
+
+    def set_layout(self, layout: resources.LayoutRules) -> None:
+        """Use these layout rules (the pipeline's own copy: saved and read back with it)."""
+        self.layout = layout
+        self.line_starts = line_starts_pattern(layout)
+        self.midline_starts = midline_starts_pattern(layout)
 
     def __call__(self, text: str) -> Doc:
         surrogates = 0
@@ -93,7 +102,7 @@ class IMRTokenizer:
         if given > MAX_TEXT_CHARS:
             cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
             text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-        clean, offset_map = clean_text(text, self.structural_starts, self.midline_starts)
+        clean, offset_map = clean_text(text, self.line_starts, self.midline_starts)
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)
@@ -136,20 +145,33 @@ class IMRTokenizer:
         for text in texts:
             yield self(text)
 
-    # Serialisation delegates to the inner spaCy tokenizer (its rules and regexes).
+    # Serialisation: a folder with the inner spaCy tokenizer (its rules and regexes) and the
+    # layout rules, so a saved pipeline carries its own.
     def to_disk(self, path, exclude=()) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.to_disk(path, exclude=exclude)
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.to_disk(path / _INNER_FILE, exclude=exclude)
+        srsly.write_json(path / _LAYOUT_FILE, self.layout.model_dump(mode="json"))
 
     def from_disk(self, path, exclude=()):
-        self.tokenizer.from_disk(path, exclude=exclude)
+        path = Path(path)
+        if path.is_file():  # saved before the layout rules were the tokenizer's own
+            self.tokenizer.from_disk(path, exclude=exclude)
+            return self
+        self.tokenizer.from_disk(path / _INNER_FILE, exclude=exclude)
+        if (path / _LAYOUT_FILE).exists():
+            self.set_layout(resources.validate(_LAYOUT_FILE, srsly.read_json(path / _LAYOUT_FILE)))
         return self
 
     def to_bytes(self, exclude=()) -> bytes:
-        return self.tokenizer.to_bytes(exclude=exclude)
+        return srsly.msgpack_dumps(
+            {_INNER_FILE: self.tokenizer.to_bytes(exclude=exclude), _LAYOUT_FILE: self.layout.model_dump(mode="json")}
+        )
 
     def from_bytes(self, data: bytes, exclude=()):
-        self.tokenizer.from_bytes(data, exclude=exclude)
+        parts = srsly.msgpack_loads(data)
+        self.tokenizer.from_bytes(parts[_INNER_FILE], exclude=exclude)
+        self.set_layout(resources.validate(_LAYOUT_FILE, parts[_LAYOUT_FILE]))
         return self
 
 

@@ -27,8 +27,6 @@ _NUMBER = re.compile(r"^(?:\d+(?:\.\d+)?|\.\d+)(?:[-/]\d+(?:\.\d+)?)*$")
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$")
 # "... The remaining IMR eligible portion of the original request, X is: Upheld" (a partial item);
 # "... leaving the original request IMR eligible. The original request, X is: Upheld" (whole).
-ORIGINAL_REQUEST = re.compile(r"original\s+request\s*,\s*", re.I)
-_PORTION = re.compile(r"\b(?:portion|remaining|remainder)\b", re.I)
 _TRAILING_IS = re.compile(r"\s+(?:is|are|was)\s*$", re.I)
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])")
 MAX_REQUEST_CHARS = 1_000
@@ -183,17 +181,24 @@ class RequestParse:
     count: int | None = None
 
 
-def request_bounds(text: str, start: int = 0, end: int | None = None) -> tuple[int, int, bool]:
-    """(start, end, partial) of the request inside an item header text[start:end]: after "...
-    the original request," (partial when a "portion"/"remaining" word precedes it), without a
-    trailing "is", surrounding white space or a trailing colon. The decisions component cuts its
-    items with it; :func:`core_clause` starts from it."""
+def request_bounds(
+    text: str,
+    start: int = 0,
+    end: int | None = None,
+    original_request: re.Pattern | None = None,
+    portion: re.Pattern | None = None,
+) -> tuple[int, int, bool]:
+    """(start, end, partial) of the request inside an item header text[start:end]: after the
+    last match of ``original_request`` ("... the original request,"; partial when ``portion``,
+    a "portion"/"remaining" word, precedes it), without a trailing "is", surrounding white space
+    or a trailing colon. The decisions component cuts its items with it, passing its wordings."""
     end = len(text) if end is None else end
-    originals = list(ORIGINAL_REQUEST.finditer(text, start, end))
     partial = False
-    if originals:
-        partial = bool(_PORTION.search(text, start, originals[-1].start()))
-        start = originals[-1].end()
+    if original_request is not None:
+        originals = list(original_request.finditer(text, start, end))
+        if originals:
+            partial = bool(portion is not None and portion.search(text, start, originals[-1].start()))
+            start = originals[-1].end()
     trailing = _TRAILING_IS.search(text, start, end)
     if trailing:
         end = trailing.start()
@@ -205,17 +210,16 @@ def request_bounds(text: str, start: int = 0, end: int | None = None) -> tuple[i
 
 
 def core_clause(text: str) -> tuple[int, int]:
-    """The request itself: :func:`request_bounds`, and where no "original request," is written,
-    after the history sentences before the last one ("X was the original request. Y was
-    authorized ... Z")."""
+    """The request itself in an item as the decisions component cut it (after any "original
+    request,"): without a trailing "is", and after the history sentences before the last one
+    ("X was the original request. Y was authorized ... Z")."""
     start, end, _ = request_bounds(text)
-    if not ORIGINAL_REQUEST.search(text, 0, end):
-        depth, last = 0, 0  # sentence ends outside parentheses
-        for m in _SENTENCE_END.finditer(text, start, end):
-            depth += text.count("(", last, m.start()) - text.count(")", last, m.start())
-            last = m.start()
-            if depth == 0:
-                start = m.end()
+    depth, last = 0, 0  # sentence ends outside parentheses
+    for m in _SENTENCE_END.finditer(text, start, end):
+        depth += text.count("(", last, m.start()) - text.count(")", last, m.start())
+        last = m.start()
+        if depth == 0:
+            start = m.end()
     return start, end
 
 

@@ -183,7 +183,7 @@ def clean_text(
     ``midline_starts`` matches the space before such a start found inside a line (a letter whose
     line breaks were flattened): that space becomes a line break.
     ``structural_starts`` matches the start of lines that always begin a new unit (section
-    headings, "Decision rationale:", header labels); it comes from the section rules.
+    headings, "Decision rationale:", header labels); it comes from the tokenizer's layout rules.
     """
     # str.translate copies the text; plain ASCII without tabs (most letters) needs none of it
     text = raw

@@ -46,13 +46,6 @@ class SectionRule(_Strict):
     literal: str
 
 
-class BlockLabel(_Strict):
-    """A label that opens a part of a decision block; ``pattern`` is a regex."""
-
-    section: str
-    pattern: Regex
-
-
 class NextLetterRule(_Strict):
     """Where a second letter starts in one text: the heading of ``opening_section`` again after
     a decisions section; the new letter begins at the last line starting with ``header`` before
@@ -67,8 +60,94 @@ class NextLetterRule(_Strict):
 class SectionRules(_Strict):
     sections: list[SectionRule]
     next_letter: NextLetterRule
+
+
+class LayoutExample(_Strict):
+    """A text whose wrapped lines the tokenizer's cleaning must join, or keep apart at ``keeps``."""
+
+    text: str
+    keeps: str = Field(description="a line start that must stay at the start of its line after cleaning")
+
+
+class LayoutRules(_Strict):
+    """The letter layout the tokenizer's cleaning knows (the tokenizer's layout.json): line
+    starts (regexes: headings, labels) that always begin a line, so a wrapped line is never
+    joined onto them; in a letter whose line breaks were flattened, a label followed by its
+    colon or an upper-case heading met inside a line gets its line break back."""
+
+    description: str = ""
+    line_starts: list[Regex]
+    examples: list[LayoutExample] = Field(min_length=2)
+
+
+class ItemExample(_Strict):
+    """A decision section's text (after its heading) and its first item as read."""
+
+    text: str
+    item: str
+    outcome: Literal["upheld", "overturned"]
+    partial: bool = False
+
+
+class OutcomeWording(_Strict):
+    """An outcome word ending an item header ("...: Upheld") and the outcome it means."""
+
+    wording: Regex
+    outcome: Literal["upheld", "overturned"]
+    examples: list[ItemExample] = Field(min_length=2)
+
+
+class BlockLabelExample(_Strict):
+    text: str
+    content: str = Field(description="the part's text after the label (white space trimmed)")
+
+
+class BlockLabel(_Strict):
+    """A label that opens a part of a decision block; ``pattern`` is a regex."""
+
+    section: str
+    pattern: Regex
+    examples: list[BlockLabelExample] = Field(min_length=2)
+
+
+class Preamble(_Strict):
+    """The sentence ending in a colon that introduces the items ("... set forth below:")."""
+
+    pattern: Regex
+    examples: list[ItemExample] = Field(min_length=2)
+
+
+class PartialRequests(_Strict):
+    """A partial item: "... portion of the original request, X is: Upheld", after the history
+    sentences ("X was the original request.", "Y was authorized by the Claims Administrator.")."""
+
+    original_request: Regex
+    portion_words: list[str] = Field(min_length=1)
+    history_sentence: Regex
+    examples: list[ItemExample] = Field(min_length=2)
+
+
+class NecessityExample(_Strict):
+    text: str
+    medically_necessary: bool | None
+
+
+class NecessityStatement(_Strict):
+    """A statement of (no) medical necessity in a rationale: ``positive`` and ``negative`` say
+    so themselves; ``context`` is positive unless a ConText negation cue reaches it."""
+
+    pattern: Regex
+    polarity: Literal["positive", "negative", "context"]
+    examples: list[NecessityExample] = Field(min_length=2)
+
+
+class DecisionRules(_Strict):
+    description: str = ""
+    outcomes: list[OutcomeWording] = Field(min_length=1)
     block_labels: list[BlockLabel] = Field(description="labels that open parts of a decision block")
-    structural_starts: list[Regex] = Field(description="line starts that always begin a new line")
+    preamble: Preamble
+    partial_requests: PartialRequests
+    necessity: list[NecessityStatement]
 
 
 class DrugEntry(_Strict):
@@ -495,8 +574,19 @@ class ContextRules(_Strict):
     context_rules: list[ContextRule]
 
 
+class ConclusionRules(ContextRules):
+    """imr_conclusions' rules (resources/conclusions.json): ConText cues for necessity statements
+    and the sections only an IMR letter has (with one of them and no decisions, the letter was
+    cut short)."""
+
+    description: str = ""
+    letter_sections: list[str] = Field(min_length=1)
+
+
 _MODELS = {
     "sections.json": SectionRules,
+    "layout.json": LayoutRules,
+    "decisions.json": DecisionRules,
     "header.json": HeaderRules,
     "drugs.json": DrugRules,
     "body_sites.json": BodySiteRules,
@@ -507,6 +597,7 @@ _MODELS = {
     "icd10.json": IcdVocabulary,
     "icd10_terms.jsonl": IcdTerms,
     "context_rules.json": ContextRules,
+    "conclusions.json": ConclusionRules,
     "request_grammar.json": RequestGrammar,
     "service_names.jsonl": ServiceNames,
     "dwc_rules.jsonl": DwcRules,

@@ -4,7 +4,6 @@ import pytest
 import spacy
 
 import imr_nlp.pipeline  # noqa: F401  (registers the factories)
-from imr_nlp.components.decisions import medical_necessity
 from imr_nlp.components.normalize import IMRTokenizer
 
 LETTER_TAIL = """IMR ISSUES, DECISIONS AND RATIONALES
@@ -67,24 +66,14 @@ def test_decision_headers(small_pipeline, header, item, outcome, partial):
     assert set(block.parts) == {"claims_administrator", "reviewer_basis", "rationale"}
 
 
-@pytest.mark.parametrize(
-    "rationale, expected",
-    [
-        ("Therefore the request is not medically necessary.", False),
-        ("the requested Diclofenac ER 100mg #60 is not seen as medically necessary.", False),
-        ("cannot be deemed medically necessary without further evidence", False),
-        ("This request does not appear medically necessary.", False),
-        ("The request is medically necessary.", True),
-        ("It was not necessary before, but now the request is medically necessary.", True),
-        ("a MRI of the Elbow is not a medical necessity to the patient at this time.", False),
-        ("Likewise, the medical necessity of this request is not established.", False),
-        ("Medical necessity has not been demonstrated.", False),
-        ("The medical necessity of the request has been established.", True),
-        ("No conclusion here.", None),
-    ],
-)
-def test_medical_necessity(rationale, expected):
-    assert medical_necessity(rationale) is expected
+def test_a_rationale_without_a_necessity_statement_has_no_conclusion(small_pipeline):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
+    doc = nlp(
+        LETTER_TAIL.format(header="Klonopin 2mg #30: Upheld").replace(
+            "The request is not medically necessary.", "No conclusion here."
+        )
+    )
+    assert [item._.decision["medically_necessary"] for item in doc.spans["imr_items"]] == [None]
 
 
 @pytest.mark.parametrize(
@@ -256,7 +245,7 @@ def test_split_topics(text, topics):
     ],
 )
 def test_truncated_decisions_are_warned(small_pipeline, tail, expected):
-    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions")
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
     text = LETTER_TAIL.format(header="Klonopin 2mg #30: Upheld").split("Decision rationale:")[0] + tail
     assert (nlp(text)._.imr_warnings or []) == expected
 

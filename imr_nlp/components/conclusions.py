@@ -1,0 +1,114 @@
+"""The reviewer's conclusion on each decision, and warnings for a letter that seems cut short.
+
+A rationale's conclusion is its last statement of (no) medical necessity, found by
+``imr_decisions`` (``doc.spans["imr_necessity"]``). A statement of polarity "context" ("...
+medically necessary") is positive unless a ConText negation cue reaches it ("is not seen as
+medically necessary"): this component is ConText (the algorithm of ``imr_context``) over those
+statements, with its own cues (resources/conclusions.json), whose scope is a few words.
+
+Sets ``medically_necessary`` in each item's ``span._.decision`` and ``span._.is_negated`` on the
+statements, and warns (``doc._.imr_warnings``) when a letter has a letter's sections but no
+decisions, a decisions section without an item, a decision without a rationale, or a last
+rationale that ends mid-sentence or states no conclusion.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_nlp import errors
+from imr_nlp.components.base import doc_text
+from imr_nlp.components.context import IMRContext
+from imr_nlp.components.decisions import ENDS_SENTENCE
+from imr_nlp.extensions import SPAN_GROUPS, warn
+
+_LAST_FULL_STOP = re.compile(r"[.!?]\s")
+
+
+@dataclass
+class Conclusions:
+    """What ``match`` found: per statement (by offsets) whether a cue negates it, per item
+    index its conclusion, and the truncation warnings."""
+
+    negated: dict[tuple[int, int], bool] = field(default_factory=dict)
+    necessary: dict[int, bool | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class IMRConclusions(IMRContext):
+    resource_names = ("conclusions.json",)
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(nlp, name, include_medspacy_defaults=False)
+
+    def _compile(self) -> None:
+        super()._compile()
+        self.letter_sections = frozenset(self.rules["conclusions.json"].letter_sections)
+
+    def match(self, doc: Doc) -> Conclusions:  # type: ignore[override]
+        statements = list(doc.spans.get(SPAN_GROUPS["necessity"], []))
+        found = Conclusions()
+        contextual = [s for s in statements if s._.necessity_polarity == "context"]
+        for target, cues in super().match(doc, contextual) if contextual else []:
+            found.negated[(target.start_char, target.end_char)] = any(c.category == "NEGATED_EXISTENCE" for c in cues)
+        polarity = {
+            (s.start_char, s.end_char): s._.necessity_polarity == "positive"
+            or (s._.necessity_polarity == "context" and not found.negated.get((s.start_char, s.end_char), False))
+            for s in statements
+        }
+        by_block: dict[int, list[tuple[int, bool]]] = {}
+        for s in statements:
+            by_block.setdefault(s._.block_index, []).append((s.start_char, polarity[(s.start_char, s.end_char)]))
+        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+            index = item._.decision["index"]
+            found.necessary[index] = max(by_block[index])[1] if index in by_block else None
+        found.warnings = self.truncation_warnings(doc, statements, polarity)
+        return found
+
+    def truncation_warnings(self, doc: Doc, statements, polarity) -> list[str]:
+        """The warnings of a letter that seems cut short (see the module's docstring)."""
+        items = list(doc.spans.get(SPAN_GROUPS["items"], []))
+        labels = {span.label_ for span in doc.spans.get(SPAN_GROUPS["sections"], [])}
+        if not items:
+            if "decisions" in labels:
+                return [errors.NO_DECISION_IN_SECTION]
+            return [errors.NO_DECISION_SECTION] if labels & self.letter_sections else []
+        rationales = {p._.block_index: p for p in doc.spans.get(SPAN_GROUPS["parts"], []) if p.label_ == "rationale"}
+        indexes = [item._.decision["index"] for item in items]
+        found = [errors.no_rationale(n + 1) for n, index in enumerate(indexes) if index not in rationales]
+        last = rationales.get(indexes[-1])
+        if last is not None:
+            text = doc_text(doc)
+            start, end = last.start_char, last.start_char + len(text[last.start_char : last.end_char].rstrip())
+            inside = [s for s in statements if start <= s.start_char and s.end_char <= end]
+            if not inside:
+                found.append(errors.no_conclusion(len(items)))
+            elif not ENDS_SENTENCE.search(text, start, end):
+                cuts = list(_LAST_FULL_STOP.finditer(text, start, end))
+                final = cuts[-1].end() if cuts else start
+                if not any(s.start_char >= final for s in inside):
+                    found.append(errors.ends_mid_sentence(len(items)))
+        return found
+
+    def set_annotations(self, doc: Doc, matches: Conclusions) -> Doc:  # type: ignore[override]
+        for statement in doc.spans.get(SPAN_GROUPS["necessity"], []):
+            statement._.is_negated = matches.negated.get((statement.start_char, statement.end_char), False)
+        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+            decision = dict(item._.decision)
+            decision["medically_necessary"] = matches.necessary.get(decision["index"])
+            item._.decision = decision
+        for message in matches.warnings:
+            warn(doc, message)
+        return doc
+
+
+@Language.factory(
+    "imr_conclusions",
+    requires=["doc.spans", "doc.sents", "span._.decision", "span._.necessity_polarity"],
+    assigns=["span._.decision", "span._.is_negated", "doc._.imr_warnings"],
+    default_config={},
+)
+def make_conclusions(nlp: Language, name: str) -> IMRConclusions:
+    return IMRConclusions(nlp, name)

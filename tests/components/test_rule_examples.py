@@ -1,0 +1,133 @@
+"""Every rule entry that carries ``examples`` has them run by a test, and has at least two.
+
+The walk finds every example-bearing model in the package's rule files. The kinds whose runner
+lives here are run below; the others name the test that runs them (checked to exist), so a new
+kind of rule cannot ship with examples nobody runs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from imr_nlp import resources
+from imr_nlp.components.normalize import line_starts_pattern
+from imr_nlp.normalize.text import clean_text
+
+TESTS = Path(__file__).resolve().parents[1]
+
+# Example-bearing kinds run by a test elsewhere: kind -> "file::test function".
+RUN_ELSEWHERE = {
+    "ClassStem": "components/test_requests.py::test_class_stem_examples_end_with_the_stem",
+    "SystemicPatches": "components/test_requests.py::test_every_entry_has_two_distinct_examples",
+    "WordClass": "components/test_requests.py::test_word_class_examples_contain_a_word_of_the_class",
+    "WordList": "components/test_requests.py::test_word_list_examples_use_a_listed_word",
+    "DefaultCategory": "components/test_requests.py::test_every_entry_has_two_distinct_examples",
+    "ServiceName": "components/test_requests.py::test_canonical_name_examples_match_their_patterns",
+    "DwcRule": "components/test_requests.py::test_dwc_rule_examples_get_the_rule_classes",
+    "BodySite": "components/test_requests.py::test_body_site_examples_find_the_site",
+    "FrequencyRule": "components/test_requests.py::test_frequency_examples_give_their_code",
+    "DateRoleCue": "components/test_diagnoses.py::test_every_date_role_rule_runs_its_examples",
+    "DiagnosisCue": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
+    "ConditionHeads": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
+    "DiagnosisWords": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
+    "ConceptGroup": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
+    "CodingWords": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
+    "Postprocedural": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
+    "IcdTerm": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
+    "NextLetterRule": "test_robustness.py::test_next_letter_rule_examples",
+    "HeaderField": "components/test_header.py::test_every_header_field_rule_reads_its_examples",
+    "PatientRules": "components/test_header.py::test_patient_rules_read_their_examples",
+}
+
+
+def _example_bearers(model: BaseModel, where: str):
+    """(kind, where, model) for every model in the tree of ``model`` with an ``examples`` field."""
+    if "examples" in type(model).model_fields:
+        yield type(model).__name__, where, model
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        values = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+        for i, item in enumerate(values):
+            if isinstance(item, BaseModel) and item is not model:
+                yield from _example_bearers(item, f"{where}.{name}[{i}]")
+
+
+ALL = [bearer for name in resources._MODELS for bearer in _example_bearers(resources.load(name), name)]
+RUN_HERE = {"OutcomeWording", "BlockLabel", "Preamble", "PartialRequests", "NecessityStatement", "LayoutRules"}
+
+
+def _bearers(kind: str):
+    return [model for k, _, model in ALL if k == kind]
+
+
+@pytest.mark.parametrize("kind, where, model", ALL, ids=[where for _, where, _ in ALL])
+def test_every_rule_has_two_distinct_examples_and_a_runner(kind, where, model):
+    assert len({repr(e) for e in model.examples}) >= 2, where
+    assert kind in RUN_HERE or kind in RUN_ELSEWHERE, f"no test runs the examples of {kind} ({where})"
+    if kind in RUN_ELSEWHERE:
+        file, test = RUN_ELSEWHERE[kind].split("::")
+        assert re.search(rf"^def {test}\(", (TESTS / file).read_text(encoding="utf-8"), re.M), RUN_ELSEWHERE[kind]
+
+
+@pytest.fixture(scope="module")
+def decisions_nlp(small_pipeline):
+    return small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
+
+
+def _section(text: str) -> str:
+    return "IMR ISSUES, DECISIONS AND RATIONALES\n" + text + "\n"
+
+
+ITEM_EXAMPLES = [
+    (kind, example)
+    for kind in ("OutcomeWording", "Preamble", "PartialRequests")
+    for model in _bearers(kind)
+    for example in model.examples
+]
+
+
+@pytest.mark.parametrize("kind, example", ITEM_EXAMPLES, ids=[e.text[:40] for _, e in ITEM_EXAMPLES])
+def test_item_examples_give_their_item_outcome_and_partial(decisions_nlp, kind, example):
+    doc = decisions_nlp(_section(example.text))
+    items = list(doc.spans["imr_items"])
+    assert items, example.text
+    assert (" ".join(items[0].text.split()), items[0].label_) == (example.item, example.outcome)
+    assert items[0]._.decision["partial"] is example.partial
+
+
+BLOCK_EXAMPLES = [(model.section, e) for model in _bearers("BlockLabel") for e in model.examples]
+
+
+@pytest.mark.parametrize("section, example", BLOCK_EXAMPLES, ids=[e.text[:40] for _, e in BLOCK_EXAMPLES])
+def test_block_label_examples_open_their_part(decisions_nlp, section, example):
+    doc = decisions_nlp(_section(example.text))
+    parts = {p.label_: p.text.strip() for p in doc.spans["imr_block_parts"]}
+    assert parts.get(section) == example.content
+
+
+NECESSITY_EXAMPLES = [e for model in _bearers("NecessityStatement") for e in model.examples]
+
+
+@pytest.mark.parametrize("example", NECESSITY_EXAMPLES, ids=[e.text[:40] for e in NECESSITY_EXAMPLES])
+def test_necessity_examples_give_their_conclusion(decisions_nlp, example):
+    doc = decisions_nlp(_section(f"Norco 10/325mg #60: Upheld\nDecision rationale: {example.text}"))
+    assert [i._.decision["medically_necessary"] for i in doc.spans["imr_items"]] == [example.medically_necessary]
+
+
+LAYOUT_EXAMPLES = [e for model in _bearers("LayoutRules") for e in model.examples]
+
+
+@pytest.mark.parametrize("example", LAYOUT_EXAMPLES, ids=[e.keeps for e in LAYOUT_EXAMPLES])
+def test_layout_examples_keep_their_line_start(example):
+    from imr_nlp.components.normalize import midline_starts_pattern
+
+    layout = resources.load("layout.json")
+    clean, _ = clean_text(example.text, line_starts_pattern(layout), midline_starts_pattern(layout))
+    assert any(line.startswith(example.keeps) for line in clean.split("\n")), clean
+    # without the layout rules the line start is not kept: the rule is what keeps it
+    bare, _ = clean_text(example.text, None, None)
+    assert not any(line.startswith(example.keeps) for line in bare.split("\n")), bare
