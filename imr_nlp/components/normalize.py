@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import srsly
-
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 from spacy.lang.en import English
 from spacy.language import Language

@@ -31,10 +31,12 @@ _LATERALITY_AFTER = re.compile(r",\s*(?P<lat>right|left|bilateral)\s*(?:side)?\s
 
 
 class IMRServices(RuleComponent):
-    resource_names = ("request_grammar.json", "service_names.jsonl", "dwc_rules.jsonl", "body_sites.json", "doses.json")
+    resource_names = ("request_grammar.json", "service_names.jsonl", "dwc_rules.jsonl", "body_sites.json")
 
     def __init__(self, nlp: Language, name: str) -> None:
+        self.nlp = nlp
         self.vocab = nlp.vocab
+        self._tables: tuple[object, grammar.Tables] | None = None
         super().__init__(name)
 
     def _compile(self) -> None:
@@ -49,16 +51,29 @@ class IMRServices(RuleComponent):
         self.laterality_before = re.compile(
             r"\b(" + "|".join(re.escape(w) for w in lat_words) + r")\.?\s+(?:the\s+|side\s+)?$", re.I
         )
-        self.tables = grammar.Tables.from_rules(
-            self.rules["request_grammar.json"],
-            laterality=[w for w in sites.laterality if len(w) > 1 and w.isalpha()],
-            number_words=dict(self.rules["doses.json"].number_words),
-        )
+        self._tables = None  # rebuilt from the new rules on the next call
         self.names = self.rules["service_names.jsonl"].entries
         self.matcher = Matcher(self.vocab)
         for index, entry in enumerate(self.names):
             self.matcher.add(str(index), entry.patterns)
         self.dwc_rules = grammar.compile_dwc_rules(self.rules["dwc_rules.jsonl"].entries)
+
+    @property
+    def tables(self) -> grammar.Tables:
+        """The grammar's tables, with the number words of the pipeline's ``imr_doses`` (their
+        one home), rebuilt when either component's rules change."""
+        if "imr_doses" not in self.nlp.pipe_names:
+            raise ValueError(f"{self.name} needs imr_doses in the pipeline: it holds the number words")
+        number_words = self.nlp.get_pipe("imr_doses").tables.number_words
+        if self._tables is None or self._tables[0] is not number_words:
+            sites = self.rules["body_sites.json"]
+            tables = grammar.Tables.from_rules(
+                self.rules["request_grammar.json"],
+                laterality=[w for w in sites.laterality if len(w) > 1 and w.isalpha()],
+                number_words=dict(number_words),
+            )
+            self._tables = (number_words, tables)
+        return self._tables[1]
 
     def canonical(self, words: list[str]) -> list[grammar.Canonical]:
         """Canonical-name matches over a token list (spaCy Matcher on a Doc of those words)."""

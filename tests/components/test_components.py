@@ -96,7 +96,7 @@ def test_a_rationale_without_a_necessity_statement_has_no_conclusion(small_pipel
     ],
 )
 def test_body_sites(small_pipeline, text, expected):
-    nlp = small_pipeline("imr_services")
+    nlp = small_pipeline("imr_doses", "imr_services")
     sites = nlp.get_pipe("imr_services").find_body_sites(text)
     assert [s for _, _, s in sites] == expected
 
@@ -118,7 +118,7 @@ def test_body_sites(small_pipeline, text, expected):
     ],
 )
 def test_services(small_pipeline, text, service, category):
-    nlp = small_pipeline("imr_services")
+    nlp = small_pipeline("imr_doses", "imr_services")
     found = nlp.get_pipe("imr_services").read(text)
     assert (found["service"], found["category"]) == (service, category)
 

@@ -73,7 +73,7 @@ def test_word_list_examples_use_a_listed_word(name):
 
 @pytest.fixture(scope="module")
 def services(small_pipeline):
-    return small_pipeline("imr_services").get_pipe("imr_services")
+    return small_pipeline("imr_doses", "imr_services").get_pipe("imr_services")
 
 
 @pytest.mark.parametrize("entry", NAMES, ids=[n.name for n in NAMES])
@@ -229,6 +229,7 @@ def test_saved_pipeline_is_the_source_of_the_grammar(tmp_path):
     entries.append({"name": "quux scan", "patterns": [[{"LOWER": "quux"}]], "examples": ["Quux of the knee", "Quux"]})
     names.write_text("\n".join(json.dumps(e) for e in entries) + "\n")
     blank = spacy.blank("en")
+    blank.add_pipe("imr_doses")
     pipe = blank.add_pipe("imr_services")
     pipe.from_disk(tmp_path)
     assert pipe.read("Quux of the knee")["service"] == "quux scan"

@@ -1,0 +1,197 @@
+"""A saved pipeline is the one source of its rules: editing any rule file of a saved pipeline
+changes what that pipeline reads (one case per file), and the package's copy is not read
+behind its back."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import spacy
+
+import imr_nlp
+
+DECISIONS = "IMR ISSUES, DECISIONS AND RATIONALES\n{item}: Upheld\nDecision rationale: The request is not medically necessary.\n"
+SUMMARY = "CLINICAL CASE SUMMARY\n{text}\n" + DECISIONS.format(item="Norco 10/325mg #60")
+
+
+def _json(edit: Callable[[dict], None]) -> Callable[[Path], None]:
+    def apply(path: Path) -> None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        edit(data)
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+    return apply
+
+
+def _jsonl(edit: Callable[[list], None]) -> Callable[[Path], None]:
+    def apply(path: Path) -> None:
+        entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        edit(entries)
+        path.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+
+    return apply
+
+
+def _spans(group: str, read=lambda s: s.text):
+    return lambda doc: [read(s) for s in doc.spans.get(group, [])]
+
+
+def _items(read):
+    return lambda doc: [read(s) for s in doc.spans.get("imr_items", [])]
+
+
+def _requests(key: str):
+    return lambda doc: [s._.request[key] for s in doc.spans.get("imr_services", []) if s.label_ == "SERVICE"]
+
+
+def _swap_first_term_code(entries: list) -> None:
+    entries[0]["code"], entries[0]["sides"] = entries[1]["code"], {}
+
+
+# (rule file in the saved pipeline, edit, text, what is read from the doc)
+CASES = {
+    "tokenizer/layout.json": (
+        _json(lambda d: d["line_starts"].append("Zebra note")),
+        "The worker was seen\nZebra note: pain is worse.",
+        lambda doc: "\nZebra note" in doc.text,
+    ),
+    "imr_sections/sections.json": (
+        _json(lambda d: d["sections"].append({"section": "case_summary", "literal": "WORKER STORY"})),
+        "WORKER STORY\nThe injured worker has pain.\n",
+        _spans("imr_sections", lambda s: s.label_),
+    ),
+    "imr_header/header.json": (
+        _json(
+            lambda d: d["fields"].insert(
+                0,
+                {
+                    "field": "case_number",
+                    "kind": "text",
+                    "scope": "header",
+                    "pattern": "Claim\\s+No\\.\\s*(?P<v>\\S+)",
+                    "examples": [{"text": "Claim No. A1", "value": "A1"}, {"text": "Claim No. B2", "value": "B2"}],
+                },
+            )
+        ),
+        "Claim No. ZX-99\nCase Number: CM16-0000001\n",
+        lambda doc: doc._.header.get("case_number"),
+    ),
+    "imr_dates/dates.json": (
+        _json(lambda d: d["months"].update({"zeptember": 9})),
+        "He was seen on Zeptember 5, 2016 and on 10/01/2016.",
+        _spans("imr_dates", lambda s: s._.value),
+    ),
+    "imr_decisions/decisions.json": (
+        _json(lambda d: d["outcomes"].append({**d["outcomes"][-1], "wording": "Sustained"})),
+        DECISIONS.format(item="MRI of the knee").replace("Upheld", "Sustained"),
+        _items(lambda s: s.label_),
+    ),
+    "imr_conclusions/conclusions.json": (
+        _json(lambda d: d.update(context_rules=[])),
+        DECISIONS.format(item="MRI of the knee"),
+        _items(lambda s: s._.decision["medically_necessary"]),
+    ),
+    "imr_drugs/drugs.json": (
+        _json(lambda d: d["drugs"].append({"names": ["Zorblax"], "generic": "zorbaxamine", "drug_class": "opioid"})),
+        "CLINICAL CASE SUMMARY\nThe current medications are Zorblax.",
+        _spans("imr_drugs", lambda s: s._.generic),
+    ),
+    "imr_doses/doses.json": (
+        _json(lambda d: d["count_nouns"].append("zorbs")),
+        DECISIONS.format(item="Massage therapy 6 zorbs"),
+        _spans("imr_doses", lambda s: (s.label_, s.text)),
+    ),
+    "imr_services/request_grammar.json": (
+        _json(lambda d: d["default_category"].update(category="other")),
+        DECISIONS.format(item="Zorkle"),
+        _requests("category"),
+    ),
+    "imr_services/service_names.jsonl": (
+        _jsonl(
+            lambda e: e.append(
+                {"name": "quux scan", "patterns": [[{"LOWER": "quux"}]], "examples": ["Quux of the knee", "Quux"]}
+            )
+        ),
+        DECISIONS.format(item="Quux of the knee"),
+        _requests("service"),
+    ),
+    "imr_services/dwc_rules.jsonl": (
+        _jsonl(lambda e: [rule.update(dwc_category="Zeta") for rule in e]),
+        DECISIONS.format(item="MRI of the knee"),
+        _requests("dwc_category"),
+    ),
+    "imr_services/body_sites.json": (
+        _json(lambda d: d["sites"].append({**d["sites"][0], "name": "zonk", "patterns": ["\\bzonk\\b"]})),
+        DECISIONS.format(item="MRI of the left zonk"),
+        _spans("imr_body_sites", lambda s: s.label_),
+    ),
+    "imr_diagnoses/diagnoses.json": (
+        _json(lambda d: d["drop_words"]["words"].extend(["lumbar strain", "knee sprain"])),
+        SUMMARY.format(text="The injured worker was diagnosed with lumbar strain and knee sprain."),
+        _spans("imr_diagnoses"),
+    ),
+    "imr_diagnoses/icd10.json": (
+        _json(lambda d: d["excluded_chapters"].append("S")),
+        SUMMARY.format(text="The injured worker was diagnosed with lumbar strain and knee sprain."),
+        _spans("imr_diagnoses", lambda s: s._.icd10),
+    ),
+    "imr_diagnoses/icd10_terms.jsonl": (
+        _jsonl(_swap_first_term_code),
+        SUMMARY.format(text="The injured worker was diagnosed with hip dysplasia."),
+        _spans("imr_diagnoses", lambda s: s._.icd10),
+    ),
+    "imr_citations/guidelines.json": (
+        _json(lambda d: d.update(odg_names=["Zeta Disability Guidelines"])),
+        DECISIONS.format(item="MRI of the knee").replace(
+            "Decision rationale", "MAXIMUS guideline: Decision based on ODG Knee chapter.\nDecision rationale"
+        ),
+        lambda doc: [s._.citation["source"] for s in doc.spans.get("imr_citations", []) if s.label_ == "CITATION"],
+    ),
+    "imr_context/context_rules.json": (
+        _json(
+            lambda d: d["context_rules"].append(
+                {"literal": "zilch", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"}
+            )
+        ),
+        "CLINICAL CASE SUMMARY\nThe patient takes zilch Norco at night.",
+        _spans("imr_drugs", lambda s: s._.is_negated),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("saved") / "imr_pipeline"
+    imr_nlp.load().to_disk(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def original(saved):
+    return spacy.load(saved)
+
+
+def test_every_rule_file_of_a_saved_pipeline_has_a_case(saved):
+    files = {
+        str(p.relative_to(saved))
+        for p in saved.rglob("*")
+        if p.suffix in (".json", ".jsonl") and p.parent != saved and p.parent.name != "vocab"
+    }
+    assert files == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_editing_a_saved_rule_file_changes_that_pipelines_output(tmp_path, saved, original, name):
+    edit, text, read = CASES[name]
+    copy = tmp_path / "edited"
+    shutil.copytree(saved, copy)
+    edit(copy / name)
+    edited = spacy.load(copy)
+    before, after = original(text), edited(text)
+    assert read(before) != read(after), (read(before), read(after))
+    # the package's own pipeline is untouched by the edit
+    assert read(imr_nlp.load()(text)) == read(before)
