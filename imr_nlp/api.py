@@ -169,6 +169,8 @@ def parse_request(text: str) -> Treatment:
         return Treatment()
     item._.decision = {"index": 0, "partial": partial, "medically_necessary": None}
     doc.spans[SPAN_GROUPS["items"]] = [item]
+    for group in ("sections", "diagnoses", "problems"):  # a request has none of these
+        doc.spans[SPAN_GROUPS[group]] = []
     for name in REQUEST_COMPONENTS:
         if name in nlp.pipe_names:
             doc = nlp.get_pipe(name)(doc)

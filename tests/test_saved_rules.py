@@ -14,7 +14,10 @@ import spacy
 
 import imr_nlp
 
-DECISIONS = "IMR ISSUES, DECISIONS AND RATIONALES\n{item}: Upheld\nDecision rationale: The request is not medically necessary.\n"
+DECISIONS = (
+    "IMR ISSUES, DECISIONS AND RATIONALES\n{item}: Upheld\n"
+    "Decision rationale: The request is not medically necessary.\n"
+)
 SUMMARY = "CLINICAL CASE SUMMARY\n{text}\n" + DECISIONS.format(item="Norco 10/325mg #60")
 
 

@@ -12,6 +12,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from imr_nlp import resources
+from imr_nlp.extensions import SPAN_GROUPS
 
 # Docs per batch in Component.pipe: small, since nlp.pipe holds a batch per component in flight.
 PIPE_BATCH = 8
@@ -19,13 +20,30 @@ PIPE_BATCH = 8
 
 class Component:
     """A pipeline component split into ``match`` (testable alone) and ``set_annotations``.
-    It has no rules of its own, so serialising it writes nothing."""
+    It has no rules of its own, so serialising it writes nothing.
+
+    ``needs`` names the span groups (keys of ``SPAN_GROUPS``) the component reads: a doc
+    without one of them (a pipeline whose components were reordered, or a component run alone)
+    is refused with an error naming the component that sets it, never read as empty."""
+
+    needs: tuple[str, ...] = ()
 
     def __init__(self, name: str) -> None:
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
+        if self.needs:
+            self.check_inputs(doc)
         return self.set_annotations(doc, self.match(doc))
+
+    def check_inputs(self, doc: Doc) -> None:
+        missing = [SPAN_GROUPS[key] for key in self.needs if SPAN_GROUPS[key] not in doc.spans]
+        if missing:
+            groups = ", ".join(f"doc.spans[{group!r}]" for group in missing)
+            raise ValueError(
+                f"{self.name} reads {groups}, which the doc does not have: {self.name} must run after "
+                "the component that sets it (imr_nlp.pipeline.PIPELINE gives the order)"
+            )
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 8) -> Iterator[Doc]:
         """Process docs ``PIPE_BATCH`` at a time, so that in ``nlp.pipe`` each component runs over

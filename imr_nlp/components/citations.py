@@ -50,6 +50,7 @@ def split_topics(text: str) -> list[str]:
 
 
 class IMRCitations(RuleComponent):
+    needs = ("parts",)
     resource_names = ("guidelines.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:
@@ -65,7 +66,6 @@ class IMRCitations(RuleComponent):
         )
         self.acoem = re.compile(r"(?:" + "|".join(re.escape(n) for n in g.acoem_names) + r")", re.I)
         self.not_mtus = re.compile("|".join(g.not_mtus), re.I)
-        self.no_citation = re.compile("|".join(g.no_citation), re.I)
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, dict]]:
         text = doc_text(doc)

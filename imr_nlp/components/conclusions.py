@@ -38,6 +38,7 @@ class Conclusions:
 
 
 class IMRConclusions(IMRContext):
+    needs = ("sections", "items", "parts", "necessity")
     resource_names = ("conclusions.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:

@@ -47,6 +47,7 @@ class DecisionBlock:
 
 
 class IMRDecisions(RuleComponent):
+    needs = ("sections",)
     resource_names = ("decisions.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:

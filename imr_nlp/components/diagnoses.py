@@ -99,6 +99,7 @@ def _overlaps_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
 
 
 class IMRDiagnoses(RuleComponent):
+    needs = ("sections",)
     resource_names = ("diagnoses.json", "icd10.json", "icd10_terms.jsonl")
 
     def __init__(self, nlp: Language, name: str, code_icd10: bool = True) -> None:

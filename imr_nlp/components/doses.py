@@ -22,6 +22,7 @@ _CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
 
 
 class IMRDoses(RuleComponent):
+    needs = ("items", "drugs")
     resource_names = ("doses.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:

@@ -20,6 +20,7 @@ from imr_nlp.extensions import SPAN_GROUPS
 
 
 class IMRHeader(RuleComponent):
+    needs = ("sections", "dates")
     resource_names = ("header.json",)
 
     def __init__(self, nlp: Language, name: str) -> None:

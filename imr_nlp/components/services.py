@@ -31,6 +31,7 @@ _LATERALITY_AFTER = re.compile(r",\s*(?P<lat>right|left|bilateral)\s*(?:side)?\s
 
 
 class IMRServices(RuleComponent):
+    needs = ("items", "drugs", "doses")
     resource_names = ("request_grammar.json", "service_names.jsonl", "dwc_rules.jsonl", "body_sites.json")
 
     def __init__(self, nlp: Language, name: str) -> None:

@@ -362,7 +362,6 @@ class GuidelineRules(_Strict):
     acoem_names: list[str]
     odg_names: list[str]
     not_mtus: list[str]
-    no_citation: list[str]
 
 
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]

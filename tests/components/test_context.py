@@ -227,3 +227,24 @@ def test_the_pipeline_declares_its_chain_and_analyze_pipes_finds_no_problem():
     reordered.add_pipe("imr_context")
     reordered.add_pipe("imr_sentences")
     assert "doc.sents" in reordered.analyze_pipes(pretty=False)["problems"]["imr_context"]
+
+
+@pytest.mark.parametrize(
+    "moved, before, group",
+    [
+        ("imr_services", "imr_decisions", "imr_items"),
+        ("imr_doses", "imr_drugs", "imr_drugs"),
+        ("imr_conclusions", "imr_decisions", "imr_items"),
+        ("imr_header", "imr_dates", "imr_dates"),
+        ("imr_citations", "imr_decisions", "imr_block_parts"),
+    ],
+)
+def test_a_reordered_pipeline_fails_loudly(small_pipeline, moved, before, group):
+    """A component moved before the one whose span group it reads raises, naming both."""
+    from imr_nlp.pipeline import PIPELINE
+
+    order = [name for name in PIPELINE if name != moved]
+    order.insert(order.index(before), moved)
+    nlp = small_pipeline(*order)
+    with pytest.raises(ValueError, match=rf"{moved} reads doc.spans\['{group}'\].*must run after"):
+        nlp("IMR ISSUES, DECISIONS AND RATIONALES\nNorco 10/325mg #60: Upheld\nDecision rationale: Not needed.\n")
