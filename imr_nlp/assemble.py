@@ -116,7 +116,7 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
     by_label: dict[str, list[Span]] = {}
     for span in doses:
         by_label.setdefault(span.label_, []).append(span)
-    t: dict = {"partial": bool(decision.get("partial")), "body_sites": [s._.value for s in sites]}
+    t: dict = {"partial": bool(decision.get("partial")), "body_sites": [s._.body_site for s in sites]}
 
     request = services[0]._.request if services else None
     category = request["category"] if request else ("medication" if drugs or by_label.get("STRENGTH") else "other")
@@ -140,25 +140,25 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
             **assertion_fields(first),
         )
         strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]
-        if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.value["value"] is not None:
-            t["strength"] = Strength(**strengths[0]._.value["value"])
-    elif category == "medication" and by_label.get("STRENGTH") and by_label["STRENGTH"][0]._.value["value"]:
-        t["strength"] = Strength(**by_label["STRENGTH"][0]._.value["value"])
+        if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.dose["value"] is not None:
+            t["strength"] = Strength(**strengths[0]._.dose["value"])
+    elif category == "medication" and by_label.get("STRENGTH") and by_label["STRENGTH"][0]._.dose["value"]:
+        t["strength"] = Strength(**by_label["STRENGTH"][0]._.dose["value"])
     t["service"] = None if category == "medication" or not request else request["service"]
 
-    found = [(s._.value["value"], s._.value["kind"]) for s in by_label.get("QUANTITY", [])]
+    found = [(s._.dose["value"], s._.dose["kind"]) for s in by_label.get("QUANTITY", [])]
     if request and request.get("count") is not None and not found:
         found = [(request["count"], "count")]  # the grammar's count before the head ("two grab bars")
     t["quantity"] = pick_quantity(found)
     refills = by_label.get("REFILLS", [])
-    t["refills"] = refills[0]._.value["value"] if refills else None
-    freqs = [s._.value["value"] for s in by_label.get("FREQUENCY", [])]
-    freqs = freqs or [s._.value["frequency"] for s in by_label.get("DURATION", []) if s._.value.get("frequency")]
+    t["refills"] = refills[0]._.dose["value"] if refills else None
+    freqs = [s._.dose["value"] for s in by_label.get("FREQUENCY", [])]
+    freqs = freqs or [s._.dose["frequency"] for s in by_label.get("DURATION", []) if s._.dose.get("frequency")]
     t["frequency"] = "PRN" if "PRN" in freqs else (freqs[0] if freqs else None)
-    durations = sorted(by_label.get("DURATION", []), key=lambda s: s._.value["kind"] == "visit_plan")
-    t["duration"] = Duration(**durations[0]._.value["value"]) if durations else None
+    durations = sorted(by_label.get("DURATION", []), key=lambda s: s._.dose["kind"] == "visit_plan")
+    t["duration"] = Duration(**durations[0]._.dose["value"]) if durations else None
     prescribed = [d for d in dates if d._.role == "prescribed"]
-    t["prescribed_date"] = prescribed[0]._.value if prescribed else None
+    t["prescribed_date"] = prescribed[0]._.iso_date if prescribed else None
     return Treatment(**t)
 
 
@@ -201,7 +201,7 @@ def assemble(doc: Doc) -> Determination:
     warnings = list(doc._.imr_warnings or [])
 
     dates = [
-        DateMention(**src.evidence(s.start_char, s.end_char), value=s._.value, role=s._.role or "other")
+        DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
         for s in doc.spans.get(SPAN_GROUPS["dates"], [])
     ]
     for field, role in (("injury_date", "injury"), ("ur_date", "utilization_review")):

@@ -6,44 +6,70 @@ appear only at the API boundary, through the ``determination`` getter.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.tokens import Doc, Span
 
-# name -> default value
-DOC_EXTENSIONS: dict[str, Any] = {
-    # the string given to the pipeline, before cleaning (lone surrogates as U+FFFD, cut to the budget)
-    "source_text": None,
-    "offset_map": None,  # OffsetMap.to_dict(): cleaned-text offsets -> source offsets
-    "header": None,  # {"case_number": ..., "date_assigned": ..., ...}
-    "reviewer": None,  # {"specialties": [...], "licensure_states": [...], "board_certified": ...}
-    "patient": None,  # {"age": ..., "sex": ...}
-    "imr_warnings": None,  # list[str]: what could not be parsed and why
+
+class Extension(NamedTuple):
+    """One extension: its default, the type of its values and what it means."""
+
+    default: Any
+    type: str
+    meaning: str
+
+
+DOC_EXTENSIONS: dict[str, Extension] = {
+    "source_text": Extension(
+        None, "str", "the string given to the pipeline, before cleaning (lone surrogates as U+FFFD, cut to the budget)"
+    ),
+    "offset_map": Extension(None, "dict", "OffsetMap.to_dict(): cleaned-text offsets -> source offsets"),
+    "header": Extension(None, "dict[str, str]", "header fields: case_number, date_assigned (ISO), ..."),
+    "reviewer": Extension(None, "dict", "specialties, licensure_states (lists), board_certified (bool | None)"),
+    "patient": Extension(None, "dict", "age (int | None), sex (male | female | None)"),
+    "imr_warnings": Extension(None, "list[str]", "what could not be parsed and why"),
 }
 
-SPAN_EXTENSIONS: dict[str, Any] = {
-    "value": None,  # the normalised value of a span (ISO date, strength dict, frequency code, ...)
-    "role": None,  # a date's role: injury, utilization_review, prescribed, report, other
-    "generic": None,  # a drug mention's lower-case generic name(s)
-    "drug_class": None,  # a drug mention's class
-    "dwc_class": None,  # a drug mention's DWC Pharmaceuticals subcategory ("Opioids", "Topical Compounds")
-    "long_form": None,  # an abbreviation's expansion (also set by scispaCy's AbbreviationDetector)
-    "icd10": None,  # a diagnosis or problem mention's ICD-10-CM code (exists in the CMS code set)
-    "icd10_description": None,  # that code's CMS description
-    # Span extension values are keyed by character offsets, so each group gets its own name.
-    "request": None,  # an item's request as the grammar read it: {"service", "category", "dwc_category", ...}
-    "decision": None,  # a decision item: {"index", "partial", "medically_necessary"}
-    "block_index": None,  # the index of the decision a block part or necessity statement belongs to
-    "necessity_polarity": None,  # a necessity statement's polarity: positive, negative or context
-    "citation": None,  # a guideline citation: {"source", "mtus", "guideline", "topics", "pages", ...}
-    "basis": None,  # a guideline paragraph's verdict: {"mtus_based": bool | None}
+# Span extension values are keyed by character offsets, so each group gets its own names.
+SPAN_EXTENSIONS: dict[str, Extension] = {
+    "iso_date": Extension(None, "str", "imr_dates: the date in ISO form (YYYY-MM-DD)"),
+    "role": Extension(None, "str", "imr_dates: injury, utilization_review, prescribed, report or other"),
+    "header_value": Extension(
+        None, "str | list[str] | bool | int", "imr_header: the field's value (ISO for dates, a list for names)"
+    ),
+    "dose": Extension(
+        None,
+        "dict",
+        'imr_doses: {"value": number | {"value", "unit"} | code, "kind": which wording gave it, ...}',
+    ),
+    "body_site": Extension(None, "str", "imr_services: a body site's name, laterality included"),
+    "generic": Extension(None, "str", "imr_drugs: the lower-case generic name(s)"),
+    "drug_class": Extension(None, "str", "imr_drugs: the drug class"),
+    "dwc_class": Extension(None, "str", "imr_drugs: the DWC Pharmaceuticals subcategory"),
+    "long_form": Extension(None, "str", "imr_abbreviations: an abbreviation's expansion"),
+    "icd10": Extension(None, "str", "imr_diagnoses: the ICD-10-CM code (in the CMS code set)"),
+    "icd10_description": Extension(None, "str", "imr_diagnoses: that code's CMS description"),
+    "request": Extension(
+        None, "dict", 'imr_services: an item\'s request as the grammar read it {"service", "category", ...}'
+    ),
+    "decision": Extension(
+        None, "dict", 'imr_decisions: an item {"index", "partial", "medically_necessary", "start", "end"}'
+    ),
+    "block_index": Extension(None, "int", "imr_decisions: the decision a block part or necessity statement is of"),
+    "necessity_polarity": Extension(
+        None, "str", "imr_decisions: a necessity statement's positive, negative or context"
+    ),
+    "citation": Extension(None, "dict", 'imr_citations: {"source", "mtus", "guideline", "topics", "pages", ...}'),
+    "basis": Extension(None, "dict", 'imr_citations: a guideline paragraph\'s verdict {"mtus_based": bool | None}'),
     # ConText assertions, under the names medspaCy's ConText sets
-    "is_negated": False,
-    "is_historical": False,
-    "is_hypothetical": False,
-    "is_uncertain": False,
-    "is_family": False,
-    "context_cues": None,  # [{"category", "cue", "direction"}]: the ConText cues that set them
+    "is_negated": Extension(False, "bool", "imr_context: negated"),
+    "is_historical": Extension(False, "bool", "imr_context: historical"),
+    "is_hypothetical": Extension(False, "bool", "imr_context: hypothetical"),
+    "is_uncertain": Extension(False, "bool", "imr_context: uncertain"),
+    "is_family": Extension(False, "bool", "imr_context: about a family member"),
+    "context_cues": Extension(
+        None, "list[dict]", 'imr_context: the cues that set them [{"category", "cue", "direction"}]'
+    ),
 }
 
 # Span groups the components write, in pipeline order.
@@ -73,12 +99,12 @@ def _determination(doc: Doc):
 
 def register_extensions() -> None:
     """Register every extension once; safe to call again (existing ones are left alone)."""
-    for name, default in DOC_EXTENSIONS.items():
+    for name, extension in DOC_EXTENSIONS.items():
         if not Doc.has_extension(name):
-            Doc.set_extension(name, default=default)
-    for name, default in SPAN_EXTENSIONS.items():
+            Doc.set_extension(name, default=extension.default)
+    for name, extension in SPAN_EXTENSIONS.items():
         if not Span.has_extension(name):
-            Span.set_extension(name, default=default)
+            Span.set_extension(name, default=extension.default)
     if not Doc.has_extension("determination"):
         Doc.set_extension("determination", getter=_determination)
 

@@ -1,6 +1,7 @@
 """Write the generated pages of the docs from the code, so they cannot drift from it:
 
     python scripts/build_docs.py           # writes docs/contract.md, tables.md, components/*.md
+                                           # and the component chain in docs/architecture.md
     python scripts/build_docs.py --check   # exit 1 if either is out of date (a test runs this)
 
 docs/contract.md: every field of the output models, with its type and description (the
@@ -134,7 +135,7 @@ def component_pages() -> dict[str, str]:
             "| | |",
             "|---|---|",
             "| assigns | `doc.text` (the cleaned text), `doc._.source_text`, `doc._.offset_map` |",
-            "| rule files | `sections.json` (the structural line starts that keep their line break) |",
+            "| rule files | `layout.json` (the line starts that keep their line break; saved with the tokenizer) |",
             "",
             inspect.getdoc(tokenizer) or "",
             "",
@@ -161,7 +162,9 @@ def component_pages() -> dict[str, str]:
                 "",
                 "| | |",
                 "|---|---|",
+                f"| requires | {', '.join(f'`{a}`' for a in meta.requires) or 'none'} |",
                 f"| assigns | {', '.join(f'`{a}`' for a in meta.assigns) or 'none'} |",
+                f"| reads span groups | {_groups(getattr(component, 'needs', ()))} |",
                 f"| rule files (`imr_nlp/resources/`) | {rule_files} |",
                 f"| config | {config} |",
                 "",
@@ -172,8 +175,56 @@ def component_pages() -> dict[str, str]:
     return pages
 
 
+def _groups(keys) -> str:
+    from imr_nlp.extensions import SPAN_GROUPS
+
+    return ", ".join(f"`{SPAN_GROUPS[k]}`" for k in keys) or "none"
+
+
+def chain_table() -> str:
+    """The component chain as spaCy's ``analyze_pipes`` sees it, with the span groups each
+    component reads and its rule files."""
+    from imr_nlp.pipeline import build
+
+    nlp = build()
+    analysis = nlp.analyze_pipes(pretty=False)
+    lines = [
+        "| step | component | requires | assigns | reads | rule files |",
+        "|---|---|---|---|---|---|",
+        "| 0 | [tokenizer](components/tokenizer.md) | | `doc.text`, `doc._.source_text`, `doc._.offset_map` | | "
+        "`layout.json` |",
+    ]
+    for step, name in enumerate(nlp.pipe_names, start=1):
+        summary = analysis["summary"][name]
+        component = nlp.get_pipe(name)
+        files = ", ".join(f"`{r}`" for r in getattr(component, "resource_names", ()))
+        requires = ", ".join(f"`{a}`" for a in summary["requires"])
+        assigns = ", ".join(f"`{a}`" for a in summary["assigns"])
+        reads = _groups(getattr(component, "needs", ()))
+        lines.append(f"| {step} | [`{name}`](components/{name}.md) | {requires} | {assigns} | {reads} | {files} |")
+    problems = sum(len(p) for p in analysis["problems"].values())
+    lines += ["", f"`nlp.analyze_pipes()` problems: {problems}."]
+    return "\n".join(lines)
+
+
+def _fill(path: Path, marker: str, content: str) -> str:
+    """The page at ``path`` with the block between its ``<!-- marker: ...`` and ``<!-- end
+    marker -->`` lines replaced by ``content``."""
+    text = path.read_text(encoding="utf-8")
+    start = re.search(rf"^<!-- {marker}: .*-->$", text, re.M)
+    end = re.search(rf"^<!-- end {marker} -->$", text, re.M)
+    if not start or not end:
+        raise SystemExit(f"{path} lacks the '<!-- {marker}: ... -->' and '<!-- end {marker} -->' lines")
+    return text[: start.end()] + "\n" + content + "\n" + text[end.start() :]
+
+
 def all_pages() -> dict[str, str]:
-    return {"contract.md": contract_page(), "tables.md": tables_page(), **component_pages()}
+    return {
+        "contract.md": contract_page(),
+        "tables.md": tables_page(),
+        "architecture.md": _fill(DOCS / "architecture.md", "chain", chain_table()),
+        **component_pages(),
+    }
 
 
 def main(argv: list[str]) -> int:

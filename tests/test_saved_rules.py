@@ -86,7 +86,7 @@ CASES = {
     "imr_dates/dates.json": (
         _json(lambda d: d["months"].update({"zeptember": 9})),
         "He was seen on Zeptember 5, 2016 and on 10/01/2016.",
-        _spans("imr_dates", lambda s: s._.value),
+        _spans("imr_dates", lambda s: s._.iso_date),
     ),
     "imr_decisions/decisions.json": (
         _json(lambda d: d["outcomes"].append({**d["outcomes"][-1], "wording": "Sustained"})),

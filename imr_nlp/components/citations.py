@@ -201,6 +201,11 @@ class IMRCitations(RuleComponent):
         return doc
 
 
-@Language.factory("imr_citations", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
+@Language.factory(
+    "imr_citations",
+    requires=["doc.spans", "span._.block_index"],
+    assigns=["doc.spans", "span._.citation", "span._.basis"],
+    default_config={},
+)
 def make_citations(nlp: Language, name: str) -> IMRCitations:
     return IMRCitations(nlp, name)

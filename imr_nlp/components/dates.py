@@ -2,7 +2,7 @@
 
 Roles come from cue phrases around the date, header labels ("Date of Injury:", "UR Denial
 Date:") first (resources/dates.json): injury, utilization_review, prescribed, report, other.
-Writes ``doc.spans["imr_dates"]`` with ``span._.value`` (ISO) and ``span._.role``.
+Writes ``doc.spans["imr_dates"]`` with ``span._.iso_date`` and ``span._.role``.
 """
 
 import re
@@ -61,13 +61,13 @@ class IMRDates(RuleComponent):
         for start, end, iso, role in matches:
             span = char_span(doc, start, end, label="DATE")
             if span is not None:
-                span._.value = iso
+                span._.iso_date = iso
                 span._.role = role
                 spans.append(span)
         doc.spans[SPAN_GROUPS["dates"]] = spans
         return doc
 
 
-@Language.factory("imr_dates", requires=[], assigns=["doc.spans"], default_config={})
+@Language.factory("imr_dates", requires=[], assigns=["doc.spans", "span._.iso_date", "span._.role"], default_config={})
 def make_dates(nlp: Language, name: str) -> IMRDates:
     return IMRDates(nlp, name)

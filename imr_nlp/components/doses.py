@@ -3,7 +3,7 @@
 Runs the pure finders of imr_nlp.normalize.values, with the tables compiled from its
 ``doses.json``, over each decision item and over the clause
 after each drug mention. Writes ``doc.spans["imr_doses"]`` labelled STRENGTH, QUANTITY, REFILLS,
-FREQUENCY or DURATION, with ``span._.value``: {"value": ..., "kind": ...} (the kind says which
+FREQUENCY or DURATION, with ``span._.dose``: {"value": ..., "kind": ...} (the kind says which
 wording gave a quantity: "hash" for "#30", "count" for "6 visits" ...).
 """
 
@@ -64,7 +64,7 @@ class IMRDoses(RuleComponent):
             span = char_span(doc, start, end, label=label)
             if span is not None:
                 seen.add((start, end))
-                span._.value = value
+                span._.dose = value
                 spans.append(span)
         doc.spans[SPAN_GROUPS["doses"]] = spans
         return doc
@@ -106,6 +106,6 @@ def item_values(item_text: str, tables: values.DoseTables, offset: int = 0) -> l
     return out
 
 
-@Language.factory("imr_doses", requires=["doc.spans"], assigns=["doc.spans"], default_config={})
+@Language.factory("imr_doses", requires=["doc.spans"], assigns=["doc.spans", "span._.dose"], default_config={})
 def make_doses(nlp: Language, name: str) -> IMRDoses:
     return IMRDoses(nlp, name)

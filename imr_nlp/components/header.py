@@ -5,7 +5,7 @@ header block, whose PDF layout puts two columns on a line; a date label's value 
 ``imr_dates`` found right after it. Credentials come in two wordings: "State(s) of Licensure:
 A, B" / "Certification(s)/Specialty: X, Y", or "Board Certified in X and is licensed to practice
 in Y". Labels and wordings are data (resources/header.json). Evidence spans go to
-``doc.spans["imr_header"]``, labelled by field, with the normalised value in ``span._.value``.
+``doc.spans["imr_header"]``, labelled by field, with the normalised value in ``span._.header_value``.
 """
 
 import re
@@ -60,7 +60,7 @@ class IMRHeader(RuleComponent):
             default=len(text),
         )
         header_end = bounds[1] if bounds else min(len(text), max(first_section, 600))
-        dates = sorted((s.start_char, s.end_char, s._.value) for s in doc.spans.get(SPAN_GROUPS["dates"], []))
+        dates = sorted((s.start_char, s.end_char, s._.iso_date) for s in doc.spans.get(SPAN_GROUPS["dates"], []))
         date_starts = [start for start, _, _ in dates]
         done: set[str] = set()
         for rule, pattern in self.fields:
@@ -122,7 +122,7 @@ class IMRHeader(RuleComponent):
                 header[field] = value
             span = char_span(doc, start, end, label=field)
             if span is not None:
-                span._.value = value
+                span._.header_value = value
                 spans.append(span)
         doc._.header = header
         doc._.reviewer = reviewer
@@ -132,7 +132,10 @@ class IMRHeader(RuleComponent):
 
 
 @Language.factory(
-    "imr_header", requires=["doc.spans"], assigns=["doc._.header", "doc._.reviewer", "doc._.patient"], default_config={}
+    "imr_header",
+    requires=["doc.spans", "span._.iso_date"],
+    assigns=["doc.spans", "span._.header_value", "doc._.header", "doc._.reviewer", "doc._.patient"],
+    default_config={},
 )
 def make_header(nlp: Language, name: str) -> IMRHeader:
     return IMRHeader(nlp, name)

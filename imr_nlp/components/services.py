@@ -11,7 +11,7 @@ sites only where no spine region is named.
 
 Writes ``doc.spans["imr_services"]`` (one per item; ``span._.request`` = {"service",
 "category", "dwc_category", "dwc_subcategory", "head_word"}) and ``doc.spans["imr_body_sites"]``
-(``span._.value`` = the site, laterality included).
+(``span._.body_site`` = the site, laterality included).
 """
 
 import re
@@ -139,7 +139,7 @@ class IMRServices(RuleComponent):
             (s.start_char, s.end_char)
             for key in ("doses", "dates")
             for s in doc.spans.get(SPAN_GROUPS[key], [])
-            if not (s.label_ == "QUANTITY" and s._.value.get("kind") == "count")
+            if not (s.label_ == "QUANTITY" and s._.dose.get("kind") == "count")
         ]
         values.sort()
         value_starts = [s for s, _ in values]
@@ -222,7 +222,7 @@ class IMRServices(RuleComponent):
                 span._.request = value
                 services.append(span)
             else:
-                span._.value = value
+                span._.body_site = value
                 sites.append(span)
         doc.spans[SPAN_GROUPS["services"]] = services
         doc.spans[SPAN_GROUPS["body_sites"]] = sites
@@ -231,8 +231,8 @@ class IMRServices(RuleComponent):
 
 @Language.factory(
     "imr_services",
-    requires=["doc.spans"],
-    assigns=["doc.spans", "span._.request", "span._.value"],
+    requires=["doc.spans", "span._.dose", "span._.generic", "span._.dwc_class"],
+    assigns=["doc.spans", "span._.request", "span._.body_site"],
     default_config={},
 )
 def make_services(nlp: Language, name: str) -> IMRServices:

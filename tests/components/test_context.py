@@ -230,6 +230,29 @@ def test_the_pipeline_declares_its_chain_and_analyze_pipes_finds_no_problem():
 
 
 @pytest.mark.parametrize(
+    "moved, before, attribute",
+    [
+        ("imr_header", "imr_dates", "span._.iso_date"),
+        ("imr_conclusions", "imr_decisions", "span._.decision"),
+        ("imr_services", "imr_doses", "span._.dose"),
+        ("imr_services", "imr_drugs", "span._.generic"),
+        ("imr_citations", "imr_decisions", "span._.block_index"),
+    ],
+)
+def test_analyze_pipes_flags_a_component_moved_before_what_it_requires(moved, before, attribute):
+    import spacy
+
+    from imr_nlp.pipeline import PIPELINE
+
+    order = [name for name in PIPELINE if name != moved]
+    order.insert(order.index(before), moved)
+    nlp = spacy.blank("en")
+    for name in order:
+        nlp.add_pipe(name)
+    assert attribute in nlp.analyze_pipes(pretty=False)["problems"][moved]
+
+
+@pytest.mark.parametrize(
     "moved, before, group",
     [
         ("imr_services", "imr_decisions", "imr_items"),
