@@ -354,5 +354,30 @@ def show(paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.argument("gold_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--letters",
+    "letters_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="folder of the letters (NAME.txt or NAME.pdf for each GOLD_DIR/NAME.json); default: GOLD_DIR",
+)
+@click.option("--misses", is_flag=True, help="list every slot that was wrong")
+@click.option("--json", "as_json", is_flag=True, help="print spaCy's scores (nlp.evaluate) as JSON instead")
+def evaluate(gold_dir: Path, letters_dir: Path | None, misses: bool, as_json: bool) -> None:
+    """Score the pipeline against hand-made gold: every GOLD_DIR/NAME.json with its letter.
+    Prints tp, fp, fn and F1 per slot group (nlp.evaluate with each component family's scorer)."""
+    import imr_nlp
+    from imr_nlp import scoring
+
+    click.echo("loading the pipeline ...", err=True)
+    nlp = imr_nlp.load()
+    scores, tally, letters = scoring.evaluate(nlp, gold_dir, letters_dir or gold_dir)
+    if not letters:
+        raise click.ClickException(f"no gold file in {gold_dir} has its letter (NAME.txt or NAME.pdf) beside it")
+    click.echo(json.dumps(scores, indent=2) if as_json else scoring.table(tally, letters, misses))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

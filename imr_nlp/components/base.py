@@ -53,6 +53,13 @@ class Component:
         for batch in minibatch(docs, size=PIPE_BATCH):
             yield from [self(doc) for doc in batch]
 
+    def score(self, examples, **kwargs) -> dict:
+        """spaCy's scorer hook (``nlp.evaluate``): the slots of the output contract this
+        component fills, against the gold carried by each Example (``imr_nlp.scoring``)."""
+        from imr_nlp.scoring import FAMILIES, family_scores
+
+        return family_scores(self.name, examples) if self.name in FAMILIES else {}
+
     def match(self, doc: Doc):  # pragma: no cover - overridden
         raise NotImplementedError
 

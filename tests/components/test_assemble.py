@@ -77,7 +77,10 @@ TREATMENT_RULES = [
     (
         "a strength after the drug is the drug's strength",
         "Klonopin 2mg #30",
-        [drug("Klonopin", "clonazepam", "benzodiazepine"), dose("2mg", "STRENGTH", {"value": 2.0, "unit": "mg"}, "strength")],
+        [
+            drug("Klonopin", "clonazepam", "benzodiazepine"),
+            dose("2mg", "STRENGTH", {"value": 2.0, "unit": "mg"}, "strength"),
+        ],
         {"strength.value": 2.0, "strength.unit": "mg"},
     ),
     (
