@@ -1,6 +1,7 @@
 import pytest
 
-from imr_nlp.normalize.drugs import canonical_generic, default_lexicon, edit_distance_at_most_one
+from imr_nlp import resources
+from imr_nlp.normalize.drugs import canonical_generic, default_lexicon, edit_distance_at_most_one, form_words_pattern
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,8 @@ def test_fuzzy(word, generic):
     ],
 )
 def test_canonical_generic(name, expected):
-    assert canonical_generic(name) == expected
+    form_words = form_words_pattern(resources.load("drugs.json").form_words.words)
+    assert canonical_generic(name, form_words) == expected
 
 
 @pytest.mark.parametrize("a, b, ok", [("klonipin", "klonopin", True), ("abcd", "abdc", True), ("abc", "axyc", False)])

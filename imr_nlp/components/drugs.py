@@ -16,7 +16,6 @@ from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
 _TOPICAL_WINDOW = 6  # tokens after a drug name searched for a topical cue
-_FORM_WORDS = frozenset({"tab", "tabs", "tablet", "tablets", "capsule", "capsules", "oral"})
 
 
 class IMRDrugs(RuleComponent):
@@ -72,7 +71,7 @@ class IMRDrugs(RuleComponent):
                 continue
             end, info = hit
             # Salt and release words belong to the mention: "Nortriptyline HCL", "Diclofenac ER".
-            while end < n and lowers[end] in lexicon.salt_words and lowers[end] not in _FORM_WORDS:
+            while end < n and lowers[end] in lexicon.salt_words:
                 end += 1
             drug_class = info.drug_class
             topical = self._topical(doc, end, info.drug_class)
@@ -87,7 +86,7 @@ class IMRDrugs(RuleComponent):
         """A topical cue after the drug (or "topical", "compounded" before it); a patch of a drug
         that acts systemically through the skin (an opioid) is not a topical."""
         cues = self.lexicon.topical_cues
-        before = ("topical", "compound", "compounded", "transdermal")
+        before = self.lexicon.topical_before
         if drug_class in self.lexicon.systemic_patch_classes:
             cues = tuple(c for c in cues if c not in self.lexicon.patch_cues)
             before = tuple(w for w in before if w not in self.lexicon.patch_cues)

@@ -18,7 +18,6 @@ from imr_nlp import resources
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _LEADING_WORD = re.compile(r"[a-z0-9]+")
 _FUZZY_CACHE_SIZE = 50_000
-_FORM_WORDS = re.compile(r"\b(?:patch|patches|tablets?|capsules?|injection|oral|topical|cream|gel)\b")
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,12 @@ class DrugInfo:
     source: str  # "imr_nlp" (our data) or "lexicon" (the drug NER package)
 
 
-def canonical_generic(name: str) -> str:
+def form_words_pattern(words) -> re.Pattern:
+    """The dosage-form words (drugs.json ``form_words``) as one pattern."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b")
+
+
+def canonical_generic(name: str, form_words: re.Pattern) -> str:
     """Lexicon canonical names to our generic form.
 
     "Diclofenac (arthritis pain)" -> "diclofenac"; "Butalbital/acetaminophen" ->
@@ -36,7 +40,7 @@ def canonical_generic(name: str) -> str:
     "abacavir / dolutegravir / lamivudine"; "lidocaine patch" -> "lidocaine".
     """
     g = _PAREN.sub("", name.lower())
-    g = _FORM_WORDS.sub("", g)
+    g = form_words.sub("", g)
     parts = re.split(r"\s*(?:/|,\s*and\s+|,|\s+and\s+)\s*", g)
     parts = [" ".join(p.split()) for p in parts]
     return " / ".join(p for p in parts if p)
@@ -84,13 +88,15 @@ class DrugLexicon:
         self.fuzzy_min_length = rules.fuzzy_min_length
         self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
         self.salt_words: frozenset[str] = frozenset(rules.salt_words)
+        self.topical_before: tuple[str, ...] = tuple(w.lower() for w in rules.topical_before.words)
+        form_words = form_words_pattern(rules.form_words.words)
         self.names: dict[str, DrugInfo] = {}
         class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
         if include_package_lexicon:
             for variant, canonicals in _package_variants().items():
                 if variant in self.ignore or len(variant) < 3 or not canonicals:
                     continue
-                generic = canonical_generic(canonicals[0])
+                generic = canonical_generic(canonicals[0], form_words)
                 if not generic or generic in self.ignore:
                     continue
                 if class_like and class_like.search(generic) and generic not in self.classes:

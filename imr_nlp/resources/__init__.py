@@ -173,6 +173,14 @@ class SystemicPatches(_Strict):
     examples: list[str] = Field(min_length=2)
 
 
+class DrugWords(_Strict):
+    """A word list of the drug rules, with mentions that use its words."""
+
+    description: str = ""
+    words: list[str] = Field(min_length=1)
+    examples: list[str] = Field(min_length=2)
+
+
 class DrugRules(_Strict):
     drugs: list[DrugEntry]
     classes: dict[str, str] = Field(description="generic name -> drug class")
@@ -182,7 +190,9 @@ class DrugRules(_Strict):
     )
     fuzzy_min_length: int = 7
     topical_cues: list[str]
+    topical_before: DrugWords
     salt_words: list[str]
+    form_words: DrugWords
     class_stems: list[ClassStem] = Field(
         default_factory=list, description="generic-name stems (USAN) -> class, for generics no table lists"
     )

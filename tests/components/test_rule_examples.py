@@ -57,7 +57,15 @@ def _example_bearers(model: BaseModel, where: str):
 
 
 ALL = [bearer for name in resources._MODELS for bearer in _example_bearers(resources.load(name), name)]
-RUN_HERE = {"OutcomeWording", "BlockLabel", "Preamble", "PartialRequests", "NecessityStatement", "LayoutRules"}
+RUN_HERE = {
+    "OutcomeWording",
+    "BlockLabel",
+    "Preamble",
+    "PartialRequests",
+    "NecessityStatement",
+    "LayoutRules",
+    "DrugWords",
+}
 
 
 def _bearers(kind: str):
@@ -131,3 +139,23 @@ def test_layout_examples_keep_their_line_start(example):
     # without the layout rules the line start is not kept: the rule is what keeps it
     bare, _ = clean_text(example.text, None, None)
     assert not any(line.startswith(example.keeps) for line in bare.split("\n")), bare
+
+
+DRUG_RULES = resources.load("drugs.json")
+
+
+@pytest.mark.parametrize("example", DRUG_RULES.form_words.examples)
+def test_form_word_examples_lose_their_form_word(example):
+    from imr_nlp.normalize.drugs import canonical_generic, form_words_pattern
+
+    words = DRUG_RULES.form_words.words
+    assert any(w in example.lower().split() for w in words), example
+    generic = canonical_generic(example, form_words_pattern(words))
+    assert not any(w in generic.split() for w in words), generic
+
+
+@pytest.mark.parametrize("example", DRUG_RULES.topical_before.examples)
+def test_topical_before_examples_make_a_topical(small_pipeline, example):
+    assert any(w in example.lower().split() for w in DRUG_RULES.topical_before.words), example
+    doc = small_pipeline("imr_drugs")(example)
+    assert [s._.drug_class for s in doc.spans["imr_drugs"]][:1] == ["topical analgesic"], example
