@@ -62,6 +62,11 @@ CASES = {
         "The worker was seen\nZebra note: pain is worse.",
         lambda doc: "\nZebra note" in doc.text,
     ),
+    "imr_sentences/sentences.json": (
+        _json(lambda d: d["abbreviations"]["words"].remove("dr")),
+        "He was seen by Dr. Smith today.",
+        lambda doc: len(list(doc.sents)),
+    ),
     "imr_sections/sections.json": (
         _json(lambda d: d["sections"].append({"section": "case_summary", "literal": "WORKER STORY"})),
         "WORKER STORY\nThe injured worker has pain.\n",

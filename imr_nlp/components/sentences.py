@@ -4,7 +4,8 @@ A sentence starts:
 
 * after a line break of the cleaned text;
 * after ".", "?" or "!" when the next token opens a sentence (capital letter, digit, quote or
-  bracket) and the full stop does not close an abbreviation ("Dr.", "vs.", "e.g.");
+  bracket) and the full stop does not close an abbreviation ("Dr.", "vs.", "e.g.": the list
+  is data, resources/sentences.json);
 * at a list item marker inside a line ("... lumbar strain 2) cervical strain", "1. Lumbar"),
   unless the marker closes a parenthesis ("(see image 1)");
 * at an upper-case label inside a line ("... Not obtainable REFERRING DIAGNOSIS: syncope").
@@ -18,39 +19,9 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import Component, token_words
+from imr_nlp.components.base import RuleComponent, token_words
 
 _ENDERS = frozenset({".", "?", "!"})
-_ABBREVIATIONS = frozenset(
-    {
-        "dr",
-        "mr",
-        "mrs",
-        "ms",
-        "vs",
-        "e.g",
-        "i.e",
-        "etc",
-        "no",
-        "st",
-        "jr",
-        "sr",
-        "approx",
-        "fig",
-        "ed",
-        "al",
-        "inc",
-        "co",
-        "pg",
-        "pp",
-        "p",
-        "sec",
-        "ref",
-        "sod",
-        "ca",
-        "u.s",
-    }
-)
 _LIST_CLOSERS = frozenset({")", "."})
 _STOP_CHARS = frozenset(".?!\"')")
 _CLOSING_QUOTES = frozenset({'"', "'", ")"})
@@ -59,14 +30,19 @@ _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
 _MAX_LIST_NUMBER = 30
 
 
-class SentenceSplitter(Component):
+class SentenceSplitter(RuleComponent):
+    resource_names = ("sentences.json",)
+
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(name)
+
+    def _compile(self) -> None:
+        self.abbreviations = frozenset(w.lower() for w in self.rules["sentences.json"].abbreviations.words)
 
     def match(self, doc: Doc) -> list[int]:
         """Indices of the tokens that start a sentence."""
         words, spaces, _ = token_words(doc)
-        return sentence_starts(words, spaces)
+        return sentence_starts(words, spaces, self.abbreviations)
 
     def set_annotations(self, doc: Doc, starts: list[int]) -> Doc:
         if len(doc):
@@ -76,9 +52,10 @@ class SentenceSplitter(Component):
         return doc
 
 
-def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
+def sentence_starts(words: list[str], spaces: list[str], abbreviations: frozenset[str]) -> list[int]:
     """Indices of the tokens that start a sentence, from the tokens' texts and trailing spaces
-    (plain lists: reading spaCy Token attributes in a Python loop is slow)."""
+    (plain lists: reading spaCy Token attributes in a Python loop is slow); a full stop after
+    one of ``abbreviations`` ends no sentence."""
     n = len(words)
     starts = [0] if n else []
     open_parens = 0  # unclosed "(" since the last sentence start
@@ -94,7 +71,7 @@ def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
             "\n" in prev
             or "\n" in spaces[i - 1]
             # the cheap tests first: most tokens follow no stop and start no list item or label
-            or (last >= 0 and words[last][-1] in _STOP_CHARS and _after_sentence_end(words, i, last))
+            or (last >= 0 and words[last][-1] in _STOP_CHARS and _after_sentence_end(words, i, last, abbreviations))
             or ((first.isdigit() or first.isupper()) and _opens_unit(words, spaces, i, open_parens))
         ):
             starts.append(i)
@@ -103,17 +80,17 @@ def sentence_starts(words: list[str], spaces: list[str]) -> list[int]:
     return starts
 
 
-def _after_sentence_end(words: list[str], i: int, j: int) -> bool:
+def _after_sentence_end(words: list[str], i: int, j: int, abbreviations: frozenset[str]) -> bool:
     """Whether ``words[i]`` opens a sentence after ``words[j]``, the last non-space token."""
     last, first = words[j], words[i][0]
     if last in _ENDERS or (last in _CLOSING_QUOTES and j > 0 and words[j - 1] in _ENDERS):
-        if last == "." and j > 0 and words[j - 1].lower().rstrip(".") in _ABBREVIATIONS:
+        if last == "." and j > 0 and words[j - 1].lower().rstrip(".") in abbreviations:
             return False
         if last == "." and j > 0 and _is_list_number(words[j - 1]) and _starts_list_item(words, None, j - 1):
             return False  # "1." of a list item: the item started at the number
         return first.isupper() or first.isdigit() or first in "\"'("
     if last.endswith(".") and len(last) > 1 and last[:-1].isalpha():
-        return last.lower().rstrip(".") not in _ABBREVIATIONS and first.isupper()
+        return last.lower().rstrip(".") not in abbreviations and first.isupper()
     return False
 
 

@@ -62,6 +62,23 @@ class SectionRules(_Strict):
     next_letter: NextLetterRule
 
 
+class SentenceExample(_Strict):
+    text: str
+    sentences: int = Field(ge=1, description="how many sentences the splitter must find")
+
+
+class Abbreviations(_Strict):
+    words: list[str] = Field(min_length=1)
+    examples: list[SentenceExample] = Field(min_length=2)
+
+
+class SentenceRules(_Strict):
+    """imr_sentences' rules (resources/sentences.json)."""
+
+    description: str = ""
+    abbreviations: Abbreviations
+
+
 class LayoutExample(_Strict):
     """A text whose wrapped lines the tokenizer's cleaning must join, or keep apart at ``keeps``."""
 
@@ -594,6 +611,7 @@ class ConclusionRules(ContextRules):
 
 _MODELS = {
     "sections.json": SectionRules,
+    "sentences.json": SentenceRules,
     "layout.json": LayoutRules,
     "decisions.json": DecisionRules,
     "header.json": HeaderRules,

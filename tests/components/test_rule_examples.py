@@ -65,6 +65,7 @@ RUN_HERE = {
     "NecessityStatement",
     "LayoutRules",
     "DrugWords",
+    "Abbreviations",
 }
 
 
@@ -159,3 +160,9 @@ def test_topical_before_examples_make_a_topical(small_pipeline, example):
     assert any(w in example.lower().split() for w in DRUG_RULES.topical_before.words), example
     doc = small_pipeline("imr_drugs")(example)
     assert [s._.drug_class for s in doc.spans["imr_drugs"]][:1] == ["topical analgesic"], example
+
+
+@pytest.mark.parametrize("example", resources.load("sentences.json").abbreviations.examples, ids=lambda e: e.text[:30])
+def test_abbreviation_examples_split_where_they_say(small_pipeline, example):
+    doc = small_pipeline("imr_sentences")(example.text)
+    assert len(list(doc.sents)) == example.sentences, [s.text for s in doc.sents]
