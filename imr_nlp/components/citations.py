@@ -18,18 +18,7 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 
-_DECISION_BASED = re.compile(
-    r"Decision\s+based\s+on\s+(?P<non>Non-?\s?MTUS\s+Citation\s*:?\s*)?(?P<body>.*?)(?=Decision\s+based\s+on|$)",
-    re.I | re.S,
-)
-_MTUS_LEAD = re.compile(r"^(?:the\s+)?(?:CA\s+|California\s+)?MTUS\s*(?:\(\w+\)\s*)?:?\s*", re.I)
-_PAGES = re.compile(r"\bPages?\s*\(?s?\)?\s*:?\s*(?P<v>\d+(?:\s*(?:,|-|and|&)\s*\d+)*)", re.I)
-_SECTIONS = re.compile(r"\bSection\(?s?\)?\s*:\s*", re.I)
-_YEAR_PAREN = re.compile(r"\(\s*(?:19|20)\d{2}\s*\)|\(\s*(?:Online\s+Version|updated[^)]*)\s*\)", re.I)
 _TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
-
-
-_PAGE_WORD = re.compile(r"\bpages?\s+\d+(?:\s*[-,]\s*\d+)*", re.I)
 
 
 def split_topics(text: str) -> list[str]:
@@ -66,6 +55,13 @@ class IMRCitations(RuleComponent):
         )
         self.acoem = re.compile(r"(?:" + "|".join(re.escape(n) for n in g.acoem_names) + r")", re.I)
         self.not_mtus = re.compile("|".join(g.not_mtus), re.I)
+        w = g.wordings
+        self.basis_opening = re.compile(w.basis_opening.pattern, re.I | re.S)
+        self.mtus_lead = re.compile(w.mtus_lead.pattern, re.I)
+        self.pages = re.compile(w.pages.pattern, re.I)
+        self.page_words = re.compile(w.page_words.pattern, re.I)
+        self.sections = re.compile(w.sections.pattern, re.I)
+        self.edition_notes = re.compile(w.edition_notes.pattern, re.I)
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, dict]]:
         text = doc_text(doc)
@@ -105,7 +101,7 @@ class IMRCitations(RuleComponent):
     def parse(self, part_text: str) -> list[dict]:
         """Citations of one guideline paragraph, each with ``_span`` offsets into it."""
         out: list[dict] = []
-        for m in _DECISION_BASED.finditer(part_text):
+        for m in self.basis_opening.finditer(part_text):
             body_start = m.start("body")
             body = m.group("body")
             stripped = body.rstrip(" \n.")
@@ -114,7 +110,7 @@ class IMRCitations(RuleComponent):
             if m.group("non"):
                 out.append(self._citation(self._source(stripped), False, stripped, body_start, part_text))
                 continue
-            lead = _MTUS_LEAD.match(stripped)
+            lead = self.mtus_lead.match(stripped)
             if not lead:
                 out.append(self._citation(self._source(stripped), False, stripped, body_start, part_text))
                 continue
@@ -134,18 +130,18 @@ class IMRCitations(RuleComponent):
             return "ODG"
         if self.acoem.search(text):
             return "ACOEM"
-        if _MTUS_LEAD.match(text):
+        if self.mtus_lead.match(text):
             return "MTUS"
         return "OTHER"
 
     def _citation(self, source: str, mtus: bool, text: str, start: int, part_text: str) -> dict:
         text = text.strip()
         pages = []
-        for pm in _PAGES.finditer(text):
+        for pm in self.pages.finditer(text):
             pages.extend(int(p) for p in re.findall(r"\d+", pm.group("v")))
-        topic_text = _PAGES.sub(" ", text)
-        topic_text = _PAGE_WORD.sub(" ", topic_text)
-        topic_text = _SECTIONS.sub(", ", topic_text)
+        topic_text = self.pages.sub(" ", text)
+        topic_text = self.page_words.sub(" ", topic_text)
+        topic_text = self.sections.sub(", ", topic_text)
         guideline = None
         if source == "MTUS":
             g = self.mtus_guideline.match(topic_text.strip())
@@ -163,7 +159,7 @@ class IMRCitations(RuleComponent):
         else:
             topic_text = ""
             guideline = text.split(",")[0].strip() or None
-        topic_text = _YEAR_PAREN.sub(" ", topic_text)
+        topic_text = self.edition_notes.sub(" ", topic_text)
         topics = []
         if source == "ODG":
             chapter = self.odg_chapter.match(topic_text.strip(" :,-"))

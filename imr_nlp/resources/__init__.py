@@ -383,12 +383,30 @@ class DoseRules(_Strict):
     count_nouns: list[str] = Field(description="nouns counted by a quantity: sessions, visits ...")
 
 
+class Wording(_Strict):
+    """A regex for a wording of the letters, with texts it must match."""
+
+    pattern: Regex
+    description: str = ""
+    examples: list[str] = Field(min_length=2)
+
+
+class CitationWordings(_Strict):
+    basis_opening: Wording
+    mtus_lead: Wording
+    pages: Wording
+    page_words: Wording
+    sections: Wording
+    edition_notes: Wording
+
+
 class GuidelineRules(_Strict):
     mtus_guidelines: list[str]
     odg_chapters: list[str]
     acoem_names: list[str]
     odg_names: list[str]
     not_mtus: list[str]
+    wordings: CitationWordings
 
 
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]

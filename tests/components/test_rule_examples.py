@@ -66,6 +66,7 @@ RUN_HERE = {
     "LayoutRules",
     "DrugWords",
     "Abbreviations",
+    "Wording",
 }
 
 
@@ -166,3 +167,12 @@ def test_topical_before_examples_make_a_topical(small_pipeline, example):
 def test_abbreviation_examples_split_where_they_say(small_pipeline, example):
     doc = small_pipeline("imr_sentences")(example.text)
     assert len(list(doc.sents)) == example.sentences, [s.text for s in doc.sents]
+
+
+WORDINGS = [(name, e) for name, w in resources.load("guidelines.json").wordings for e in w.examples]
+
+
+@pytest.mark.parametrize("name, example", WORDINGS, ids=[f"{n}:{e[:25]}" for n, e in WORDINGS])
+def test_wording_examples_are_matched(name, example):
+    wording = getattr(resources.load("guidelines.json").wordings, name)
+    assert re.search(wording.pattern, example, re.I | re.S), (name, example)
