@@ -8,23 +8,9 @@ from __future__ import annotations
 
 from spacy.tokens import Doc, Span
 
-from imr_nlp import errors
+from imr_nlp import errors, models
 from imr_nlp.components.base import SpanIndex, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
-from imr_nlp.models import (
-    Citation,
-    DateMention,
-    Decision,
-    Determination,
-    Duration,
-    GuidelineBasis,
-    Medication,
-    Mention,
-    Patient,
-    Reviewer,
-    Strength,
-    Treatment,
-)
 from imr_nlp.normalize.drugs import combine_generics
 from imr_nlp.normalize.text import OffsetMap
 from imr_nlp.normalize.values import pick_quantity
@@ -68,9 +54,9 @@ def assertion_fields(span: Span) -> dict:
     }
 
 
-def _medication(src: _Source, span: Span) -> Medication:
+def _medication(src: _Source, span: Span) -> models.Medication:
     ext = span._
-    return Medication(
+    return models.Medication(
         **src.evidence(span.start_char, span.end_char),
         generic=ext.generic,
         drug_class=ext.drug_class,
@@ -78,7 +64,7 @@ def _medication(src: _Source, span: Span) -> Medication:
     )
 
 
-def diagnosis_mentions(doc: Doc, src: _Source) -> list[Mention]:
+def diagnosis_mentions(doc: Doc, src: _Source) -> list[models.Mention]:
     """The diagnoses, and the problems ConText marks negated, uncertain, historical or about a
     relative (a bare condition word in a guideline quote is not a fact about the patient), in
     text order. A listed diagnosis ConText negates or makes hypothetical ("has not been diagnosed
@@ -93,7 +79,7 @@ def diagnosis_mentions(doc: Doc, src: _Source) -> list[Mention]:
         if s._.is_negated or s._.is_uncertain or s._.is_historical or s._.is_family
     ]
     return [
-        Mention(
+        models.Mention(
             **src.evidence(s.start_char, s.end_char),
             kind=kind,
             icd10=s._.icd10,
@@ -105,7 +91,7 @@ def diagnosis_mentions(doc: Doc, src: _Source) -> list[Mention]:
     ]
 
 
-def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
+def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> models.Treatment:
     start, end = item.start_char, item.end_char
     drugs = src.inside(doc, "drugs", start, end)
     doses = src.inside(doc, "doses", start, end)
@@ -133,7 +119,7 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
             drug_class = "topical analgesic"
         else:
             drug_class = classes[0]
-        t["drug"] = Medication(
+        t["drug"] = models.Medication(
             **src.evidence(first.start_char, last.end_char),
             generic=combine_generics([d._.generic for d in drugs]),
             drug_class=drug_class,
@@ -141,9 +127,9 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
         )
         strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]
         if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.dose["value"] is not None:
-            t["strength"] = Strength(**strengths[0]._.dose["value"])
+            t["strength"] = models.Strength(**strengths[0]._.dose["value"])
     elif category == "medication" and by_label.get("STRENGTH") and by_label["STRENGTH"][0]._.dose["value"]:
-        t["strength"] = Strength(**by_label["STRENGTH"][0]._.dose["value"])
+        t["strength"] = models.Strength(**by_label["STRENGTH"][0]._.dose["value"])
     t["service"] = None if category == "medication" or not request else request["service"]
 
     found = [(s._.dose["value"], s._.dose["kind"]) for s in by_label.get("QUANTITY", [])]
@@ -156,21 +142,21 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> Treatment:
     freqs = freqs or [s._.dose["frequency"] for s in by_label.get("DURATION", []) if s._.dose.get("frequency")]
     t["frequency"] = "PRN" if "PRN" in freqs else (freqs[0] if freqs else None)
     durations = sorted(by_label.get("DURATION", []), key=lambda s: s._.dose["kind"] == "visit_plan")
-    t["duration"] = Duration(**durations[0]._.dose["value"]) if durations else None
+    t["duration"] = models.Duration(**durations[0]._.dose["value"]) if durations else None
     prescribed = [d for d in dates if d._.role == "prescribed"]
     t["prescribed_date"] = prescribed[0]._.iso_date if prescribed else None
-    return Treatment(**t)
+    return models.Treatment(**t)
 
 
-def request_treatment(doc: Doc, item: Span) -> Treatment:
+def request_treatment(doc: Doc, item: Span) -> models.Treatment:
     """The Treatment of one item span of a doc (``imr_nlp.parse_request``)."""
     return _treatment(doc, _Source(doc), item, item._.decision or {})
 
 
-def _bases(doc: Doc, src: _Source) -> dict[tuple, GuidelineBasis]:
+def _bases(doc: Doc, src: _Source) -> dict[tuple, models.GuidelineBasis]:
     """(decision index, part) -> its GuidelineBasis, reading every citation span once."""
     verdicts: dict[tuple, bool | None] = {}
-    citations: dict[tuple, list[Citation]] = {}
+    citations: dict[tuple, list[models.Citation]] = {}
     for span in doc.spans.get(SPAN_GROUPS["citations"], []):
         ext = span._
         if span.label_ == "BASIS":
@@ -179,7 +165,7 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, GuidelineBasis]:
         elif span.label_ == "CITATION":
             c = ext.citation
             citations.setdefault((c["index"], c["part"]), []).append(
-                Citation(
+                models.Citation(
                     **src.evidence(span.start_char, span.end_char),
                     source=c["source"],
                     mtus=c["mtus"],
@@ -189,19 +175,19 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, GuidelineBasis]:
                 )
             )
     return {
-        key: GuidelineBasis(mtus_based=verdicts.get(key), citations=citations.get(key, []))
+        key: models.GuidelineBasis(mtus_based=verdicts.get(key), citations=citations.get(key, []))
         for key in verdicts.keys() | citations.keys()
     }
 
 
-def assemble(doc: Doc) -> Determination:
+def assemble(doc: Doc) -> models.Determination:
     """The Determination of a processed Doc."""
     src = _Source(doc)
     header = dict(doc._.header or {})
     warnings = list(doc._.imr_warnings or [])
 
     dates = [
-        DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
+        models.DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
         for s in doc.spans.get(SPAN_GROUPS["dates"], [])
     ]
     for field, role in (("injury_date", "injury"), ("ur_date", "utilization_review")):
@@ -225,15 +211,15 @@ def assemble(doc: Doc) -> Determination:
             medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
         ev = src.evidence(item.start_char, item.end_char)
         decisions.append(
-            Decision(
+            models.Decision(
                 item=src.clean_words(item),
                 start=ev["start"],
                 end=ev["end"],
                 outcome=outcome,
                 medically_necessary=medically_necessary,
                 treatment=_treatment(doc, src, item, info),
-                claims_administrator=bases.get((index, "claims_administrator")) or GuidelineBasis(),
-                reviewer_basis=bases.get((index, "reviewer_basis")) or GuidelineBasis(),
+                claims_administrator=bases.get((index, "claims_administrator")) or models.GuidelineBasis(),
+                reviewer_basis=bases.get((index, "reviewer_basis")) or models.GuidelineBasis(),
                 rationale=src.clean_words(rationale) if rationale is not None else "",
             )
         )
@@ -242,14 +228,14 @@ def assemble(doc: Doc) -> Determination:
     elif not decisions and not any("may be truncated" in w for w in warnings):
         warnings.append(errors.NOT_A_LETTER)
 
-    return Determination(
+    return models.Determination(
         case_number=header.get("case_number"),
         date_assigned=header.get("date_assigned"),
         decision_date=header.get("decision_date"),
         application_received=header.get("application_received"),
         priority=header.get("priority"),
-        reviewer=Reviewer(**(doc._.reviewer or {})),
-        patient=Patient(**(doc._.patient or {})),
+        reviewer=models.Reviewer(**(doc._.reviewer or {})),
+        patient=models.Patient(**(doc._.patient or {})),
         injury_date=header.get("injury_date"),
         ur_date=header.get("ur_date"),
         diagnoses=diagnosis_mentions(doc, src),

@@ -43,8 +43,6 @@ def bracket_candidates(words: list[str]) -> list[tuple[int, int, int]]:
 
 
 class IMRAbbreviations(Component):
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(name)
 
     def match(self, doc: Doc) -> dict[str, str]:
         """Short form -> long form for the abbreviations defined in the doc (the first

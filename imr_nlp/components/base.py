@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import srsly
+from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
@@ -28,7 +29,8 @@ class Component:
 
     needs: tuple[str, ...] = ()
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.nlp = nlp
         self.name = name
 
     def __call__(self, doc: Doc) -> Doc:
@@ -83,8 +85,8 @@ class RuleComponent(Component):
 
     resource_names: tuple[str, ...] = ()
 
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
+    def __init__(self, nlp: Language, name: str) -> None:
+        super().__init__(nlp, name)
         self.rules: dict[str, object] = {n: resources.load(n) for n in self.resource_names}
         self._compile()
 
@@ -165,6 +167,16 @@ def char_span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:
     if end <= start:
         return None
     return doc.char_span(start, end, label=label, alignment_mode="expand")
+
+
+def labelled_span(doc: Doc, start: int, end: int, label: str, **extensions) -> Span | None:
+    """:func:`char_span` with its label and extension values set; None when no span fits."""
+    span = char_span(doc, start, end, label=label)
+    if span is not None:
+        underscore = span._
+        for name, value in extensions.items():
+            setattr(underscore, name, value)
+    return span
 
 
 def spans_within(spans, start_char: int, end_char: int) -> list[Span]:

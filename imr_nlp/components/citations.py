@@ -15,7 +15,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.extensions import SPAN_GROUPS
 
 _TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
@@ -42,8 +42,6 @@ class IMRCitations(RuleComponent):
     needs = ("parts",)
     resource_names = ("guidelines.json",)
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(name)
 
     def _compile(self) -> None:
         g = self.rules["guidelines.json"]
@@ -183,17 +181,11 @@ class IMRCitations(RuleComponent):
         }
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
-        spans = []
-        for label, start, end, value in matches:
-            span = char_span(doc, start, end, label=label)
-            if span is None:
-                continue
-            if label == "CITATION":
-                span._.citation = value
-            else:
-                span._.basis = value
-            spans.append(span)
-        doc.spans[SPAN_GROUPS["citations"]] = spans
+        spans = (
+            labelled_span(doc, start, end, label, **{"citation" if label == "CITATION" else "basis": value})
+            for label, start, end, value in matches
+        )
+        doc.spans[SPAN_GROUPS["citations"]] = [span for span in spans if span is not None]
         return doc
 
 

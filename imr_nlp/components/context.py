@@ -143,9 +143,8 @@ class IMRContext(RuleComponent):
     resource_names = ("context_rules.json",)
 
     def __init__(self, nlp: Language, name: str, include_medspacy_defaults: bool = True) -> None:
-        self.nlp = nlp
         self.include_medspacy_defaults = include_medspacy_defaults
-        super().__init__(name)
+        super().__init__(nlp, name)
 
     def _compile(self) -> None:
         self.context_rules = effective_rules(self.rules[self.resource_names[0]], self.include_medspacy_defaults)

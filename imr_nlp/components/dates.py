@@ -10,7 +10,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.dates import compile_tables, find_dates
 
@@ -18,8 +18,6 @@ from imr_nlp.normalize.dates import compile_tables, find_dates
 class IMRDates(RuleComponent):
     resource_names = ("dates.json",)
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(name)
 
     def _compile(self) -> None:
         rules = self.rules["dates.json"]
@@ -57,14 +55,8 @@ class IMRDates(RuleComponent):
         return "other"
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
-        spans = []
-        for start, end, iso, role in matches:
-            span = char_span(doc, start, end, label="DATE")
-            if span is not None:
-                span._.iso_date = iso
-                span._.role = role
-                spans.append(span)
-        doc.spans[SPAN_GROUPS["dates"]] = spans
+        spans = (labelled_span(doc, start, end, "DATE", iso_date=iso, role=role) for start, end, iso, role in matches)
+        doc.spans[SPAN_GROUPS["dates"]] = [span for span in spans if span is not None]
         return doc
 
 

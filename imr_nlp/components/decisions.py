@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, char_span, doc_text, labelled_span
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.requests import request_bounds
@@ -49,10 +49,6 @@ class DecisionBlock:
 class IMRDecisions(RuleComponent):
     needs = ("sections",)
     resource_names = ("decisions.json",)
-
-    def __init__(self, nlp: Language, name: str) -> None:
-        self.nlp = nlp
-        super().__init__(name)
 
     def _compile(self) -> None:
         rules = self.rules["decisions.json"]
@@ -195,20 +191,14 @@ class IMRDecisions(RuleComponent):
                 "end": block.item[1],
             }
             items.append(span)
-            for label, (s, e) in block.parts.items():
-                part = char_span(doc, s, e, label=label)
-                if part is not None:
-                    part._.block_index = index
-                    parts.append(part)
-            for s, e, polarity in block.statements:
-                statement = char_span(doc, s, e, label="NECESSITY")
-                if statement is not None:
-                    statement._.block_index = index
-                    statement._.necessity_polarity = polarity
-                    statements.append(statement)
+            parts.extend(labelled_span(doc, s, e, label, block_index=index) for label, (s, e) in block.parts.items())
+            statements.extend(
+                labelled_span(doc, s, e, "NECESSITY", block_index=index, necessity_polarity=polarity)
+                for s, e, polarity in block.statements
+            )
         doc.spans[SPAN_GROUPS["items"]] = items
-        doc.spans[SPAN_GROUPS["parts"]] = parts
-        doc.spans[SPAN_GROUPS["necessity"]] = statements
+        doc.spans[SPAN_GROUPS["parts"]] = [span for span in parts if span is not None]
+        doc.spans[SPAN_GROUPS["necessity"]] = [span for span in statements if span is not None]
         return doc
 
 

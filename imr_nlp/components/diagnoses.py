@@ -104,7 +104,7 @@ class IMRDiagnoses(RuleComponent):
 
     def __init__(self, nlp: Language, name: str, code_icd10: bool = True) -> None:
         self.code_icd10 = code_icd10
-        super().__init__(name)
+        super().__init__(nlp, name)
 
     def _compile(self) -> None:
         rules = self.rules["diagnoses.json"]

@@ -14,7 +14,7 @@ from itertools import accumulate
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import values
 
@@ -25,8 +25,6 @@ class IMRDoses(RuleComponent):
     needs = ("items", "drugs")
     resource_names = ("doses.json",)
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(name)
 
     def _compile(self) -> None:
         self.tables = values.compile_tables(self.rules["doses.json"])
@@ -61,10 +59,9 @@ class IMRDoses(RuleComponent):
         for start, end, label, value in sorted(matches, key=lambda m: (m[0], m[1], m[2] != "DURATION")):
             if (start, end) in seen:
                 continue
-            span = char_span(doc, start, end, label=label)
+            span = labelled_span(doc, start, end, label, dose=value)
             if span is not None:
                 seen.add((start, end))
-                span._.dose = value
                 spans.append(span)
         doc.spans[SPAN_GROUPS["doses"]] = spans
         return doc

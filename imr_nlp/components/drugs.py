@@ -23,7 +23,7 @@ class IMRDrugs(RuleComponent):
 
     def __init__(self, nlp: Language, name: str, use_package_lexicon: bool = True) -> None:
         self.use_package_lexicon = use_package_lexicon
-        super().__init__(name)
+        super().__init__(nlp, name)
 
     def _compile(self) -> None:
         self.lexicon: DrugLexicon = _lexicon_for(self.rules["drugs.json"], self.use_package_lexicon)

@@ -14,7 +14,7 @@ from bisect import bisect_left
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 
@@ -23,8 +23,6 @@ class IMRHeader(RuleComponent):
     needs = ("sections", "dates")
     resource_names = ("header.json",)
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(name)
 
     def _compile(self) -> None:
         rules = self.rules["header.json"]
@@ -120,9 +118,8 @@ class IMRHeader(RuleComponent):
                 patient[field] = value
             else:
                 header[field] = value
-            span = char_span(doc, start, end, label=field)
+            span = labelled_span(doc, start, end, field, header_value=value)
             if span is not None:
-                span._.header_value = value
                 spans.append(span)
         doc._.header = header
         doc._.reviewer = reviewer

@@ -31,10 +31,6 @@ class IMRSections(RuleComponent):
 
     resource_names = ("sections.json",)
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        self.nlp = nlp
-        super().__init__(name)
-
     def _compile(self) -> None:
         matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_matcher")
         rules = self.rules["sections.json"]

@@ -33,8 +33,6 @@ _MAX_LIST_NUMBER = 30
 class SentenceSplitter(RuleComponent):
     resource_names = ("sentences.json",)
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(name)
 
     def _compile(self) -> None:
         self.abbreviations = frozenset(w.lower() for w in self.rules["sentences.json"].abbreviations.words)

@@ -21,7 +21,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, SpanIndex, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, SpanIndex, doc_text, labelled_span
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import requests as grammar
 
@@ -35,10 +35,9 @@ class IMRServices(RuleComponent):
     resource_names = ("request_grammar.json", "service_names.jsonl", "dwc_rules.jsonl", "body_sites.json")
 
     def __init__(self, nlp: Language, name: str) -> None:
-        self.nlp = nlp
         self.vocab = nlp.vocab
         self._tables: tuple[object, grammar.Tables] | None = None
-        super().__init__(name)
+        super().__init__(nlp, name)
 
     def _compile(self) -> None:
         sites = self.rules["body_sites.json"]
@@ -215,15 +214,10 @@ class IMRServices(RuleComponent):
     def set_annotations(self, doc: Doc, matches) -> Doc:
         services, sites = [], []
         for start, end, label, value in matches:
-            span = char_span(doc, start, end, label=label)
-            if span is None:
-                continue
-            if label == "SERVICE":
-                span._.request = value
-                services.append(span)
-            else:
-                span._.body_site = value
-                sites.append(span)
+            service = label == "SERVICE"
+            span = labelled_span(doc, start, end, label, **{"request" if service else "body_site": value})
+            if span is not None:
+                (services if service else sites).append(span)
         doc.spans[SPAN_GROUPS["services"]] = services
         doc.spans[SPAN_GROUPS["body_sites"]] = sites
         return doc

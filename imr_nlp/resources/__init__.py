@@ -12,7 +12,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -21,6 +21,17 @@ RESOURCE_DIR = Path(__file__).resolve().parent
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ExampleT = TypeVar("ExampleT")
+
+
+class WordsWithExamples(_Strict, Generic[ExampleT]):
+    """A word list of some rules, with examples of its use (their kind depends on the rules)."""
+
+    description: str = ""
+    words: list[str] = Field(min_length=1)
+    examples: list[ExampleT] = Field(min_length=2)
 
 
 def _check_regex(value: str) -> str:
@@ -190,12 +201,8 @@ class SystemicPatches(_Strict):
     examples: list[str] = Field(min_length=2)
 
 
-class DrugWords(_Strict):
+class DrugWords(WordsWithExamples[str]):
     """A word list of the drug rules, with mentions that use its words."""
-
-    description: str = ""
-    words: list[str] = Field(min_length=1)
-    examples: list[str] = Field(min_length=2)
 
 
 class DrugRules(_Strict):
@@ -486,10 +493,8 @@ class ConditionHeads(_Strict):
     examples: list[DiagnosisExample] = Field(min_length=2)
 
 
-class DiagnosisWords(_Strict):
-    description: str = ""
-    words: list[str]
-    examples: list[DiagnosisExample] = Field(min_length=2)
+class DiagnosisWords(WordsWithExamples[DiagnosisExample]):
+    """A word list of the diagnosis rules, with sentences that show it at work."""
 
 
 class DiagnosisRules(_Strict):
@@ -518,10 +523,8 @@ class ConceptGroup(_Strict):
     examples: list[CodingExample] = Field(min_length=2)
 
 
-class CodingWords(_Strict):
-    description: str = ""
-    words: list[str]
-    examples: list[CodingExample] = Field(min_length=2)
+class CodingWords(WordsWithExamples[CodingExample]):
+    """A word list of the coding vocabulary, with mentions and the codes they must get."""
 
 
 class Postprocedural(_Strict):
