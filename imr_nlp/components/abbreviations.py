@@ -43,7 +43,6 @@ def bracket_candidates(words: list[str]) -> list[tuple[int, int, int]]:
 
 
 class IMRAbbreviations(Component):
-
     def match(self, doc: Doc) -> dict[str, str]:
         """Short form -> long form for the abbreviations defined in the doc (the first
         definition wins: a short or long form defined twice keeps its first pairing, as in scispaCy)."""

@@ -42,7 +42,6 @@ class IMRCitations(RuleComponent):
     needs = ("parts",)
     resource_names = ("guidelines.json",)
 
-
     def _compile(self) -> None:
         g = self.rules["guidelines.json"]
         self.mtus_guideline = re.compile(r"^(?:" + "|".join(g.mtus_guidelines) + r")", re.I)

@@ -18,7 +18,6 @@ from imr_nlp.normalize.dates import compile_tables, find_dates
 class IMRDates(RuleComponent):
     resource_names = ("dates.json",)
 
-
     def _compile(self) -> None:
         rules = self.rules["dates.json"]
         self.date_tables = compile_tables(rules.months)

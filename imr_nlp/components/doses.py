@@ -25,7 +25,6 @@ class IMRDoses(RuleComponent):
     needs = ("items", "drugs")
     resource_names = ("doses.json",)
 
-
     def _compile(self) -> None:
         self.tables = values.compile_tables(self.rules["doses.json"])
 

@@ -23,7 +23,6 @@ class IMRHeader(RuleComponent):
     needs = ("sections", "dates")
     resource_names = ("header.json",)
 
-
     def _compile(self) -> None:
         rules = self.rules["header.json"]
         self.fields = [(rule, re.compile(rule.pattern, re.I if rule.ignore_case else 0)) for rule in rules.fields]

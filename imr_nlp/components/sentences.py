@@ -33,7 +33,6 @@ _MAX_LIST_NUMBER = 30
 class SentenceSplitter(RuleComponent):
     resource_names = ("sentences.json",)
 
-
     def _compile(self) -> None:
         self.abbreviations = frozenset(w.lower() for w in self.rules["sentences.json"].abbreviations.words)
 

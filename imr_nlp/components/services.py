@@ -27,7 +27,6 @@ from imr_nlp.normalize import requests as grammar
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
 _LATERALITY_REACH = 40  # characters before a site searched for its laterality ("right side of the")
-_LATERALITY_AFTER = re.compile(r",\s*(?P<lat>right|left|bilateral)\s*(?:side)?\s*(?:$|[,(;])", re.I)
 
 
 class IMRServices(RuleComponent):
@@ -50,6 +49,11 @@ class IMRServices(RuleComponent):
         self.laterality = {k.lower(): v for k, v in sites.laterality.items()}
         self.laterality_before = re.compile(
             r"\b(" + "|".join(re.escape(w) for w in lat_words) + r")\.?\s+(?:the\s+|side\s+)?$", re.I
+        )
+        # a side named alone after the sites ("knee and leg, right"): whole words, not "r" or "l"
+        words_after = [w for w in lat_words if w.isalpha() and len(w) > 1]
+        self.laterality_after = re.compile(
+            r",\s*(?P<lat>" + "|".join(re.escape(w) for w in words_after) + r")\s*(?:side)?\s*(?:$|[,(;])", re.I
         )
         self._tables = None  # rebuilt from the new rules on the next call
         self.names = self.rules["service_names.jsonl"].entries
@@ -177,7 +181,7 @@ class IMRServices(RuleComponent):
             chosen.append(h)
         if any(not level and name.endswith("spine") for _, _, name, _, level in chosen):
             chosen = [h for h in chosen if not h[4]]
-        after = _LATERALITY_AFTER.search(text)
+        after = self.laterality_after.search(text)
         out: list[tuple[int, int, str]] = []
         names: list[str] = []
         prev_end, prev_lat = None, None
@@ -187,7 +191,7 @@ class IMRServices(RuleComponent):
             if lat is None and prev_end is not None and _LIST_GAP.match(text[prev_end:start]):
                 lat = prev_lat
             if lat is None and after is not None and after.start() >= end and lateral:
-                lat = after.group("lat").lower()
+                lat = self.laterality[after.group("lat").lower()]
             if lat is not None and lateral and not name.startswith(lat):
                 label = f"{lat} {name}"
             else:
