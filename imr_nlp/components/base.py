@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import srsly
+from spacy.attrs import ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
@@ -143,8 +144,11 @@ def token_words(doc: Doc) -> tuple[list[str], list[str], list[int]]:
     read from Python)."""
     cached = doc.user_data.get(_WORDS_KEY)
     if cached is None or len(cached[0]) != len(doc):
-        words = [t.text for t in doc]
-        spaces = [t.whitespace_ for t in doc]
+        # one array read instead of a Token object per token and attribute
+        strings = doc.vocab.strings
+        rows = doc.to_array([ORTH, SPACY]).tolist()
+        words = [strings[orth] for orth, _ in rows]
+        spaces = [" " if space else "" for _, space in rows]
         starts = []
         offset = 0
         for word, space in zip(words, spaces, strict=True):

@@ -27,8 +27,11 @@ def compile_tables(months: Mapping[str, int]) -> DateTables:
     March 21, 2002, Mar. 21 2002, 21 March 2002."""
     months = MappingProxyType({name.lower(): number for name, number in months.items()})
     names = "|".join(sorted((re.escape(name) for name in months), key=len, reverse=True))
+    # a date starts with a digit or a month name's first letters: the lookahead rejects every
+    # other position before the alternation is tried
+    starts = "|".join(sorted({re.escape(name[:3]) for name in months}))
     pattern = re.compile(
-        r"(?<![\w/.-])(?:"
+        rf"(?<![\w/.-])(?=\d|{starts})(?:"
         r"(?P<m>\d{1,2})(?P<sep>[/-])(?P<d>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
         r"|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
         rf"|(?P<mn>{names})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}})"

@@ -14,6 +14,7 @@ sentence or a label, the next line starts a known heading) and joins wrapped lin
 from __future__ import annotations
 
 import re
+import string
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -35,12 +36,13 @@ _TRANSLATION = str.maketrans(
 )
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\f|\u2028|\u2029|\x85")
-# A line that ends a sentence, a label or a list header: keep the break after it.
-_ENDS_UNIT = re.compile(r"""[.!?:;]["')\]]*$""")
+# A line that ends a sentence, a label or a list header (one of _UNIT_ENDS, maybe before
+# closing marks): keep the break after it.
+_UNIT_ENDS = frozenset(".!?:;")
+_CLOSERS = "\"')]"
+_ASCII_LETTERS = frozenset(string.ascii_letters)
 # A line cut inside a hyphenated word: "anti-" + "depressants" -> "anti-depressants".
-_ENDS_HYPHEN = re.compile(r"[A-Za-z]-$")
 # A date or number cut at its separator: "10/14/" + "2016" -> "10/14/2016".
-_ENDS_NUMBER_SEPARATOR = re.compile(r"\d[/-]$")
 # Run-on sentences glued by PDF extraction: "without.Diagnosis" -> "without. Diagnosis",
 # "5/10.The" -> "5/10. The".
 _RUN_ON = re.compile(r"(?<=[a-z0-9]{2}[.?!])(?=[A-Z][a-z])")
@@ -198,12 +200,14 @@ def clean_text(
         line = text[content_start:content_end]
         if prev is not None:
             sep_pos = content_start - 1  # the whitespace just before this line
-            if _ENDS_HYPHEN.search(prev) and line[:1].islower():
+            # the line ends are tested on their last characters (a regex "...$" would scan the line)
+            last = prev[-1]
+            if last == "-" and prev[-2:-1] in _ASCII_LETTERS and line[:1].islower():
                 pass  # join a hyphenated word across the break, keeping its hyphen
-            elif _ENDS_NUMBER_SEPARATOR.search(prev) and line[:1].isdigit():
+            elif last in "/-" and prev[-2:-1].isdecimal() and line[:1].isdigit():
                 pass  # join a date or range cut at its separator
             elif (
-                _ENDS_UNIT.search(prev)
+                prev.rstrip(_CLOSERS)[-1:] in _UNIT_ENDS
                 or _HEADING.match(prev)
                 or _HEADING.match(line)
                 or _is_structural_start(line, structural_starts)
