@@ -135,6 +135,25 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+_SENTENCES_KEY = "imr_nlp.sentences"
+
+
+def remember_sentences(doc: Doc, starts: list[int]) -> None:
+    """Record the sentence starts a sentence splitter set, for :func:`sentence_bounds`."""
+    doc.user_data[_SENTENCES_KEY] = (len(doc), list(starts))
+
+
+def sentence_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """(start, end) token offsets of the doc's sentences: from the starts ``imr_sentences``
+    recorded when it set them (iterating ``doc.sents`` makes a Span per sentence), else from
+    ``doc.sents``."""
+    cached = doc.user_data.get(_SENTENCES_KEY)
+    if cached is not None and cached[0] == len(doc):
+        starts = cached[1]
+        return list(zip(starts, [*starts[1:], len(doc)], strict=True))
+    return [(sent.start, sent.end) for sent in doc.sents]
+
+
 _WORDS_KEY = "imr_nlp.words"
 
 

@@ -28,7 +28,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from imr_nlp import resources
-from imr_nlp.components.base import RuleComponent
+from imr_nlp.components.base import RuleComponent, sentence_bounds, token_words
 from imr_nlp.extensions import SPAN_GROUPS
 
 # ConText category -> the Span extension it sets (the names medspaCy's ConText uses).
@@ -340,10 +340,11 @@ def _parentheses(doc: Doc, sentence: tuple[int, int]) -> dict[int, tuple[int, in
     one: "(slides not submitted) indicates leukemia" does not negate leukemia. One pass with a
     stack; tokens outside any parenthesis are not in the map (their scope is the sentence)."""
     sent_start, sent_end = sentence
+    words = token_words(doc)[0]
     inside: dict[int, tuple[int, int]] = {}
     stack: list[tuple[int, list[int]]] = []  # (index of "(", tokens seen directly inside it)
     for i in range(sent_start, sent_end):
-        text = doc[i].text
+        text = words[i]
         if text == "(":
             stack.append((i, []))
         elif text == ")" and stack:
@@ -364,9 +365,9 @@ def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
         return []
     if not doc.has_annotation("SENT_START"):
         return [(0, len(doc))]
+    sentences = sentence_bounds(doc)
     if targets is None:
-        return [(sent.start, sent.end) for sent in doc.sents]
-    sentences = [(sent.start, sent.end) for sent in doc.sents]
+        return sentences
     starts = [start for start, _ in sentences]
     bounds = set()
     for target in targets:  # the sentence of each target by bisection: linear in the targets

@@ -62,7 +62,7 @@ class IMRDrugs(RuleComponent):
                     if info is not None:
                         hit = (end, info)
                         break
-            if hit is None:
+            if hit is None and len(lower) >= lexicon.fuzzy_min_length:  # shorter: never fuzzy
                 info = lexicon.fuzzy(lower)
                 if info is not None:
                     hit = (i + 1, info)

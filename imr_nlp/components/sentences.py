@@ -19,7 +19,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, token_words
+from imr_nlp.components.base import RuleComponent, remember_sentences, token_words
 
 _ENDERS = frozenset({".", "?", "!"})
 _LIST_CLOSERS = frozenset({")", "."})
@@ -46,6 +46,7 @@ class SentenceSplitter(RuleComponent):
             flags = numpy.full((len(doc), 1), -1, dtype="int64")  # -1: not a start, 1: a start
             flags[starts, 0] = 1
             doc.from_array([SENT_START], flags.astype("uint64"))  # spaCy reads the bits back as int
+            remember_sentences(doc, starts)
         return doc
 
 
