@@ -382,7 +382,8 @@ class IMRDiagnoses(RuleComponent):
         with an "of/in/at the <site>" complement."""
         vocabulary = self.index.vocabulary
         tokens = [(m.start(), m.end(), m.group()) for m in _PHRASE_TOKEN.finditer(text, start, end)]
-        kinds = [self._word_kind(word, vocabulary) for _, _, word in tokens]
+        known = self._kinds.get  # the memo read inline: most words are known
+        kinds = [known(word) or self._word_kind(word, vocabulary) for _, _, word in tokens]
         lows = [t[2].lower() for t in tokens]
         for k, low in enumerate(lows):
             for phrase in self.head_phrases_by_last.get(low, ()):
