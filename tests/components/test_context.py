@@ -229,6 +229,15 @@ def test_the_pipeline_declares_its_chain_and_analyze_pipes_finds_no_problem():
     assert "doc.sents" in reordered.analyze_pipes(pretty=False)["problems"]["imr_context"]
 
 
+def _moved_before(moved: str, before: str) -> list[str]:
+    """The pipeline's components with ``moved`` put just before ``before``."""
+    from imr_nlp.pipeline import PIPELINE
+
+    order = [name for name in PIPELINE if name != moved]
+    order.insert(order.index(before), moved)
+    return order
+
+
 @pytest.mark.parametrize(
     "moved, before, attribute",
     [
@@ -242,12 +251,8 @@ def test_the_pipeline_declares_its_chain_and_analyze_pipes_finds_no_problem():
 def test_analyze_pipes_flags_a_component_moved_before_what_it_requires(moved, before, attribute):
     import spacy
 
-    from imr_nlp.pipeline import PIPELINE
-
-    order = [name for name in PIPELINE if name != moved]
-    order.insert(order.index(before), moved)
     nlp = spacy.blank("en")
-    for name in order:
+    for name in _moved_before(moved, before):
         nlp.add_pipe(name)
     assert attribute in nlp.analyze_pipes(pretty=False)["problems"][moved]
 
@@ -264,10 +269,6 @@ def test_analyze_pipes_flags_a_component_moved_before_what_it_requires(moved, be
 )
 def test_a_reordered_pipeline_fails_loudly(small_pipeline, moved, before, group):
     """A component moved before the one whose span group it reads raises, naming both."""
-    from imr_nlp.pipeline import PIPELINE
-
-    order = [name for name in PIPELINE if name != moved]
-    order.insert(order.index(before), moved)
-    nlp = small_pipeline(*order)
+    nlp = small_pipeline(*_moved_before(moved, before))
     with pytest.raises(ValueError, match=rf"{moved} reads doc.spans\['{group}'\].*must run after"):
         nlp("IMR ISSUES, DECISIONS AND RATIONALES\nNorco 10/325mg #60: Upheld\nDecision rationale: Not needed.\n")
