@@ -51,10 +51,12 @@ class NextLetterExample(_Strict):
 
 
 class SectionRule(_Strict):
-    """A section heading for medspaCy's Sectionizer: ``literal`` at the start of a line."""
+    """A section heading for medspaCy's Sectionizer: ``literal`` at the start of a line; each
+    example is a text in which the heading opens that section."""
 
     section: str
     literal: str
+    examples: list[str] = Field(min_length=2)
 
 
 class NextLetterRule(_Strict):

@@ -67,6 +67,7 @@ RUN_HERE = {
     "DrugWords",
     "Abbreviations",
     "Wording",
+    "SectionRule",
 }
 
 
@@ -176,3 +177,13 @@ WORDINGS = [(name, e) for name, w in resources.load("guidelines.json").wordings 
 def test_wording_examples_are_matched(name, example):
     wording = getattr(resources.load("guidelines.json").wordings, name)
     assert re.search(wording.pattern, example, re.I | re.S), (name, example)
+
+
+SECTION_EXAMPLES = [(rule, e) for rule in resources.load("sections.json").sections for e in rule.examples]
+
+
+@pytest.mark.parametrize("rule, example", SECTION_EXAMPLES, ids=[e[:30] for _, e in SECTION_EXAMPLES])
+def test_section_heading_examples_open_their_section(small_pipeline, rule, example):
+    doc = small_pipeline("imr_sentences", "imr_sections")(example)
+    opened = {s.label_: s.text for s in doc.spans["imr_sections"]}
+    assert rule.section in opened and opened[rule.section].startswith(rule.literal), opened
