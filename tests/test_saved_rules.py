@@ -68,7 +68,15 @@ CASES = {
         lambda doc: len(list(doc.sents)),
     ),
     "imr_sections/sections.json": (
-        _json(lambda d: d["sections"].append({"section": "case_summary", "literal": "WORKER STORY"})),
+        _json(
+            lambda d: d["sections"].append(
+                {
+                    "section": "case_summary",
+                    "literal": "WORKER STORY",
+                    "examples": ["WORKER STORY\nA", "WORKER STORY\nB"],
+                }
+            )
+        ),
         "WORKER STORY\nThe injured worker has pain.\n",
         _spans("imr_sections", lambda s: s.label_),
     ),
