@@ -202,11 +202,6 @@ def labelled_span(doc: Doc, start: int, end: int, label: str, **extensions) -> S
     return span
 
 
-def spans_within(spans, start_char: int, end_char: int) -> list[Span]:
-    """The spans of a group that lie inside [start_char, end_char)."""
-    return [s for s in spans if s.start_char >= start_char and s.end_char <= end_char]
-
-
 class SpanIndex:
     """The spans of a group indexed by their first character: the spans lying inside a character
     range are found by bisection, so reading them for every item of a letter costs time linear
