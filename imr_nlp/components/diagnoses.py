@@ -61,13 +61,42 @@ _COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "both"})
 
 
-def cue_matches(cue: re.Pattern, cue_lower: re.Pattern, text: str, lower: str, start: int, end: int) -> list[re.Match]:
-    """The matches of a cue in text[start:end]. The cue is searched in the lower-cased text
+class WordStartCue:
+    """A cue regex tried only where a cue may start: at the text's start and after a character
+    that is not a letter, digit or underscore (a cue starts a word or a line). Led by that
+    character, the regex engine skips from one such character to the next instead of trying
+    every alternative at every character: about three times faster over a letter."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.plain = re.compile(pattern, flags)
+        self.led = re.compile(rf"\W(?=({pattern}))", flags)
+
+    def spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """(start, end) of the cue's non-overlapping matches in text[start:end], in text order."""
+        out: list[tuple[int, int]] = []
+        taken = start  # where the previous match ended
+        if start == 0:  # no character before the first one
+            first = self.plain.match(text, 0, end)
+            if first is not None:
+                out.append(first.span())
+                taken = max(first.end(), 1)
+        for m in self.led.finditer(text, max(start - 1, 0), end):
+            s, e = m.span(1)
+            if s >= taken:
+                out.append((s, e))
+                taken = e if e > s else s + 1
+        return out
+
+
+def cue_matches(
+    cue: WordStartCue, cue_lower: WordStartCue, text: str, lower: str, start: int, end: int
+) -> list[tuple[int, int]]:
+    """The spans of a cue in text[start:end]. The cue is searched in the lower-cased text
     without IGNORECASE when lower-casing kept every offset (1.7x faster on these long
     alternations); else in the text itself."""
     if len(lower) == len(text):
-        return list(cue_lower.finditer(lower, start, end))
-    return list(cue.finditer(text, start, end))
+        return cue_lower.spans(lower, start, end)
+    return cue.spans(text, start, end)
 
 
 def quoted_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -108,10 +137,12 @@ class IMRDiagnoses(RuleComponent):
 
     def _compile(self) -> None:
         rules = self.rules["diagnoses.json"]
-        self.list_cue = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_cues), re.I)
-        self.statement_cue = re.compile("|".join(f"(?:{c.pattern})" for c in rules.statement_cues), re.I)
-        self.list_cue_lower = re.compile(self.list_cue.pattern)
-        self.statement_cue_lower = re.compile(self.statement_cue.pattern)
+        list_cues = "|".join(f"(?:{c.pattern})" for c in rules.list_cues)
+        statement_cues = "|".join(f"(?:{c.pattern})" for c in rules.statement_cues)
+        self.list_cue = WordStartCue(list_cues, re.I)
+        self.statement_cue = WordStartCue(statement_cues, re.I)
+        self.list_cue_lower = WordStartCue(list_cues)
+        self.statement_cue_lower = WordStartCue(statement_cues)
         self.list_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "list"), re.I)
         self.item_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "item"), re.I)
         heads = rules.heads
@@ -210,16 +241,16 @@ class IMRDiagnoses(RuleComponent):
         covered: list[tuple[int, int]] = []
         pos = start
         lower = text.lower()
-        for m in cue_matches(self.list_cue, self.list_cue_lower, text, lower, start, end):
-            if m.start() < pos:
+        for cue_start, cue_end in cue_matches(self.list_cue, self.list_cue_lower, text, lower, start, end):
+            if cue_start < pos:
                 continue  # inside the list of an earlier cue
-            list_start, list_end, lines = self._list_extent(text, m.end(), end)
+            list_start, list_end, lines = self._list_extent(text, cue_end, end)
             diagnoses.extend(self.split_list(text, list_start, list_end, lines))
-            covered.append((m.start(), list_end))
-            pos = max(list_end, m.end() + 1)
+            covered.append((cue_start, list_end))
+            pos = max(list_end, cue_end + 1)
         statements = {
-            m.end(): m.start()
-            for m in cue_matches(self.statement_cue, self.statement_cue_lower, text, lower, start, end)
+            cue_end: cue_start
+            for cue_start, cue_end in cue_matches(self.statement_cue, self.statement_cue_lower, text, lower, start, end)
         }
         quotes = quoted_regions(text, start, end)
         diagnoses = [d for d in diagnoses if not _inside_any(d[0], d[1], quotes)]

@@ -16,6 +16,7 @@ from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
 _TOPICAL_WINDOW = 6  # tokens after a drug name searched for a topical cue
+_MAX_MEMO = 100_000  # words whose candidacy is remembered (bounded: a feed of odd words cannot grow it)
 
 
 class IMRDrugs(RuleComponent):
@@ -27,6 +28,7 @@ class IMRDrugs(RuleComponent):
 
     def _compile(self) -> None:
         self.lexicon: DrugLexicon = _lexicon_for(self.rules["drugs.json"], self.use_package_lexicon)
+        self._may_start: dict[str, bool] = {}  # word -> whether it may start a mention
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, str | None, str | None]]:
         """(start token, end token, generic, class, DWC class) for each drug mention, longest match first.
@@ -41,12 +43,11 @@ class IMRDrugs(RuleComponent):
         lowers = [w.lower() for w in words]
         n = len(lowers)
         out = []
-        i = 0
-        while i < n:
+        end_of_last = 0
+        for i in self._candidates(lowers):
+            if i < end_of_last:
+                continue  # inside the mention before
             lower = lowers[i]
-            if not lower[:1].isalpha():
-                i += 1
-                continue
             hit = None
             known = lexicon.lengths_from.get(lower if lower.isalnum() else leading_word(lower))
             if known:
@@ -67,7 +68,6 @@ class IMRDrugs(RuleComponent):
                 if info is not None:
                     hit = (i + 1, info)
             if hit is None:
-                i += 1
                 continue
             end, info = hit
             # Salt and release words belong to the mention: "Nortriptyline HCL", "Diclofenac ER".
@@ -79,8 +79,27 @@ class IMRDrugs(RuleComponent):
                 drug_class = "topical analgesic"
             dwc = lexicon.dwc_of(info.generic, info.drug_class, topical)
             out.append((i, end, info.generic, drug_class, dwc))
-            i = end
+            end_of_last = end
         return out
+
+    def _candidates(self, lowers: list[str]) -> list[int]:
+        """The indices of the tokens that may start a mention: a word that leads some lexicon
+        name, or one a misspelt name may be. Decided once per word (bounded memo): most tokens
+        of a letter are common words met in every letter."""
+        memo = self._may_start
+        flags = [memo.get(word) for word in lowers]
+        lexicon = self.lexicon
+        for i, flag in enumerate(flags):
+            if flag is None:
+                word = lowers[i]
+                flag = word[:1].isalpha() and (
+                    lexicon.lengths_from.get(word if word.isalnum() else leading_word(word)) is not None
+                    or (len(word) >= lexicon.fuzzy_min_length and lexicon.fuzzy(word) is not None)
+                )
+                if len(memo) >= _MAX_MEMO:
+                    memo.clear()
+                memo[word] = flags[i] = flag
+        return [i for i, flag in enumerate(flags) if flag]
 
     def _topical(self, doc: Doc, end: int, drug_class: str | None = None) -> bool:
         """A topical cue after the drug (or "topical", "compounded" before it); a patch of a drug

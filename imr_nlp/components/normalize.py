@@ -59,7 +59,8 @@ def midline_starts_pattern(rules: resources.LayoutRules) -> re.Pattern:
     gets them back there (one character for one, so offsets do not move)."""
     labels = "|".join(f"(?:{p})" for p in rules.line_starts if not p.isupper())
     headings = "|".join(f"(?:{p})" for p in rules.line_starts if p.isupper())
-    return re.compile(rf"(?<=[\w.;:!?)\]]) (?=(?:{labels})\s*:|(?:{headings})\b)")
+    # the pattern opens with its space, so the regex engine skips ahead to each space
+    return re.compile(rf" (?<=[\w.;:!?)\]] )(?=(?:{labels})\s*:|(?:{headings})\b)")
 
 
 _LAYOUT_FILE = "layout.json"

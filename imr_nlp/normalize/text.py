@@ -77,6 +77,10 @@ _LINE_CUTS = re.compile(
     rf"|(?P<long>[^\s{INVISIBLE}]{{{MAX_CHUNK}}})(?=[^\s{INVISIBLE}])"
     r"|(?P<spaces> {2,})|" + _RUN_ON.pattern
 )
+# A cheap first test of a printable ASCII line for _LINE_CUTS (which tries its five branches at
+# every character): a punctuation run or a stop before a capital; the rare line it finds, and
+# every line with other characters, runs, double spaces or long chunks, is cut by _LINE_CUTS.
+_MAYBE_CUT = re.compile(rf"([^\w\s])(?:\1{{{PUNCT_RUN_KEPT + 3}}}|(?<=[.?!])[A-Z])")
 _STRIPPED = frozenset(" " + "".join(chr(c) for a, b in _INVISIBLE_RANGES for c in range(a, b + 1)))
 _LIST_ITEM = re.compile(r"^(?:[-\u2022*\u25cf]\s|\(?\d{1,2}[.)]\s)")
 _HEADING = re.compile(r"^[A-Z0-9 ,&/()'-]{6,}$")
@@ -215,11 +219,24 @@ def clean_text(
                 builder.add("\n", sep_pos)
             else:
                 builder.add(" ", sep_pos)
-        _add_line_content(builder, line, content_start)
+        if _may_need_cuts(line):
+            _add_line_content(builder, line, content_start)
+        else:
+            builder.add(line, content_start)
         prev = line
     clean = "".join(builder.parts)
     omap = OffsetMap(builder.clean_starts or [0], builder.orig_starts or [0], len(raw))
     return clean, omap
+
+
+def _may_need_cuts(line: str) -> bool:
+    """Whether :func:`_add_line_content` may change ``line`` (False: it adds the line whole)."""
+    return (
+        not (line.isascii() and line.isprintable())
+        or "  " in line
+        or _MAYBE_CUT.search(line) is not None
+        or (len(line) > MAX_CHUNK and any(len(word) > MAX_CHUNK for word in line.split()))
+    )
 
 
 def _add_line_content(builder: _Builder, line: str, offset: int) -> None:

@@ -457,7 +457,9 @@ class DiagnosisExample(_Strict):
 
 class DiagnosisCue(_Strict):
     """A regex cue: ``list`` cues open a list of diagnoses running to the end of the sentence;
-    ``statement`` cues assert the one condition phrase that follows ("the injured worker has")."""
+    ``statement`` cues assert the one condition phrase that follows ("the injured worker has").
+    A list or statement cue starts a word or a line: it is tried only at the text's start and
+    after a character that is not a letter or digit (write a line start as ``(?<=\\n)``)."""
 
     name: str
     pattern: Regex
