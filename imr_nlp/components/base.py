@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import srsly
-from spacy.attrs import ORTH, SPACY
+from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
@@ -163,16 +163,13 @@ def token_words(doc: Doc) -> tuple[list[str], list[str], list[int]]:
     read from Python)."""
     cached = doc.user_data.get(_WORDS_KEY)
     if cached is None or len(cached[0]) != len(doc):
-        # one array read instead of a Token object per token and attribute
-        strings = doc.vocab.strings
-        rows = doc.to_array([ORTH, SPACY]).tolist()
-        words = [strings[orth] for orth, _ in rows]
-        spaces = [" " if space else "" for _, space in rows]
-        starts = []
-        offset = 0
-        for word, space in zip(words, spaces, strict=True):
-            starts.append(offset)
-            offset += len(word) + len(space)
+        # one array read instead of a Token object per token and attribute; the words are
+        # sliced from the text (faster than looking each up in the string store)
+        text = doc_text(doc)
+        rows = doc.to_array([IDX, LENGTH, SPACY])
+        starts = rows[:, 0].tolist()
+        words = [text[start:end] for start, end in zip(starts, (rows[:, 0] + rows[:, 1]).tolist(), strict=True)]
+        spaces = [" " if space else "" for space in rows[:, 2].tolist()]
         cached = (words, spaces, starts)
         doc.user_data[_WORDS_KEY] = cached
     return cached

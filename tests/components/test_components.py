@@ -203,6 +203,19 @@ def test_tokenizer_cache_gives_spacys_own_tokens(monkeypatch):
     assert flushes == 3  # upper, lower, then the mixed text whose new chunks alone fit
 
 
+@pytest.mark.parametrize(
+    "chunks, cached",
+    [
+        (["Norco", "10/325mg", "#60"], 3),  # no special case: all cached in one pass
+        (["Seen", "Dr.", "Smith"], 2),  # the cache takes nothing after "Dr."
+        (["(e.g.", "on", "10/14/2016):"], 1),  # a special case inside a chunk's affixes
+        (["walk", "can't", "far"], 2),  # a special case split into several tokens
+    ],
+)
+def test_tokenizer_fills_its_cache_up_to_the_first_special_case(chunks, cached):
+    assert IMRTokenizer(spacy.blank("en"))._cached_up_to(chunks) == cached
+
+
 def test_component_batches_give_the_same_docs_as_one_by_one():
     import imr_nlp
 
