@@ -14,9 +14,9 @@ from pathlib import Path
 
 import srsly
 from scispacy.custom_tokenizer import combined_rule_tokenizer
+from spacy.attrs import IDX, LENGTH
 from spacy.lang.en import English
 from spacy.language import Language
-from spacy.attrs import IDX, LENGTH
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
