@@ -24,7 +24,8 @@ Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``s
 """
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -51,6 +52,7 @@ _LEADING_NOISE = re.compile(
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
 _PHRASE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")  # "/" separates alternatives
+_PHRASE_TOKEN_SPLIT = re.compile(f"({_PHRASE_TOKEN.pattern})")
 _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
@@ -412,21 +414,27 @@ class IMRDiagnoses(RuleComponent):
         """Every condition phrase in text[start:end]: a run of modifier words ending in a head,
         with an "of/in/at the <site>" complement."""
         vocabulary = self.index.vocabulary
-        tokens = [(m.start(), m.end(), m.group()) for m in _PHRASE_TOKEN.finditer(text, start, end)]
+        # the words and the gaps between them by one split; their offsets by running sums
+        parts = _PHRASE_TOKEN_SPLIT.split(text[start:end])
+        words = parts[1::2]
+        bounds = list(accumulate(map(len, parts), initial=start))
+        tokens = list(zip(bounds[1:-1:2], bounds[2::2], words, strict=True))
         known = self._kinds.get  # the memo read inline: most words are known
-        kinds = [known(word) or self._word_kind(word, vocabulary) for _, _, word in tokens]
-        lows = [t[2].lower() for t in tokens]
-        for k, low in enumerate(lows):
-            for phrase in self.head_phrases_by_last.get(low, ()):
+        kinds = [known(word) or self._word_kind(word, vocabulary) for word in words]
+        lows = list(map(str.lower, words))
+        by_last = self.head_phrases_by_last
+        for k in [k for k, low in enumerate(lows) if low in by_last]:
+            for phrase in by_last[lows[k]]:
                 n = len(phrase)
                 if k + 1 >= n and tuple(lows[k + 1 - n : k + 1]) == phrase:
                     kinds[k + 1 - n : k + 1] = ["mod"] * (n - 1) + ["head"]
         out: list[tuple[int, int]] = []
-        i, n = 0, len(tokens)
-        while i < n:
-            if kinds[i] == "stop":
-                i += 1
-                continue
+        n = len(tokens)
+        # a phrase starts at a word that is not a stop: only those are visited
+        openers = [k for k, kind in enumerate(kinds) if kind != "stop"]
+        p = 0
+        while p < len(openers):
+            i = openers[p]
             j = i
             last_head = -1
             while j < n and kinds[j] != "stop":
@@ -435,23 +443,21 @@ class IMRDiagnoses(RuleComponent):
                 if kinds[j] == "head":
                     last_head = j
                 j += 1
-            if last_head < 0:
-                i = j
-                continue
-            followed_by_test = last_head + 1 < n and lows[last_head + 1] in self.test_words
-            light = self.is_light(lows[last_head]) and not any(
-                kinds[k] == "head"
-                or lows[k] in self.body_words
-                or _LEVEL.match(tokens[k][2])
-                or (len(lows[k]) > 4 and lows[k].endswith(self.adjective_suffixes))
-                for k in range(i, last_head)
-            )
-            if not followed_by_test and not light:
-                phrase_end = self._complement(text, tokens, kinds, last_head)
-                out.append((tokens[i][0], tokens[phrase_end][1]))
-                i = max(j, phrase_end + 1)
-            else:
-                i = j
+            following = j
+            if last_head >= 0:
+                followed_by_test = last_head + 1 < n and lows[last_head + 1] in self.test_words
+                light = self.is_light(lows[last_head]) and not any(
+                    kinds[k] == "head"
+                    or lows[k] in self.body_words
+                    or _LEVEL.match(tokens[k][2])
+                    or (len(lows[k]) > 4 and lows[k].endswith(self.adjective_suffixes))
+                    for k in range(i, last_head)
+                )
+                if not followed_by_test and not light:
+                    phrase_end = self._complement(text, tokens, kinds, last_head)
+                    out.append((tokens[i][0], tokens[phrase_end][1]))
+                    following = max(j, phrase_end + 1)
+            p = bisect_left(openers, following, p + 1)
         return out
 
     def _word_kind(self, word: str, vocabulary: frozenset[str]) -> str:
