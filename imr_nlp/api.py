@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import operator
 import os
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
+from itertools import chain, islice
 from pathlib import Path
 
 from spacy.language import Language
@@ -272,27 +274,57 @@ def error_record(item: object, index: int | None, problem: Exception | str) -> D
     return Determination(source=source, error=message, warnings=[f"error: {message}"])
 
 
-def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int = 1) -> Iterator[Determination]:
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask, which container and batch
+    schedulers set), else the machine's count."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def default_workers() -> int:
+    """The worker count ``parse_many(n_process=None)`` starts from: one per usable core, none
+    (1: this process) inside a worker process, which may not start its own."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    return usable_cores()
+
+
+def parse_many(
+    items: Iterable[str | Path], batch_size: int = 16, n_process: int | None = None
+) -> Iterator[Determination]:
     """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
 
-    With ``n_process=1`` the letters go through ``nlp.pipe`` in this process, ``batch_size`` at
-    a time. With ``n_process > 1`` worker processes each load the pipeline once and parse whole
+    ``n_process=None`` (the default) uses one worker process per usable core
+    (:func:`usable_cores`), except for an input of fewer than two batches per worker, which is
+    parsed in this process (starting workers would cost more than they save). With
+    ``n_process=1`` the letters go through ``nlp.pipe`` in this process, ``batch_size`` at a
+    time. With ``n_process > 1`` worker processes share the loaded pipeline and parse whole
     letters, PDF reading included, with at most a few batches in flight (flat memory on any
     length of input). An item that cannot be read or parsed still yields a Determination, with
     no data, ``error`` set (its path or index and the reason) and a warning that starts with
     "error:", so counts in equal counts out; the other items of its batch are not affected.
     A file's Determination has its path in ``source``.
     """
-    if not isinstance(n_process, int) or n_process < 1:
-        raise ValueError(f"n_process must be a positive int, not {n_process!r}")
+    if n_process is not None and (not isinstance(n_process, int) or isinstance(n_process, bool) or n_process < 1):
+        raise ValueError(f"n_process must be a positive int or None (one per core), not {n_process!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
+    numbered = numbered_items(items)
+    if n_process is None:
+        n_process = default_workers()
+        if n_process > 1:  # a short input is parsed here: look ahead two batches per worker
+            head = list(islice(numbered, 2 * n_process * batch_size))
+            if len(head) < 2 * n_process * batch_size:
+                n_process = 1
+            numbered = chain(head, numbered)
     if n_process > 1:
         from imr_nlp.parallel import parse_parallel
 
-        yield from parse_parallel(items, n_process=n_process, chunk_size=batch_size)
+        yield from parse_parallel(numbered, n_process=n_process, chunk_size=batch_size)
         return
-    for chunk in minibatch(numbered_items(items), size=batch_size):
+    for chunk in minibatch(numbered, size=batch_size):
         yield from _parse_chunk(chunk)
 
 

@@ -216,10 +216,15 @@ def main() -> None:
     default=None,
     help="one record per letter, decision, drug mention or citation [jsonl: letter; csv, parquet: decision]",
 )
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="worker processes [one per usable core; 1 for a short run]",
+)
 @click.option("--progress/--no-progress", default=None, help="progress bar on stderr [on when stderr is a terminal]")
 def parse(
-    paths: tuple[str, ...], fmt: str, out: str | None, level: str | None, workers: int, progress: bool | None
+    paths: tuple[str, ...], fmt: str, out: str | None, level: str | None, workers: int | None, progress: bool | None
 ) -> None:
     """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
     import imr_nlp

@@ -75,15 +75,18 @@ def _died(chunk: list[tuple[int, object]]) -> list[Determination]:
     ]
 
 
-def parse_parallel(items: Iterable, n_process: int, chunk_size: int = 16) -> Iterator[Determination]:
-    """Determinations of ``items`` in order, parsed by ``n_process`` worker processes."""
-    from imr_nlp.api import numbered_items, warm_up
+def parse_parallel(
+    numbered: Iterable[tuple[int, object]], n_process: int, chunk_size: int = 16
+) -> Iterator[Determination]:
+    """Determinations of the ``(index, item)`` pairs of ``numbered`` (``imr_nlp.api.numbered_items``)
+    in order, parsed by ``n_process`` worker processes."""
+    from imr_nlp.api import warm_up
 
     warm_up()  # build once in the parent, lazy tables included: forked workers inherit them
     pool = _new_pool(n_process)
     pending: deque[tuple[list, Future]] = deque()
     try:
-        for chunk in minibatch(numbered_items(items), size=chunk_size):
+        for chunk in minibatch(numbered, size=chunk_size):
             pending.append((chunk, pool.submit(_parse_chunk, chunk)))
             while len(pending) > 2 * n_process:
                 pool = yield from _next_results(pending, pool, n_process)

@@ -81,7 +81,47 @@ def test_parallel_parse_matches_serial():
     assert list(imr_nlp.parse_many(texts, n_process=2, batch_size=1)) == serial
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])
+@pytest.mark.parametrize(
+    "n_items, cores, daemon, workers",
+    [
+        (15, 2, False, 1),  # fewer than two batches per worker: parsed in this process
+        (16, 2, False, 2),  # one worker per usable core
+        (40, 3, False, 3),
+        (40, 1, False, 1),  # one core: no workers
+        (40, 2, True, 1),  # inside a worker process, which may not start its own
+    ],
+)
+def test_parse_many_picks_its_workers_from_the_usable_cores(monkeypatch, n_items, cores, daemon, workers):
+    from imr_nlp import api, parallel
+
+    monkeypatch.setattr(api.os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(api.multiprocessing, "current_process", lambda: type("P", (), {"daemon": daemon})())
+    started = []
+
+    def parse_parallel(numbered, n_process, chunk_size):
+        started.append(n_process)
+        for index, item in numbered:
+            yield api.error_record(item, index, "parsed by a worker")
+
+    monkeypatch.setattr(parallel, "parse_parallel", parse_parallel)
+    items = [f"letter {i}" for i in range(n_items)]
+    out = list(imr_nlp.parse_many(items, batch_size=4))
+    assert len(out) == n_items
+    assert started == ([workers] if workers > 1 else [])
+    if workers > 1:  # every item reaches the workers once, in order
+        assert [d.error for d in out] == [f"item {i}: parsed by a worker" for i in range(n_items)]
+    else:
+        assert all(d.error is None for d in out)
+
+
+def test_usable_cores_follow_the_affinity_mask(monkeypatch):
+    from imr_nlp import api
+
+    monkeypatch.setattr(api.os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert api.usable_cores() == 3
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_parse_many_rejects_bad_n_process(bad):
     with pytest.raises(ValueError):
         list(imr_nlp.parse_many(["x"], n_process=bad))
