@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 
 import imr_nlp
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _scorer(shared):
@@ -98,3 +101,17 @@ def test_letter_items_alone_meet_the_bar(shared, capsys):
     groups = _requests_scores(shared, capsys, "--items", str(items))["groups"]
     for slot in ("category", "service", "dwc_category"):
         assert groups[f"treatment.{slot}"] >= 0.97, groups
+
+
+def test_pdf_outputs_match_their_recorded_fingerprints(shared):
+    """Every public PDF's Determination is exactly the recorded one (tests/data/pdf_outputs.json):
+    speed work and refactoring must not move a single field. A change meant to alter the output
+    re-records them with scripts/record_outputs.py, naming the letters that changed."""
+    spec = importlib.util.spec_from_file_location("record_outputs", ROOT / "scripts" / "record_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    recorded = json.loads((ROOT / "tests" / "data" / "pdf_outputs.json").read_text(encoding="utf-8"))
+    now = module.fingerprints(shared / "corpus" / "pdf")
+    assert sorted(now) == sorted(recorded)
+    changed = sorted(name for name in recorded if now[name] != recorded[name])
+    assert not changed, f"{len(changed)} letters' output changed: {', '.join(changed)}"
