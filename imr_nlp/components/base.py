@@ -123,16 +123,20 @@ _TEXT_KEY = "imr_nlp.text"
 
 def remember_text(doc: Doc, text: str) -> None:
     """Record ``doc.text`` when it is known already (the tokenizer made the doc from it)."""
-    doc.user_data[_TEXT_KEY] = text
+    doc.user_data[_TEXT_KEY] = (id(doc), len(doc), text)
 
 
 def doc_text(doc: Doc) -> str:
-    """``doc.text``, computed once per doc (spaCy joins every token's text on each access)."""
-    text = doc.user_data.get(_TEXT_KEY)
-    if text is None or not len(doc) or len(text) != doc[-1].idx + len(doc[-1].text_with_ws):
-        text = doc.text
-        doc.user_data[_TEXT_KEY] = text
-    return text
+    """``doc.text``, computed once per doc (spaCy joins every token's text on each access).
+
+    Kept with the doc's identity and length: a doc copied or read back with its ``user_data``
+    (``Doc.to_bytes``, ``Doc.from_docs``) is another object and computes its own, and no
+    retokenization changes a doc's text."""
+    cached = doc.user_data.get(_TEXT_KEY)
+    if cached is None or cached[0] != id(doc) or cached[1] != len(doc):
+        cached = (id(doc), len(doc), doc.text)
+        doc.user_data[_TEXT_KEY] = cached
+    return cached[2]
 
 
 _SENTENCES_KEY = "imr_nlp.sentences"

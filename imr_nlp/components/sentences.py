@@ -137,8 +137,10 @@ def _starts_label(words: list[str], i: int) -> bool:
 
 
 def _is_label_word(word: str) -> bool:
+    if not word.isupper():  # the cheap test first (hyphens have no case: the answer stands)
+        return False
     word = word.replace("-", "")
-    return len(word) > 1 and word.isalpha() and word.isupper()
+    return len(word) > 1 and word.isalpha()
 
 
 @Language.factory("imr_sentences", assigns=["token.is_sent_start", "doc.sents"], default_config={})
