@@ -2,12 +2,13 @@
 
 Usage (from the project root, in the project's environment):
 
-    python benchmarks/scale.py speedup [--docs 2000]      # n_process=1 vs n_process=2
-    python benchmarks/scale.py memory [--docs 10000]      # resident memory while parsing
+    python benchmarks/scale.py speedup [--docs 2000]      # n_process=1, 2, and the default
+    python benchmarks/scale.py memory [--docs 20000]      # resident memory while parsing
 
-Letters are the seed letters of ../shared (else the bundled samples), each made unique by a
-numbered first line and generated lazily, so the input itself takes no memory. ``memory``
-prints the process's resident set size after 1,000 letters and at the end, and the peak.
+Letters are the real letters of ../shared (else the bundled samples), cycled with their digits
+replaced at random in every copy after the first, generated lazily, so the input itself takes
+no memory. ``memory`` parses in this process and prints its resident set size and peak after
+1,000 letters, every 5,000 and at the end.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 import warnings
 
 import _no_shadow  # noqa: F401  (before spaCy: keeps benchmarks/profile.py from shadowing stdlib "profile")
-from _corpus import letters
+from _corpus import unique_letters as letters
 
 
 def rss_mb() -> float:
@@ -33,9 +34,9 @@ def peak_mb() -> float:
 def speedup(n: int) -> None:
     import imr_nlp
 
-    list(imr_nlp.parse_many(letters(10)))  # build the pipeline outside the timing
+    list(imr_nlp.parse_many(letters(10), n_process=1))  # build the pipeline outside the timing
     rates = {}
-    for n_process in (1, 2):
+    for n_process in (1, 2, None):
         t0 = time.perf_counter()
         count = sum(1 for _ in imr_nlp.parse_many(letters(n), n_process=n_process))
         rates[n_process] = count / (time.perf_counter() - t0)
@@ -46,10 +47,10 @@ def speedup(n: int) -> None:
 def memory(n: int) -> None:
     import imr_nlp
 
-    list(imr_nlp.parse_many(letters(10)))
+    list(imr_nlp.parse_many(letters(10), n_process=1))
     print(f"after loading: rss {rss_mb():.0f} MB")
     t0 = time.perf_counter()
-    for i, _ in enumerate(imr_nlp.parse_many(letters(n)), start=1):
+    for i, _ in enumerate(imr_nlp.parse_many(letters(n), n_process=1), start=1):
         if i in (1000, n) or i % 5000 == 0:
             rate = i / (time.perf_counter() - t0)
             print(f"{i:>7} letters: rss {rss_mb():.0f} MB, peak {peak_mb():.0f} MB, {rate:.1f} letters/s")
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
     if args.what == "speedup":
         speedup(args.docs or 2000)
     else:
-        memory(args.docs or 10000)
+        memory(args.docs or 20000)
     return 0
 
 
