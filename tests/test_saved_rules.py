@@ -170,7 +170,15 @@ CASES = {
     "imr_context/context_rules.json": (
         _json(
             lambda d: d["context_rules"].append(
-                {"literal": "zilch", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"}
+                {
+                    "literal": "zilch",
+                    "category": "NEGATED_EXISTENCE",
+                    "direction": "FORWARD",
+                    "examples": [
+                        {"text": "He takes zilch Norco.", "target": "Norco", "negated": True},
+                        {"text": "She has zilch nausea.", "target": "nausea", "negated": True},
+                    ],
+                }
             )
         ),
         "CLINICAL CASE SUMMARY\nThe patient takes zilch Norco at night.",

@@ -43,14 +43,14 @@ _MODIFYING = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL"})
 
 
 @cache
-def _medspacy_default_rules() -> tuple[resources.ContextRule, ...]:
+def _medspacy_default_rules() -> tuple[resources.ContextCue, ...]:
     """medspaCy's default English ConText rules, as medspaCy's public API loads them (a ConText
     built with ``rules="default"`` on a blank pipeline), in our rule model."""
     import spacy
     from medspacy.context import ConText
 
     loaded = ConText(spacy.blank("en"), rules="default").rules
-    return tuple(resources.ContextRule.model_validate(_rule_fields(rule)) for rule in loaded)
+    return tuple(resources.ContextCue.model_validate(_rule_fields(rule)) for rule in loaded)
 
 
 def _rule_fields(rule) -> dict:
@@ -67,15 +67,15 @@ def _rule_fields(rule) -> dict:
     return fields
 
 
-def medspacy_default_rules() -> list[resources.ContextRule]:
+def medspacy_default_rules() -> list[resources.ContextCue]:
     """medspaCy's default ConText rules, validated with our rule model (frozen: a caller cannot
     change the defaults for everyone)."""
     return list(_medspacy_default_rules())
 
 
-def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bool) -> list[resources.ContextRule]:
+def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bool) -> list[resources.ContextCue]:
     """medspaCy's defaults (with our changes applied) followed by our own rules."""
-    out: list[resources.ContextRule] = []
+    out: list[resources.ContextCue] = []
     if include_medspacy_defaults:
         changes = {(c.category, c.literal.lower()): c for c in rules.medspacy_changes}
         for rule in medspacy_default_rules():
@@ -90,7 +90,7 @@ def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bo
     return [_with_terminating_types(rule, rules.terminating_types) for rule in out]
 
 
-def _with_terminating_types(rule: resources.ContextRule, terminating_types: dict) -> resources.ContextRule:
+def _with_terminating_types(rule: resources.ContextCue, terminating_types: dict) -> resources.ContextCue:
     extra = terminating_types.get(rule.category)
     if not extra:
         return rule

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 RESOURCE_DIR = Path(__file__).resolve().parent
 
@@ -580,8 +580,35 @@ ContextCategory = Literal["NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL
 ContextDirection = Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
 
 
-class ContextRule(_Strict):
-    """One ConText cue in medspaCy's rule layout.
+class ContextExample(_Strict):
+    """A sentence, a concept in it (``target``, its first occurrence) and the ConText flags the
+    rule gives that concept there: True, it must be set; False, it must not be (a PSEUDO or
+    TERMINATE cue, or a narrowed scope, keeps a shorter cue from reaching it)."""
+
+    text: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    negated: bool | None = None
+    uncertain: bool | None = None
+    historical: bool | None = None
+    hypothetical: bool | None = None
+    family: bool | None = None
+
+    @model_validator(mode="after")
+    def _target_in_text_and_a_flag(self) -> ContextExample:
+        if self.target not in self.text:
+            raise ValueError(f"target {self.target!r} is not in {self.text!r}")
+        if self.expected() == {}:
+            raise ValueError("an example states at least one flag")
+        return self
+
+    def expected(self) -> dict[str, bool]:
+        """The flags the example states, by their Assertions names."""
+        names = ("negated", "uncertain", "historical", "hypothetical", "family")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+
+class ContextCue(_Strict):
+    """One ConText cue in medspaCy's rule layout (medspaCy's defaults are read into it).
 
     ``literal`` is matched token by token, case-insensitively, unless ``pattern`` (a spaCy Matcher
     pattern) is given. FORWARD / BACKWARD / BIDIRECTIONAL cues modify targets in that part of the
@@ -601,6 +628,12 @@ class ContextRule(_Strict):
     metadata: dict | None = None
 
 
+class ContextRule(ContextCue):
+    """One of our ConText cues, with sentences that show it at work."""
+
+    examples: list[ContextExample] = Field(min_length=2)
+
+
 class DefaultRuleChange(_Strict):
     """A change to one of medspaCy's default cues, found by its category and literal: "resolved"
     looks backward, "evaluate for" is uncertainty rather than negation, "declined" reaches its
@@ -612,6 +645,7 @@ class DefaultRuleChange(_Strict):
     direction: ContextDirection | None = None
     max_scope: int | None = Field(None, gt=0)
     reason: str = Field(min_length=1)
+    examples: list[ContextExample] = Field(min_length=2)
 
 
 class ContextRules(_Strict):

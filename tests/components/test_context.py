@@ -181,7 +181,16 @@ def test_rules_are_a_superset_of_medspacy_defaults():
 def test_change_to_a_missing_default_rule_is_an_error():
     data = resources.load_raw("context_rules.json")
     data["medspacy_changes"].append(
-        {"category": "NEGATED_EXISTENCE", "literal": "no such cue", "direction": "BACKWARD", "reason": "test"}
+        {
+            "category": "NEGATED_EXISTENCE",
+            "literal": "no such cue",
+            "direction": "BACKWARD",
+            "reason": "test",
+            "examples": [
+                {"text": "Pain no such cue.", "target": "Pain", "negated": True},
+                {"text": "Nausea no such cue.", "target": "Nausea", "negated": True},
+            ],
+        }
     )
     with pytest.raises(ValueError, match="do not exist"):
         effective_rules(resources.validate("context_rules.json", data), include_medspacy_defaults=True)

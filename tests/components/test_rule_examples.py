@@ -68,6 +68,8 @@ RUN_HERE = {
     "Abbreviations",
     "Wording",
     "SectionRule",
+    "ContextRule",
+    "DefaultRuleChange",
 }
 
 
@@ -187,3 +189,28 @@ def test_section_heading_examples_open_their_section(small_pipeline, rule, examp
     doc = small_pipeline("imr_sentences", "imr_sections")(example)
     opened = {s.label_: s.text for s in doc.spans["imr_sections"]}
     assert rule.section in opened and opened[rule.section].startswith(rule.literal), opened
+
+
+CONTEXT_EXAMPLES = [
+    (where, example)
+    for kind, where, model in ALL
+    if kind in ("ContextRule", "DefaultRuleChange")
+    for example in model.examples
+]
+
+
+@pytest.mark.parametrize("where, example", CONTEXT_EXAMPLES, ids=[e.text[:40] for _, e in CONTEXT_EXAMPLES])
+def test_context_examples_get_their_flags(decisions_nlp, where, example):
+    """A ConText rule's examples: the flags it gives its target (imr_context's rules, through
+    ``assert_spans``), or the polarity it gives a necessity statement (imr_conclusions')."""
+    import imr_nlp
+
+    if where.startswith("conclusions.json"):
+        doc = decisions_nlp(_section(f"Norco 10/325mg #60: Upheld\nDecision rationale: {example.text}"))
+        statements = [s for s in doc.spans["imr_necessity"] if example.target in s.text]
+        assert statements, example.text
+        assert {"negated": statements[0]._.is_negated} == example.expected()
+        return
+    start = example.text.index(example.target)
+    found = imr_nlp.assert_spans(example.text, [(start, start + len(example.target))])[0]
+    assert {name: getattr(found, name) for name in example.expected()} == example.expected(), found.cues
