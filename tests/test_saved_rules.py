@@ -112,7 +112,16 @@ CASES = {
         _items(lambda s: s._.decision["medically_necessary"]),
     ),
     "imr_drugs/drugs.json": (
-        _json(lambda d: d["drugs"].append({"names": ["Zorblax"], "generic": "zorbaxamine", "drug_class": "opioid"})),
+        _json(
+            lambda d: d["drugs"].append(
+                {
+                    "names": ["Zorblax"],
+                    "generic": "zorbaxamine",
+                    "drug_class": "opioid",
+                    "examples": ["Zorblax 10mg #60", "Zorblax 5 mg twice daily"],
+                }
+            )
+        ),
         "CLINICAL CASE SUMMARY\nThe current medications are Zorblax.",
         _spans("imr_drugs", lambda s: s._.generic),
     ),

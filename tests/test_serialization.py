@@ -29,7 +29,14 @@ def test_edited_rules_are_used_after_loading(tmp_path, nlp):
     nlp.to_disk(tmp_path / "p")
     rules_path = tmp_path / "p" / "imr_drugs" / "drugs.json"
     rules = json.loads(rules_path.read_text())
-    rules["drugs"].append({"names": ["Zorblax"], "generic": "zorbaxamine", "drug_class": "opioid"})
+    rules["drugs"].append(
+        {
+            "names": ["Zorblax"],
+            "generic": "zorbaxamine",
+            "drug_class": "opioid",
+            "examples": ["Zorblax 10mg #60", "Zorblax 5 mg twice daily"],
+        }
+    )
     rules_path.write_text(json.dumps(rules))
     loaded = spacy.load(tmp_path / "p")
     doc = loaded("CLINICAL CASE SUMMARY\nThe current medications are Zorblax.")

@@ -181,11 +181,13 @@ class DecisionRules(_Strict):
 
 
 class DrugEntry(_Strict):
-    """A drug name our data adds or corrects: ``names`` all map to ``generic``."""
+    """A drug name our data adds or corrects: ``names`` all map to ``generic``; ``examples``
+    are request items in which the drug step must find that generic."""
 
     names: list[str]
     generic: str
     drug_class: str | None = None
+    examples: list[str] = Field(min_length=2)
 
 
 class ClassStem(_Strict):

@@ -70,6 +70,7 @@ RUN_HERE = {
     "SectionRule",
     "ContextRule",
     "DefaultRuleChange",
+    "DrugEntry",
 }
 
 
@@ -214,3 +215,12 @@ def test_context_examples_get_their_flags(decisions_nlp, where, example):
     start = example.text.index(example.target)
     found = imr_nlp.assert_spans(example.text, [(start, start + len(example.target))])[0]
     assert {name: getattr(found, name) for name in example.expected()} == example.expected(), found.cues
+
+
+DRUG_EXAMPLES = [(model.generic, example) for model in _bearers("DrugEntry") for example in model.examples]
+
+
+@pytest.mark.parametrize("generic, example", DRUG_EXAMPLES, ids=[e for _, e in DRUG_EXAMPLES])
+def test_drug_entry_examples_give_their_generic(nlp, generic, example):
+    doc = nlp.get_pipe("imr_drugs")(nlp.make_doc(example))
+    assert generic in [span._.generic for span in doc.spans["imr_drugs"]]
