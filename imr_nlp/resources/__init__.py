@@ -34,6 +34,60 @@ class WordsWithExamples(_Strict, Generic[ExampleT]):
     examples: list[ExampleT] = Field(min_length=2)
 
 
+class RequestExample(_Strict):
+    """An item header and what ``imr_nlp.parse_request`` must read from it: Treatment fields,
+    dotted for nested ones ("strength.unit", "drug.generic"), and their values."""
+
+    text: str = Field(min_length=1)
+    expect: dict[str, object] = Field(min_length=1)
+
+
+class DateExample(_Strict):
+    """A sentence and the ISO date the date step must read in it."""
+
+    text: str = Field(min_length=1)
+    iso: str
+
+
+class CitationExample(_Strict):
+    """A guideline citation and what the citation step must read: its sources in order, topics
+    (optional) and whether the decision is MTUS-based (optional)."""
+
+    text: str = Field(min_length=1)
+    sources: list[str]
+    topics: list[str] | None = None
+    mtus_based: bool | None = None
+
+
+class TableExamples(_Strict, Generic[ExampleT]):
+    """Examples of one vocabulary table of a rule file at work (a word list or a mapping whose
+    entries are words, not rules): at least two, each read through the table."""
+
+    table: str
+    examples: list[ExampleT] = Field(min_length=2)
+
+
+class RequestTableExamples(TableExamples[RequestExample]):
+    """Item headers that use a table of the drug, dose or body-site rules."""
+
+
+class DateTableExamples(TableExamples[DateExample]):
+    """Sentences that use a table of the date rules."""
+
+
+class CitationTableExamples(TableExamples[CitationExample]):
+    """Citations that use a table of the guideline rules."""
+
+
+def _tables_with_examples(model: BaseModel, tables: tuple[str, ...], examples: list[TableExamples]) -> None:
+    """Every vocabulary table of a rule file has its examples, and every example set a table."""
+    named = [e.table for e in examples]
+    if missing := sorted(set(tables) - set(named)):
+        raise ValueError(f"{type(model).__name__}: tables without examples: {missing}")
+    if unknown := sorted(set(named) - set(tables)):
+        raise ValueError(f"{type(model).__name__}: examples of unknown tables: {unknown}")
+
+
 def _check_regex(value: str) -> str:
     try:
         re.compile(value)
@@ -209,6 +263,18 @@ class DrugWords(WordsWithExamples[str]):
     """A word list of the drug rules, with mentions that use its words."""
 
 
+DRUG_TABLES = (
+    "classes",
+    "ignore_names",
+    "ignore_generic_patterns",
+    "topical_cues",
+    "salt_words",
+    "dwc_by_class",
+    "dwc_by_generic",
+    "topical_agents",
+)
+
+
 class DrugRules(_Strict):
     drugs: list[DrugEntry]
     classes: dict[str, str] = Field(description="generic name -> drug class")
@@ -234,6 +300,14 @@ class DrugRules(_Strict):
     topical_agents: list[str] = Field(
         default_factory=list, description="generics sold as single-ingredient topicals (else a topical is compounded)"
     )
+    table_examples: list[RequestTableExamples] = Field(
+        min_length=1, description="item headers that show each vocabulary table at work"
+    )
+
+    @model_validator(mode="after")
+    def _every_table_shown(self) -> DrugRules:
+        _tables_with_examples(self, DRUG_TABLES, self.table_examples)
+        return self
 
 
 class HeaderFieldExample(_Strict):
@@ -379,6 +453,12 @@ class BodySite(_Strict):
 class BodySiteRules(_Strict):
     sites: list[BodySite]
     laterality: dict[str, str]
+    table_examples: list[RequestTableExamples] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_table_shown(self) -> BodySiteRules:
+        _tables_with_examples(self, ("laterality",), self.table_examples)
+        return self
 
 
 class FrequencyRule(_Strict):
@@ -392,6 +472,12 @@ class DoseRules(_Strict):
     units: dict[str, str] = Field(description="surface unit -> canonical unit")
     frequencies: list[FrequencyRule]
     count_nouns: list[str] = Field(description="nouns counted by a quantity: sessions, visits ...")
+    table_examples: list[RequestTableExamples] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_table_shown(self) -> DoseRules:
+        _tables_with_examples(self, ("number_words", "units", "count_nouns"), self.table_examples)
+        return self
 
 
 class Wording(_Strict):
@@ -418,6 +504,13 @@ class GuidelineRules(_Strict):
     odg_names: list[str]
     not_mtus: list[str]
     wordings: CitationWordings
+    table_examples: list[CitationTableExamples] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_table_shown(self) -> GuidelineRules:
+        tables = ("mtus_guidelines", "odg_chapters", "acoem_names", "odg_names", "not_mtus")
+        _tables_with_examples(self, tables, self.table_examples)
+        return self
 
 
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
@@ -444,6 +537,12 @@ class DateRules(_Strict):
     months: dict[str, int]
     roles: list[DateRoleCue]
     window: int = 80
+    table_examples: list[DateTableExamples] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_table_shown(self) -> DateRules:
+        _tables_with_examples(self, ("months",), self.table_examples)
+        return self
 
 
 class DiagnosisExample(_Strict):

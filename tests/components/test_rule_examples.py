@@ -71,6 +71,9 @@ RUN_HERE = {
     "ContextRule",
     "DefaultRuleChange",
     "DrugEntry",
+    "RequestTableExamples",
+    "DateTableExamples",
+    "CitationTableExamples",
 }
 
 
@@ -224,3 +227,46 @@ DRUG_EXAMPLES = [(model.generic, example) for model in _bearers("DrugEntry") for
 def test_drug_entry_examples_give_their_generic(nlp, generic, example):
     doc = nlp.get_pipe("imr_drugs")(nlp.make_doc(example))
     assert generic in [span._.generic for span in doc.spans["imr_drugs"]]
+
+
+def _field(data: dict, dotted: str):
+    """A Treatment field by its dotted path ("strength.unit"); None along a missing branch."""
+    for key in dotted.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+REQUEST_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("RequestTableExamples") for e in m.examples]
+
+
+@pytest.mark.parametrize("table, example", REQUEST_TABLE_EXAMPLES, ids=[e.text for _, e in REQUEST_TABLE_EXAMPLES])
+def test_request_table_examples_read_their_fields(table, example):
+    import imr_nlp
+
+    treatment = imr_nlp.parse_request(example.text).model_dump(mode="json")
+    assert {key: _field(treatment, key) for key in example.expect} == example.expect, table
+
+
+DATE_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("DateTableExamples") for e in m.examples]
+
+
+@pytest.mark.parametrize("table, example", DATE_TABLE_EXAMPLES, ids=[e.text for _, e in DATE_TABLE_EXAMPLES])
+def test_date_table_examples_read_their_date(nlp, table, example):
+    doc = nlp(example.text)
+    assert example.iso in [span._.iso_date for span in doc.spans["imr_dates"]], table
+
+
+CITATION_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("CitationTableExamples") for e in m.examples]
+
+
+@pytest.mark.parametrize(
+    "table, example", CITATION_TABLE_EXAMPLES, ids=[e.text[:50] for _, e in CITATION_TABLE_EXAMPLES]
+)
+def test_citation_table_examples_read_their_sources(nlp, table, example):
+    citations = nlp.get_pipe("imr_citations")
+    found = citations.parse(example.text)
+    assert [c["source"] for c in found] == example.sources, table
+    if example.topics is not None:
+        assert [t for c in found for t in c["topics"]] == example.topics, table
+    if example.mtus_based is not None:
+        assert citations.mtus_based(example.text, found) is example.mtus_based, table
