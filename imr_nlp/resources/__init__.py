@@ -12,7 +12,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -79,13 +79,20 @@ class CitationTableExamples(TableExamples[CitationExample]):
     """Citations that use a table of the guideline rules."""
 
 
-def _tables_with_examples(model: BaseModel, tables: tuple[str, ...], examples: list[TableExamples]) -> None:
-    """Every vocabulary table of a rule file has its examples, and every example set a table."""
-    named = [e.table for e in examples]
-    if missing := sorted(set(tables) - set(named)):
-        raise ValueError(f"{type(model).__name__}: tables without examples: {missing}")
-    if unknown := sorted(set(named) - set(tables)):
-        raise ValueError(f"{type(model).__name__}: examples of unknown tables: {unknown}")
+class _ShowsItsTables(_Strict):
+    """A rule file whose vocabulary tables (``vocabulary_tables``: word lists and mappings of
+    words) each have examples in ``table_examples``, and whose examples each name a table."""
+
+    vocabulary_tables: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _every_table_shown(self) -> _ShowsItsTables:
+        named = [e.table for e in self.table_examples]  # type: ignore[attr-defined]
+        if missing := sorted(set(self.vocabulary_tables) - set(named)):
+            raise ValueError(f"{type(self).__name__}: tables without examples: {missing}")
+        if unknown := sorted(set(named) - set(self.vocabulary_tables)):
+            raise ValueError(f"{type(self).__name__}: examples of unknown tables: {unknown}")
+        return self
 
 
 def _check_regex(value: str) -> str:
@@ -275,7 +282,9 @@ DRUG_TABLES = (
 )
 
 
-class DrugRules(_Strict):
+class DrugRules(_ShowsItsTables):
+    vocabulary_tables = DRUG_TABLES
+
     drugs: list[DrugEntry]
     classes: dict[str, str] = Field(description="generic name -> drug class")
     ignore_names: list[str] = Field(description="lexicon variants that are not drug mentions here")
@@ -303,11 +312,6 @@ class DrugRules(_Strict):
     table_examples: list[RequestTableExamples] = Field(
         min_length=1, description="item headers that show each vocabulary table at work"
     )
-
-    @model_validator(mode="after")
-    def _every_table_shown(self) -> DrugRules:
-        _tables_with_examples(self, DRUG_TABLES, self.table_examples)
-        return self
 
 
 class HeaderFieldExample(_Strict):
@@ -450,15 +454,12 @@ class BodySite(_Strict):
     examples: list[str] = Field(min_length=2)
 
 
-class BodySiteRules(_Strict):
+class BodySiteRules(_ShowsItsTables):
+    vocabulary_tables = ("laterality",)
+
     sites: list[BodySite]
     laterality: dict[str, str]
     table_examples: list[RequestTableExamples] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _every_table_shown(self) -> BodySiteRules:
-        _tables_with_examples(self, ("laterality",), self.table_examples)
-        return self
 
 
 class FrequencyRule(_Strict):
@@ -467,17 +468,14 @@ class FrequencyRule(_Strict):
     examples: list[str] = Field(min_length=2)
 
 
-class DoseRules(_Strict):
+class DoseRules(_ShowsItsTables):
+    vocabulary_tables = ("number_words", "units", "count_nouns")
+
     number_words: dict[str, int]
     units: dict[str, str] = Field(description="surface unit -> canonical unit")
     frequencies: list[FrequencyRule]
     count_nouns: list[str] = Field(description="nouns counted by a quantity: sessions, visits ...")
     table_examples: list[RequestTableExamples] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _every_table_shown(self) -> DoseRules:
-        _tables_with_examples(self, ("number_words", "units", "count_nouns"), self.table_examples)
-        return self
 
 
 class Wording(_Strict):
@@ -497,7 +495,9 @@ class CitationWordings(_Strict):
     edition_notes: Wording
 
 
-class GuidelineRules(_Strict):
+class GuidelineRules(_ShowsItsTables):
+    vocabulary_tables = ("mtus_guidelines", "odg_chapters", "acoem_names", "odg_names", "not_mtus")
+
     mtus_guidelines: list[str]
     odg_chapters: list[str]
     acoem_names: list[str]
@@ -505,12 +505,6 @@ class GuidelineRules(_Strict):
     not_mtus: list[str]
     wordings: CitationWordings
     table_examples: list[CitationTableExamples] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _every_table_shown(self) -> GuidelineRules:
-        tables = ("mtus_guidelines", "odg_chapters", "acoem_names", "odg_names", "not_mtus")
-        _tables_with_examples(self, tables, self.table_examples)
-        return self
 
 
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
@@ -533,16 +527,13 @@ class DateRoleCue(_Strict):
     examples: list[DateRoleExample] = Field(min_length=2)
 
 
-class DateRules(_Strict):
+class DateRules(_ShowsItsTables):
+    vocabulary_tables = ("months",)
+
     months: dict[str, int]
     roles: list[DateRoleCue]
     window: int = 80
     table_examples: list[DateTableExamples] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _every_table_shown(self) -> DateRules:
-        _tables_with_examples(self, ("months",), self.table_examples)
-        return self
 
 
 class DiagnosisExample(_Strict):

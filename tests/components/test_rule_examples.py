@@ -270,3 +270,14 @@ def test_citation_table_examples_read_their_sources(nlp, table, example):
         assert [t for c in found for t in c["topics"]] == example.topics, table
     if example.mtus_based is not None:
         assert citations.mtus_based(example.text, found) is example.mtus_based, table
+
+
+@pytest.mark.parametrize("name", ["drugs.json", "doses.json", "dates.json", "guidelines.json", "body_sites.json"])
+def test_a_vocabulary_table_without_examples_is_refused(name):
+    data = resources.load_raw(name)
+    dropped = data["table_examples"].pop(0)["table"]
+    with pytest.raises(ValueError, match=f"tables without examples: .*{dropped}|at least 1 item"):
+        resources.validate(name, data)
+    data["table_examples"].append({"table": "no_such_table", "examples": ["a", "b"]})
+    with pytest.raises(ValueError):
+        resources.validate(name, data)
