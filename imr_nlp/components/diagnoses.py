@@ -59,8 +59,6 @@ _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
 _MAX_LIST_CHARS = 3000  # a diagnosis list is read this far at most (real ones: a few hundred)
 _MAX_MEMO = 100_000  # words whose kind is remembered (bounded: a feed of odd words cannot grow it)
-_COMPLEMENT_PREPOSITIONS = frozenset({"of", "in", "at", "on"})
-_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "both"})
 
 
 class WordStartCue:
@@ -171,6 +169,8 @@ class IMRDiagnoses(RuleComponent):
         self.body_words = frozenset(w.lower() for w in rules.body_words.words)
         self.drop = frozenset(w.lower() for w in rules.drop_words.words)
         self.phrase_stops = frozenset(w.lower() for w in rules.phrase_stops.words)
+        self.complement_prepositions = frozenset(w.lower() for w in rules.complement_prepositions.words)
+        self.complement_determiners = frozenset(w.lower() for w in rules.complement_determiners.words)
         mods = sorted(rules.modifiers.words, key=len, reverse=True)
         self.modifier = re.compile(r"^(?:(?:" + "|".join(re.escape(m) for m in mods) + r")\s+)+", re.I)
         self.icd_tables = IcdTables.from_rules(self.rules["icd10.json"], self.rules["icd10_terms.jsonl"])
@@ -482,12 +482,12 @@ class IMRDiagnoses(RuleComponent):
     def _complement(self, text: str, tokens, kinds, head: int) -> int:
         """The last token of an "of [the] <site words>" complement after the head, or the head."""
         k = head + 1
-        if k >= len(tokens) or tokens[k][2].lower() not in _COMPLEMENT_PREPOSITIONS:
+        if k >= len(tokens) or tokens[k][2].lower() not in self.complement_prepositions:
             return head
         if not _GAP_OK.match(text[tokens[head][1] : tokens[k][0]]):
             return head
         k += 1
-        while k < len(tokens) and tokens[k][2].lower() in _DETERMINERS:
+        while k < len(tokens) and tokens[k][2].lower() in self.complement_determiners:
             k += 1
         last = head
         while k < len(tokens) and kinds[k] != "stop" and _GAP_OK.match(text[tokens[k - 1][1] : tokens[k][0]]):

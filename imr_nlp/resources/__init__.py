@@ -602,6 +602,12 @@ class DiagnosisRules(_Strict):
     drop_words: DiagnosisWords = Field(description="list items that are not diagnoses")
     modifiers: DiagnosisWords = Field(description="leading words kept out of the mention (probable ...)")
     phrase_stops: DiagnosisWords = Field(description="words never part of a condition phrase")
+    complement_prepositions: DiagnosisWords = Field(
+        description="prepositions that open a condition's site complement (sprain of the ankle)"
+    )
+    complement_determiners: DiagnosisWords = Field(
+        description="determiners a site complement may open with (of the, in both, of his)"
+    )
 
 
 class CodingExample(_Strict):

@@ -42,7 +42,14 @@ def _diagnosis_entries():
     out += [(f"statement_cue:{c.name}", c.examples) for c in RULES.statement_cues]
     out += [(f"list_end:{c.name}", c.examples) for c in RULES.list_ends]
     out += [("heads", RULES.heads.examples)]
-    for name in ("body_words", "drop_words", "modifiers", "phrase_stops"):
+    for name in (
+        "body_words",
+        "drop_words",
+        "modifiers",
+        "phrase_stops",
+        "complement_prepositions",
+        "complement_determiners",
+    ):
         out.append((name, getattr(RULES, name).examples))
     return out
 
