@@ -77,6 +77,18 @@ def test_cues_match_the_same_in_lower_case(cue):
         ]
 
 
+@pytest.mark.parametrize("cue", [*RULES.list_cues, *RULES.statement_cues], ids=lambda c: c.name)
+def test_cues_start_where_they_are_tried(cue):
+    """The component tries a cue only at the text's start and after a non-word character
+    (WordStartCue): on its examples that loses none of the plain search's matches."""
+    from imr_nlp.components.diagnoses import WordStartCue
+
+    tried = WordStartCue(cue.pattern, re.I)
+    for example in cue.examples:
+        plain = [m.span() for m in re.finditer(cue.pattern, example.text, re.I)]
+        assert tried.spans(example.text, 0, len(example.text)) == plain, example.text
+
+
 CUE_ROWS = [
     # (text, diagnoses expected, in order)
     ("The injured worker was diagnosed as suffering from lumbar strain.", ["lumbar strain"]),
