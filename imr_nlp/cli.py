@@ -227,6 +227,7 @@ def parse(
     paths: tuple[str, ...], fmt: str, out: str | None, level: str | None, workers: int | None, progress: bool | None
 ) -> None:
     """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
+    started = time.perf_counter()
     import imr_nlp
 
     if fmt == "parquet" and not out:
@@ -244,10 +245,13 @@ def parse(
         raise click.BadParameter(f"{out} is one of the letters to parse", param_hint="--out")
     from imr_nlp.api import warm_up
 
-    warm_up()  # before the clock starts: the rate is the parsing rate
+    talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
+    if talk:
+        click.echo(f"loading the pipeline ({len(files)} letters to parse) ...", err=True)
+    warm_up()  # before the bar's clock starts: its rate is the parsing rate
     for folder, reason in problems:
         click.echo(f"error: {folder}: {reason}", err=True)
-    bar = Progress(len(files), sys.stderr.isatty() if progress is None else progress)
+    bar = Progress(len(files), talk)
     try:
         writer = _Writer(fmt, level, out)
     except OSError as exc:
@@ -280,8 +284,12 @@ def parse(
         raise _cannot_write(out, exc) from exc
     bar.close()
     if bar.enabled or failed or stopped:
-        elapsed = time.perf_counter() - bar.started
-        summary = f"{letters} letters, {writer.count} {level} records, {failed} failed, {elapsed:.1f} s"
+        parsing = time.perf_counter() - bar.started
+        wall = time.perf_counter() - started
+        summary = (
+            f"{letters} letters, {writer.count} {level} records, {failed} failed in {wall:.1f} s"
+            f" ({wall - parsing:.1f} s loading, {parsing:.1f} s parsing: {letters / max(parsing, 1e-9):.1f} letters/s)"
+        )
         if stopped:
             summary = f"{stopped} after {letters} of {len(files)} letters: " + summary
         click.echo(summary + (f" -> {out}" if out else ""), err=True)

@@ -87,6 +87,17 @@ def test_parquet_needs_an_output_file(letters):
     assert result.exit_code == 2 and "--out" in result.stderr
 
 
+def test_a_talking_run_says_it_is_loading_and_sums_up_with_its_rate():
+    result = _run("parse", SAMPLES / "synthetic_letter.txt", "--level", "decision", "--progress")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("loading the pipeline (1 letters to parse) ...")
+    summary = result.stderr.strip().splitlines()[-1].split("\r")[-1]
+    assert re.fullmatch(
+        r"1 letters, 2 decision records, 0 failed in [\d.]+ s \([\d.]+ s loading, [\d.]+ s parsing: [\d.]+ letters/s\)",
+        summary,
+    ), summary
+
+
 def test_all_good_exits_zero(tmp_path):
     result = _run("parse", SAMPLES / "synthetic_letter.txt", "--format", "jsonl", "--level", "decision")
     assert result.exit_code == 0, result.stderr
