@@ -131,7 +131,13 @@ def _pipeline() -> Language:
 
 def _check_text(text) -> str:
     if not isinstance(text, str):
-        hint = " (a file: use imr_nlp.parse_file)" if isinstance(text, (Path, bytes)) else ""
+        hint = (
+            " (a file: use imr_nlp.parse_file)"
+            if isinstance(text, Path)
+            else " (a PDF's bytes: imr_nlp.parse(imr_nlp.io.read_pdf_bytes(data)); a text file's: decode them)"
+            if isinstance(text, (bytes, bytearray))
+            else ""
+        )
         raise TypeError(f"imr_nlp.parse expects a str, got {type(text).__name__}{hint}")
     return text
 
@@ -142,8 +148,12 @@ def parse(text: str) -> Determination:
     Raises TypeError for anything but a ``str``, and nothing for any ``str``: a text that is not
     a letter, or is cut short, gives what can be read plus warnings. Should the pipeline itself
     fail on a text (a bug), the Determination has ``error`` set and the traceback is logged to
-    the "imr_nlp" logger."""
-    return parse_text(_check_text(text))
+    the "imr_nlp" logger. A one-line text naming a .pdf or .txt file gets a warning that points
+    to :func:`parse_file`."""
+    determination = parse_text(_check_text(text))
+    if names_a_letter_file(text):
+        determination.warnings.insert(0, f"the text is a file name ({text.strip()}): use imr_nlp.parse_file")
+    return determination
 
 
 # The components that read a request, in pipeline order (parse_request runs only these).
@@ -210,10 +220,23 @@ def item_text(item: object, index: int) -> LetterText:
     """The text of one ``parse_many`` item: a str as is, a ``pathlib.Path`` read from its file;
     InputError for a file that cannot be read, TypeError for anything else."""
     if isinstance(item, str):
+        if names_a_letter_file(item):
+            raise InputError(
+                Path(item.strip()),
+                "a one-line text naming a letter file is not read as a letter: pass pathlib.Path(name), "
+                "or use imr_nlp.parse_file",
+            )
         return LetterText(item)
     if isinstance(item, Path):
         return read_letter_file(item)
     raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
+
+
+def names_a_letter_file(text: str) -> bool:
+    """Whether a text is one line ending in .pdf or .txt: a file's name given as its text (a
+    ``glob.glob`` result passed to ``parse_many``), never a letter."""
+    stripped = text.strip()
+    return "\n" not in stripped and len(stripped) < 4096 and stripped.lower().endswith((".pdf", ".txt"))
 
 
 def plain_item(item: object) -> object:

@@ -26,23 +26,32 @@ from typing import TextIO
 
 import click
 
+from imr_nlp.io import unsupported_type
 from imr_nlp.rows import LEVELS
 
 LETTER_SUFFIXES = {".txt", ".pdf"}
+MAX_SKIPPED_SHOWN = 20  # a folder's files that are not letters, listed by name (then counted)
 FORMATS = ("jsonl", "csv", "parquet")
 
 
-def expand(paths: Iterable[str], problems: list[tuple[Path, str]] | None = None) -> list[Path]:
+def expand(
+    paths: Iterable[str],
+    problems: list[tuple[Path, str]] | None = None,
+    skipped: list[tuple[Path, str]] | None = None,
+) -> list[Path]:
     """The letter files named by ``paths``: files as given, folders' .txt/.pdf files (sorted,
     recursively), glob patterns' matches. A name that matches nothing is kept, so it is reported
     as missing rather than silently skipped; so is a dangling link with a letter's suffix. A
-    subfolder that cannot be listed is added to ``problems`` with the reason."""
+    subfolder that cannot be listed is added to ``problems`` with the reason; a folder's other
+    files are added to ``skipped`` with the reason (a file named on its own is read, or refused
+    as a failed letter)."""
     out: list[Path] = []
     problems = problems if problems is not None else []
+    skipped = skipped if skipped is not None else []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(_letters_in(path, problems))
+            out.extend(_letters_in(path, problems, skipped))
         elif path.exists() or path.is_symlink() or not glob.has_magic(raw):
             out.append(path)
         else:
@@ -50,13 +59,13 @@ def expand(paths: Iterable[str], problems: list[tuple[Path, str]] | None = None)
             if not matches:
                 out.append(path)
             for match in map(Path, matches):
-                out.extend(_letters_in(match, problems) if match.is_dir() else [match])
+                out.extend(_letters_in(match, problems, skipped) if match.is_dir() else [match])
     return out
 
 
-def _letters_in(folder: Path, problems: list[tuple[Path, str]]) -> list[Path]:
+def _letters_in(folder: Path, problems: list[tuple[Path, str]], skipped: list[tuple[Path, str]]) -> list[Path]:
     """The .txt/.pdf files under ``folder`` (dangling links included, to be reported as such);
-    folders that cannot be listed go to ``problems``."""
+    folders that cannot be listed go to ``problems``, other files to ``skipped``."""
     found = []
 
     def unlistable(error: OSError) -> None:
@@ -67,6 +76,8 @@ def _letters_in(folder: Path, problems: list[tuple[Path, str]]) -> list[Path]:
             path = Path(root, name)
             if path.suffix.lower() in LETTER_SUFFIXES and (path.is_file() or path.is_symlink()):
                 found.append(path)
+            else:
+                skipped.append((path, unsupported_type(path) if path.suffix else "no .pdf or .txt suffix"))
     return sorted(found)
 
 
@@ -236,7 +247,12 @@ def parse(
     if out and not Path(out).resolve().parent.is_dir():
         raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     problems: list[tuple[Path, str]] = []
-    files = expand(paths, problems)
+    skipped: list[tuple[Path, str]] = []
+    files = expand(paths, problems, skipped)
+    for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
+        click.echo(f"skipped: {path}: {reason}", err=True)
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        click.echo(f"skipped: {len(skipped) - MAX_SKIPPED_SHOWN} more files that are not letters", err=True)
     if not files and not problems:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)

@@ -160,3 +160,34 @@ def test_a_dead_worker_neither_hangs_nor_ends_the_run(monkeypatch):
     monkeypatch.setattr(imr_nlp.parallel, "_parse_chunk", _die_on)  # forked workers inherit the patch
     results = list(imr_nlp.parse_many(["a", "die", "b"], n_process=2, batch_size=1))
     assert [r.error is not None and "worker process died" in r.error for r in results] == [False, True, False]
+
+
+@pytest.mark.parametrize("name", ["/letters/CM16-0232543.pdf", "letter.TXT", "  notes/a.pdf\n"])
+def test_parse_many_refuses_a_file_name_given_as_text(name):
+    """A glob.glob result passed as is: each one-line text naming a .pdf/.txt file becomes an
+    error record that says what to do, not an empty "not a letter" result."""
+    [record] = list(imr_nlp.parse_many([name], n_process=1))
+    assert record.error and "pathlib.Path" in record.error and "parse_file" in record.error
+
+
+def test_parse_of_a_file_name_warns_to_use_parse_file():
+    det = imr_nlp.parse("CM16-0232543.pdf")
+    assert det.warnings[0] == "the text is a file name (CM16-0232543.pdf): use imr_nlp.parse_file"
+
+
+@pytest.mark.parametrize("bad, hint", [(Path("a.pdf"), "parse_file"), (b"%PDF-1.4", "read_pdf_bytes")])
+def test_parse_type_errors_name_the_function_to_use(bad, hint):
+    with pytest.raises(TypeError, match=hint):
+        imr_nlp.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "name, data", [("notes.docx", b"PK\x03\x04word"), ("letters.zip", b"PK\x03\x04"), ("a.rtf", b"{\\rtf1}")]
+)
+def test_files_of_other_types_are_refused_not_misread(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(imr_nlp.errors.InputError, match="unsupported file type"):
+        imr_nlp.io.read_letter_file(path)
+    [record] = list(imr_nlp.parse_many([path], n_process=1))
+    assert "unsupported file type" in record.error and record.case_number is None

@@ -98,6 +98,17 @@ def test_a_talking_run_says_it_is_loading_and_sums_up_with_its_rate():
     ), summary
 
 
+def test_a_folder_scan_lists_the_files_it_skips(tmp_path):
+    shutil.copy(SAMPLES / "synthetic_letter.txt", tmp_path / "letter.txt")
+    (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04word")
+    (tmp_path / "README").write_text("not a letter")
+    result = _run("parse", tmp_path, "--level", "decision")
+    assert result.exit_code == 0, result.stderr
+    assert f"skipped: {tmp_path / 'notes.docx'}: unsupported file type .docx" in result.stderr
+    assert f"skipped: {tmp_path / 'README'}: no .pdf or .txt suffix" in result.stderr
+    assert len(result.stdout.splitlines()) == 2  # the letter's two decisions
+
+
 def test_all_good_exits_zero(tmp_path):
     result = _run("parse", SAMPLES / "synthetic_letter.txt", "--format", "jsonl", "--level", "decision")
     assert result.exit_code == 0, result.stderr

@@ -19,6 +19,8 @@ from pathlib import Path
 from imr_nlp.errors import InputError
 
 PDF_SUFFIXES = {".pdf"}
+# Read as text: .txt and names with no suffix; any other file that is not a PDF is refused.
+TEXT_SUFFIXES = {".txt", ""}
 
 # The read budget of one file: a letter's PDF is about 100 KB, its text about 6 KB.
 MAX_FILE_BYTES = 100_000_000
@@ -174,7 +176,8 @@ def read_letter(path) -> str:
 
 def read_letter_file(path) -> LetterText:
     """:func:`read_letter` with the notes on how the file was read (for the Determination's
-    warnings): a PDF is recognised by its content, whatever its name."""
+    warnings): a PDF is recognised by its content, whatever its name; any other file is read as
+    text only when named .txt or with no suffix (a .docx or a .zip is refused, not misread)."""
     if not isinstance(path, (str, Path)):
         raise TypeError(f"a letter path must be a str or pathlib.Path, not {type(path).__name__}")
     path = Path(path)
@@ -197,4 +200,11 @@ def read_letter_file(path) -> LetterText:
         return LetterText(_pdf_text(data, path), notes)
     if path.suffix.lower() in PDF_SUFFIXES:
         raise InputError(path, "not a readable PDF (the file is empty)")
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise InputError(path, unsupported_type(path))
     return decode_text(data)
+
+
+def unsupported_type(path: Path) -> str:
+    """Why a file is not read as a letter: its type (a .docx, a .zip is not a letter's text)."""
+    return f"unsupported file type {path.suffix.lower()}: letters are .pdf or .txt files (or text with no suffix)"
