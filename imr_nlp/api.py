@@ -149,7 +149,7 @@ def parse(text: str) -> Determination:
     a letter, or is cut short, gives what can be read plus warnings. Should the pipeline itself
     fail on a text (a bug), the Determination has ``error`` set and the traceback is logged to
     the "imr_nlp" logger. A one-line text naming a .pdf or .txt file gets a warning that points
-    to :func:`parse_file`."""
+    to ``parse_file``."""
     determination = parse_text(_check_text(text))
     if names_a_letter_file(text):
         determination.warnings.insert(0, f"the text is a file name ({text.strip()}): use imr_nlp.parse_file")
@@ -320,7 +320,7 @@ def parse_many(
     """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
 
     ``n_process=None`` (the default) uses one worker process per usable core
-    (:func:`usable_cores`), except for an input of fewer than two batches per worker, which is
+    (``usable_cores``), except for an input of fewer than two batches per worker, which is
     parsed in this process (starting workers would cost more than they save). With
     ``n_process=1`` the letters go through ``nlp.pipe`` in this process, ``batch_size`` at a
     time. With ``n_process > 1`` worker processes share the loaded pipeline and parse whole

@@ -1,4 +1,4 @@
-"""Determinations as pandas DataFrames and Parquet files, at the levels of :mod:`imr_nlp.rows`.
+"""Determinations as pandas DataFrames and Parquet files, at the levels of ``imr_nlp.rows``.
 
 Columns follow ``imr_nlp.rows.COLUMNS[level]`` with pandas' nullable types (``string``,
 ``Int64``, ``Float64``, ``boolean``; dates as ``datetime64[ns]``), so a column keeps its type

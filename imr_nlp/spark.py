@@ -1,5 +1,5 @@
 """imr_nlp on Apache Spark: a DataFrame of letter texts, or a folder of PDFs, to a DataFrame of
-decisions (one row per decision, with its letter's fields; see :mod:`imr_nlp.rows`).
+decisions (one row per decision, with its letter's fields; see ``imr_nlp.rows``).
 
 Install with ``pip install "imr-nlp[spark]"`` (pyspark 4 needs Java 17). Work runs in
 ``mapInPandas``: each Python worker loads the pipeline once and reuses it for every batch. A

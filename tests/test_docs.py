@@ -39,3 +39,27 @@ def test_tests_named_in_the_docs_exist():
     page = (ROOT / "docs" / "robustness.md").read_text(encoding="utf-8")
     named = set(re.findall(r"(?<![/\w])(test_\w+)\b(?!\.py)", page))
     assert named and not named - defined
+
+
+def test_api_page_docstrings_have_no_raw_sphinx_roles():
+    """mkdocstrings renders ``code`` but prints Sphinx roles (:func:`x`) as they are: the members
+    docs/api.md lists must not use them."""
+    import importlib
+    import re
+
+    page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    checked = 0
+    for block in re.split(r"^::: ", page, flags=re.M)[1:]:
+        module = importlib.import_module(block.split()[0])
+        members = re.findall(r"^\s+- (\w+)$", block, flags=re.M) or [block.split()[0]]
+        for name in members:
+            obj = getattr(module, name, module)
+            docs = (
+                [obj.__doc__ or ""] + [getattr(v, "__doc__", "") or "" for v in vars(obj).values()]
+                if isinstance(obj, type)
+                else [obj.__doc__ or ""]
+            )
+            for doc in docs:
+                assert not re.search(r":(?:func|class|meth|mod|attr):`", doc), f"{module.__name__}.{name}"
+            checked += 1
+    assert checked > 10

@@ -75,7 +75,7 @@ def decode_text(data: bytes) -> LetterText:
 
 
 def read_text_file(path: Path) -> str:
-    """The text of a plain-text letter file (see :func:`decode_text`)."""
+    """The text of a plain-text letter file (see ``decode_text``)."""
     return decode_text(_read_bytes(Path(path))).text
 
 
@@ -175,7 +175,7 @@ def read_letter(path) -> str:
 
 
 def read_letter_file(path) -> LetterText:
-    """:func:`read_letter` with the notes on how the file was read (for the Determination's
+    """``read_letter`` with the notes on how the file was read (for the Determination's
     warnings): a PDF is recognised by its content, whatever its name; any other file is read as
     text only when named .txt or with no suffix (a .docx or a .zip is refused, not misread)."""
     if not isinstance(path, (str, Path)):
