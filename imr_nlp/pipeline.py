@@ -40,6 +40,7 @@ PIPELINE = (
     "imr_abbreviations",  # scispaCy AbbreviationDetector: long forms of CRPS, ODG, UR ...
     "imr_citations",  # guideline citations of the two guideline parts
     "imr_context",  # medspaCy ConText assertions on drugs and diagnoses
+    "imr_entities",  # doc.ents: the mentions without overlaps, by priority; their sections
 )
 
 

@@ -53,6 +53,15 @@ def render_label(group: str, span: Span) -> str | None:
     return " ".join([label, *flags])
 
 
+def _entity_label(ent: Span) -> str:
+    """An entity's displayed label: its label, a date's role, its ConText flags."""
+    label = ent.label_
+    if label == "DATE" and ent._.role and ent._.role != "other":
+        label = f"DATE {ent._.role}"
+    flags = [name for attr, name in _ASSERTIONS if ent.has_extension(attr) and getattr(ent._, attr)]
+    return " ".join([label, *flags])
+
+
 def render_spans(doc: Doc) -> list[Span]:
     """The spans a view shows, labelled (see ``render_label``), in text order."""
     spans = []
@@ -64,10 +73,17 @@ def render_spans(doc: Doc) -> list[Span]:
     return sorted(spans, key=lambda s: (s.start, -s.end))
 
 
-def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = False) -> str | None:
+def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = False, style: str = "span") -> str | None:
     """Show a letter with displaCy: in Jupyter the view is displayed (and None returned);
     elsewhere the HTML is returned (``page=True`` for a whole HTML page). A str is parsed
-    first; a Doc must come from the imr_nlp pipeline. The Doc given is not changed."""
+    first; a Doc must come from the imr_nlp pipeline. The Doc given is not changed.
+
+    ``style="span"`` (the default) shows every span, overlaps included (an item and the drug in
+    it), token by token; ``style="ent"`` shows ``doc.ents``, the mentions without overlaps,
+    in the letter's own spacing and line breaks (the cleaned text). Labels carry the ConText
+    flags and a date's role either way."""
+    if style not in ("span", "ent"):
+        raise ValueError(f"render style must be 'span' or 'ent', not {style!r}")
     if isinstance(text_or_doc, str):
         from imr_nlp.api import load
 
@@ -76,14 +92,18 @@ def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = Fal
         doc = text_or_doc.copy()
     else:
         raise TypeError(f"render expects a str or a spaCy Doc, got {type(text_or_doc).__name__}")
-    doc.spans[RENDER_KEY] = render_spans(doc)
+    if style == "ent":
+        shown = [Span(doc, e.start, e.end, label=_entity_label(e)) for e in doc.ents]
+        doc.ents = shown
+    else:
+        doc.spans[RENDER_KEY] = shown = render_spans(doc)
     colors = dict(COLORS)
-    for label in {s.label_ for s in doc.spans[RENDER_KEY]}:
+    for label in {s.label_ for s in shown}:
         base = label.split()[0]
         if base in COLORS:
             colors[label] = COLORS[base]
-    options = {"spans_key": RENDER_KEY, "colors": colors}
-    html = displacy.render(doc, style="span", options=options, jupyter=False, page=page)
+    options = {"spans_key": RENDER_KEY, "colors": colors} if style == "span" else {"colors": colors}
+    html = displacy.render(doc, style=style, options=options, jupyter=False, page=page)
     if jupyter or (jupyter is None and is_in_jupyter()):
         # spaCy 3.7's own Jupyter path imports IPython.core.display.display, gone in IPython 9.
         from IPython.display import HTML, display

@@ -176,6 +176,11 @@ CASES = {
         ),
         lambda doc: [s._.citation["source"] for s in doc.spans.get("imr_citations", []) if s.label_ == "CITATION"],
     ),
+    "imr_entities/entities.json": (
+        _json(lambda d: d["groups"].pop(0)),  # no drug entities
+        "CLINICAL CASE SUMMARY\nThe patient takes Norco 10/325 mg at night.",
+        lambda doc: [(e.text, e.label_) for e in doc.ents],
+    ),
     "imr_context/context_rules.json": (
         _json(
             lambda d: d["context_rules"].append(

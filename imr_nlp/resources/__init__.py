@@ -146,6 +146,31 @@ class Abbreviations(_Strict):
     examples: list[SentenceExample] = Field(min_length=2)
 
 
+class EntityExample(_Strict):
+    """A text and entities ``doc.ents`` must hold for it: [text, label] pairs (``absent``: texts
+    no entity may cover whole, because a higher-priority entity overlaps them)."""
+
+    text: str = Field(min_length=1)
+    ents: list[tuple[str, str]] = Field(min_length=1)
+    absent: list[str] = Field(default_factory=list)
+
+
+class EntityGroup(_Strict):
+    """A span group whose spans become entities (those with one of ``labels``, if given)."""
+
+    group: str = Field(description="a key of imr_nlp.extensions.SPAN_GROUPS")
+    labels: list[str] | None = None
+
+
+class EntityRules(_Strict):
+    """imr_entities' rules (resources/entities.json): the span groups ``doc.ents`` is made from,
+    highest priority first; where spans overlap, the higher group's wins, then the longer."""
+
+    description: str = ""
+    groups: list[EntityGroup] = Field(min_length=1)
+    examples: list[EntityExample] = Field(min_length=2)
+
+
 class SentenceRules(_Strict):
     """imr_sentences' rules (resources/sentences.json)."""
 
@@ -785,6 +810,7 @@ _MODELS = {
     "request_grammar.json": RequestGrammar,
     "service_names.jsonl": ServiceNames,
     "dwc_rules.jsonl": DwcRules,
+    "entities.json": EntityRules,
 }
 
 

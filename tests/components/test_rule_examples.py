@@ -75,6 +75,7 @@ RUN_HERE = {
     "DateTableExamples",
     "CitationTableExamples",
 }
+RUN_ELSEWHERE["EntityRules"] = "components/test_entities.py::test_entity_examples_hold"
 
 
 def _bearers(kind: str):

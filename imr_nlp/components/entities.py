@@ -1,0 +1,74 @@
+"""Entities: the non-overlapping view of the mentions, in ``doc.ents``.
+
+The span groups hold every mention, overlaps included (a drug inside a decision item, a date
+inside a citation). ``doc.ents`` holds one reading of each stretch of text, so spaCy's own tools
+work on it: ``displacy.render(doc, style="ent")``, medspaCy's visualiser, ``ent._.is_negated``.
+Which groups feed it, and their priority where spans overlap, are data (resources/entities.json):
+the span of the higher group wins, then the longer span. Each entity keeps its group span's
+label and extension values (spaCy keys them by offsets and label); its first token gets
+medspaCy's ``token._.section``, so ``ent._.section_category`` names the section it lies in, as
+after medspaCy's Sectionizer.
+"""
+
+from bisect import bisect_right
+
+from medspacy.section_detection import Section
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from imr_nlp.components.base import RuleComponent
+from imr_nlp.extensions import SPAN_GROUPS
+
+
+class IMREntities(RuleComponent):
+    needs = ("sections",)
+    resource_names = ("entities.json",)
+
+    def _compile(self) -> None:
+        rules = self.rules["entities.json"]
+        unknown = [g.group for g in rules.groups if g.group not in SPAN_GROUPS]
+        if unknown:
+            raise ValueError(f"{self.name}: unknown span groups {unknown} (keys of SPAN_GROUPS)")
+        self.groups = [(SPAN_GROUPS[g.group], frozenset(g.labels) if g.labels else None) for g in rules.groups]
+
+    def match(self, doc: Doc) -> list[Span]:
+        """The entities: spans of the groups by priority, then length, none overlapping another."""
+        ranked = []
+        for priority, (key, labels) in enumerate(self.groups):
+            for span in doc.spans.get(key, []):
+                if labels is None or span.label_ in labels:
+                    ranked.append((priority, span.start - span.end, span.start, span))
+        ranked.sort(key=lambda r: r[:3])
+        taken = [False] * len(doc)
+        out = []
+        for *_, span in ranked:
+            if span.end > span.start and not any(taken[span.start : span.end]):
+                taken[span.start : span.end] = [True] * (span.end - span.start)
+                out.append(span)
+        return sorted(out, key=lambda s: s.start)
+
+    def set_annotations(self, doc: Doc, entities: list[Span]) -> Doc:
+        doc.ents = [Span(doc, s.start, s.end, label=s.label_) for s in entities]
+        sections = sorted((s.start, s.end, s.label_) for s in doc.spans.get(SPAN_GROUPS["sections"], []))
+        starts = [s[0] for s in sections]
+        found: dict[int, Section] = {}
+        for ent in entities:
+            i = bisect_right(starts, ent.start) - 1
+            if i >= 0 and ent.start < sections[i][1]:
+                if i not in found:
+                    start, end, label = sections[i]
+                    found[i] = Section(label, start, start + 1, start, end)
+                # medspaCy reads a span's section from its first token (the Sectionizer sets
+                # every token's; only the entities' first tokens need it here)
+                doc[ent.start]._.section = found[i]
+        return doc
+
+
+@Language.factory(
+    "imr_entities",
+    requires=["doc.spans"],
+    assigns=["doc.ents", "token._.section"],
+    default_config={},
+)
+def make_entities(nlp: Language, name: str) -> IMREntities:
+    return IMREntities(nlp, name)
