@@ -122,8 +122,11 @@ def component_pages() -> dict[str, str]:
     from spacy.language import Language
     from spacy.util import registry
 
+    import imr_nlp
     from imr_nlp.pipeline import PIPELINE
 
+    letter = Path(imr_nlp.__file__).with_name("samples") / "synthetic_letter.txt"
+    sample = imr_nlp.load()(letter.read_text(encoding="utf-8"))
     pages = {}
     tokenizer = importlib.import_module("imr_nlp.components.normalize")
     pages["components/tokenizer.md"] = "\n".join(
@@ -170,9 +173,65 @@ def component_pages() -> dict[str, str]:
                 "",
                 inspect.getdoc(module) or "",
                 "",
+                *_example(name, sample),
             ]
         )
     return pages
+
+
+# What each step's example shows: the span group it writes and the values to print per span.
+_EXAMPLE_VIEWS = {
+    "imr_sections": ("sections", lambda s: s.label_),
+    "imr_dates": ("dates", lambda s: (s._.iso_date, s._.role)),
+    "imr_header": ("header", lambda s: (s.label_, s._.header_value)),
+    "imr_decisions": ("items", lambda s: s.label_),
+    "imr_conclusions": ("necessity", lambda s: "not necessary" if s._.is_negated else "necessary"),
+    "imr_drugs": ("drugs", lambda s: (s._.generic, s._.drug_class)),
+    "imr_doses": ("doses", lambda s: (s.label_, s._.dose.get("value"))),
+    "imr_services": ("services", lambda s: {k: v for k, v in s._.request.items() if v and k != "head_word"}),
+    "imr_diagnoses": ("diagnoses", lambda s: (s._.icd10, s._.icd10_description)),
+    "imr_citations": ("citations", lambda s: (s.label_, (s._.citation or {}).get("source"))),
+    "imr_context": (
+        "context_targets",
+        lambda s: [a for a in ("is_negated", "is_uncertain", "is_historical") if getattr(s._, a)],
+    ),
+}
+_EXAMPLE_SPANS = 4
+
+
+def _example(name: str, doc) -> list[str]:
+    """A step's page example: what it writes on the bundled synthetic letter (its first spans)."""
+    from imr_nlp.extensions import SPAN_GROUPS
+
+    if name == "imr_entities":
+        rows = [f"{e.text!r:34} {e.label_:10} section={e._.section_category}" for e in doc.ents[:6]]
+        code = "[(e.text, e.label_, e._.section_category) for e in doc.ents]"
+    elif name in _EXAMPLE_VIEWS:
+        key, view = _EXAMPLE_VIEWS[name]
+        spans = list(doc.spans.get(SPAN_GROUPS[key], []))[:_EXAMPLE_SPANS]
+        rows = [f"{' '.join(s.text.split())[:40]!r:44} {view(s)}" for s in spans]
+        code = f'doc.spans["{SPAN_GROUPS[key]}"]'
+    else:
+        return []
+    return [
+        "## Example",
+        "",
+        "On the synthetic letter bundled with the package (`imr_nlp/samples/synthetic_letter.txt`),",
+        f"the first spans `{code}` holds, and what this step gives them:",
+        "",
+        "```python",
+        "from pathlib import Path",
+        "import imr_nlp",
+        "letter = Path(imr_nlp.__file__).with_name('samples') / 'synthetic_letter.txt'",
+        "doc = imr_nlp.load()(letter.read_text())",
+        code,
+        "```",
+        "",
+        "```text",
+        *rows,
+        "```",
+        "",
+    ]
 
 
 def _groups(keys) -> str:
