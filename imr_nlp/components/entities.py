@@ -35,32 +35,35 @@ class IMREntities(RuleComponent):
         """The entities: spans of the groups by priority, then length, none overlapping another."""
         ranked = []
         for priority, (key, labels) in enumerate(self.groups):
-            for span in doc.spans.get(key, []):
-                if labels is None or span.label_ in labels:
-                    ranked.append((priority, span.start - span.end, span.start, span))
+            for span in doc.spans.get(key, ()):
+                start, end = span.start, span.end
+                if end > start and (labels is None or span.label_ in labels):
+                    ranked.append((priority, start - end, start, end, span))
         ranked.sort(key=lambda r: r[:3])
-        taken = [False] * len(doc)
+        taken: set[int] = set()
         out = []
-        for *_, span in ranked:
-            if span.end > span.start and not any(taken[span.start : span.end]):
-                taken[span.start : span.end] = [True] * (span.end - span.start)
-                out.append(span)
-        return sorted(out, key=lambda s: s.start)
+        for _, _, start, end, span in ranked:
+            tokens = range(start, end)
+            if taken.isdisjoint(tokens):
+                taken.update(tokens)
+                out.append((start, span))
+        return [span for _, span in sorted(out, key=lambda pair: pair[0])]
 
     def set_annotations(self, doc: Doc, entities: list[Span]) -> Doc:
-        doc.ents = [Span(doc, s.start, s.end, label=s.label_) for s in entities]
-        sections = sorted((s.start, s.end, s.label_) for s in doc.spans.get(SPAN_GROUPS["sections"], []))
+        doc.ents = entities
+        sections = sorted((s.start, s.end, s.label_) for s in doc.spans.get(SPAN_GROUPS["sections"], ()))
         starts = [s[0] for s in sections]
         found: dict[int, Section] = {}
         for ent in entities:
-            i = bisect_right(starts, ent.start) - 1
-            if i >= 0 and ent.start < sections[i][1]:
+            first = ent.start
+            i = bisect_right(starts, first) - 1
+            if i >= 0 and first < sections[i][1]:
                 if i not in found:
                     start, end, label = sections[i]
                     found[i] = Section(label, start, start + 1, start, end)
                 # medspaCy reads a span's section from its first token (the Sectionizer sets
                 # every token's; only the entities' first tokens need it here)
-                doc[ent.start]._.section = found[i]
+                doc[first]._.section = found[i]
         return doc
 
 
