@@ -54,6 +54,8 @@ DECISION_COLUMNS: dict[str, str] = {
     **_LETTER_FIELDS,
     "decision_index": "int",
     "item": "string",
+    "item_start": "int",
+    "item_end": "int",
     "outcome": "string",
     "medically_necessary": "boolean",
     "category": "string",
@@ -75,6 +77,7 @@ DECISION_COLUMNS: dict[str, str] = {
     "claims_administrator_sources": "string",
     "reviewer_sources": "string",
     "reviewer_mtus_based": "boolean",
+    "rationale": "string",
     "error": "string",
     "warnings": "string",
 }
@@ -232,6 +235,8 @@ def _decision_fields(index: int, decision: Decision) -> dict:
     return {
         "decision_index": index,
         "item": decision.item,
+        "item_start": decision.start,
+        "item_end": decision.end,
         "outcome": decision.outcome,
         "medically_necessary": decision.medically_necessary,
         "category": t.category,
@@ -252,6 +257,7 @@ def _decision_fields(index: int, decision: Decision) -> dict:
         "claims_administrator_sources": _join(c.source for c in decision.claims_administrator.citations),
         "reviewer_sources": _join(c.source for c in decision.reviewer_basis.citations),
         "reviewer_mtus_based": decision.reviewer_basis.mtus_based,
+        "rationale": decision.rationale or None,
     }
 
 

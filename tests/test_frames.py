@@ -104,3 +104,15 @@ def test_render_shows_outcomes_citations_and_dates():
     html = imr_nlp.render(read_letter(SAMPLES[0]), jupyter=False)
     for label in ("UPHELD", "CITATION MTUS", "DATE injury", "QUANTITY"):
         assert label in html, label
+
+
+def test_decision_rows_carry_the_rationale_and_where_the_item_is():
+    from imr_nlp.rows import decision_rows
+
+    synthetic = next(p for p in SAMPLES if p.suffix == ".txt")
+    text = synthetic.read_text(encoding="utf-8")
+    rows = decision_rows(imr_nlp.parse(text))
+    assert len(rows) == 2
+    for row in rows:
+        assert " ".join(text[row["item_start"] : row["item_end"]].split()) == row["item"]
+        assert row["rationale"] and len(row["rationale"]) > 40
