@@ -19,7 +19,7 @@ from spacy.util import minibatch
 
 from imr_nlp.assemble import assertion_fields
 from imr_nlp.errors import InputError
-from imr_nlp.io import LetterText, read_letter_file
+from imr_nlp.io import LetterText, letter_identity, read_letter_file
 from imr_nlp.models import Assertions, Determination, Treatment
 
 logger = logging.getLogger("imr_nlp")
@@ -211,7 +211,7 @@ def parse_file(path: str | Path) -> Determination:
     a PDF under another name), is said in the warnings."""
     letter = read_letter_file(path)
     determination = parse(letter.text)
-    determination.source = str(path)
+    determination.source = letter_identity(path)
     determination.warnings.extend(letter.notes)
     return determination
 
@@ -277,7 +277,7 @@ def item_result(item: object, doc, notes: list[str] = ()) -> Determination:
     """The Determination of a parsed batch item, with the file it came from."""
     determination = doc._.determination
     if isinstance(item, Path):
-        determination.source = str(item)
+        determination.source = letter_identity(item)
     determination.warnings.extend(notes)
     return determination
 
@@ -287,9 +287,9 @@ def error_record(item: object, index: int | None, problem: Exception | str) -> D
     ``error`` (a file's path, or the item's index, first) and in a warning starting "error:"."""
     message = str(problem)
     if isinstance(item, Path):
-        source = str(item)
-        if not message.startswith(source):
-            message = f"{source}: {message}"
+        source = letter_identity(item)
+        if not message.startswith(str(item)):
+            message = f"{item}: {message}"
     else:
         source = None
         if index is not None and not message.startswith("item "):

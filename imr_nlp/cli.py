@@ -159,7 +159,9 @@ class _Writer:
         if self.fmt == "parquet":
             self.sink.write(records)
         elif self.fmt == "csv":
-            self.csv.writerows(records)
+            from imr_nlp.rows import flat_row
+
+            self.csv.writerows(map(flat_row, records))
         else:
             for record in records:
                 self.stream.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")

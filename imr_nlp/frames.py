@@ -1,9 +1,11 @@
 """Determinations as pandas DataFrames and Parquet files, at the levels of ``imr_nlp.rows``.
 
 Columns follow ``imr_nlp.rows.COLUMNS[level]`` with pandas' nullable types (``string``,
-``Int64``, ``Float64``, ``boolean``; dates as ``datetime64[ns]``), so a column keeps its type
-even when every value is missing. Parquet goes through pyarrow (dates as ``date32``), written in
-row groups so a long run needs little memory.
+``Int64``, ``Float64``, ``boolean``; dates as ``datetime64[ms]``; lists as Python lists in
+``object`` columns), so a column keeps its type even when every value is missing. Parquet goes
+through pyarrow with native list columns (``list<string>``, ``list<int64>``), dates as
+``timestamp[ms]`` and pandas' schema metadata, so a plain ``pd.read_parquet`` gives back the
+same dtypes as ``to_dataframe``; it is written in row groups so a long run needs little memory.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import pyarrow as pa
 
-_PANDAS_TYPES = {"string": "string", "int": "Int64", "double": "Float64", "boolean": "boolean"}
+_PANDAS_TYPES = {
+    "string": "string",
+    "int": "Int64",
+    "double": "Float64",
+    "boolean": "boolean",
+    "date": "datetime64[ms]",
+    "array<string>": "object",
+    "array<int>": "object",
+}
 ROW_GROUP = 5000
 
 
@@ -43,20 +53,26 @@ def iter_rows(determinations: Determination | Iterable[Determination], level: st
 def to_dataframe(determinations: Determination | Iterable[Determination], level: str = "decision") -> pd.DataFrame:
     """A pandas DataFrame of Determinations (one, or an iterable such as ``parse_many``'s) at
     ``level``: "letter", "decision" (default), "medication", "citation" or "diagnosis"."""
+    return _typed_frame(list(iter_rows(determinations, level)), level)
+
+
+def _typed_frame(row_dicts: list[dict], level: str) -> pd.DataFrame:
+    """Rows as a DataFrame with the level's columns, in pandas' nullable dtypes."""
     import pandas as pd
 
-    columns = COLUMNS[check_level(level)]
-    frame = pd.DataFrame(list(iter_rows(determinations, level)), columns=list(columns), dtype=object)
+    columns = COLUMNS[level]
+    frame = pd.DataFrame(row_dicts, columns=list(columns), dtype=object)
     for name, kind in columns.items():
         if kind == "date":
-            frame[name] = pd.to_datetime(frame[name])
-        else:
+            frame[name] = pd.to_datetime(frame[name]).astype(_PANDAS_TYPES[kind])
+        elif _PANDAS_TYPES[kind] != "object":
             frame[name] = frame[name].astype(_PANDAS_TYPES[kind])
     return frame
 
 
 def arrow_schema(level: str = "decision") -> pa.Schema:
-    """The pyarrow schema of a level's table."""
+    """The pyarrow schema of a level's Parquet table, with pandas' metadata (the dtypes
+    ``pd.read_parquet`` gives back)."""
     import pyarrow as pa
 
     kinds = {
@@ -64,9 +80,13 @@ def arrow_schema(level: str = "decision") -> pa.Schema:
         "int": pa.int64(),
         "double": pa.float64(),
         "boolean": pa.bool_(),
-        "date": pa.date32(),
+        "date": pa.timestamp("ms"),
+        "array<string>": pa.list_(pa.string()),
+        "array<int>": pa.list_(pa.int64()),
     }
-    return pa.schema([(name, kinds[kind]) for name, kind in COLUMNS[check_level(level)].items()])
+    schema = pa.schema([(name, kinds[kind]) for name, kind in COLUMNS[check_level(level)].items()])
+    empty = pa.Table.from_pandas(_typed_frame([], level), schema=schema, preserve_index=False)
+    return empty.schema
 
 
 class ParquetSink:
@@ -76,6 +96,7 @@ class ParquetSink:
     def __init__(self, path: str | Path, level: str = "decision") -> None:
         import pyarrow.parquet as pq
 
+        self.level = level
         self.schema = arrow_schema(level)
         self.writer = pq.ParquetWriter(str(path), self.schema)
         self.buffer: list[dict] = []
@@ -90,7 +111,8 @@ class ParquetSink:
         import pyarrow as pa
 
         if self.buffer:
-            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+            frame = _typed_frame(self.buffer, self.level)
+            self.writer.write_table(pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False))
             self.count += len(self.buffer)
             self.buffer = []
 

@@ -242,6 +242,7 @@ class Determination(_Model):
     warnings: list[str] = Field(default_factory=list)
     """what could not be parsed and why; empty when all went well"""
     source: str | None = None
-    """the file the letter was read from (parse_file, batches of paths)"""
+    """the file the letter was read from, as its resolved absolute path (parse_file, batches of
+    paths; see ``imr_nlp.io.letter_identity``)"""
     error: str | None = None
     """why a batch item could not be read or parsed (its path or index first); then no data"""

@@ -1,6 +1,6 @@
 """Flat rows for tables (pandas, CSV, Parquet, Spark), at five levels:
 
-- ``letter``: one row per letter, with counts and joined lists;
+- ``letter``: one row per letter, with counts and lists;
 - ``decision``: one row per decision, each carrying its letter's fields (a letter with no
   decision, such as an unreadable file, still gives one row with its error and warnings);
 - ``medication``: one row per drug mention, with its ConText flags and the decision it is the
@@ -11,8 +11,12 @@
 
 At the letter and decision levels every letter gives at least one row, so nothing is lost;
 at the medication, citation and diagnosis levels a letter gives as many rows as it has
-mentions or citations. Lists are joined with "; ". Each level's columns and their types ("string", "int",
-"double", "boolean", "date") are in ``COLUMNS[level]``.
+mentions or citations. ``letter`` is the resolved path of the file a letter was read from (the
+same in the CLI, the API and Spark), or None for a text. Each level's columns and their types
+are in ``COLUMNS[level]``, written as Spark SQL types: "string", "int", "double", "boolean",
+"date", and the lists "array<string>" and "array<int>" (Python lists in the rows; each value
+once, in the letter's order; ``items`` has one entry per decision). CSV joins a list with
+``LIST_SEPARATOR`` ("; ").
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ _LETTER_FIELDS: dict[str, str] = {
     "ur_date": "date",
     "patient_age": "int",
     "patient_sex": "string",
-    "reviewer_specialties": "string",
-    "reviewer_licensure_states": "string",
+    "reviewer_specialties": "array<string>",
+    "reviewer_licensure_states": "array<string>",
 }
 
 LETTER_COLUMNS: dict[str, str] = {
@@ -42,12 +46,12 @@ LETTER_COLUMNS: dict[str, str] = {
     "decisions": "int",
     "upheld": "int",
     "overturned": "int",
-    "items": "string",
-    "diagnoses": "string",
-    "diagnosis_codes": "string",
-    "drugs": "string",
+    "items": "array<string>",
+    "diagnoses": "array<string>",
+    "diagnosis_codes": "array<string>",
+    "drugs": "array<string>",
     "error": "string",
-    "warnings": "string",
+    "warnings": "array<string>",
 }
 
 DECISION_COLUMNS: dict[str, str] = {
@@ -69,17 +73,17 @@ DECISION_COLUMNS: dict[str, str] = {
     "duration_value": "double",
     "duration_unit": "string",
     "service": "string",
-    "body_sites": "string",
+    "body_sites": "array<string>",
     "partial": "boolean",
     "dwc_category": "string",
     "dwc_subcategory": "string",
-    "diagnosis_codes": "string",
-    "claims_administrator_sources": "string",
-    "reviewer_sources": "string",
+    "diagnosis_codes": "array<string>",
+    "claims_administrator_sources": "array<string>",
+    "reviewer_sources": "array<string>",
     "reviewer_mtus_based": "boolean",
     "rationale": "string",
     "error": "string",
-    "warnings": "string",
+    "warnings": "array<string>",
 }
 
 # The ConText flags of a drug or diagnosis mention and the cues behind them.
@@ -89,7 +93,7 @@ _ASSERTION_COLUMNS: dict[str, str] = {
     "hypothetical": "boolean",
     "uncertain": "boolean",
     "family": "boolean",
-    "cues": "string",
+    "cues": "array<string>",
 }
 
 MEDICATION_COLUMNS: dict[str, str] = {
@@ -114,8 +118,8 @@ CITATION_COLUMNS: dict[str, str] = {
     "source": "string",
     "mtus": "boolean",
     "guideline": "string",
-    "topics": "string",
-    "pages": "string",
+    "topics": "array<string>",
+    "pages": "array<int>",
     "text": "string",
     "start": "int",
     "end": "int",
@@ -141,11 +145,12 @@ COLUMNS: dict[str, dict[str, str]] = {
     "diagnosis": DIAGNOSIS_COLUMNS,
 }
 LEVELS = tuple(COLUMNS)
+LIST_SEPARATOR = "; "
 
 
-def _join(values: Iterable) -> str | None:
-    values = [str(v) for v in values if v is not None]
-    return "; ".join(dict.fromkeys(values)) if values else None
+def _list(values: Iterable) -> list:
+    """The values that are not None, each once, in order."""
+    return list(dict.fromkeys(v for v in values if v is not None))
 
 
 def _letter_id(d: Determination, letter: str | None) -> dict:
@@ -164,8 +169,8 @@ def _letter_fields(d: Determination, letter: str | None) -> dict:
         "ur_date": d.ur_date,
         "patient_age": d.patient.age,
         "patient_sex": d.patient.sex,
-        "reviewer_specialties": _join(d.reviewer.specialties),
-        "reviewer_licensure_states": _join(d.reviewer.licensure_states),
+        "reviewer_specialties": _list(d.reviewer.specialties),
+        "reviewer_licensure_states": _list(d.reviewer.licensure_states),
     }
 
 
@@ -179,12 +184,12 @@ def letter_rows(determination: Determination, letter: str | None = None) -> list
             "decisions": len(d.decisions),
             "upheld": outcomes.count("upheld"),
             "overturned": outcomes.count("overturned"),
-            "items": _join(dec.item for dec in d.decisions),
-            "diagnoses": _join(m.text for m in _stated_diagnoses(d)),
+            "items": [dec.item for dec in d.decisions],
+            "diagnoses": _list(m.text for m in _stated_diagnoses(d)),
             "diagnosis_codes": diagnosis_codes(d),
-            "drugs": _join(m.generic for m in d.medications if not m.negated),
+            "drugs": _list(m.generic for m in d.medications if not m.negated),
             "error": d.error,
-            "warnings": _join(d.warnings),
+            "warnings": _list(d.warnings),
         }
     ]
 
@@ -197,7 +202,7 @@ def _assertion_fields(m: Assertions) -> dict:
         "hypothetical": m.hypothetical,
         "uncertain": m.uncertain,
         "family": m.family,
-        "cues": _join(m.cues),
+        "cues": _list(m.cues),
     }
 
 
@@ -205,9 +210,9 @@ def _stated_diagnoses(d: Determination):
     return [m for m in d.diagnoses if m.kind == "diagnosis" and not m.negated]
 
 
-def diagnosis_codes(d: Determination) -> str | None:
-    """The ICD-10-CM codes of the letter's stated diagnoses, joined, each once."""
-    return _join(m.icd10 for m in _stated_diagnoses(d))
+def diagnosis_codes(d: Determination) -> list[str]:
+    """The ICD-10-CM codes of the letter's stated diagnoses, each once."""
+    return _list(m.icd10 for m in _stated_diagnoses(d))
 
 
 def diagnosis_rows(determination: Determination, letter: str | None = None) -> list[dict]:
@@ -250,12 +255,12 @@ def _decision_fields(index: int, decision: Decision) -> dict:
         "duration_value": t.duration.value if t.duration else None,
         "duration_unit": t.duration.unit if t.duration else None,
         "service": t.service,
-        "body_sites": _join(t.body_sites),
+        "body_sites": _list(t.body_sites),
         "partial": t.partial,
         "dwc_category": t.dwc_category,
         "dwc_subcategory": t.dwc_subcategory,
-        "claims_administrator_sources": _join(c.source for c in decision.claims_administrator.citations),
-        "reviewer_sources": _join(c.source for c in decision.reviewer_basis.citations),
+        "claims_administrator_sources": _list(c.source for c in decision.claims_administrator.citations),
+        "reviewer_sources": _list(c.source for c in decision.reviewer_basis.citations),
         "reviewer_mtus_based": decision.reviewer_basis.mtus_based,
         "rationale": decision.rationale or None,
     }
@@ -269,7 +274,7 @@ def decision_rows(determination: Determination, letter: str | None = None) -> li
         **_letter_fields(d, letter),
         "diagnosis_codes": diagnosis_codes(d),
         "error": d.error,
-        "warnings": _join(d.warnings),
+        "warnings": _list(d.warnings),
     }
     empty = dict.fromkeys(DECISION_COLUMNS)
     if not d.decisions:
@@ -310,8 +315,8 @@ def _citation_row(citation: Citation) -> dict:
         "source": citation.source,
         "mtus": citation.mtus,
         "guideline": citation.guideline,
-        "topics": _join(citation.topics),
-        "pages": _join(citation.pages),
+        "topics": _list(citation.topics),
+        "pages": _list(citation.pages),
         "text": citation.text,
         "start": citation.start,
         "end": citation.end,
@@ -347,6 +352,14 @@ ROWS: dict[str, Callable[[Determination, str | None], list[dict]]] = {
     "citation": citation_rows,
     "diagnosis": diagnosis_rows,
 }
+
+
+def flat_row(row: dict) -> dict:
+    """A row with its lists joined by LIST_SEPARATOR (an empty list as None), for CSV."""
+    return {
+        name: (LIST_SEPARATOR.join(map(str, value)) or None) if isinstance(value, list) else value
+        for name, value in row.items()
+    }
 
 
 def check_level(level: str) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import imr_nlp
-from imr_nlp.rows import COLUMNS, LEVELS
+from imr_nlp.rows import COLUMNS, LEVELS, rows
 
 SAMPLES = sorted((Path(__file__).resolve().parent.parent / "imr_nlp" / "samples").iterdir())
 
@@ -29,7 +29,9 @@ def test_dataframe_columns_and_types(determinations, level):
                 "int": "Int64",
                 "double": "Float64",
                 "boolean": "boolean",
-                "date": "datetime64[ns]",
+                "date": "datetime64[ms]",
+                "array<string>": "object",
+                "array<int>": "object",
             }[kind]
         ), name
 
@@ -57,17 +59,53 @@ def test_dataframe_of_one_letter_and_bad_input(determinations):
 
 def test_letter_level_keeps_the_error(determinations):
     letters = imr_nlp.to_dataframe(determinations, "letter")
-    missing = letters[letters["letter"] == "missing.pdf"].iloc[0]
+    missing = letters[letters["letter"] == str(Path("missing.pdf").resolve())].iloc[0]
     assert "no such file" in missing["error"] and missing["decisions"] == 0
 
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_parquet_round_trip(determinations, level, tmp_path):
+    """A plain pd.read_parquet gives to_dataframe's frame back: the same dtypes (datetime,
+    nullable Int64 and boolean, string) from the schema's pandas metadata, lists as lists."""
     path = tmp_path / f"{level}.parquet"
     count = imr_nlp.to_parquet(determinations, path, level=level)
     frame = pd.read_parquet(path)
-    assert len(frame) == count == len(imr_nlp.to_dataframe(determinations, level))
+    expected = imr_nlp.to_dataframe(determinations, level)
+    assert len(frame) == count == len(expected)
     assert list(frame.columns) == list(COLUMNS[level])
+    assert frame.dtypes.to_dict() == expected.dtypes.to_dict()
+    lists = [name for name, kind in COLUMNS[level].items() if kind.startswith("array<")]
+    for name in lists:  # pyarrow reads a list column as numpy arrays
+        frame[name] = [None if v is None else list(v) for v in frame[name]]
+    pd.testing.assert_frame_equal(frame, expected)
+
+
+def test_list_columns_are_native_lists_and_dates_are_datetimes(determinations, tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "citation.parquet"
+    imr_nlp.to_parquet(determinations, path, level="citation")
+    schema = pq.read_schema(path)
+    assert str(schema.field("topics").type) == "list<element: string>"
+    assert str(schema.field("pages").type) == "list<element: int64>"
+    citations = pd.read_parquet(path)
+    assert all(len(topics) >= 0 and all(isinstance(t, str) for t in topics) for topics in citations["topics"])
+    decisions = imr_nlp.to_dataframe(determinations, "decision")
+    assert pd.api.types.is_datetime64_dtype(decisions["decision_date"])
+    assert decisions["decision_date"].notna().any()
+
+
+def test_letter_is_the_resolved_path_in_every_table(tmp_path, monkeypatch):
+    """One ``letter`` identity: a file named relative to the working folder, or through a link,
+    gives its resolved path in parse_file, parse_many and the rows."""
+    sample = next(p for p in SAMPLES if p.suffix == ".pdf")
+    (tmp_path / "real.pdf").write_bytes(sample.read_bytes())
+    (tmp_path / "link.pdf").symlink_to(tmp_path / "real.pdf")
+    monkeypatch.chdir(tmp_path)
+    resolved = str((tmp_path / "real.pdf").resolve())
+    assert imr_nlp.parse_file("link.pdf").source == resolved
+    for det in imr_nlp.parse_many([Path("real.pdf"), Path("link.pdf")]):
+        assert {row["letter"] for level in LEVELS for row in rows(det, level)} == {resolved}
 
 
 def test_parquet_of_nothing_keeps_the_schema(tmp_path):
@@ -76,7 +114,9 @@ def test_parquet_of_nothing_keeps_the_schema(tmp_path):
     assert imr_nlp.to_parquet([], tmp_path / "empty.parquet") == 0
     schema = pq.read_schema(tmp_path / "empty.parquet")
     assert schema.names == list(COLUMNS["decision"])
-    assert str(schema.field("decision_date").type) == "date32[day]"
+    assert str(schema.field("decision_date").type) == "timestamp[ms]"
+    assert str(schema.field("warnings").type) == "list<element: string>"
+    assert schema.pandas_metadata is not None
 
 
 def test_render_labels_with_assertions():

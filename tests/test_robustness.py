@@ -272,7 +272,7 @@ def test_a_failing_item_becomes_an_error_record_and_the_batch_goes_on(monkeypatc
     assert len(out) == len(items)
     assert [d.case_number for d in out] == ["CM99-0000001", None, None, None, "CM99-0000002"]
     assert out[1].error == "item 1: internal error: RuntimeError: boom" and out[1].decisions == []
-    assert out[2].error == "nope.pdf: no such file" and out[2].source == "nope.pdf"
+    assert out[2].error == "nope.pdf: no such file" and out[2].source == str(Path("nope.pdf").resolve())
     assert out[3].error.startswith("item 3: expected str or pathlib.Path")
     assert all(d.warnings[0] == f"error: {d.error}" for d in out if d.error)
 

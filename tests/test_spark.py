@@ -14,7 +14,7 @@ else:
 
 import imr_nlp  # noqa: E402
 from imr_nlp import spark as imr_spark  # noqa: E402
-from imr_nlp.rows import DECISION_COLUMNS, decision_rows  # noqa: E402
+from imr_nlp.rows import COLUMNS, DECISION_COLUMNS, decision_rows, rows  # noqa: E402
 
 SAMPLES = Path(imr_nlp.__file__).resolve().parent / "samples"
 
@@ -66,7 +66,7 @@ def test_decisions_from_texts_match_parse(spark):
     assert [r["letter"] for r in got] == [r["letter"] for r in expected]
     for g, e in zip(got, expected, strict=True):
         if e["letter"] == "c":
-            assert g["warnings"].startswith("error:") and g["item"] is None and g["error"] == "c: no text"
+            assert g["warnings"].startswith("['error:") and g["item"] is None and g["error"] == "c: no text"
         else:
             assert g == e
 
@@ -89,8 +89,30 @@ def test_decisions_from_a_folder_of_pdfs(spark, tmp_path):
             d.outcome for d in det.decisions
         ]
     (broken,) = by_file["broken.pdf"]
-    assert broken["warnings"].startswith("error:") and broken["decision_index"] is None
+    assert broken["warnings"][0].startswith("error:") and broken["decision_index"] is None
     assert broken["error"].startswith(broken["letter"]) and "not a readable PDF" in broken["error"]
+    # one letter identity: Spark's file: URIs become the resolved path parse_file gives
+    for pdf in SAMPLES.glob("*.pdf"):
+        assert by_file[pdf.name][0]["letter"] == imr_nlp.parse_file(tmp_path / pdf.name).source
+
+
+@pytest.mark.parametrize("level", ["medication", "citation", "letter", "diagnosis"])
+def test_every_level_from_pdfs_matches_the_rows_of_parse_file(spark, tmp_path, level):
+    for pdf in SAMPLES.glob("*.pdf"):
+        (tmp_path / pdf.name).write_bytes(pdf.read_bytes())
+    got = imr_spark.rows_from_pdfs(spark, str(tmp_path), level=level).collect()
+    assert got and list(got[0].asDict()) == list(COLUMNS[level])
+    expected = [row for pdf in sorted(tmp_path.glob("*.pdf")) for row in rows(imr_nlp.parse_file(pdf), level)]
+    as_strings = [{k: (str(v) if v is not None else None) for k, v in r.items()} for r in expected]
+    assert sorted(_as_strings(got), key=lambda r: str(sorted(r.items()))) == sorted(
+        as_strings, key=lambda r: str(sorted(r.items()))
+    )
+
+
+def test_an_unknown_level_is_a_clear_error(spark):
+    df = spark.createDataFrame([("x",)], "text string")
+    with pytest.raises(ValueError, match="level must be one of"):
+        imr_spark.rows_from_texts(df, level="drug")
 
 
 def test_missing_column_is_a_clear_error(spark):

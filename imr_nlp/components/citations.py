@@ -135,7 +135,7 @@ class IMRCitations(RuleComponent):
         text = text.strip()
         pages = []
         for pm in self.pages.finditer(text):
-            pages.extend(int(p) for p in re.findall(r"\d+", pm.group("v")))
+            pages.extend(int(p) for p in re.findall(r"\d+", pm.group("v")) if int(p) not in pages)
         topic_text = self.pages.sub(" ", text)
         topic_text = self.page_words.sub(" ", topic_text)
         topic_text = self.sections.sub(", ", topic_text)

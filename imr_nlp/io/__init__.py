@@ -208,3 +208,20 @@ def read_letter_file(path) -> LetterText:
 def unsupported_type(path: Path) -> str:
     """Why a file is not read as a letter: its type (a .docx, a .zip is not a letter's text)."""
     return f"unsupported file type {path.suffix.lower()}: letters are .pdf or .txt files (or text with no suffix)"
+
+
+def letter_identity(path: str | os.PathLike) -> str:
+    """The one name of a letter's file wherever it was read: its resolved absolute path, so the
+    ``letter`` column of the CLI, the API and Spark joins. A ``file:`` URI (Spark's binaryFile
+    paths) is turned into that path; another URI (``hdfs://``, ``s3a://``) is kept as it is."""
+    text = os.fspath(path)
+    if text.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        text = unquote(urlparse(text).path)
+    elif re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", text):
+        return text
+    try:
+        return str(Path(text).resolve())
+    except (OSError, RuntimeError):  # a link loop: the absolute path, unresolved
+        return os.path.abspath(text)

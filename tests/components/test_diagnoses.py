@@ -329,5 +329,5 @@ def test_diagnosis_rows_and_codes_for_grouping_decisions():
     assert table[0]["icd10"] == "M54.16" and table[0]["icd10_category"] == "M54"
     assert table[2]["kind"] == "problem" and table[2]["negated"]
     (letter,) = rows(det, "letter")
-    assert letter["diagnosis_codes"] == "M54.16; G47.00"  # stated diagnoses only
-    assert rows(det, "decision")[0]["diagnosis_codes"] == "M54.16; G47.00"
+    assert letter["diagnosis_codes"] == ["M54.16", "G47.00"]  # stated diagnoses only
+    assert rows(det, "decision")[0]["diagnosis_codes"] == ["M54.16", "G47.00"]
