@@ -12,6 +12,7 @@ imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, parse_request, reset
 from imr_nlp.errors import InputError
 from imr_nlp.frames import to_dataframe, to_parquet
+from imr_nlp.html_report import report
 from imr_nlp.models import (
     SCHEMA_VERSION,
     Assertions,
@@ -55,6 +56,7 @@ __all__ = [
     "parse_many",
     "parse_request",
     "render",
+    "report",
     "reset",
     "to_dataframe",
     "to_parquet",

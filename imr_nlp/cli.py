@@ -1,8 +1,9 @@
 """The ``imr-nlp`` command line.
 
     imr-nlp parse PATH... [--format jsonl|csv|parquet] [--out FILE]
-                          [--level letter|decision|medication|citation] [--workers N]
+                          [--level letter|decision|medication|citation|diagnosis] [--workers N]
     imr-nlp show PATH...      a readable summary of each letter
+    imr-nlp report PATH... --out report.html   one self-contained HTML report of the letters
     imr-nlp schema [--level]  the JSON Schema of a record, or a table level's columns
 
 PATHs are files, folders (their .txt and .pdf files, recursively) and glob patterns. A file that
@@ -227,7 +228,7 @@ def main() -> None:
     "--level",
     type=click.Choice(list(LEVELS)),
     default=None,
-    help="one record per letter, decision, drug mention or citation [jsonl: letter; csv, parquet: decision]",
+    help="a record per letter, decision, drug, citation or diagnosis mention [jsonl: letter; csv, parquet: decision]",
 )
 @click.option(
     "--workers",
@@ -314,6 +315,78 @@ def parse(
     if stopped:
         sys.exit(130 if stopped == "interrupted" else 143)
     if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True, help="the HTML file to write")
+@click.option("--title", default="IMR final determinations", show_default=True, help="the report's title")
+@click.option(
+    "--evidence-limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="letters given an evidence view, in order [1000]; every letter is counted in the tables",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes [one per usable core]")
+@click.option("--progress/--no-progress", default=None, help="progress bar on stderr [on when stderr is a terminal]")
+def report(
+    paths: tuple[str, ...],
+    out: str,
+    title: str,
+    evidence_limit: int | None,
+    workers: int | None,
+    progress: bool | None,
+) -> None:
+    """Write one self-contained HTML report of letters (files, folders, globs): outcomes and
+    overturn rates by DWC category, drug class, guideline, reviewer specialty and month, each
+    count linked to its letters, and every letter's text with what was extracted highlighted."""
+    from imr_nlp.html_report import EVIDENCE_LIMIT, build_report, letters_with_texts
+
+    started = time.perf_counter()
+    if not Path(out).resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
+    problems: list[tuple[Path, str]] = []
+    skipped: list[tuple[Path, str]] = []
+    files = expand(paths, problems, skipped)
+    for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
+        click.echo(f"skipped: {path}: {reason}", err=True)
+    for folder, reason in problems:
+        click.echo(f"error: {folder}: {reason}", err=True)
+    if not files:
+        click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
+        sys.exit(1)
+    talk = sys.stderr.isatty() if progress is None else progress
+    from imr_nlp.api import warm_up
+
+    if talk:
+        click.echo(f"loading the pipeline ({len(files)} letters to parse) ...", err=True)
+    warm_up()
+    bar = Progress(len(files), talk)
+    failed = 0
+
+    def on_letter(determination) -> None:
+        nonlocal failed
+        if determination.error:
+            failed += 1
+            click.echo(("\n" if bar.enabled else "") + f"error: {determination.error}", err=True)
+        bar.advance()
+
+    letters = letters_with_texts(files, n_process=workers, on_letter=on_letter)
+    page = build_report(
+        letters, title=title, evidence_limit=EVIDENCE_LIMIT if evidence_limit is None else evidence_limit
+    )
+    bar.close()
+    try:
+        Path(out).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+    click.echo(
+        f"{len(files)} letters ({failed} failed) in {time.perf_counter() - started:.1f} s -> {out}"
+        f" ({len(page) / 1e6:.1f} MB)",
+        err=True,
+    )
+    if failed or problems:
         sys.exit(1)
 
 

@@ -1,0 +1,394 @@
+"""A self-contained HTML report of a corpus of letters: the corpus at a glance, decisions and
+overturn rates by DWC category and subcategory, drug class, guideline source and topic,
+reviewer specialty and decision month, each as a sortable table beside an inline SVG chart
+whose counts open the list of their letters; and for every letter an evidence view, its text
+with each extracted span highlighted and labelled, line breaks kept.
+
+One HTML file: no network, no script or style from elsewhere, so it can be mailed or archived.
+
+    imr-nlp report ../letters --out report.html
+    imr_nlp.report(paths, out="report.html")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markupsafe import Markup
+
+from imr_nlp.models import Decision, Determination
+
+EVIDENCE_LIMIT = 1000  # letters given an evidence view (all are counted in the tables)
+CHART_BARS = 15  # the largest groups drawn in a bar chart (the table lists every group)
+NOT_STATED = "(not stated)"
+
+COLORS = {"upheld": "#d9534f", "overturned": "#4cae4c", "unknown": "#bbbbbb"}
+# evidence view: span kind -> background colour
+SPAN_COLORS = {
+    "upheld": "#f8d0cf",
+    "overturned": "#cdebcd",
+    "item": "#eeeeee",
+    "drug": "#9cc9f5",
+    "diagnosis": "#d9b8f0",
+    "date": "#e0e0e0",
+    "citation": "#f5e87c",
+}
+
+
+@dataclass
+class Group:
+    """One row of a breakdown: its key and the letters (by index) of each of its decisions."""
+
+    key: tuple[str, ...]
+    decisions: list[int] = field(default_factory=list)
+    upheld: list[int] = field(default_factory=list)
+    overturned: list[int] = field(default_factory=list)
+
+    def add(self, letter: int, decision: Decision) -> None:
+        self.decisions.append(letter)
+        if decision.outcome == "upheld":
+            self.upheld.append(letter)
+        elif decision.outcome == "overturned":
+            self.overturned.append(letter)
+
+    @property
+    def overturn_rate(self) -> float | None:
+        """Overturned among decisions with a known outcome, or None when none is known."""
+        known = len(self.upheld) + len(self.overturned)
+        return len(self.overturned) / known if known else None
+
+
+KeyFunction = Callable[[Determination, Decision], Iterable[tuple[str, ...]]]
+
+
+def _dwc(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    t = decision.treatment
+    return [(t.dwc_category or NOT_STATED, t.dwc_subcategory or "")]
+
+
+def _drug_class(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    drug = decision.treatment.drug
+    return [(drug.drug_class or "(class unknown)",)] if drug is not None else []
+
+
+def _guideline(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    keys = [(c.source, topic) for c in decision.reviewer_basis.citations for topic in (c.topics or [""])]
+    return list(dict.fromkeys(keys)) or [(NOT_STATED, "")]
+
+
+def _specialty(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    return [(s,) for s in dict.fromkeys(det.reviewer.specialties)] or [(NOT_STATED,)]
+
+
+def _month(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    return [(det.decision_date.strftime("%Y-%m") if det.decision_date else NOT_STATED,)]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A table of the report: decisions grouped by ``keys`` (a decision may fall in several
+    groups, as a decision citing two guideline topics does)."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    keys: KeyFunction
+    chronological: bool = False  # ordered by key and charted as columns, not bars
+
+
+BREAKDOWNS = (
+    Breakdown("dwc", "By DWC category and subcategory", ("DWC category", "subcategory"), _dwc),
+    Breakdown("drug-class", "Drugs by class", ("drug class",), _drug_class),
+    Breakdown("guideline", "Guidelines the reviewer relied on", ("source", "topic"), _guideline),
+    Breakdown("specialty", "By reviewer specialty", ("specialty",), _specialty),
+    Breakdown("month", "Over decision dates", ("decision month",), _month, chronological=True),
+)
+
+
+def group_decisions(letters: list[Determination], breakdown: Breakdown, depth: int | None = None) -> list[Group]:
+    """The groups of a breakdown, largest first (or in key order for a chronological one).
+    ``depth`` keeps the first keys only (a DWC category without its subcategories); a decision
+    then counts once in each group it falls in."""
+    groups: dict[tuple[str, ...], Group] = {}
+    for index, det in enumerate(letters):
+        for decision in det.decisions:
+            keys = [key[:depth] for key in breakdown.keys(det, decision)]
+            for key in dict.fromkeys(keys):
+                groups.setdefault(key, Group(key)).add(index, decision)
+    if breakdown.chronological:
+        return sorted(groups.values(), key=lambda g: (g.key[0] == NOT_STATED, g.key))
+    return sorted(groups.values(), key=lambda g: (-len(g.decisions), g.key))
+
+
+# --- charts (inline SVG) -------------------------------------------------------------------
+
+
+def _svg_text(x: float, y: float, text: str, anchor: str = "start", size: int = 11) -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}">{html.escape(text)}</text>'
+
+
+def bar_chart(groups: list[Group], title: str) -> Markup:
+    """Horizontal bars, one per group (the CHART_BARS largest), split into upheld, overturned
+    and unknown outcome; each part carries a tooltip with its count."""
+    shown = groups[:CHART_BARS]
+    label_width, bar_width, row = 230, 420, 20
+    height = 30 + row * len(shown) + 10
+    largest = max((len(g.decisions) for g in shown), default=1) or 1
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{html.escape(title)}" width="{label_width + bar_width + 60}" '
+        f'height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{html.escape(title)}</title>",
+    ]
+    parts += _legend(label_width, 12)
+    for i, g in enumerate(shown):
+        y = 30 + i * row
+        label = " / ".join(k for k in g.key if k) or NOT_STATED
+        parts.append(_svg_text(label_width - 6, y + 13, label if len(label) < 38 else label[:36] + "…", "end"))
+        x = float(label_width)
+        unknown = len(g.decisions) - len(g.upheld) - len(g.overturned)
+        for outcome, count in (("upheld", len(g.upheld)), ("overturned", len(g.overturned)), ("unknown", unknown)):
+            if count:
+                w = bar_width * count / largest
+                parts.append(
+                    f'<rect class="bar {outcome}" x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
+                    f'fill="{COLORS[outcome]}"><title>{html.escape(label)}: {count} {outcome}</title></rect>'
+                )
+                x += w
+        parts.append(_svg_text(x + 4, y + 13, str(len(g.decisions))))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _legend(x: float, y: float) -> list[str]:
+    out = []
+    for outcome in ("upheld", "overturned", "unknown"):
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{COLORS[outcome]}"/>')
+        out.append(_svg_text(x + 14, y, outcome))
+        x += 90
+    return out
+
+
+def column_chart(groups: list[Group], title: str) -> Markup:
+    """Columns over time (upheld and overturned stacked) with the overturn rate as a line."""
+    dated = [g for g in groups if g.key[0] != NOT_STATED]
+    width = max(260, 40 + 28 * len(dated))
+    top, plot = 30, 180
+    largest = max((len(g.decisions) for g in dated), default=1) or 1
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{html.escape(title)}" width="{width + 40}" '
+        f'height="{top + plot + 50}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{html.escape(title)}</title>",
+    ]
+    parts += _legend(40, 12)
+    rate_points = []
+    for i, g in enumerate(dated):
+        x = 40 + i * 28
+        y = top + plot
+        unknown = len(g.decisions) - len(g.upheld) - len(g.overturned)
+        for outcome, count in (("upheld", len(g.upheld)), ("overturned", len(g.overturned)), ("unknown", unknown)):
+            if count:
+                h = plot * count / largest
+                y -= h
+                parts.append(
+                    f'<rect class="bar {outcome}" x="{x}" y="{y:.1f}" width="22" height="{h:.1f}" '
+                    f'fill="{COLORS[outcome]}"><title>{g.key[0]}: {count} {outcome}</title></rect>'
+                )
+        if g.overturn_rate is not None:
+            rate_points.append(f"{x + 11},{top + plot * (1 - g.overturn_rate):.1f}")
+        parts.append(
+            f'<text x="{x + 11}" y="{top + plot + 12}" font-size="9" text-anchor="end" '
+            f'transform="rotate(-60 {x + 11} {top + plot + 12})">{html.escape(g.key[0])}</text>'
+        )
+    if rate_points:
+        parts.append(
+            f'<polyline class="rate" points="{" ".join(rate_points)}" fill="none" stroke="#333" stroke-width="1.5">'
+            "<title>overturn rate (0-100% of the plot's height)</title></polyline>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+# --- evidence views ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A span of the letter's text to highlight: where, what kind, its label and tooltip."""
+
+    start: int
+    end: int
+    kind: str
+    label: str
+    note: str = ""
+
+
+def _flags(mention) -> list[str]:
+    return [name for name in ("negated", "historical", "hypothetical", "uncertain", "family") if getattr(mention, name)]
+
+
+def highlights(det: Determination) -> list[Highlight]:
+    """Every span the Determination records, decision items first (they hold the others)."""
+    out = []
+    for d in det.decisions:
+        kind = d.outcome or "item"
+        out.append(Highlight(d.start, d.end, kind, (d.outcome or "item").upper(), d.treatment.category))
+    for m in det.medications:
+        out.append(Highlight(m.start, m.end, "drug", " ".join(["DRUG", *_flags(m)]), m.generic or ""))
+    for m in det.diagnoses:
+        note = " ".join(x for x in (m.icd10, m.icd10_description) if x)
+        out.append(Highlight(m.start, m.end, "diagnosis", " ".join([m.kind.upper(), *_flags(m)]), note))
+    for m in det.dates:
+        role = f" {m.role}" if m.role != "other" else ""
+        out.append(Highlight(m.start, m.end, "date", f"DATE{role}", m.value.isoformat()))
+    for d in det.decisions:
+        for basis in (d.claims_administrator, d.reviewer_basis):
+            for c in basis.citations:
+                out.append(Highlight(c.start, c.end, "citation", f"CITATION {c.source}", "; ".join(c.topics)))
+    return out
+
+
+def evidence_html(text: str, spans: Iterable[Highlight]) -> Markup:
+    """The text with each span as a labelled ``<mark>``, escaped, its line breaks kept. Spans
+    are nested: one that would cross the end of the span holding it is cut there; a span
+    outside the text, or repeated, is left out."""
+    ordered = sorted({s for s in spans if 0 <= s.start < s.end <= len(text)}, key=lambda s: (s.start, -s.end, s.kind))
+    parts: list[str] = []
+    open_ends: list[tuple[int, Highlight]] = []
+    position = 0
+
+    def close_until(limit: int) -> None:
+        nonlocal position
+        while open_ends and open_ends[-1][0] <= limit:
+            end, span = open_ends.pop()
+            parts.append(html.escape(text[position:end]))
+            parts.append(f'<span class="lbl">{html.escape(span.label)}</span></mark>')
+            position = end
+
+    for span in ordered:
+        close_until(span.start)
+        end = min(span.end, open_ends[-1][0]) if open_ends else span.end
+        if end <= span.start:
+            continue
+        parts.append(html.escape(text[position : span.start]))
+        title = f' title="{html.escape(span.note)}"' if span.note else ""
+        parts.append(f'<mark class="k-{span.kind}"{title}>')
+        open_ends.append((end, span))
+        position = span.start
+    close_until(len(text))
+    parts.append(html.escape(text[position:]))
+    return Markup("".join(parts))
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+def _letter_ids(indexes: list[int]) -> str:
+    return " ".join(str(i) for i in sorted(set(indexes)))
+
+
+def _letter_name(det: Determination, index: int) -> str:
+    """A letter's short name in the report: its file's name, else "text N"."""
+    return Path(det.source).name if det.source else f"text {index}"
+
+
+def _glance(letters: list[Determination]) -> dict:
+    decisions = [d for det in letters for d in det.decisions]
+    upheld = sum(d.outcome == "upheld" for d in decisions)
+    overturned = sum(d.outcome == "overturned" for d in decisions)
+    dates = sorted(det.decision_date for det in letters if det.decision_date)
+    return {
+        "letters": len(letters),
+        "failed": sum(det.error is not None for det in letters),
+        "decisions": len(decisions),
+        "upheld": upheld,
+        "overturned": overturned,
+        "rate": overturned / (upheld + overturned) if upheld + overturned else None,
+        "first": dates[0] if dates else None,
+        "last": dates[-1] if dates else None,
+    }
+
+
+def build_report(
+    letters: Iterable[tuple[Determination, str | None]],
+    *,
+    title: str = "IMR final determinations",
+    evidence_limit: int = EVIDENCE_LIMIT,
+) -> str:
+    """The report's HTML from ``(Determination, text)`` pairs: ``text`` is the string the letter
+    was parsed from (its evidence view is left out when it is None, or past ``evidence_limit``)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    pairs = list(letters)
+    dets = [det for det, _ in pairs]
+    tables = []
+    for breakdown in BREAKDOWNS:
+        groups = group_decisions(dets, breakdown)
+        if breakdown.chronological:
+            chart = column_chart(groups, breakdown.title)
+        else:
+            chart = bar_chart(group_decisions(dets, breakdown, depth=1), breakdown.title)
+        tables.append({"breakdown": breakdown, "groups": groups, "chart": chart})
+    views = []
+    for index, (det, text) in enumerate(pairs):
+        if text is not None and det.error is None and len(views) < evidence_limit:
+            views.append({"index": index, "det": det, "html": evidence_html(text, highlights(det))})
+    environment = Environment(loader=PackageLoader("imr_nlp", "templates"), autoescape=select_autoescape(["j2"]))
+    environment.filters["ids"] = _letter_ids
+    template = environment.get_template("report.html.j2")
+    return template.render(
+        title=title,
+        generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        glance=_glance(dets),
+        tables=tables,
+        letters=[{"index": i, "det": det, "name": _letter_name(det, i)} for i, det in enumerate(dets)],
+        views=views,
+        viewed={view["index"] for view in views},
+        evidence_limit=evidence_limit,
+        span_colors=SPAN_COLORS,
+        not_stated=NOT_STATED,
+    )
+
+
+def letters_with_texts(
+    items: Iterable[str | Path], n_process: int | None = None, on_letter: Callable[[Determination], None] | None = None
+) -> Iterator[tuple[Determination, str | None]]:
+    """Each item parsed (as ``parse_many`` does) with the text its offsets refer to: a text item
+    itself, a file's text read again (None when the file could not be read)."""
+    from imr_nlp.api import parse_many
+    from imr_nlp.errors import InputError
+    from imr_nlp.io import read_letter_file
+
+    items = list(items)
+    for item, det in zip(items, parse_many(items, n_process=n_process), strict=True):
+        if on_letter is not None:
+            on_letter(det)
+        text = None
+        if det.error is None:
+            if isinstance(item, str):
+                text = item
+            else:
+                try:
+                    text = read_letter_file(item).text
+                except InputError:
+                    text = None
+        yield det, text
+
+
+def report(
+    items: Iterable[str | Path],
+    out: str | Path | None = None,
+    *,
+    title: str = "IMR final determinations",
+    evidence_limit: int = EVIDENCE_LIMIT,
+    n_process: int | None = None,
+) -> str:
+    """Parse letters (texts or ``pathlib.Path`` files, as ``parse_many``) and return the HTML
+    report; with ``out``, also write it there (UTF-8)."""
+    page = build_report(letters_with_texts(items, n_process), title=title, evidence_limit=evidence_limit)
+    if out is not None:
+        Path(out).write_text(page, encoding="utf-8")
+    return page

@@ -1,0 +1,250 @@
+"""The HTML report: breakdowns counted from hand-built Determinations, evidence views nested and
+escaped, a self-contained page, and ``imr-nlp report``. The page in a real browser is tested in
+tests/test_report_browser.py."""
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from imr_nlp.cli import main
+from imr_nlp.html_report import (
+    BREAKDOWNS,
+    NOT_STATED,
+    Highlight,
+    build_report,
+    evidence_html,
+    group_decisions,
+    highlights,
+)
+from imr_nlp.models import (
+    Citation,
+    Decision,
+    Determination,
+    GuidelineBasis,
+    Medication,
+    Reviewer,
+    Treatment,
+)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "imr_nlp" / "samples"
+BY_NAME = {b.name: b for b in BREAKDOWNS}
+
+
+def _decision(outcome, category=None, subcategory=None, drug_class=None, citations=()):
+    drug = Medication(text="x", start=0, end=1, generic="x", drug_class=drug_class) if drug_class else None
+    return Decision(
+        item="an item",
+        start=0,
+        end=7,
+        outcome=outcome,
+        treatment=Treatment(dwc_category=category, dwc_subcategory=subcategory, drug=drug),
+        reviewer_basis=GuidelineBasis(
+            citations=[
+                Citation(text=s, start=0, end=1, source=s, mtus=s == "MTUS", topics=list(t)) for s, t in citations
+            ]
+        ),
+    )
+
+
+@pytest.fixture()
+def corpus() -> list[Determination]:
+    """Three letters: two decisions each in the first two, none in an unreadable third."""
+    return [
+        Determination(
+            source="/x/a.pdf",
+            decision_date=dt.date(2016, 12, 5),
+            reviewer=Reviewer(specialties=["Pain Management", "Anesthesiology"]),
+            decisions=[
+                _decision("upheld", "Pharmaceuticals", "Opioids", "opioid", [("MTUS", ["Opioids", "Weaning"])]),
+                _decision("overturned", "Rehabilitation", "Acupuncture", citations=[("ODG", ["Acupuncture"])]),
+            ],
+        ),
+        Determination(
+            source="/x/b.pdf",
+            decision_date=dt.date(2017, 1, 9),
+            decisions=[
+                _decision("upheld", "Pharmaceuticals", "Opioids", "opioid", [("MTUS", ["Opioids"])]),
+                _decision(None),
+            ],
+        ),
+        Determination(source="/x/c.pdf", error="/x/c.pdf: not a readable PDF"),
+    ]
+
+
+def _counts(groups):
+    return {g.key: (len(g.decisions), len(g.upheld), len(g.overturned), g.overturn_rate) for g in groups}
+
+
+@pytest.mark.parametrize(
+    ("breakdown", "depth", "expected"),
+    [
+        (
+            "dwc",
+            None,
+            {
+                ("Pharmaceuticals", "Opioids"): (2, 2, 0, 0.0),
+                ("Rehabilitation", "Acupuncture"): (1, 0, 1, 1.0),
+                (NOT_STATED, ""): (1, 0, 0, None),
+            },
+        ),
+        ("drug-class", None, {("opioid",): (2, 2, 0, 0.0)}),
+        (
+            "guideline",
+            None,
+            {
+                ("MTUS", "Opioids"): (2, 2, 0, 0.0),
+                ("MTUS", "Weaning"): (1, 1, 0, 0.0),
+                ("ODG", "Acupuncture"): (1, 0, 1, 1.0),
+                (NOT_STATED, ""): (1, 0, 0, None),
+            },
+        ),
+        # one decision citing two MTUS topics counts once for MTUS
+        ("guideline", 1, {("MTUS",): (2, 2, 0, 0.0), ("ODG",): (1, 0, 1, 1.0), (NOT_STATED,): (1, 0, 0, None)}),
+        (
+            "specialty",
+            None,
+            {("Pain Management",): (2, 1, 1, 0.5), ("Anesthesiology",): (2, 1, 1, 0.5), (NOT_STATED,): (2, 1, 0, 0.0)},
+        ),
+        ("month", None, {("2016-12",): (2, 1, 1, 0.5), ("2017-01",): (2, 1, 0, 0.0)}),
+    ],
+)
+def test_breakdowns_count_each_decision_in_its_groups(corpus, breakdown, depth, expected):
+    assert _counts(group_decisions(corpus, BY_NAME[breakdown], depth)) == expected
+
+
+def test_groups_keep_their_letters_and_a_chronological_order(corpus):
+    (opioids,) = [g for g in group_decisions(corpus, BY_NAME["dwc"]) if g.key[1] == "Opioids"]
+    assert opioids.decisions == [0, 1] and opioids.upheld == [0, 1] and opioids.overturned == []
+    months = [g.key for g in group_decisions(corpus, BY_NAME["month"])]
+    assert months == sorted(months)
+
+
+class _Marks(HTMLParser):
+    """Checks that <mark> tags nest and collects the text inside each."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.spans, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "mark":
+            self.stack.append((dict(attrs)["class"], len("".join(self.text))))
+        elif tag == "span":
+            self.stack.append(("lbl", None))
+
+    def handle_endtag(self, tag):
+        kind, start = self.stack.pop()
+        if tag == "mark":
+            self.spans.append((kind, start, len("".join(self.text))))
+
+    def handle_data(self, data):
+        if not self.stack or self.stack[-1][0] != "lbl":
+            self.text.append(data)
+
+
+def _marks(markup: str) -> tuple[str, list]:
+    parser = _Marks()
+    parser.feed(markup)
+    assert parser.stack == []
+    return "".join(parser.text), sorted(parser.spans)
+
+
+@pytest.mark.parametrize(
+    ("text", "spans", "expected"),
+    [
+        # nested: an item holding a drug
+        (
+            "Norco 10mg #60\nnext",
+            [Highlight(0, 14, "upheld", "UPHELD"), Highlight(0, 5, "drug", "DRUG")],
+            [("k-drug", 0, 5), ("k-upheld", 0, 14)],
+        ),
+        # crossing the end of the span holding it: cut there
+        (
+            "abcdefghij",
+            [Highlight(0, 5, "item", "ITEM"), Highlight(3, 8, "date", "DATE")],
+            [("k-date", 3, 5), ("k-item", 0, 5)],
+        ),
+        # outside the text, empty, or repeated: left out (once)
+        (
+            "abc",
+            [Highlight(1, 9, "drug", "DRUG"), Highlight(2, 2, "date", "DATE"), Highlight(0, 1, "date", "D")] * 2,
+            [("k-date", 0, 1)],
+        ),
+        # markup in the letter is text, never HTML
+        ("<script>alert(1)</script> & more", [Highlight(0, 8, "drug", "<b>")], [("k-drug", 0, 8)]),
+    ],
+)
+def test_evidence_html_keeps_the_text_and_nests_the_marks(text, spans, expected):
+    markup = str(evidence_html(text, spans))
+    assert "<script>" not in markup and "<b>" not in markup
+    shown, marks = _marks(markup)
+    assert shown == text  # every character, line breaks included
+    assert marks == sorted(expected)
+
+
+def test_highlights_of_a_parsed_letter_match_their_text():
+    import imr_nlp
+
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    det = imr_nlp.parse(text)
+    spans = highlights(det)
+    kinds = {s.kind for s in spans}
+    assert {"drug", "date", "citation", "diagnosis"} <= kinds and kinds & {"upheld", "overturned"}
+    shown, marks = _marks(str(evidence_html(text, spans)))
+    assert shown == text and len(marks) >= len(det.decisions) + len(det.medications)
+
+
+def test_the_page_is_self_contained_and_links_each_count_to_its_letters(corpus):
+    texts = ["a <letter> text", "b text", None]
+    page = build_report(zip(corpus, texts, strict=True), title="Test & <corpus>")
+    assert page.startswith("<!DOCTYPE html>") and "<title>Test &amp; &lt;corpus&gt;</title>" in page
+    # nothing fetched from elsewhere: no src attribute, links only within the page
+    assert not re.search(r"\ssrc=", page)
+    assert all(h.startswith("#") for h in re.findall(r'href="([^"]*)"', page))
+    assert set(re.findall(r"https?://[^\"' ]+", page)) <= {"http://www.w3.org/2000/svg"}
+    assert page.count('<svg class="chart"') == len(BREAKDOWNS)
+    assert "<letter>" not in page and "er&gt; text" in page  # the text escaped
+    # the DWC table's Pharmaceuticals / Opioids count: 2 decisions, in letters 0 and 1
+    assert re.search(r'data-l="0 1" data-t="Pharmaceuticals / Opioids: 2 decisions">2<', page)
+    assert re.search(r'data-l="0" data-t="Rehabilitation / Acupuncture: 1 overturned">1<', page)
+    # evidence views for readable letters with a text only; every letter in the index
+    assert re.findall(r'<section class="letter" id="letter-(\d+)"', page) == ["0", "1"]
+    assert all(f'id="row-{i}"' in page for i in range(3)) and "not a readable PDF" in page
+    assert "33.3%" in page  # overturn rate: 1 of 3 decisions with a known outcome
+
+
+def test_evidence_limit_keeps_the_tables_whole(corpus):
+    page = build_report(zip(corpus, ["a", "b", None], strict=True), evidence_limit=1)
+    assert re.findall(r'<section class="letter" id="letter-(\d+)"', page) == ["0"]
+    assert "2 letters have no view" in page
+    assert 'data-t="Pharmaceuticals / Opioids: 2 decisions"' in page
+
+
+def test_cli_report_of_a_folder(tmp_path):
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(SAMPLES), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert len(re.findall(r'<section class="letter"', page)) == 3
+    assert "3 letters (0 failed)" in result.stderr
+
+
+def test_cli_report_says_what_is_wrong(tmp_path):
+    runner = CliRunner()
+    missing_folder = runner.invoke(main, ["report", str(SAMPLES), "--out", str(tmp_path / "no" / "r.html")])
+    assert missing_folder.exit_code == 2 and "does not exist" in missing_folder.output
+    (tmp_path / "empty").mkdir()
+    nothing = runner.invoke(main, ["report", str(tmp_path / "empty"), "--out", str(tmp_path / "r.html")])
+    assert nothing.exit_code == 1 and "no .txt or .pdf letters" in nothing.stderr
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 truncated")
+    failed = runner.invoke(
+        main, ["report", str(broken), str(SAMPLES / "synthetic_letter.txt"), "--out", str(tmp_path / "r.html")]
+    )
+    assert failed.exit_code == 1 and "error:" in failed.stderr
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "broken.pdf" in page and len(re.findall(r'<section class="letter"', page)) == 1
