@@ -223,12 +223,19 @@ def assemble(doc: Doc) -> models.Determination:
                 rationale=src.clean_words(rationale) if rationale is not None else "",
             )
         )
+    layout = doc._.layout or "unknown"
     if not src.clean.strip():
         warnings.append(errors.EMPTY_TEXT)
+    elif not decisions and layout != "unknown":
+        warnings.append(errors.layout_without_decisions(layout))
     elif not decisions and not any("may be truncated" in w for w in warnings):
         warnings.append(errors.NOT_A_LETTER)
+    unread = [i for i, d in enumerate(decisions) if d.outcome is None]
+    if unread and layout not in ("unknown", "2016"):
+        warnings.append(errors.layout_without_outcomes(layout, unread))
 
     return models.Determination(
+        layout=layout,
         case_number=header.get("case_number"),
         date_assigned=header.get("date_assigned"),
         decision_date=header.get("decision_date"),

@@ -30,3 +30,22 @@ def ends_mid_sentence(decision: int) -> str:
 
 
 EMPTY_TEXT = "empty text"
+
+
+def layout_without_decisions(layout: str) -> str:
+    """A letter of a known layout (not "unknown") in which no decision could be read."""
+    return f"{layout} layout: no decision could be read from this letter's decision section"
+
+
+def layout_without_outcomes(layout: str, decisions: list[int]) -> str:
+    """Decisions of a known layout whose outcome is not written in a form imr_nlp reads."""
+    which = ", ".join(map(str, decisions))
+    return (
+        f"{layout} layout: the outcome of decision(s) {which} is not stated as upheld or overturned in a form "
+        "imr_nlp reads (medically_necessary is read from the rationale where it says so)"
+    )
+
+
+def layout_without_rationale(layout: str, decisions: list[int]) -> str:
+    """Decisions of another layout with no rationale part imr_nlp reads (not a sign of truncation)."""
+    return f"{layout} layout: no rationale read for decision(s) {', '.join(map(str, decisions))}"

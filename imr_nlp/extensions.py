@@ -28,6 +28,8 @@ DOC_EXTENSIONS: dict[str, Extension] = {
     "reviewer": Extension(None, "dict", "specialties, licensure_states (lists), board_certified (bool | None)"),
     "patient": Extension(None, "dict", "age (int | None), sex (male | female | None)"),
     "imr_warnings": Extension(None, "list[str]", "what could not be parsed and why"),
+    "layout": Extension(None, "str", "imr_layout: the layout the letter follows (2016, 2013-notice, ..., unknown)"),
+    "layout_signals": Extension(None, "list[list]", "imr_layout: the signals found, [layout, start, end] each"),
 }
 
 # Span extension values are keyed by character offsets, so each group gets its own names.

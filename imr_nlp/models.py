@@ -213,6 +213,9 @@ class Determination(_Model):
 
     schema_version: Literal["1"] = SCHEMA_VERSION
     """the contract's version"""
+    layout: str = "unknown"
+    """the layout the letter follows, from its headings: "2016", "2013-notice", "2014",
+    "professional-review" or "unknown" (resources/letter_layouts.json)"""
     case_number: str | None = None
     """e.g. "CM16-0213037"."""
     date_assigned: dt.date | None = None

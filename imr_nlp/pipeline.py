@@ -19,6 +19,7 @@ from imr_nlp.components import (  # noqa: F401
     doses,
     drugs,
     header,
+    layout,
     normalize,
     sections,
     sentences,
@@ -27,6 +28,7 @@ from imr_nlp.components import (  # noqa: F401
 from imr_nlp.extensions import register_extensions
 
 PIPELINE = (
+    "imr_layout",  # which layout the letter follows (2016, 2013 notice, ...), from its headings
     "imr_sentences",  # sentence boundaries (ConText needs them)
     "imr_sections",  # medspaCy section rules: header, credentials, case summary, decisions
     "imr_dates",  # dates with roles

@@ -29,6 +29,7 @@ from imr_nlp.models import Assertions, Citation, Decision, Determination
 _LETTER_ID: dict[str, str] = {"letter": "string", "case_number": "string"}
 _LETTER_FIELDS: dict[str, str] = {
     **_LETTER_ID,
+    "layout": "string",
     "date_assigned": "date",
     "decision_date": "date",
     "application_received": "date",
@@ -161,6 +162,7 @@ def _letter_id(d: Determination, letter: str | None) -> dict:
 def _letter_fields(d: Determination, letter: str | None) -> dict:
     return {
         **_letter_id(d, letter),
+        "layout": d.layout,
         "date_assigned": d.date_assigned,
         "decision_date": d.decision_date,
         "application_received": d.application_received,

@@ -203,7 +203,13 @@ def _example(name: str, doc) -> list[str]:
     """A step's page example: what it writes on the bundled synthetic letter (its first spans)."""
     from imr_nlp.extensions import SPAN_GROUPS
 
-    if name == "imr_entities":
+    if name == "imr_layout":
+        text = doc.text
+        rows = [repr(doc._.layout)] + [
+            f"{layout:22} {' '.join(text[start:end].split())!r}" for layout, start, end in doc._.layout_signals
+        ]
+        code = "doc._.layout, doc._.layout_signals"
+    elif name == "imr_entities":
         rows = [f"{e.text!r:34} {e.label_:10} section={e._.section_category}" for e in doc.ents[:6]]
         code = "[(e.text, e.label_, e._.section_category) for e in doc.ents]"
     elif name in _EXAMPLE_VIEWS:

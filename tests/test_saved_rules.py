@@ -57,6 +57,11 @@ def _swap_first_term_code(entries: list) -> None:
 
 # (rule file in the saved pipeline, edit, text, what is read from the doc)
 CASES = {
+    "imr_layout/letter_layouts.json": (
+        _json(lambda d: d.update(min_signals=3)),  # two signals no longer make the layout
+        "MEDICAL PROFESSIONAL REVIEW\nISSUE AT DISPUTE:\nMRI of the knee\n",
+        lambda doc: doc._.layout,
+    ),
     "tokenizer/layout.json": (
         _json(lambda d: d["line_starts"].append("Zebra note")),
         "The worker was seen\nZebra note: pain is worse.",

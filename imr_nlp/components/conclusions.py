@@ -78,7 +78,13 @@ class IMRConclusions(IMRContext):
             return [errors.NO_DECISION_SECTION] if labels & self.letter_sections else []
         rationales = {p._.block_index: p for p in doc.spans.get(SPAN_GROUPS["parts"], []) if p.label_ == "rationale"}
         indexes = [item._.decision["index"] for item in items]
-        found = [errors.no_rationale(n + 1) for n, index in enumerate(indexes) if index not in rationales]
+        missing = [n + 1 for n, index in enumerate(indexes) if index not in rationales]
+        layout = doc._.layout or "unknown"
+        if missing and layout not in ("2016", "unknown"):
+            # another layout's rationale is not written as "Decision rationale:": not a sign of a cut
+            found = [errors.layout_without_rationale(layout, missing)]
+        else:
+            found = [errors.no_rationale(n) for n in missing]
         last = rationales.get(indexes[-1])
         if last is not None:
             text = doc_text(doc)
@@ -107,7 +113,7 @@ class IMRConclusions(IMRContext):
 
 @Language.factory(
     "imr_conclusions",
-    requires=["doc.spans", "doc.sents", "span._.decision", "span._.necessity_polarity"],
+    requires=["doc.spans", "doc.sents", "doc._.layout", "span._.decision", "span._.necessity_polarity"],
     assigns=["span._.decision", "span._.is_negated", "doc._.imr_warnings"],
     default_config={},
 )

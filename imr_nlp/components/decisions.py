@@ -15,6 +15,7 @@ Outcome words, block labels and necessity wordings are data (resources/decisions
 """
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -67,6 +68,8 @@ class IMRDecisions(RuleComponent):
         self.portion = re.compile(r"\b(?:" + "|".join(map(re.escape, partial.portion_words)) + r")\b", re.I)
         self.request_history = re.compile(partial.history_sentence, re.I)
         self.necessity = [(re.compile(n.pattern, re.I), n.polarity) for n in rules.necessity]
+        self.determination_statements = [re.compile(d.pattern, re.I | re.M) for d in rules.determination_statements]
+        self.item_labels = [re.compile(label.pattern, re.M) for label in rules.item_labels]
 
     @property
     def line_starts(self) -> re.Pattern:
@@ -94,13 +97,49 @@ class IMRDecisions(RuleComponent):
                 continue
             floor = m.end()
             blocks.append(block)
+        if not blocks:  # other layouts: numbered determination sentences, else labelled items
+            ranges = [(start, end)] + ([(0, len(text))] if bounds else [])
+            blocks = next((b for b in (self.statement_blocks(text, *r) for r in ranges) if b), [])
+            if not blocks:
+                start, end = 0, len(text)
+                blocks = self.labelled_items(text)
+        section_ends = sorted(s.end_char for s in doc.spans.get(SPAN_GROUPS["sections"], []))
         for i, block in enumerate(blocks):
             block.block_end = blocks[i + 1].header_start if i + 1 < len(blocks) else end
-            self._parts(text, block)
+            self._parts(text, block, section_ends)
             rationale = block.parts.get("rationale")
             if rationale:
                 block.statements = self.statements(text, *rationale)
         return blocks
+
+    def statement_blocks(self, text: str, start: int, end: int) -> list[DecisionBlock]:
+        """Blocks of the numbered determination sentences in text[start:end], each (number,
+        item) once: a list given twice yields each decision once, where it is first given."""
+        found = sorted(
+            (m for pattern in self.determination_statements for m in pattern.finditer(text, start, end)),
+            key=lambda m: m.start(),
+        )
+        blocks, seen = [], set()
+        for m in found:
+            key = (m.group("number"), " ".join(m.group("item").lower().split()))
+            if key in seen:
+                continue
+            seen.add(key)
+            item_start, item_end, partial = self.request_bounds(text, m.start("item"), m.end("item"))
+            if item_end > item_start:
+                outcome = "upheld" if m.group("negation") is not None else "overturned"
+                blocks.append(DecisionBlock((item_start, item_end), outcome, partial, m.start()))
+        return blocks
+
+    def labelled_items(self, text: str) -> list[DecisionBlock]:
+        """Blocks of items given after a label ("ISSUE AT DISPUTE:"), their outcome unknown."""
+        blocks = []
+        for pattern in self.item_labels:
+            for m in pattern.finditer(text):
+                item_start, item_end, partial = self.request_bounds(text, m.start("item"), m.end("item"))
+                if item_end > item_start:
+                    blocks.append(DecisionBlock((item_start, item_end), None, partial, m.start()))
+        return sorted(blocks, key=lambda b: b.header_start)
 
     def statements(self, text: str, start: int, end: int) -> list[tuple[int, int, str]]:
         """(start, end, polarity) of the necessity statements in text[start:end], in order."""
@@ -165,16 +204,20 @@ class IMRDecisions(RuleComponent):
         outcome = next((o for pattern, o in self.outcome_words if pattern.match(word)), None)
         return DecisionBlock((item_start, item_end), outcome, partial, header_start)
 
-    def _parts(self, text: str, block: DecisionBlock) -> None:
-        """Find the guideline and rationale parts between the header and the next block."""
+    def _parts(self, text: str, block: DecisionBlock, section_ends: list[int]) -> None:
+        """Find the guideline and rationale parts between the header and the next block; a
+        part ends at the next part or at the end of the section its label is in."""
         found = []
         for label, pattern in self.part_patterns:
             m = pattern.search(text, block.item[1], block.block_end)
             if m:
                 found.append((m.start(), m.end(), label))
         found.sort()
-        for i, (_, content_start, label) in enumerate(found):
+        for i, (label_start, content_start, label) in enumerate(found):
             content_end = found[i + 1][0] if i + 1 < len(found) else block.block_end
+            in_section = bisect_right(section_ends, label_start)
+            if in_section < len(section_ends):
+                content_end = min(content_end, section_ends[in_section])
             block.parts[label] = (content_start, content_end)
 
     def set_annotations(self, doc: Doc, blocks: list[DecisionBlock]) -> Doc:

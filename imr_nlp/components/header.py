@@ -28,6 +28,10 @@ class IMRHeader(RuleComponent):
         self.fields = [(rule, re.compile(rule.pattern, re.I if rule.ignore_case else 0)) for rule in rules.fields]
         self.name_separators = re.compile(rules.name_separators, re.I)
         self.name_stop_words = frozenset(w.lower() for w in rules.name_stop_words)
+        compounds = sorted(rules.compound_names.names, key=len, reverse=True)
+        self.compound_names = re.compile(
+            r"\b(?:" + "|".join(r"\s+".join(map(re.escape, name.split())) for name in compounds) + r")\b", re.I
+        )
         patient = rules.patient
         sex_words = "|".join(sorted((re.escape(w) for w in patient.sex_words), key=len, reverse=True))
         self.age = re.compile(patient.age.replace("{sex_words}", sex_words), re.I)
@@ -39,9 +43,18 @@ class IMRHeader(RuleComponent):
         self.patient_rules = patient
 
     def split_names(self, value: str) -> list[str]:
-        """ "A, B and C." -> ["A", "B", "C"]."""
+        """ "A, B and C." -> ["A", "B", "C"]; a compound name ("Physical Medicine and
+        Rehabilitation") stays whole."""
+        kept: list[str] = []
+
+        def keep(m: re.Match) -> str:
+            kept.append(m.group())
+            return f"\x00{len(kept) - 1}\x00"
+
+        protected = self.compound_names.sub(keep, value.strip().rstrip("."))
         names = []
-        for part in self.name_separators.split(value.strip().rstrip(".")):
+        for part in self.name_separators.split(protected):
+            part = re.sub("\x00(\\d+)\x00", lambda m: kept[int(m.group(1))], part)
             part = " ".join(part.split()).strip(" .")
             if part and part.lower() not in self.name_stop_words:
                 names.append(part)

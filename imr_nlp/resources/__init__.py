@@ -196,6 +196,26 @@ class LayoutRules(_Strict):
     examples: list[LayoutExample] = Field(min_length=2)
 
 
+class LetterLayout(_Strict):
+    """One layout letters were issued in: its ``signals`` (regexes over the cleaned text, ``^``
+    at a line start) and letters' openings or passages that follow it (``examples``)."""
+
+    layout: str
+    description: str = ""
+    signals: list[Regex] = Field(min_length=2)
+    examples: list[str] = Field(min_length=2)
+
+
+class LetterLayouts(_Strict):
+    """imr_layout's rules (resources/letter_layouts.json): a letter follows the layout with the
+    most signals found, at least ``min_signals``; else "unknown" (``unknown_examples``)."""
+
+    description: str = ""
+    min_signals: int = Field(ge=1)
+    layouts: list[LetterLayout] = Field(min_length=1)
+    unknown_examples: list[str] = Field(min_length=2)
+
+
 class ItemExample(_Strict):
     """A decision section's text (after its heading) and its first item as read."""
 
@@ -257,6 +277,31 @@ class NecessityStatement(_Strict):
     examples: list[NecessityExample] = Field(min_length=2)
 
 
+class DeterminationStatement(_Strict):
+    """A numbered determination written as a sentence ("1) MAXIMUS Federal Services, Inc. has
+    determined the request for X is not medically necessary and appropriate."), read where the
+    decisions section has no "item: Upheld" header. ``pattern`` (a regex, ``^`` at a line start)
+    has the groups ``number``, ``item`` and ``negation`` (present when the item is found not
+    medically necessary: the denial upheld). A list given twice yields each decision once."""
+
+    pattern: Regex
+    examples: list[ItemExample] = Field(min_length=2)
+
+
+class ItemLabelExample(_Strict):
+    text: str
+    item: str
+
+
+class ItemLabel(_Strict):
+    """A label whose value is the disputed item, its outcome not stated there ("ISSUE AT
+    DISPUTE:"): read where no header or statement gives the items. ``pattern`` is a regex whose
+    group ``item`` is the item."""
+
+    pattern: Regex
+    examples: list[ItemLabelExample] = Field(min_length=2)
+
+
 class DecisionRules(_Strict):
     description: str = ""
     outcomes: list[OutcomeWording] = Field(min_length=1)
@@ -264,6 +309,8 @@ class DecisionRules(_Strict):
     preamble: Preamble
     partial_requests: PartialRequests
     necessity: list[NecessityStatement]
+    determination_statements: list[DeterminationStatement] = Field(default_factory=list)
+    item_labels: list[ItemLabel] = Field(default_factory=list)
 
 
 class DrugEntry(_Strict):
@@ -379,11 +426,20 @@ class PatientRules(_Strict):
     examples: list[PatientExample] = Field(min_length=2)
 
 
+class CompoundNames(_Strict):
+    """Names that hold a separator word and are one name ("Physical Medicine and Rehabilitation",
+    the American Board of Medical Specialties' names with "and"): never split."""
+
+    names: list[str] = Field(min_length=1)
+    examples: list[HeaderFieldExample] = Field(min_length=2)
+
+
 class HeaderRules(_Strict):
     description: str = ""
     fields: list[HeaderField]
     name_separators: Regex
     name_stop_words: list[str]
+    compound_names: CompoundNames
     patient: PatientRules
 
 
@@ -795,6 +851,7 @@ _MODELS = {
     "sections.json": SectionRules,
     "sentences.json": SentenceRules,
     "layout.json": LayoutRules,
+    "letter_layouts.json": LetterLayouts,
     "decisions.json": DecisionRules,
     "header.json": HeaderRules,
     "drugs.json": DrugRules,

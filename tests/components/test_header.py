@@ -38,3 +38,8 @@ def test_a_date_label_takes_only_the_date_right_after_it(nlp):
     doc = nlp("Date Assigned: pending  Decision Date: 02/01/2017")
     assert "date_assigned" not in doc._.header
     assert doc._.header["decision_date"] == "2017-02-01"
+
+
+@pytest.mark.parametrize("example", RULES.compound_names.examples, ids=lambda e: e.text[:40])
+def test_compound_name_examples_stay_whole(nlp, example):
+    assert _fields(nlp(example.text)).get("specialties") == example.value
