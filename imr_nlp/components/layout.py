@@ -23,7 +23,23 @@ class IMRLayout(RuleComponent):
     def _compile(self) -> None:
         rules = self.rules["letter_layouts.json"]
         self.min_signals = rules.min_signals
-        self.layouts = [(layout.layout, [re.compile(s, re.M) for s in layout.signals]) for layout in rules.layouts]
+        # A signal anchored at a line start ("^HEADING") is searched without its anchor, which
+        # lets the regex engine jump to its literal start, and its line start checked here.
+        self.layouts = [
+            (
+                layout.layout,
+                [(re.compile(s[1:] if s.startswith("^") else s, re.M), s.startswith("^")) for s in layout.signals],
+            )
+            for layout in rules.layouts
+        ]
+
+    @staticmethod
+    def _search(pattern: re.Pattern, at_line_start: bool, text: str) -> re.Match | None:
+        """The first match of a signal (at a line start, for an anchored one)."""
+        m = pattern.search(text)
+        while m is not None and at_line_start and m.start() > 0 and text[m.start() - 1] != "\n":
+            m = pattern.search(text, m.start() + 1)
+        return m
 
     def match(self, doc: Doc) -> tuple[str, list[tuple[str, int, int]]]:
         """(layout, signals found as (layout, start, end)) of the doc's text."""
@@ -31,7 +47,7 @@ class IMRLayout(RuleComponent):
         found: list[tuple[str, int, int]] = []
         best, best_count = UNKNOWN, 0
         for name, signals in self.layouts:
-            hits = [m for m in (pattern.search(text) for pattern in signals) if m]
+            hits = [m for m in (self._search(pattern, anchored, text) for pattern, anchored in signals) if m]
             found.extend((name, m.start(), m.end()) for m in hits)
             if len(hits) >= self.min_signals and len(hits) > best_count:
                 best, best_count = name, len(hits)
