@@ -85,6 +85,7 @@ def parse_parallel(
     warm_up()  # build once in the parent, lazy tables included: forked workers inherit them
     pool = _new_pool(n_process)
     pending: deque[tuple[list, Future]] = deque()
+    finished = False
     try:
         for chunk in minibatch(numbered, size=chunk_size):
             pending.append((chunk, pool.submit(_parse_chunk, chunk)))
@@ -92,8 +93,13 @@ def parse_parallel(
                 pool = yield from _next_results(pending, pool, n_process)
         while pending:
             pool = yield from _next_results(pending, pool, n_process)
+        finished = True
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # An idle pool is shut down and waited for: left running (wait=False), its manager
+        # thread may close its wake-up pipe while the interpreter's exit hook still writes to
+        # it ("OSError: Bad file descriptor" printed at exit; CPython gh-83279). A run stopped
+        # early does not wait for the chunks in flight.
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _next_results(pending: deque, pool: ProcessPoolExecutor, n_process: int):
