@@ -34,7 +34,7 @@ EMPTY_TEXT = "empty text"
 
 def layout_without_decisions(layout: str) -> str:
     """A letter of a known layout (not "unknown") in which no decision could be read."""
-    return f"{layout} layout: no decision could be read from this letter's decision section"
+    return f"{layout} layout: no decision could be read from this letter"
 
 
 def layout_without_outcomes(layout: str, decisions: list[int]) -> str:

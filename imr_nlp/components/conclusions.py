@@ -72,6 +72,9 @@ class IMRConclusions(IMRContext):
         """The warnings of a letter that seems cut short (see the module's docstring)."""
         items = list(doc.spans.get(SPAN_GROUPS["items"], []))
         labels = {span.label_ for span in doc.spans.get(SPAN_GROUPS["sections"], [])}
+        layout = doc._.layout or "unknown"
+        if not items and layout not in ("2016", "unknown"):
+            return []  # another layout without a decision read: assembly's warning names it
         if not items:
             if "decisions" in labels:
                 return [errors.NO_DECISION_IN_SECTION]
@@ -79,7 +82,6 @@ class IMRConclusions(IMRContext):
         rationales = {p._.block_index: p for p in doc.spans.get(SPAN_GROUPS["parts"], []) if p.label_ == "rationale"}
         indexes = [item._.decision["index"] for item in items]
         missing = [n + 1 for n, index in enumerate(indexes) if index not in rationales]
-        layout = doc._.layout or "unknown"
         if missing and layout not in ("2016", "unknown"):
             # another layout's rationale is not written as "Decision rationale:": not a sign of a cut
             found = [errors.layout_without_rationale(layout, missing)]

@@ -138,6 +138,14 @@ def test_the_professional_review_names_its_layout_where_it_cannot_read():
     assert det.warnings and all(w.startswith("professional-review layout:") for w in det.warnings)
 
 
+def test_a_known_layout_without_a_readable_decision_is_warned_by_its_name():
+    text = (LAYOUTS / "synthetic-2014.txt").read_text(encoding="utf-8")
+    cut = text[: text.index("IMR DECISION(S) AND RATIONALE(S)")]  # the letter without its decisions
+    det = imr_nlp.parse(cut)
+    assert det.layout == "2014" and not det.decisions
+    assert det.warnings == ["2014 layout: no decision could be read from this letter"]
+
+
 def test_an_unknown_text_is_still_not_a_letter():
     det = imr_nlp.parse("Dear Dr. Smith, thank you for the referral of this patient with knee pain.")
     assert det.layout == "unknown" and NOT_A_LETTER in det.warnings
