@@ -418,7 +418,7 @@ def show(paths: tuple[str, ...]) -> None:
             failed += 1
             click.echo(f"error: {det.error}", err=True)
             continue
-        click.echo(f"== {det.source}")
+        click.echo(f"== {det.source}  [{det.layout} layout]")
         click.echo(
             f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
             f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "

@@ -143,6 +143,7 @@ def test_show_summarises_and_reports_bad_files(letters):
     result = _run("show", letters)
     assert result.exit_code == 1
     assert "[UPHELD" in result.stdout and "drugs mentioned:" in result.stdout and "[DWC: " in result.stdout
+    assert result.stdout.count("[2016 layout]") == 3  # each readable letter names its layout
     assert "broken.pdf" in result.stderr
 
 
