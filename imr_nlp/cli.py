@@ -82,6 +82,19 @@ def _letters_in(folder: Path, problems: list[tuple[Path, str]], skipped: list[tu
     return sorted(found)
 
 
+def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> list[Path]:
+    """``expand(paths)``, saying on stderr which files of the folders were skipped and why (the
+    first MAX_SKIPPED_SHOWN by name, then a count); folders that cannot be listed go to
+    ``problems``."""
+    skipped: list[tuple[Path, str]] = []
+    files = expand(paths, problems, skipped)
+    for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
+        click.echo(f"skipped: {path}: {reason}", err=True)
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        click.echo(f"skipped: {len(skipped) - MAX_SKIPPED_SHOWN} more files that are not letters", err=True)
+    return files
+
+
 class Progress:
     """A one-line progress bar on stderr (letters done, rate, time left); silent when off."""
 
@@ -250,12 +263,7 @@ def parse(
     if out and not Path(out).resolve().parent.is_dir():
         raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     problems: list[tuple[Path, str]] = []
-    skipped: list[tuple[Path, str]] = []
-    files = expand(paths, problems, skipped)
-    for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
-        click.echo(f"skipped: {path}: {reason}", err=True)
-    if len(skipped) > MAX_SKIPPED_SHOWN:
-        click.echo(f"skipped: {len(skipped) - MAX_SKIPPED_SHOWN} more files that are not letters", err=True)
+    files = _letter_files(paths, problems)
     if not files and not problems:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)
@@ -347,10 +355,7 @@ def report(
     if not Path(out).resolve().parent.is_dir():
         raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
     problems: list[tuple[Path, str]] = []
-    skipped: list[tuple[Path, str]] = []
-    files = expand(paths, problems, skipped)
-    for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
-        click.echo(f"skipped: {path}: {reason}", err=True)
+    files = _letter_files(paths, problems)
     for folder, reason in problems:
         click.echo(f"error: {folder}: {reason}", err=True)
     if not files:
