@@ -377,10 +377,9 @@ def report(
             click.echo(("\n" if bar.enabled else "") + f"error: {determination.error}", err=True)
         bar.advance()
 
-    letters = letters_with_texts(files, n_process=workers, on_letter=on_letter)
-    page = build_report(
-        letters, title=title, evidence_limit=EVIDENCE_LIMIT if evidence_limit is None else evidence_limit
-    )
+    limit = EVIDENCE_LIMIT if evidence_limit is None else evidence_limit
+    letters = letters_with_texts(files, n_process=workers, on_letter=on_letter, texts=limit)
+    page = build_report(letters, title=title, evidence_limit=limit)
     bar.close()
     try:
         Path(out).write_text(page, encoding="utf-8")

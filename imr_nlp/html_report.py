@@ -354,20 +354,26 @@ def build_report(
 
 
 def letters_with_texts(
-    items: Iterable[str | Path], n_process: int | None = None, on_letter: Callable[[Determination], None] | None = None
+    items: Iterable[str | Path],
+    n_process: int | None = None,
+    on_letter: Callable[[Determination], None] | None = None,
+    texts: int | None = None,
 ) -> Iterator[tuple[Determination, str | None]]:
     """Each item parsed (as ``parse_many`` does) with the text its offsets refer to: a text item
-    itself, a file's text read again (None when the file could not be read)."""
+    itself, a file's text read again (None when the file could not be read). ``texts`` bounds
+    how many texts are given (the letters that get an evidence view): past it, no file is read
+    a second time."""
     from imr_nlp.api import parse_many
     from imr_nlp.errors import InputError
     from imr_nlp.io import read_letter_file
 
     items = list(items)
+    given = 0
     for item, det in zip(items, parse_many(items, n_process=n_process), strict=True):
         if on_letter is not None:
             on_letter(det)
         text = None
-        if det.error is None:
+        if det.error is None and (texts is None or given < texts):
             if isinstance(item, str):
                 text = item
             else:
@@ -375,6 +381,7 @@ def letters_with_texts(
                     text = read_letter_file(item).text
                 except InputError:
                     text = None
+        given += text is not None
         yield det, text
 
 
@@ -388,7 +395,8 @@ def report(
 ) -> str:
     """Parse letters (texts or ``pathlib.Path`` files, as ``parse_many``) and return the HTML
     report; with ``out``, also write it there (UTF-8)."""
-    page = build_report(letters_with_texts(items, n_process), title=title, evidence_limit=evidence_limit)
+    letters = letters_with_texts(items, n_process, texts=evidence_limit)
+    page = build_report(letters, title=title, evidence_limit=evidence_limit)
     if out is not None:
         Path(out).write_text(page, encoding="utf-8")
     return page

@@ -248,3 +248,15 @@ def test_cli_report_says_what_is_wrong(tmp_path):
     assert failed.exit_code == 1 and "error:" in failed.stderr
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "broken.pdf" in page and len(re.findall(r'<section class="letter"', page)) == 1
+
+
+def test_only_the_letters_given_a_view_are_read_a_second_time(monkeypatch):
+    import imr_nlp.io
+    from imr_nlp.html_report import letters_with_texts
+
+    reads = []
+    real = imr_nlp.io.read_letter_file
+    monkeypatch.setattr(imr_nlp.io, "read_letter_file", lambda path: reads.append(path) or real(path))
+    pairs = list(letters_with_texts(sorted(SAMPLES.iterdir()), n_process=1, texts=1))
+    assert len(pairs) == 3 and [text is not None for _, text in pairs] == [True, False, False]
+    assert len(reads) == 1
