@@ -1,10 +1,13 @@
 """Diagnoses and ICD-10-CM categories on case-summary sentences written for a held-out check
 (benchmarks/data/unseen_diagnoses.jsonl, wordings absent from our letters; negative rows too).
 
-    python benchmarks/unseen_diagnoses.py [--misses]
+    python benchmarks/unseen_diagnoses.py [--data FILE.jsonl] [--misses]
 
+Each row is {"text", "diagnoses": [...], "codes": [3-character category, ...]} and optionally
+"full_codes": [the most specific code the words support, ...] and "acceptable": [[categories], ...].
 Diagnoses are scored as the facts scorer does (loose text match); a code counts when its
-3-character category is the expected one.
+3-character category is the expected one (or one of the acceptable ones); the full code counts
+when it equals the gold code (dots ignored).
 """
 
 import argparse
@@ -30,14 +33,19 @@ def _same(a: str, b: str) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    tp = fp = fn = code_ok = code_n = 0
-    for line in DATA.read_text(encoding="utf-8").splitlines():
+    tp = fp = fn = code_ok = code_n = full_ok = full_n = 0
+    for line in args.data.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
         row = json.loads(line)
         result = imr_nlp.parse("CLINICAL CASE SUMMARY\n" + row["text"])
         found = [m for m in result.diagnoses if m.kind == "diagnosis"]
-        for gold, category in zip(row["diagnoses"], row["codes"], strict=True):
+        full_codes = row.get("full_codes") or [None] * len(row["diagnoses"])
+        acceptable = row.get("acceptable") or [[] for _ in row["diagnoses"]]
+        for gold, category, full, also in zip(row["diagnoses"], row["codes"], full_codes, acceptable, strict=True):
             hits = [m for m in found if _same(gold, m.text)]
             if not hits:
                 fn += 1
@@ -46,10 +54,16 @@ def main() -> None:
                 continue
             tp += 1
             code_n += 1
-            if any((m.icd10 or "").replace(".", "")[:3] == category for m in hits):
+            if any((m.icd10 or "").replace(".", "")[:3] in {category, *also} for m in hits):
                 code_ok += 1
             elif args.misses:
                 print(f"code {gold!r}: want {category}, got {[m.icd10 for m in hits]}")
+            if full:
+                full_n += 1
+                if any((m.icd10 or "").replace(".", "").upper() == full.replace(".", "").upper() for m in hits):
+                    full_ok += 1
+                elif args.misses:
+                    print(f"full code {gold!r}: want {full}, got {[m.icd10 for m in hits]}")
         for m in found:
             if not any(_same(g, m.text) for g in row["diagnoses"]):
                 fp += 1
@@ -60,6 +74,8 @@ def main() -> None:
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     print(f"diagnoses P/R/F1 {p:.3f}/{r:.3f}/{f1:.3f} (tp {tp}, fp {fp}, fn {fn})")
     print(f"icd10 category {code_ok}/{code_n} = {code_ok / max(1, code_n):.3f}")
+    if full_n:
+        print(f"icd10 full code {full_ok}/{full_n} = {full_ok / max(1, full_n):.3f}")
 
 
 if __name__ == "__main__":
