@@ -110,6 +110,7 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> models.Tre
     if request:
         t["dwc_category"], t["dwc_subcategory"] = request["dwc_category"], request["dwc_subcategory"]
         t["head"] = request["head_word"]
+        t["classified_by"] = request.get("classified_by")
     if drugs and category in ("medication", "procedure"):
         first, last = drugs[0], drugs[-1]
         classes = [d._.drug_class for d in drugs]
@@ -123,6 +124,7 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> models.Tre
             **src.evidence(first.start_char, last.end_char),
             generic=combine_generics([d._.generic for d in drugs]),
             drug_class=drug_class,
+            class_by=next(((d._.drug_evidence or {}).get("class") for d in drugs if d._.dwc_class), None),
             **assertion_fields(first),
         )
         strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]

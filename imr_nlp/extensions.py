@@ -48,6 +48,11 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
     "generic": Extension(None, "str", "imr_drugs: the lower-case generic name(s)"),
     "drug_class": Extension(None, "str", "imr_drugs: the drug class"),
     "dwc_class": Extension(None, "str", "imr_drugs: the DWC Pharmaceuticals subcategory"),
+    "drug_evidence": Extension(
+        None,
+        "dict",
+        'imr_drugs: {"name": "drug table" | "drug lexicon" | "drug misspelling", "class": how its DWC class was known}',
+    ),
     "long_form": Extension(None, "str", "imr_abbreviations: an abbreviation's expansion"),
     "icd10": Extension(None, "str", "imr_diagnoses: the ICD-10-CM code (in the CMS code set)"),
     "icd10_description": Extension(None, "str", "imr_diagnoses: that code's CMS description"),

@@ -75,6 +75,13 @@ def _drug_class(det: Determination, decision: Decision) -> list[tuple[str, ...]]
     return [(drug.drug_class or "(class unknown)",)] if drug is not None else []
 
 
+def _evidence(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    """The evidence that classified the treatment (Treatment.classified_by), then its category:
+    a user reviews the weak kinds ("none", "dose or form") first."""
+    t = decision.treatment
+    return [(t.classified_by or NOT_STATED, t.category)]
+
+
 def _guideline(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
     keys = [(c.source, topic) for c in decision.reviewer_basis.citations for topic in (c.topics or [""])]
     return list(dict.fromkeys(keys)) or [(NOT_STATED, "")]
@@ -103,6 +110,7 @@ class Breakdown:
 BREAKDOWNS = (
     Breakdown("dwc", "By DWC category and subcategory", ("DWC category", "subcategory"), _dwc),
     Breakdown("drug-class", "Drugs by class", ("drug class",), _drug_class),
+    Breakdown("evidence", "How each treatment was classified", ("evidence", "category"), _evidence),
     Breakdown("guideline", "Guidelines the reviewer relied on", ("source", "topic"), _guideline),
     Breakdown("specialty", "By reviewer specialty", ("specialty",), _specialty),
     Breakdown("month", "Over decision dates", ("decision month",), _month, chronological=True),

@@ -17,6 +17,14 @@ Outcome = Literal["upheld", "overturned"]
 Category = Literal["medication", "procedure", "service", "equipment", "other"]
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
 Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
+# Treatment.classified_by: the evidence that decided a request's category, strongest first
+# (imr_nlp.normalize.requests.EVIDENCE_KINDS; a test keeps the two equal).
+Evidence_ = Literal[
+    "drug table", "drug lexicon", "drug misspelling", "name", "word formation", "word class", "dose or form",
+    "context", "none",
+]
+# Medication.class_by: how a drug's DWC class was known.
+ClassEvidence = Literal["drug table", "drug stem", "topical form"]
 
 
 class _Model(BaseModel):
@@ -76,6 +84,10 @@ class Medication(Evidence, Assertions):
     """lower-case generic name(s), combinations joined with " / " ("hydrocodone / acetaminophen")"""
     drug_class: str | None = None
     """lower-case class ("benzodiazepine", "opioid", "nsaid", "muscle relaxant", ...)"""
+    class_by: ClassEvidence | None = None
+    """how the drug's DWC class was known: "drug table" (our table), "drug stem" (a USAN stem of
+    its generic name), "topical form" (a cream, gel or patch of an analgesic); null when no class
+    is known"""
 
 
 class DateMention(Evidence):
@@ -139,6 +151,11 @@ class Treatment(_Model):
     """the DWC's SubCategory/Drug ("Imaging/Radiology", "Opioids", "Topical Compounds" ...)"""
     head: str | None = None
     """the head word of the request as the grammar read it ("injection", "unit", "MRI")"""
+    classified_by: Evidence_ | None = None
+    """the evidence that decided the category (and with it the DWC classes): "drug table",
+    "drug lexicon", "drug misspelling", "name" (a canonical treatment name), "word formation"
+    (-ectomy, -scopy ...), "word class", "dose or form", "context", or "none" (nothing supports a class: the category
+    is "other" and the DWC classes are null); null for a decision with no request read"""
 
 
 class Citation(Evidence):

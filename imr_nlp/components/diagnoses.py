@@ -41,10 +41,13 @@ _COMMA_SPLIT = re.compile(
 )
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
-_INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?\d{1,2}[.)]\s+")
+_INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?(?:\d{1,2}|[A-H])[.)]\s+")
 # A sentence ends at a full stop before a capital, or at a blank line before a capital (PDF text
 # may be double-spaced: a blank line before a lower-case word continues the sentence).
-_SENTENCE_END = re.compile(r"\.(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n(?=\s*[A-Z0-9])")
+# The full stop of an inline list marker ("include: 1. Cervical strain. 2. ...", "A. Sprain") is not one.
+_SENTENCE_END = re.compile(
+    r"(?<![\s(:]\d)(?<![\s(:]\d\d)(?<![\s(:][A-H])\.(?!\s+[A-H][.)]\s)(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n(?=\s*[A-Z0-9])"
+)
 _LEADING_NOISE = re.compile(
     r"^(?:(?:the|a|an|any|of|and|or|also|including|include|includes|as|with|having|following|such\s+as|e\.g\.?,?|:)\s+)+",
     re.I,
@@ -58,6 +61,10 @@ _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
 _MAX_LIST_CHARS = 3000  # a diagnosis list is read this far at most (real ones: a few hundred)
+# Qualifiers that may carry a light head of their own and still continue the item ("current injury").
+_QUALIFIERS_WITH_HEADS = frozenset(
+    {"not", "without", "current", "initial", "subsequent", "sequela", "single", "recurrent"}
+)
 _MAX_MEMO = 100_000  # words whose kind is remembered (bounded: a feed of odd words cannot grow it)
 
 
@@ -171,6 +178,7 @@ class IMRDiagnoses(RuleComponent):
         self.phrase_stops = frozenset(w.lower() for w in rules.phrase_stops.words)
         self.complement_prepositions = frozenset(w.lower() for w in rules.complement_prepositions.words)
         self.complement_determiners = frozenset(w.lower() for w in rules.complement_determiners.words)
+        self.qualifiers = frozenset(w.lower() for w in rules.qualifiers.words) if rules.qualifiers else frozenset()
         mods = sorted(rules.modifiers.words, key=len, reverse=True)
         self.modifier = re.compile(r"^(?:(?:" + "|".join(re.escape(m) for m in mods) + r")\s+)+", re.I)
         self.icd_tables = IcdTables.from_rules(self.rules["icd10.json"], self.rules["icd10_terms.jsonl"])
@@ -382,6 +390,20 @@ class IMRDiagnoses(RuleComponent):
             if pending is not None:
                 frag = [pending, frag[1], frag[2], frag[3]]
                 pending = None
+            first_word = (_TOKEN.findall(segment[frag[0] : frag[1]])[:1] or [""])[0].lower()
+            if (
+                frag[2] in ("other", "condition")
+                and merged
+                and merged[-1][2] == "condition"
+                and merged[-1][3].strip() == ","
+                and first_word in self.qualifiers
+                and (frag[2] == "other" or first_word in _QUALIFIERS_WITH_HEADS)
+            ):
+                # a code description's own qualifier: "migraine without aura, not intractable"
+                merged[-1][1] = frag[1]
+                merged[-1][3] = frag[3]
+                i += 1
+                continue
             if (
                 frag[2] == "other"
                 and merged

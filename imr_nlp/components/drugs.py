@@ -4,7 +4,8 @@ Token n-grams are looked up in the drug lexicon (imr_nlp.normalize.drugs: the MI
 drug-named-entity-recognition data plus resources/drugs.json), longest match first; words the
 lexicon lacks are tried against known drug names at edit distance one ("Klonipin"). A drug
 followed by a topical cue ("5%", "cream", "patch") in the same clause is a topical analgesic.
-Writes ``doc.spans["imr_drugs"]`` with ``span._.generic`` and ``span._.drug_class``.
+Writes ``doc.spans["imr_drugs"]`` with ``span._.generic``, ``span._.drug_class``, ``span._.dwc_class``
+and ``span._.drug_evidence`` (how the name and the DWC class were known).
 """
 
 from spacy.language import Language
@@ -17,6 +18,8 @@ from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
 _TOPICAL_WINDOW = 6  # tokens after a drug name searched for a topical cue
 _MAX_MEMO = 100_000  # words whose candidacy is remembered (bounded: a feed of odd words cannot grow it)
+# DrugInfo.source -> the evidence named in Treatment.classified_by
+_NAME_EVIDENCE = {"imr_nlp": "drug table", "lexicon": "drug lexicon", "fuzzy": "drug misspelling"}
 
 
 class IMRDrugs(RuleComponent):
@@ -30,8 +33,10 @@ class IMRDrugs(RuleComponent):
         self.lexicon: DrugLexicon = _lexicon_for(self.rules["drugs.json"], self.use_package_lexicon)
         self._may_start: dict[str, bool] = {}  # word -> whether it may start a mention
 
-    def match(self, doc: Doc) -> list[tuple[int, int, str, str | None, str | None]]:
-        """(start token, end token, generic, class, DWC class) for each drug mention, longest match first.
+    def match(self, doc: Doc) -> list[tuple[int, int, str, str | None, str | None, dict]]:
+        """(start token, end token, generic, class, DWC class, evidence) for each drug mention,
+        longest match first; evidence is {"name": how the name was known, "class": how its DWC
+        class was}.
 
         A token is looked up only when its leading word starts some lexicon name, and only with
         as many following tokens as that name's length allows; other long words are tried as
@@ -74,11 +79,15 @@ class IMRDrugs(RuleComponent):
             while end < n and lowers[end] in lexicon.salt_words:
                 end += 1
             drug_class = info.drug_class
-            topical = self._topical(doc, end, info.drug_class)
+            topical = self._topical(doc, end, info.drug_class) and lexicon.topical_kind(info.generic, info.drug_class)
             if topical:
                 drug_class = "topical analgesic"
             dwc = lexicon.dwc_of(info.generic, info.drug_class, topical)
-            out.append((i, end, info.generic, drug_class, dwc))
+            evidence = {
+                "name": _NAME_EVIDENCE.get(info.source, info.source),
+                "class": lexicon.dwc_evidence(info.generic, info.drug_class, topical) if dwc else None,
+            }
+            out.append((i, end, info.generic, drug_class, dwc, evidence))
             end_of_last = end
         return out
 
@@ -111,7 +120,10 @@ class IMRDrugs(RuleComponent):
             before = tuple(w for w in before if w not in self.lexicon.patch_cues)
         if any(t.lower_ in before for t in doc[max(0, end - 4) : end]):
             return True
-        for tok in doc[end : end + _TOPICAL_WINDOW]:
+        window = doc[end : end + _TOPICAL_WINDOW]
+        if any(tok.lower_ in self.lexicon.not_skin_cues for tok in window):
+            return False  # eye drops, a nasal spray: a percentage there is no topical
+        for tok in window:
             if tok.text in (";", ",", "and", "or", "with", "(") or "\n" in tok.text:
                 break
             if tok.lower_ in cues or tok.text in cues:
@@ -120,11 +132,12 @@ class IMRDrugs(RuleComponent):
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
         spans = []
-        for start, end, generic, drug_class, dwc in matches:
+        for start, end, generic, drug_class, dwc, evidence in matches:
             span = Span(doc, start, end, label="DRUG")
             span._.generic = generic
             span._.drug_class = drug_class
             span._.dwc_class = dwc
+            span._.drug_evidence = evidence
             spans.append(span)
         doc.spans[SPAN_GROUPS["drugs"]] = spans
         return doc
@@ -139,7 +152,7 @@ def _lexicon_for(rules, use_package_lexicon: bool) -> DrugLexicon:
 
 @Language.factory(
     "imr_drugs",
-    assigns=["doc.spans", "span._.generic", "span._.drug_class", "span._.dwc_class"],
+    assigns=["doc.spans", "span._.generic", "span._.drug_class", "span._.dwc_class", "span._.drug_evidence"],
     default_config={"use_package_lexicon": True},
 )
 def make_drugs(nlp: Language, name: str, use_package_lexicon: bool) -> IMRDrugs:

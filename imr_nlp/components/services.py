@@ -10,7 +10,7 @@ rules of resources/dwc_rules.jsonl. Body sites take their laterality from the wo
 sites only where no spine region is named.
 
 Writes ``doc.spans["imr_services"]`` (one per item; ``span._.request`` = {"service",
-"category", "dwc_category", "dwc_subcategory", "head_word"}) and ``doc.spans["imr_body_sites"]``
+"category", "classified_by", "dwc_category", "dwc_subcategory", "head_word"}) and ``doc.spans["imr_body_sites"]``
 (``span._.body_site`` = the site, laterality included).
 """
 
@@ -91,8 +91,9 @@ class IMRServices(RuleComponent):
         return out
 
     def read(self, text: str, masks=(), drugs=(), strengths=()) -> dict:
-        """One item header -> {"service", "category", "dwc_category", "dwc_subcategory",
-        "head", "head_word", "sites"}; ``drugs`` are (start, end, generic, dwc class)."""
+        """One item header -> {"service", "category", "classified_by", "dwc_category",
+        "dwc_subcategory", "head", "head_word", "sites"}; ``drugs`` are (start, end, generic,
+        dwc class[, evidence])."""
         core = grammar.core_clause(text)
         sites = self.find_body_sites(text[: core[0] + grammar.MAX_REQUEST_CHARS])
         parse = grammar.parse_request(
@@ -122,7 +123,11 @@ class IMRServices(RuleComponent):
         if drug_dwc:
             features.add(f"drug:{drug_dwc}")
         dwc_category, dwc_subcategory = grammar.dwc_classes(features, self.dwc_rules, drug_dwc)
+        evidence = parse.evidence
+        if evidence == grammar.DRUG_LEXICON and core_drugs and len(core_drugs[0]) > 4:
+            evidence = (core_drugs[0][4] or {}).get("name") or evidence  # the first drug's own evidence
         return {
+            "classified_by": evidence,
             "service": parse.service if parse.category != "medication" else None,
             "category": parse.category,
             "dwc_category": dwc_category,
@@ -153,7 +158,10 @@ class IMRServices(RuleComponent):
             item_text = text[a:b]
             first = bisect_left(value_starts, a)
             masks = [(s - a, e - a) for s, e in values[first : bisect_left(value_starts, b, first)] if e <= b]
-            drugs = [(d.start_char - a, d.end_char - a, d._.generic, d._.dwc_class) for d in drug_index.within(a, b)]
+            drugs = [
+                (d.start_char - a, d.end_char - a, d._.generic, d._.dwc_class, d._.drug_evidence)
+                for d in drug_index.within(a, b)
+            ]
             strengths = [(s.start_char - a, s.end_char - a) for s in dose_index.within(a, b) if s.label_ == "STRENGTH"]
             request = self.read(item_text, masks, drugs, strengths)
             head = request.pop("head") or (0, len(item_text))

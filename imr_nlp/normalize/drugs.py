@@ -46,6 +46,17 @@ def canonical_generic(name: str, form_words: re.Pattern) -> str:
     return " / ".join(p for p in parts if p)
 
 
+def without_salts(generic: str, salt_words: frozenset[str]) -> str:
+    """A generic without the salt, ester and release words after its first word
+    ("triamcinolone acetonide" -> "triamcinolone", "testosterone cypionate" -> "testosterone");
+    a leading salt word is the drug itself ("potassium chloride", "sodium bicarbonate")."""
+    parts = []
+    for part in generic.split(" / "):
+        first, *rest = part.split(" ")
+        parts.append(" ".join([first, *(w for w in rest if w not in salt_words)]))
+    return " / ".join(dict.fromkeys(parts))
+
+
 def edit_distance_at_most_one(a: str, b: str) -> bool:
     """True when ``a`` and ``b`` differ by at most one insertion, deletion or substitution,
     or one swap of neighbouring letters."""
@@ -75,9 +86,13 @@ class DrugLexicon:
         self.classes: dict[str, str] = dict(rules.classes)
         # stem ending -> (class, DWC class); endings tried longest first ("piprazole" before "prazole")
         self.stems: dict[str, tuple[str | None, str]] = {
-            st.suffix: (st.drug_class, st.dwc_subcategory) for st in rules.class_stems
+            st.suffix: (st.drug_class, st.dwc_subcategory) for st in rules.class_stems if not st.prefix
         }
         self.stem_lengths = sorted({len(suffix) for suffix in self.stems}, reverse=True)
+        self.prefix_stems: dict[str, tuple[str | None, str]] = {
+            st.suffix: (st.drug_class, st.dwc_subcategory) for st in rules.class_stems if st.prefix
+        }
+        self.prefix_lengths = sorted({len(stem) for stem in self.prefix_stems}, reverse=True)
         self.dwc_by_class: dict[str, str] = dict(rules.dwc_by_class)
         self.dwc_by_generic: dict[str, str] = dict(rules.dwc_by_generic)
         self.topical_agents: frozenset[str] = frozenset(rules.topical_agents)
@@ -89,6 +104,11 @@ class DrugLexicon:
         self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
         self.salt_words: frozenset[str] = frozenset(rules.salt_words)
         self.topical_before: tuple[str, ...] = tuple(w.lower() for w in rules.topical_before.words)
+        topical_dwc = rules.topical_dwc_classes
+        self.topical_dwc_classes: frozenset[str] | None = frozenset(topical_dwc.words) if topical_dwc else None
+        self.not_skin_cues: frozenset[str] = frozenset(w.lower() for w in rules.not_skin_cues.words) if (
+            rules.not_skin_cues
+        ) else frozenset()
         form_words = form_words_pattern(rules.form_words.words)
         self.names: dict[str, DrugInfo] = {}
         class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
@@ -96,7 +116,7 @@ class DrugLexicon:
             for variant, canonicals in _package_variants().items():
                 if variant in self.ignore or len(variant) < 3 or not canonicals:
                     continue
-                generic = canonical_generic(canonicals[0], form_words)
+                generic = without_salts(canonical_generic(canonicals[0], form_words), self.salt_words)
                 if not generic or generic in self.ignore:
                     continue
                 if class_like and class_like.search(generic) and generic not in self.classes:
@@ -177,6 +197,9 @@ class DrugLexicon:
             for length in self.stem_lengths:
                 if length <= len(word) and (found := self.stems.get(word[-length:])):
                     return found
+            for length in self.prefix_lengths:
+                if length <= len(word) and (found := self.prefix_stems.get(word[:length])):
+                    return found
         return None
 
     def class_of(self, generic: str) -> str | None:
@@ -205,6 +228,33 @@ class DrugLexicon:
             found = self.dwc_by_generic.get(part) or (stem[1] if stem else None)
             if found:
                 return found
+        return None
+
+
+    def topical_kind(self, generic: str, drug_class: str | None) -> bool:
+        """Whether a drug on the skin is read as a topical analgesic or compound: an agent sold as
+        a topical, or a drug whose own DWC class is an analgesic one or unknown (a steroid cream
+        or an antibiotic ointment keeps its own class)."""
+        if self.topical_dwc_classes is None:
+            return True
+        parts = generic.split(" / ")
+        if len(parts) > 1 or parts[0] in self.topical_agents:
+            return True
+        own = self.dwc_of(generic, drug_class, topical=False)
+        return own is None or own in self.topical_dwc_classes
+
+    def dwc_evidence(self, generic: str, drug_class: str | None, topical: bool) -> str | None:
+        """How :meth:`dwc_of` decided (Medication.class_by): "topical form", "drug table" or
+        "drug stem"; None when it found no class."""
+        if topical:
+            return "topical form"
+        parts = generic.split(" / ")
+        if generic in self.dwc_by_generic or generic in self.classes or any(p in self.classes for p in parts):
+            return "drug table"
+        if any(p in self.dwc_by_generic for p in parts):
+            return "drug table"
+        if drug_class in self.dwc_by_class or any(self._stem(p) for p in parts):
+            return "drug stem"
         return None
 
 

@@ -35,6 +35,20 @@ _MEMO_SIZE = 50_000  # word -> classes entries kept (bounded: a feed of odd word
 _NOT_COUNTS = frozenset({"single", "once", "twice", "thrice"})
 _PUNCT_BOUNDARY = frozenset(",;:()[]{}#=<>+")
 
+# The evidence that decided a request's category (Treatment.classified_by), strongest first.
+DRUG_TABLE = "drug table"  # a name in our own drug table (resources/drugs.json)
+DRUG_LEXICON = "drug lexicon"  # a name in the shipped drug lexicon (20k drugs)
+DRUG_MISSPELLING = "drug misspelling"  # one edit from a lexicon name
+NAME = "name"  # a canonical treatment name (resources/service_names.jsonl)
+WORD_FORMATION = "word formation"  # a medical prefix or suffix (-ectomy, -scopy, -plasty ...)
+WORD_CLASS = "word class"  # a listed head word of a class (resources/request_grammar.json)
+DOSE_OR_FORM = "dose or form"  # a strength or a dosage form with no drug name known
+CONTEXT = "context"  # the class of a leading label ("Labs to include: ...")
+NO_EVIDENCE = "none"  # nothing supports a class: category "other", DWC classes null
+EVIDENCE_KINDS = (
+    DRUG_TABLE, DRUG_LEXICON, DRUG_MISSPELLING, NAME, WORD_FORMATION, WORD_CLASS, DOSE_OR_FORM, CONTEXT, NO_EVIDENCE,
+)
+
 
 @dataclass(frozen=True)
 class Token:
@@ -87,6 +101,11 @@ class WordClasses:
 
     def of(self, word: str) -> list[str]:
         """The classes of one lower-case word (memoised: items share most words)."""
+        return [name for name, _ in self.with_evidence(word)]
+
+    def with_evidence(self, word: str) -> list[tuple[str, str]]:
+        """(class, evidence) pairs of one lower-case word: "word class" for a listed word,
+        "word formation" for a class read from a prefix or suffix (memoised)."""
         found = self._memo.get(word)
         if found is None:
             if len(self._memo) >= _MEMO_SIZE:
@@ -94,19 +113,23 @@ class WordClasses:
             found = self._memo[word] = self._classes_of(word)
         return found
 
-    def _classes_of(self, word: str) -> list[str]:
+    def evidence(self, word: str, name: str) -> str | None:
+        """How ``word`` came to have class ``name`` (None when it has not)."""
+        return next((ev for n, ev in self.with_evidence(word) if n == name), None)
+
+    def _classes_of(self, word: str) -> list[tuple[str, str]]:
         """Listed (or its singular), else by morphology."""
         found = self.words.get(word)
         if found is None and word.endswith("s") and len(word) > 3:
             found = self.words.get(word[:-1]) or (self.words.get(word[:-2]) if word.endswith("es") else None)
         if found:
-            return found
+            return [(name, WORD_CLASS) for name in found]
         if "/" in word:  # "MRI/CT", "PT/OT": the classes of its parts
-            return [c for part in word.split("/") if part for c in self.of(part)]
-        out = [name for p, name in self.prefixes if word.startswith(p) and len(word) > len(p)]
+            return [c for part in word.split("/") if part for c in self.with_evidence(part)]
+        out = [(name, WORD_FORMATION) for p, name in self.prefixes if word.startswith(p) and len(word) > len(p)]
         for suffix, name in self.suffixes:
             if word.endswith(suffix) and len(word) > len(suffix) + 2 and word.isalpha():
-                out.append(name)
+                out.append((name, WORD_FORMATION))
                 break
         return out
 
@@ -177,6 +200,7 @@ class RequestParse:
     head_token: tuple[int, int] | None = None
     service: str | None = None
     category: str = "other"
+    evidence: str = "none"
     features: set[str] = field(default_factory=set)
     count: int | None = None
 
@@ -400,6 +424,37 @@ def _canonicalise(phrase: list[int], tokens: list[Token], matches: list[Canonica
     return span, words, forced, (covering[0] if covering else None)
 
 
+_TARGET_PREPOSITIONS = frozenset({"to", "into", "in", "at", "of"})
+
+
+def _has_target(
+    reading: _Reading,
+    stop: int,
+    core: tuple[int, int],
+    sites: Sequence[tuple[int, int]],
+    drugs: Sequence[tuple[int, int]] = (),
+) -> bool:
+    """Whether an injection names where it goes: a body site in the request, or a preposition
+    after the head ("injection to the knee", "injections into the trigger points")."""
+    if any(core[0] <= s < core[1] for s, _ in sites):
+        return True
+    tokens, classes = reading.tokens, reading.tables.classes
+    # words of the head phrase before the injection word other than a route ("trigger point")
+    head_end = stop
+    while head_end > 0 and reading.kinds[head_end - 1] != "word":
+        head_end -= 1
+    q = head_end - 2
+    while q >= 0 and reading.kinds[q] == "word" and classes.head_class(tokens[q].lower) != "injection":
+        if _overlaps((tokens[q].start, tokens[q].end), drugs):
+            break  # the drug's own name: what is injected, not where
+        if "route" not in classes.of(tokens[q].lower) and classes.category_of(tokens[q].lower) is None and (
+            not reading.tables.classes.of(tokens[q].lower) or "facet" in classes.of(tokens[q].lower)
+        ):
+            return True
+        q -= 1
+    return stop < len(tokens) and reading.kinds[stop] == "word" and tokens[stop].lower in _TARGET_PREPOSITIONS
+
+
 def _plausible_word(text: str) -> bool:
     """A head no class knows still names something only if it looks like a word: not too long,
     with a vowel, or an abbreviation ("CPAP")."""
@@ -449,7 +504,7 @@ def parse_request(
     phrase = reading.trim(phrase, sites)
     matches = canonical([t.text for t in tokens]) if canonical else []
     forced_category = None
-    head_classes: list[str] = []
+    head_classes: list[tuple[str, str]] = []  # (class, evidence)
     if phrase:
         span, words, forced_category, named = _canonicalise(phrase, tokens, matches)
         head_token = tokens[span[-1]]
@@ -465,55 +520,85 @@ def parse_request(
         # the classes of a canonical name's words and of the words it covers, and the first
         # conjunct of "consultation and treatment".
         for p in reversed(phrase):
-            head_classes = classes.of(tokens[p].lower)
-            if any(c in classes.category for c in head_classes):
+            head_classes = classes.with_evidence(tokens[p].lower)
+            if any(c in classes.category for c, _ in head_classes):
                 break
-        head_classes = head_classes or classes.of(result.head_word)
+        head_classes = head_classes or classes.with_evidence(result.head_word)
         if named:
             names = [w.lower() for w in named.name.split()]
             covered = [tokens[q].lower for q in range(named.start, named.end)]
-            head_classes = [c for w in [names[-1], *names, *covered] for c in classes.of(w)] + head_classes
-        head_classes = head_classes + classes.of(result.head_word)
+            head_classes = [
+                (c, NAME) for w in [names[-1], *names, *covered] for c, _ in classes.with_evidence(w)
+            ] + head_classes
+        head_classes = head_classes + classes.with_evidence(result.head_word)
         for a, b in zip(phrase, phrase[1:], strict=False):
             if tokens[b].lower in ("and", "or", "&"):
-                head_classes = head_classes + classes.of(tokens[a].lower)
+                head_classes = head_classes + classes.with_evidence(tokens[a].lower)
 
     # Features for the DWC rules: every word and its classes (the prefix's too), the head's classes.
     lowers = [t.lower for t in prefix_tokens + tokens]
     feats = {f"word:{w}" for w in lowers} | {f"class:{c}" for w in lowers for c in classes.of(w)}
     joined = f" {' '.join(lowers)} "
     feats.update(f"class:{name}" for text_, name in classes.phrase_texts if text_ in joined)
-    feats.update(f"head:{c}" for c in head_classes)
+    feats.update(f"head:{c}" for c, _ in head_classes)
 
-    # Category: a drug in the head phrase (a procedure only when the head word itself, outside
-    # the drug's name, says so); the head's class; a strength or a dosage form (a drug no lexicon
-    # knows); the prefix's class ("Labs to include: free and total testosterone"); the default.
-    head_category = forced_category or next((classes.category[c] for c in head_classes if c in classes.category), None)
+    # Category, and the evidence that decided it: a drug in the head phrase (a procedure only
+    # when the head word itself, outside the drug's name, says so); the head's class; a strength
+    # or a dosage form (a drug no lexicon knows); the prefix's class ("Labs to include: free and
+    # total testosterone"); else nothing supports a class and the category is "other".
+    if forced_category:
+        head_category, head_evidence = forced_category, NAME
+    else:
+        head_category, head_evidence = next(
+            ((classes.category[c], ev) for c, ev in head_classes if c in classes.category), (None, NO_EVIDENCE)
+        )
     prefix_class = next(
         (c for t in reversed(prefix_tokens) for c in classes.of(t.lower) if c in classes.category), None
     )
-    category = None
+    category, evidence = None, NO_EVIDENCE
     if (result.head and _overlaps(result.head, drugs)) or (not phrase and drugs and _overlaps(core, drugs)):
         own = classes.category_of(result.head_word) if result.head_word else None
         procedure_head = own == "procedure" and not _overlaps(result.head_token, drugs)
+        # A named drug given by injection into no target ("Toradol 60mg IM injection", "B12
+        # injections") is the drug: a medication; into a target (a joint, the epidural space,
+        # a trigger point: a body site or a "to/into/at" complement) it is a procedure.
+        if procedure_head and classes.head_class(result.head_word) == "injection" and not _has_target(
+            reading, stop, core, sites, drugs
+        ):
+            procedure_head = False
+            feats.add("drug:injected")
         category = "procedure" if procedure_head else "medication"
+        evidence = (classes.evidence(result.head_word, classes.head_class(result.head_word)) or WORD_CLASS) if (
+            procedure_head
+        ) else DRUG_LEXICON
     elif head_category:
-        category = head_category
+        category, evidence = head_category, head_evidence
     elif any(s >= core[0] for s, _ in strengths) or any(classes.category_of(t.lower) == "medication" for t in tokens):
-        category = "medication"
+        category, evidence = "medication", DOSE_OR_FORM
     elif prefix_class:
-        category = classes.category[prefix_class]
+        category, evidence = classes.category[prefix_class], CONTEXT
         feats.add(f"head:{prefix_class}")
-    elif phrase and _plausible_word(tokens[phrase[-1]].text):
-        category = tables.default_category
+    elif phrase and tables.default_category != "other" and _plausible_word(tokens[phrase[-1]].text):
+        category, evidence = tables.default_category, NO_EVIDENCE
+    if (
+        category == "procedure"
+        and "drug:injected" not in feats
+        and result.head_word
+        and classes.head_class(result.head_word) == "injection"
+        and any(core[0] <= s and e <= result.head[0] for s, e in drugs)
+        and not _has_target(reading, stop, core, sites, drugs)
+    ):  # "[drug] [strength] [route] injection": the drug's values before the injection head
+        category, evidence = "medication", DRUG_LEXICON
+        feats.add("drug:injected")
     phrase_words = [tokens[p].lower for p in phrase]
     for name in sorted(classes.overriding):  # implanting is a procedure; a vehicle is outside care
         if _has_class(classes, name, phrase_words):
-            category = classes.category[name]
+            category, evidence = classes.category[name], WORD_CLASS
             feats.add(f"head:{name}")
     if category == "service" and any(t.lower in tables.transaction_words for t in tokens):
-        category = "equipment"  # what is rented or bought is equipment
+        category, evidence = "equipment", WORD_CLASS  # what is rented or bought is equipment
     result.category = category or "other"
+    result.evidence = evidence if category else NO_EVIDENCE
     feats.add(f"category:{result.category}")
     result.features = feats
     return result

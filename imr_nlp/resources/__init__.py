@@ -324,9 +324,11 @@ class DrugEntry(_Strict):
 
 
 class ClassStem(_Strict):
-    """A generic-name ending that names a drug class ("-prazole": proton pump inhibitor)."""
+    """A generic-name stem (USAN/INN) that names a drug class: an ending ("-prazole": proton pump
+    inhibitor) or, with ``prefix``, a beginning ("cef-": a cephalosporin, an anti-infective)."""
 
     suffix: str = Field(min_length=3)
+    prefix: bool = Field(default=False, description="the stem begins the name instead of ending it")
     drug_class: str | None = None
     dwc_subcategory: str
     examples: list[str] = Field(min_length=2, description="generic names with this ending and class")
@@ -374,6 +376,15 @@ class DrugRules(_ShowsItsTables):
     dwc_by_class: dict[str, str] = Field(default_factory=dict, description="drug class -> DWC subcategory")
     dwc_by_generic: dict[str, str] = Field(
         default_factory=dict, description="generic -> DWC subcategory where its use, not its class, decides"
+    )
+    topical_dwc_classes: DrugWords | None = Field(
+        default=None,
+        description="DWC classes of drugs that, put on the skin, are topical analgesics or compounds; a drug of "
+        "another known class keeps its own class in a cream or patch (an antibiotic ointment, a steroid cream)",
+    )
+    not_skin_cues: DrugWords | None = Field(
+        default=None,
+        description="words of routes that are not the skin: a percentage or a solution there is no topical",
     )
     systemic_patch_classes: SystemicPatches | None = Field(
         None, description="classes whose patches act systemically: an opioid patch stays an opioid"
@@ -688,6 +699,11 @@ class DiagnosisRules(_Strict):
     )
     complement_determiners: DiagnosisWords = Field(
         description="determiners a site complement may open with (of the, in both, of his)"
+    )
+    qualifiers: DiagnosisWords | None = Field(
+        default=None,
+        description="words that open a code description's own qualifier after a comma (not intractable, "
+        "single episode, subsequent encounter): such a piece continues the item before it",
     )
 
 

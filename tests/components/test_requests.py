@@ -97,7 +97,8 @@ def test_dwc_rule_examples_get_the_rule_classes(index):
 def test_class_stem_examples_end_with_the_stem(stem):
     lexicon = DrugLexicon(include_package_lexicon=False)
     for generic in stem.examples:
-        assert generic.split(" ")[0].endswith(stem.suffix), generic
+        first = generic.split(" ")[0]
+        assert first.startswith(stem.suffix) if stem.prefix else first.endswith(stem.suffix), generic
         if generic not in DRUGS.classes and generic not in DRUGS.dwc_by_generic:
             assert lexicon.dwc_of(generic, lexicon.class_of(generic), topical=False) == stem.dwc_subcategory
 
@@ -264,3 +265,70 @@ def test_grammar_reads_a_bounded_prefix_of_a_hostile_item(services):
     parse = grammar.parse_request(text, services.tables, canonical=services.canonical)
     assert parse.core[1] - parse.core[0] <= grammar.MAX_REQUEST_CHARS
     assert parse.service == "MRI" and parse.category == "procedure"
+
+
+# How each category was decided (Treatment.classified_by): one case per kind of evidence, none
+# from the held-out sets.
+@pytest.mark.parametrize(
+    "text, category, evidence",
+    [
+        ("Norco 10/325mg #90", "medication", "drug table"),
+        ("Metformin 500mg twice daily #60", "medication", "drug lexicon"),
+        ("Gabapentinn 300mg #90", "medication", "drug misspelling"),
+        ("Left ankle arthrodesis", "procedure", "word formation"),
+        ("Physical therapy 2x4 for the lumbar spine", "service", "word class"),
+        ("Unlisted 10mg tablets #30", "medication", "dose or form"),
+        ("Labs to include: free and total testosterone", "procedure", "word class"),
+        ("Zorbfile apparatus for the garage", "other", "none"),
+    ],
+)
+def test_classified_by_names_the_evidence(text, category, evidence):
+    t = imr_nlp.parse_request(text)
+    assert (t.category, t.classified_by) == (category, evidence), text
+
+
+def test_evidence_kinds_are_the_contract_values():
+    from typing import get_args
+
+    from imr_nlp.models import Evidence_
+
+    assert set(get_args(Evidence_)) == set(grammar.EVIDENCE_KINDS)
+
+
+def test_nothing_supports_a_class_gives_other_and_no_dwc_classes():
+    t = imr_nlp.parse_request("Zorbfile apparatus")
+    assert (t.category, t.dwc_category, t.dwc_subcategory, t.classified_by) == ("other", None, None, "none")
+
+
+# A named drug given by injection into no target is the drug; into a target, a procedure.
+@pytest.mark.parametrize(
+    "text, category, dwc",
+    [
+        ("Ketorolac 30mg IM injection", "medication", ("Pharmaceuticals", "Injection")),
+        ("Enoxaparin 40mg subcutaneous injection daily #10", "medication", ("Pharmaceuticals", "Injection")),
+        ("Ceftriaxone 1 g IM", "medication", ("Pharmaceuticals", "Anti-infectives")),
+        ("Depo-Medrol 80mg injection into the left knee", "procedure", ("Injection", "Injection")),
+        ("Lidocaine 1% trigger point injection", "procedure", ("Injection", "Injection")),
+        ("Kenalog 40mg epidural injection at L4-5", "procedure", ("Injection", "Injection")),
+    ],
+)
+def test_injected_drugs_and_injections_into_a_target(text, category, dwc):
+    t = imr_nlp.parse_request(text)
+    assert (t.category, (t.dwc_category, t.dwc_subcategory)) == (category, dwc), text
+
+
+# A topical of a drug whose own class is not an analgesic keeps that class; eye and nose drops
+# are no topicals; a salt or ester word leaves the generic.
+@pytest.mark.parametrize(
+    "text, generic, dwc",
+    [
+        ("Hydrocortisone 2.5% cream 30gm", "hydrocortisone", "Adrenal Cortical Steroids"),
+        ("Diclofenac 1% gel 100gm", "diclofenac", "Topical Analgesics"),
+        ("Ketorolac 0.5% ophthalmic solution", "ketorolac", "NSAID"),
+        ("Nandrolone decanoate 200mg/ml #1", "nandrolone", "Androgens & Anabolic Steroids"),
+        ("Amlodipine besylate 10mg #30", "amlodipine", "Calcium Channel Blocker"),
+    ],
+)
+def test_topicals_routes_and_salts(text, generic, dwc):
+    t = imr_nlp.parse_request(text)
+    assert (t.drug.generic if t.drug else None, t.dwc_subcategory) == (generic, dwc), text
