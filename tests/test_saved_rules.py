@@ -136,7 +136,7 @@ CASES = {
         _spans("imr_doses", lambda s: (s.label_, s.text)),
     ),
     "imr_services/request_grammar.json": (
-        _json(lambda d: d["default_category"].update(category="other")),
+        _json(lambda d: d["default_category"].update(category="equipment")),
         DECISIONS.format(item="Zorkle"),
         _requests("category"),
     ),

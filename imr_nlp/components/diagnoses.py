@@ -33,12 +33,13 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
-from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, singular
+from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
 
 _COMMA_SPLIT = re.compile(
     r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*",
     re.I,
 )
+_AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.I)
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
 _INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?(?:\d{1,2}|[A-H])[.)]\s+")
@@ -329,6 +330,27 @@ class IMRDiagnoses(RuleComponent):
             connectors.append(m.group())
             pos = m.end()
         pieces.append((pos, len(segment)))
+        connectors.append("")
+        if splitter is not _COMMA_SPLIT:
+            # Items split on lines, numbers or semicolons may still coordinate conditions:
+            # "facet arthropathy and sacroiliitis" is two; "sprain of muscle and tendon" stays
+            # one (a piece of site or tissue words only joins its neighbour in the merge).
+            finer, finer_connectors = [], []
+            for (s, e), connector in zip(pieces, connectors, strict=True):
+                if self.code_icd10 and _AND_SPLIT.search(segment, s, e) and names_one_code(
+                    segment[s:e], self.icd_tables, self.index
+                ):
+                    finer.append((s, e))  # the code set names it whole: "synovitis and tenosynovitis"
+                    finer_connectors.append(connector)
+                    continue
+                at = s
+                for m in _AND_SPLIT.finditer(segment, s, e):
+                    finer.append((at, m.start()))
+                    finer_connectors.append(m.group())
+                    at = m.end()
+                finer.append((at, e))
+                finer_connectors.append(connector)
+            pieces, connectors = finer, finer_connectors
         frags: list[list] = []  # [start, end, kind, connector_after]
         for i, (s, e) in enumerate(pieces):
             s, e = self._trim(segment, s, e)

@@ -64,6 +64,7 @@ class IcdTables:
     postprocedural_code: str
     excluded_chapters: frozenset[str]
     spinal_levels: dict[str, str]
+    modifier_suffixes: tuple[str, ...]
     terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
     fingerprint: str = ""
     _memo: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
@@ -100,6 +101,9 @@ class IcdTables:
             postprocedural_code=post.code,
             excluded_chapters=frozenset(vocabulary.excluded_chapters),
             spinal_levels={k.lower(): v.lower() for k, v in vocabulary.spinal_levels.items()},
+            modifier_suffixes=tuple(w.lower() for w in vocabulary.modifier_suffixes.words)
+            if vocabulary.modifier_suffixes
+            else (),
             terms={},
         )
         term_map = {}
@@ -185,6 +189,19 @@ class CodeIndex:
     postings: dict[str, list[int]]
     descriptions: dict[str, str]
     vocabulary: frozenset[str]  # every word of the code set's phrases, lower-case and singular
+    by_code: dict[str, int] = field(default_factory=dict)  # code -> its description's entry
+    _children: dict[str, list[int]] | None = field(default=None, repr=False)
+
+    def children(self, code: str) -> list[int]:
+        """The entries of the codes one level below ``code`` (built once, on first use)."""
+        if self._children is None:
+            children: dict[str, list[int]] = {}
+            for child, i in self.by_code.items():
+                parent = child[:3] if len(child) == 5 and child[3] == "." else child[:-1]
+                if parent != child:
+                    children.setdefault(parent, []).append(i)
+            self._children = children
+        return self._children.get(code, [])
 
     def description(self, code: str) -> str | None:
         return self.descriptions.get(code)
@@ -220,15 +237,17 @@ def build_index(tables: IcdTables, items: Iterable[tuple[str, str, Sequence[str]
     postings: dict[str, list[int]] = {}
     descriptions: dict[str, str] = {}
     vocabulary: set[str] = set()
+    by_code: dict[str, int] = {}
     for code, description, inclusions in items:
         descriptions[code] = description
+        by_code[code] = len(entries)
         for phrase in (description, *inclusions):
             vocabulary.update(singular(w) for w in _WORD.findall(phrase.lower()))
             entry = _entry(tables, code, description, phrase)
             for word in entry.words:
                 postings.setdefault(word, []).append(len(entries))
             entries.append(entry)
-    return CodeIndex(entries, postings, descriptions, frozenset(vocabulary))
+    return CodeIndex(entries, postings, descriptions, frozenset(vocabulary), by_code)
 
 
 def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeEntry:
@@ -300,6 +319,12 @@ def code_mention(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     return result
 
 
+def names_one_code(text: str, tables: IcdTables, index: CodeIndex) -> bool:
+    """Whether one code's description has every word of ``text`` ("other synovitis and
+    tenosynovitis, left hand"): the code set names it as one condition."""
+    return _code_phrase(text, tables, index) is not None
+
+
 def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
     found = _code_phrase(text, tables, index)
     if found is None and re.search(r"\band\b", text, re.I):
@@ -307,10 +332,36 @@ def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
         first = re.sub(r"\s+and\s+\S+", "", text, flags=re.I)
         if first != text:
             found = _code_phrase(first, tables, index)
+    # Back off to the deepest code the words support: first without the words no description
+    # of the code set uses ("diet-controlled", "uncontrolled": they cannot narrow a code), then
+    # also without the modifiers before the condition word ("acquired hypothyroidism"). The
+    # condition word, the sites and the side are always kept.
+    for relax in (1, 2):
+        if found is not None:
+            break
+        found = _code_phrase(text, tables, index, relax)
     return found
 
 
-def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+def _modifiers_before_head(tables: IcdTables, text: str, head: str) -> set[str]:
+    """The words before the condition word that are not sites, sides or levels."""
+    cut = _HEAD_CUT.search(text.lower())
+    first = tables.concepts(text[: cut.start()] if cut and cut.start() > 0 else text)
+    if head not in first:
+        return set()
+    before = first[: len(first) - 1 - first[::-1].index(head)]
+    return {
+        w
+        for w in before
+        if w not in tables.sites
+        and w not in tables.laterality
+        and not _LEVEL.match(w)
+        and w.endswith(tables.modifier_suffixes)
+        and len(w) > 4
+    }
+
+
+def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0) -> Coding | None:
     text = _QUALIFIER.sub("", text) or text  # "migraine without aura": read as the descriptions are
     concepts = tables.concepts(text)
     if not concepts:
@@ -339,6 +390,13 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
     wanted = {
         w for w in concepts if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
     }
+    if relax:
+        dropped = {w for w in wanted if w != head and w not in index.postings}
+        if relax >= 2:
+            dropped |= _modifiers_before_head(tables, text, head) - {head}
+        if not dropped:
+            return None  # nothing to relax: the strict reading stands
+        wanted -= dropped
     required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
     best, best_key = None, None
     written_places = wanted & tables.places
@@ -386,4 +444,21 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex) -> Coding | Non
             best, best_key = entry, score
     if best is None:
         return None
+    if len(sides) == 1 and not best.sides:
+        best = _descend_to_side(best, next(iter(sides)), tables, index)
     return Coding(best.code, best.description)
+
+
+def _descend_to_side(entry: CodeEntry, side: str, tables: IcdTables, index: CodeIndex) -> CodeEntry:
+    """The one child (or grandchild) of ``entry`` for the written side that adds nothing but
+    the side and a site ("lateral epicondylitis" + right -> "Lateral epicondylitis, right elbow",
+    bilateral carpal tunnel syndrome -> G56.03); else ``entry`` itself."""
+    for _ in range(2):
+        children = [index.entries[i] for i in index.children(entry.code)]
+        same_side = [
+            c for c in children if c.sides == {side} and c.words - entry.words <= tables.sites and not c.residual
+        ]
+        if len(same_side) != 1:
+            break
+        entry = same_side[0]
+    return entry

@@ -754,6 +754,11 @@ class IcdVocabulary(_Strict):
     encounter: dict[str, list[str]]
     postprocedural: Postprocedural
     spinal_levels: dict[str, str] = Field(description="a spinal level's letter -> its region (L5 -> lumbar)")
+    modifier_suffixes: CodingWords | None = Field(
+        default=None,
+        description="adjective endings: when no code has every word, a modifier before the condition word "
+        "with one of these endings may be left out (the deepest code the other words support)",
+    )
 
 
 class IcdTerm(_Strict):
