@@ -138,6 +138,11 @@ class DrugLexicon:
             word: (max(values), frozenset(values)) for word, values in lengths.items()
         }  # leading word -> (longest, all lengths)
         self._fuzzy_index: dict[str, list[str]] | None = None
+        self._guard: frozenset[str] | None = None
+        self.english_min_count = rules.english_guard_min_count
+        self.extra_guard: frozenset[str] = frozenset(w.lower() for w in rules.fuzzy_guard.words) if (
+            rules.fuzzy_guard
+        ) else frozenset()
         self._fuzzy_cache: dict[str, DrugInfo | None] = {}
         self._fuzzy_longest: int | None = None
 
@@ -146,12 +151,15 @@ class DrugLexicon:
         return self.names.get(" ".join(name.lower().split()))
 
     def _fuzzy_targets(self) -> dict[str, list[str]]:
+        """Every single-word lexicon name (not only those of classes we know), indexed by its
+        one-letter deletions; words of the guard never become targets."""
         if self._fuzzy_index is None:
             index: dict[str, list[str]] = {}
-            for name, info in self.names.items():
-                if " " in name or len(name) < self.fuzzy_min_length - 1:
+            guard = self.guard()
+            for name in self.names:
+                if " " in name or len(name) < self.fuzzy_min_length - 1 or not name.isalpha():
                     continue
-                if info.source != "imr_nlp" and info.generic not in self.classes:
+                if name in guard:
                     continue
                 for key in _deletes(name):
                     index.setdefault(key, []).append(name)
@@ -163,9 +171,23 @@ class DrugLexicon:
         self._fuzzy_targets()
         return self._fuzzy_longest or 0
 
+    def guard(self) -> frozenset[str]:
+        """Words that are never read as a misspelt drug, unless they are drug names themselves:
+        every word of the ICD-10-CM code set's descriptions and inclusion terms (medical words),
+        the common English words of pyspellchecker's frequency list (``english_guard_min_count``),
+        spaCy's English stop words and the drug rules' own ``fuzzy_guard`` words (built once, on
+        first use)."""
+        if self._guard is None:
+            names = self.names
+            # drug names the code set uses ("Poisoning by tramadol") stay names
+            real_words = _code_set_words() | _english_words(self.english_min_count)
+            self._guard = frozenset(w for w in real_words if w not in names) | self.extra_guard
+        return self._guard
+
     def fuzzy(self, word: str) -> DrugInfo | None:
-        """A misspelt single-word name ("Klonipin") within edit distance one of a known drug
-        whose class we know; None when no such drug or when two drugs are equally close."""
+        """A misspelt single-word name ("Klonipin", "Levoquin") within edit distance one of a
+        name of the lexicon; None for a word of the guard (a real word is not a misspelling),
+        when no name is that close, or when two drugs are equally close."""
         w = word.lower()
         # longer than every name by more than one letter: no name is one edit away (and the
         # deletion variants of a long word would cost the square of its length)
@@ -175,7 +197,7 @@ class DrugLexicon:
             return self._fuzzy_cache[w]
         if len(self._fuzzy_cache) >= _FUZZY_CACHE_SIZE:  # bounded: letters share most words
             self._fuzzy_cache.clear()
-        self._fuzzy_cache[w] = info = self._fuzzy_uncached(w)
+        self._fuzzy_cache[w] = info = None if w in self.guard() else self._fuzzy_uncached(w)
         return info
 
     def _fuzzy_uncached(self, w: str) -> DrugInfo | None:
@@ -266,6 +288,34 @@ def leading_word(text: str) -> str:
 
 def _deletes(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+@lru_cache(maxsize=2)
+def _english_words(min_count: int) -> frozenset[str]:
+    """English words seen at least ``min_count`` times in the word-frequency list that the
+    MIT-licensed ``pyspellchecker`` package ships (en.json.gz): the common words ("warrant",
+    "ability", "precise") a misspelt drug name is never taken for."""
+    import gzip
+    import json
+    from importlib import resources as package_files
+
+    data = package_files.files("spellchecker").joinpath("resources", "en.json.gz").read_bytes()
+    counts = json.loads(gzip.decompress(data))
+    return frozenset(w for w, n in counts.items() if n >= min_count and w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def _code_set_words() -> frozenset[str]:
+    """Every lower-case word of the ICD-10-CM descriptions and inclusion terms, with spaCy's
+    English stop words: the real words a misspelt drug name is never taken for."""
+    import simple_icd_10_cm as cm
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words: set[str] = set(STOP_WORDS)
+    for code in cm.get_all_codes(with_dots=True):
+        for phrase in (cm.get_description(code), *cm.get_inclusion_term(code)):
+            words.update(re.findall(r"[a-z]+", phrase.lower()))
+    return frozenset(words)
 
 
 def _package_variants() -> dict[str, list[str]]:

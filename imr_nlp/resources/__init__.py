@@ -366,6 +366,13 @@ class DrugRules(_ShowsItsTables):
         default_factory=list, description="lexicon canonical names that are drug classes, not drugs"
     )
     fuzzy_min_length: int = 7
+    english_guard_min_count: int = Field(
+        50, description="an English word this common (pyspellchecker's counts) is never a misspelt drug name"
+    )
+    fuzzy_guard: DrugWords | None = Field(
+        default=None,
+        description="words, besides the code set's, that are never read as a misspelt drug name",
+    )
     topical_cues: list[str]
     topical_before: DrugWords
     salt_words: list[str]
