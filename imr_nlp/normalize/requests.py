@@ -122,11 +122,16 @@ class WordClasses:
         found = self.words.get(word)
         if found is None and word.endswith("s") and len(word) > 3:
             found = self.words.get(word[:-1]) or (self.words.get(word[:-2]) if word.endswith("es") else None)
-        if found:
-            return [(name, WORD_CLASS) for name in found]
-        if "/" in word:  # "MRI/CT", "PT/OT": the classes of its parts
+        listed = [(name, WORD_CLASS) for name in found or ()]
+        if listed and any(name in self.category for name, _ in listed):
+            return listed
+        if "/" in word and not listed:  # "MRI/CT", "PT/OT": the classes of its parts
             return [c for part in word.split("/") if part for c in self.with_evidence(part)]
-        out = [(name, WORD_FORMATION) for p, name in self.prefixes if word.startswith(p) and len(word) > len(p)]
+        # A listed word of feature classes only ("chondroplasty": arthroscopic) still takes its
+        # category from its formation (-plasty: operative).
+        out = listed + [
+            (name, WORD_FORMATION) for p, name in self.prefixes if word.startswith(p) and len(word) > len(p)
+        ]
         for suffix, name in self.suffixes:
             if word.endswith(suffix) and len(word) > len(suffix) + 2 and word.isalpha():
                 out.append((name, WORD_FORMATION))
@@ -320,6 +325,9 @@ class _Reading:
         j = i
         while j < n:
             k, low = kinds[j], tokens[j].lower
+            if k == "laterality" and phrase and not any(tables.classes.category_of(tokens[p].lower) for p in phrase):
+                j += 1  # "Open right ankle arthrodesis": a side after a modifier, before the head
+                continue
             if k in ("mask", "punct", "number", "laterality") or (low in tables.boundaries and phrase):
                 break
             if k == "word" or (k == "level" and phrase):
