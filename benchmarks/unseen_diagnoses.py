@@ -4,7 +4,8 @@
     python benchmarks/unseen_diagnoses.py [--data FILE.jsonl] [--misses]
 
 Each row is {"text", "diagnoses": [...], "codes": [3-character category, ...]} and optionally
-"full_codes": [the most specific code the words support, ...] and "acceptable": [[categories], ...].
+"full_codes": [the most specific code the words support, ...], "acceptable": [[categories], ...] and
+"assertions": [{"text", "negated" | "historical" | "uncertain": bool}].
 Diagnoses are scored as the facts scorer does (loose text match); a code counts when its
 3-character category is the expected one (or one of the acceptable ones); the full code counts
 when it equals the gold code (dots ignored).
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
-    tp = fp = fn = code_ok = code_n = full_ok = full_n = 0
+    tp = fp = fn = code_ok = code_n = full_ok = full_n = assert_ok = assert_n = 0
     for line in args.data.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -64,6 +65,14 @@ def main() -> None:
                     full_ok += 1
                 elif args.misses:
                     print(f"full code {gold!r}: want {full}, got {[m.icd10 for m in hits]}")
+        for assertion in row.get("assertions") or []:
+            flag = next(k for k in ("negated", "historical", "uncertain") if k in assertion)
+            hits = [m for m in result.diagnoses if _same(assertion["text"], m.text)]
+            assert_n += 1
+            if any(bool(getattr(m, flag)) == bool(assertion[flag]) for m in hits):
+                assert_ok += 1
+            elif args.misses:
+                print(f"assertion {assertion['text']!r} {flag}={assertion[flag]}: got {[(m.text, getattr(m, flag)) for m in hits]}")
         for m in found:
             if not any(_same(g, m.text) for g in row["diagnoses"]):
                 fp += 1
@@ -76,6 +85,8 @@ def main() -> None:
     print(f"icd10 category {code_ok}/{code_n} = {code_ok / max(1, code_n):.3f}")
     if full_n:
         print(f"icd10 full code {full_ok}/{full_n} = {full_ok / max(1, full_n):.3f}")
+    if assert_n:
+        print(f"assertions {assert_ok}/{assert_n} = {assert_ok / assert_n:.3f} (a mention found with the flag as gold)")
 
 
 if __name__ == "__main__":

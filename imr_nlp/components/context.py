@@ -196,10 +196,15 @@ class IMRContext(RuleComponent):
             found.append(Cue(start, end, rule.category, rule.direction, index))
         kept: list[Cue] = []
         taken = bytearray(sent_end - sent_start)
+        terminators: set[tuple[int, int]] = set()
         for cue in sorted(found, key=lambda c: (c.start - c.end, c.start)):
             if not any(taken[cue.start - sent_start : cue.end - sent_start]):
                 kept.append(cue)
                 taken[cue.start - sent_start : cue.end - sent_start] = b"\x01" * (cue.end - cue.start)
+                if cue.direction == "TERMINATE":
+                    terminators.add((cue.start, cue.end))
+            elif cue.direction == "TERMINATE" and (cue.start, cue.end) in terminators:
+                kept.append(cue)  # one terminator ends the scopes of several categories (";")
         kept.sort(key=lambda c: c.start)
         # Per category, the cues' starts and ends in order (kept cues do not overlap, so both are
         # sorted): the cue that ends a scope is found by bisection, not by a scan of every cue.

@@ -252,10 +252,13 @@ class IMRDiagnoses(RuleComponent):
         covered: list[tuple[int, int]] = []
         pos = start
         lower = text.lower()
-        for cue_start, cue_end in cue_matches(self.list_cue, self.list_cue_lower, text, lower, start, end):
+        cues = cue_matches(self.list_cue, self.list_cue_lower, text, lower, start, end)
+        for k, (cue_start, cue_end) in enumerate(cues):
             if cue_start < pos:
                 continue  # inside the list of an earlier cue
-            list_start, list_end, lines = self._list_extent(text, cue_end, end)
+            # a list ends where the next cue opens another ("history of X; current diagnoses are Y")
+            limit = next((s for s, _ in cues[k + 1 :] if s >= cue_end), end)
+            list_start, list_end, lines = self._list_extent(text, cue_end, limit)
             diagnoses.extend(self.split_list(text, list_start, list_end, lines))
             covered.append((cue_start, list_end))
             pos = max(list_end, cue_end + 1)
