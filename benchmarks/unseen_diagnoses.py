@@ -72,7 +72,8 @@ def main() -> None:
             if any(bool(getattr(m, flag)) == bool(assertion[flag]) for m in hits):
                 assert_ok += 1
             elif args.misses:
-                print(f"assertion {assertion['text']!r} {flag}={assertion[flag]}: got {[(m.text, getattr(m, flag)) for m in hits]}")
+                got = [(m.text, getattr(m, flag)) for m in hits]
+                print(f"assertion {assertion['text']!r} {flag}={assertion[flag]}: got {got}")
         for m in found:
             if not any(_same(g, m.text) for g in row["diagnoses"]):
                 fp += 1
