@@ -20,8 +20,8 @@ Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
 # Treatment.classified_by: the evidence that decided a request's category, strongest first
 # (imr_nlp.normalize.requests.EVIDENCE_KINDS; a test keeps the two equal).
 Evidence_ = Literal[
-    "drug table", "drug lexicon", "drug misspelling", "name", "word formation", "word class", "dose or form",
-    "context", "none",
+    "drug table", "drug lexicon", "drug misspelling", "name", "procedure code set", "word formation", "word class",
+    "dose or form", "context", "none",
 ]
 # Medication.class_by: how a drug's DWC class was known.
 ClassEvidence = Literal["drug table", "drug stem", "topical form"]
@@ -153,7 +153,8 @@ class Treatment(_Model):
     """the head word of the request as the grammar read it ("injection", "unit", "MRI")"""
     classified_by: Evidence_ | None = None
     """the evidence that decided the category (and with it the DWC classes): "drug table",
-    "drug lexicon", "drug misspelling", "name" (a canonical treatment name), "word formation"
+    "drug lexicon", "drug misspelling", "name" (a canonical treatment name), "procedure code set"
+    (a term of the ICD-10-PCS index), "word formation"
     (-ectomy, -scopy ...), "word class", "dose or form", "context", or "none" (nothing supports a class: the category
     is "other" and the DWC classes are null); null for a decision with no request read"""
 

@@ -140,6 +140,11 @@ CASES = {
         DECISIONS.format(item="Zorkle"),
         _requests("category"),
     ),
+    "imr_services/procedure_terms.json": (
+        _json(lambda d: d["terms"].update(zorkle="0")),
+        DECISIONS.format(item="Zorkle"),
+        _requests("category"),
+    ),
     "imr_services/service_names.jsonl": (
         _jsonl(
             lambda e: e.append(

@@ -31,7 +31,13 @@ _LATERALITY_REACH = 40  # characters before a site searched for its laterality (
 
 class IMRServices(RuleComponent):
     needs = ("items", "drugs", "doses")
-    resource_names = ("request_grammar.json", "service_names.jsonl", "dwc_rules.jsonl", "body_sites.json")
+    resource_names = (
+        "request_grammar.json",
+        "procedure_terms.json",
+        "service_names.jsonl",
+        "dwc_rules.jsonl",
+        "body_sites.json",
+    )
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.vocab = nlp.vocab
@@ -75,6 +81,7 @@ class IMRServices(RuleComponent):
                 self.rules["request_grammar.json"],
                 laterality=[w for w in sites.laterality if len(w) > 1 and w.isalpha()],
                 number_words=dict(number_words),
+                procedure_terms=self.rules["procedure_terms.json"],
             )
             self._tables = (number_words, tables)
         return self._tables[1]

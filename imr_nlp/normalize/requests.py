@@ -40,13 +40,15 @@ DRUG_TABLE = "drug table"  # a name in our own drug table (resources/drugs.json)
 DRUG_LEXICON = "drug lexicon"  # a name in the shipped drug lexicon (20k drugs)
 DRUG_MISSPELLING = "drug misspelling"  # one edit from a lexicon name
 NAME = "name"  # a canonical treatment name (resources/service_names.jsonl)
+CODE_SET = "procedure code set"  # a term of the ICD-10-PCS index (resources/procedure_terms.json)
 WORD_FORMATION = "word formation"  # a medical prefix or suffix (-ectomy, -scopy, -plasty ...)
 WORD_CLASS = "word class"  # a listed head word of a class (resources/request_grammar.json)
 DOSE_OR_FORM = "dose or form"  # a strength or a dosage form with no drug name known
 CONTEXT = "context"  # the class of a leading label ("Labs to include: ...")
 NO_EVIDENCE = "none"  # nothing supports a class: category "other", DWC classes null
 EVIDENCE_KINDS = (
-    DRUG_TABLE, DRUG_LEXICON, DRUG_MISSPELLING, NAME, WORD_FORMATION, WORD_CLASS, DOSE_OR_FORM, CONTEXT, NO_EVIDENCE,
+    DRUG_TABLE, DRUG_LEXICON, DRUG_MISSPELLING, NAME, CODE_SET, WORD_FORMATION, WORD_CLASS, DOSE_OR_FORM, CONTEXT,
+    NO_EVIDENCE,
 )
 
 
@@ -73,11 +75,12 @@ class WordClasses:
     phrases: list[tuple[tuple[str, ...], str]]
     category: dict[str, str]
     overriding: frozenset[str] = frozenset()
+    code_set: dict[str, tuple[str, ...]] = field(default_factory=dict)  # code-set term -> its classes
     _memo: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _phrase_texts: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @classmethod
-    def from_rules(cls, word_classes) -> WordClasses:
+    def from_rules(cls, word_classes, procedure_terms=None) -> WordClasses:
         words: dict[str, list[str]] = {}
         suffixes, prefixes, phrases, category = [], [], [], {}
         for wc in word_classes:
@@ -90,7 +93,14 @@ class WordClasses:
             phrases += [(tuple(p.lower().split()), wc.name) for p in wc.phrases]
         suffixes.sort(key=lambda s: -len(s[0]))
         overriding = frozenset(wc.name for wc in word_classes if wc.overrides)
-        return cls(words, suffixes, prefixes, phrases, category, overriding)
+        code_set: dict[str, tuple[str, ...]] = {}
+        if procedure_terms is not None:
+            by_section = {letter: tuple(section.classes) for letter, section in procedure_terms.sections.items()}
+            for word, letters in procedure_terms.terms.items():
+                found = [c for letter in letters for c in by_section.get(letter, ())]
+                if found:
+                    code_set[word.lower()] = tuple(dict.fromkeys(found))
+        return cls(words, suffixes, prefixes, phrases, category, overriding, code_set)
 
     @property
     def phrase_texts(self) -> list[tuple[str, str]]:
@@ -125,6 +135,10 @@ class WordClasses:
         listed = [(name, WORD_CLASS) for name in found or ()]
         if listed and any(name in self.category for name, _ in listed):
             return listed
+        # A term of the procedure code set (ICD-10-PCS): its section's classes.
+        coded = self.code_set.get(word) or (self.code_set.get(word[:-1]) if word.endswith("s") else None)
+        if coded:
+            return listed + [(name, CODE_SET) for name in coded]
         if "/" in word and not listed:  # "MRI/CT", "PT/OT": the classes of its parts
             return [c for part in word.split("/") if part for c in self.with_evidence(part)]
         # A listed word of feature classes only ("chondroplasty": arthroscopic) still takes its
@@ -166,10 +180,12 @@ class Tables:
     default_category: str
 
     @classmethod
-    def from_rules(cls, grammar, laterality: Sequence[str], number_words: dict[str, int]) -> Tables:
+    def from_rules(
+        cls, grammar, laterality: Sequence[str], number_words: dict[str, int], procedure_terms=None
+    ) -> Tables:
         low = lambda ws: frozenset(w.lower() for w in ws)  # noqa: E731
         return cls(
-            classes=WordClasses.from_rules(grammar.word_classes),
+            classes=WordClasses.from_rules(grammar.word_classes, procedure_terms),
             skips=low(grammar.head_skips.words) | low(grammar.light_heads.words),
             boundaries=low(grammar.boundaries.words),
             complement_heads=low(grammar.complement_heads.words),

@@ -523,6 +523,24 @@ class ServiceNames(_Strict):
     entries: list[ServiceName]
 
 
+class CodeSetSection(_Strict):
+    """A section of ICD-10-PCS and the request grammar's word classes its terms get."""
+
+    name: str
+    classes: list[str] = Field(min_length=1)
+    examples: list[str] = Field(min_length=2, description="requests whose head is a term of this section")
+
+
+class ProcedureTerms(_Strict):
+    """Procedure heads from a code set (resources/procedure_terms.json, built by
+    scripts/build_procedure_terms.py): one-word ICD-10-PCS index terms -> their sections."""
+
+    description: str = ""
+    source: str
+    sections: dict[str, CodeSetSection]
+    terms: dict[str, str] = Field(description="word -> the PCS section letters of its codes")
+
+
 class DwcRule(_Strict):
     """One DWC class decision: the first rule whose feature tests hold gives the classes.
     Features: ``category:<c>``, ``head:<word class of the head>``, ``class:<word class of any
@@ -894,6 +912,7 @@ _MODELS = {
     "conclusions.json": ConclusionRules,
     "request_grammar.json": RequestGrammar,
     "service_names.jsonl": ServiceNames,
+    "procedure_terms.json": ProcedureTerms,
     "dwc_rules.jsonl": DwcRules,
     "entities.json": EntityRules,
 }

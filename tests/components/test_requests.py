@@ -275,7 +275,8 @@ def test_grammar_reads_a_bounded_prefix_of_a_hostile_item(services):
         ("Norco 10/325mg #90", "medication", "drug table"),
         ("Metformin 500mg twice daily #60", "medication", "drug lexicon"),
         ("Gabapentinn 300mg #90", "medication", "drug misspelling"),
-        ("Left ankle arthrodesis", "procedure", "word formation"),
+        ("Right trapeziectomy", "procedure", "word formation"),
+        ("Left ankle arthrodesis", "procedure", "procedure code set"),
         ("Physical therapy 2x4 for the lumbar spine", "service", "word class"),
         ("Unlisted 10mg tablets #30", "medication", "dose or form"),
         ("Labs to include: free and total testosterone", "procedure", "word class"),
@@ -332,3 +333,23 @@ def test_injected_drugs_and_injections_into_a_target(text, category, dwc):
 def test_topicals_routes_and_salts(text, generic, dwc):
     t = imr_nlp.parse_request(text)
     assert (t.drug.generic if t.drug else None, t.dwc_subcategory) == (generic, dwc), text
+
+
+PROCEDURE_TERMS = resources.load("procedure_terms.json")
+
+
+@pytest.mark.parametrize("letter", sorted(PROCEDURE_TERMS.sections), ids=sorted(PROCEDURE_TERMS.sections))
+def test_code_set_section_examples_get_their_category(letter):
+    """A request headed by a term of an ICD-10-PCS section is classified by the code set, with
+    the category of the section's first class that has one."""
+    section = PROCEDURE_TERMS.sections[letter]
+    categories = {wc.name: wc.category for wc in GRAMMAR.word_classes if wc.category}
+    category = next(categories[c] for c in section.classes if c in categories)
+    for example in section.examples:
+        t = imr_nlp.parse_request(example)
+        assert (t.category, t.classified_by) == (category, "procedure code set"), example
+
+
+def test_code_set_terms_name_known_sections():
+    assert PROCEDURE_TERMS.terms
+    assert all(set(letters) <= set(PROCEDURE_TERMS.sections) for letters in PROCEDURE_TERMS.terms.values())
