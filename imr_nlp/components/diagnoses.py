@@ -61,6 +61,8 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
+_STATEMENT_GAP = 2  # modifier words a statement cue may leave before the condition phrase
+_GAP_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 _MAX_LIST_CHARS = 3000  # a diagnosis list is read this far at most (real ones: a few hundred)
 # Qualifiers that may carry a light head of their own and still continue the item ("current injury").
 _QUALIFIERS_WITH_HEADS = frozenset(
@@ -272,19 +274,30 @@ class IMRDiagnoses(RuleComponent):
         for s, e in self.condition_phrases(text, start, end):
             if _overlaps_any(s, e, covered) or _inside_any(s, e, quotes):
                 continue
-            if self._after_statement(text, s, statements):
-                diagnoses.append((s, e, s))
+            opened = self._after_statement(text, s, statements)
+            if opened is not None:
+                diagnoses.append((opened, e, opened))
             else:
                 problems.append((s, e))
         out = [(s, e, "diagnosis", c) for s, e, c in diagnoses] + [(s, e, "problem", s) for s, e in problems]
         return sorted(set(out))
 
-    def _after_statement(self, text: str, start: int, statements: dict[int, int]) -> bool:
-        """Whether a statement cue ends right before ``start`` (white space between)."""
+    def _after_statement(self, text: str, start: int, statements: dict[int, int]) -> int | None:
+        """Where the mention opens when a statement cue ends right before ``start``: white space
+        between, or up to ``_STATEMENT_GAP`` modifier words the condition phrase did not take
+        ("sustained a full-thickness tear": the mention opens at "full-thickness"); else None."""
         i = start
-        while i > 0 and text[i - 1].isspace():
-            i -= 1
-        return i in statements or start in statements
+        opened = start
+        for _ in range(_STATEMENT_GAP + 1):
+            while i > 0 and text[i - 1].isspace():
+                i -= 1
+            if i in statements or opened in statements:
+                return opened
+            word = _GAP_WORD.search(text, max(0, i - 40), i)
+            if word is None or word.end() != i or word.group().lower() in self.phrase_stops:
+                return None
+            opened = i = word.start()
+        return None
 
     def _list_extent(self, text: str, start: int, end: int) -> tuple[int, int, bool]:
         """Where the list opened at ``start`` ends, and whether its items are lines."""
