@@ -82,11 +82,8 @@ class IMRDrugs(RuleComponent):
             topical = self._topical(doc, end, info.drug_class) and lexicon.topical_kind(info.generic, info.drug_class)
             if topical:
                 drug_class = "topical analgesic"
-            dwc = lexicon.dwc_of(info.generic, info.drug_class, topical)
-            evidence = {
-                "name": _NAME_EVIDENCE.get(info.source, info.source),
-                "class": lexicon.dwc_evidence(info.generic, info.drug_class, topical) if dwc else None,
-            }
+            dwc, class_evidence = lexicon.dwc_with_evidence(info.generic, info.drug_class, topical)
+            evidence = {"name": _NAME_EVIDENCE.get(info.source, info.source), "class": class_evidence}
             out.append((i, end, info.generic, drug_class, dwc, evidence))
             end_of_last = end
         return out

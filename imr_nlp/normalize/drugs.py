@@ -237,21 +237,27 @@ class DrugLexicon:
     def dwc_of(self, generic: str, drug_class: str | None, topical: bool) -> str | None:
         """The DWC's Pharmaceuticals subcategory: a topical is a single agent ("Topical
         Analgesics") or compounded ("Topical Compounds"); else by generic, class or stem."""
+        return self.dwc_with_evidence(generic, drug_class, topical)[0]
+
+    def dwc_with_evidence(self, generic: str, drug_class: str | None, topical: bool) -> tuple[str | None, str | None]:
+        """:meth:`dwc_of` and how it decided (Medication.class_by): "topical form", "drug table"
+        or "drug stem"; (None, None) when no class is known."""
         parts = generic.split(" / ")
         if topical:
             single = len(parts) == 1 and parts[0] in self.topical_agents
-            return "Topical Analgesics" if single else "Topical Compounds"
+            return ("Topical Analgesics" if single else "Topical Compounds"), "topical form"
         if generic in self.dwc_by_generic:
-            return self.dwc_by_generic[generic]
+            return self.dwc_by_generic[generic], "drug table"
         if drug_class in self.dwc_by_class:
-            return self.dwc_by_class[drug_class]
+            listed = generic in self.classes or any(p in self.classes for p in parts)
+            return self.dwc_by_class[drug_class], "drug table" if listed else "drug stem"
         for part in parts:
+            if part in self.dwc_by_generic:
+                return self.dwc_by_generic[part], "drug table"
             stem = self._stem(part)
-            found = self.dwc_by_generic.get(part) or (stem[1] if stem else None)
-            if found:
-                return found
-        return None
-
+            if stem:
+                return stem[1], "drug stem"
+        return None, None
 
     def topical_kind(self, generic: str, drug_class: str | None) -> bool:
         """Whether a drug on the skin is read as a topical analgesic or compound: an agent sold as
@@ -264,20 +270,6 @@ class DrugLexicon:
             return True
         own = self.dwc_of(generic, drug_class, topical=False)
         return own is None or own in self.topical_dwc_classes
-
-    def dwc_evidence(self, generic: str, drug_class: str | None, topical: bool) -> str | None:
-        """How :meth:`dwc_of` decided (Medication.class_by): "topical form", "drug table" or
-        "drug stem"; None when it found no class."""
-        if topical:
-            return "topical form"
-        parts = generic.split(" / ")
-        if generic in self.dwc_by_generic or generic in self.classes or any(p in self.classes for p in parts):
-            return "drug table"
-        if any(p in self.dwc_by_generic for p in parts):
-            return "drug table"
-        if drug_class in self.dwc_by_class or any(self._stem(p) for p in parts):
-            return "drug stem"
-        return None
 
 
 def leading_word(text: str) -> str:

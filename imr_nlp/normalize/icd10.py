@@ -288,12 +288,16 @@ class Coding:
     description: str
 
 
+def _before_post_modifier(tables: IcdTables, text: str) -> list[str]:
+    """The concepts of ``text`` before its first post-modifier ("of", "in", a comma ...)."""
+    cut = _HEAD_CUT.search(text.lower())
+    return tables.concepts(text[: cut.start()] if cut and cut.start() > 0 else text)
+
+
 def _head(tables: IcdTables, text: str) -> str | None:
     """The condition word: the last content word before the first post-modifier ("of",
     "in", a comma ...) that is not a site, side or optional word."""
-    cut = _HEAD_CUT.search(text.lower())
-    first = text[: cut.start()] if cut and cut.start() > 0 else text
-    for word in reversed(tables.concepts(first)):
+    for word in reversed(_before_post_modifier(tables, text)):
         if word in tables.sites or word in tables.laterality or word in tables.optional or word in tables.encounter:
             continue
         if word in tables.ignorable or word.isdigit():
@@ -344,9 +348,8 @@ def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
 
 
 def _modifiers_before_head(tables: IcdTables, text: str, head: str) -> set[str]:
-    """The words before the condition word that are not sites, sides or levels."""
-    cut = _HEAD_CUT.search(text.lower())
-    first = tables.concepts(text[: cut.start()] if cut and cut.start() > 0 else text)
+    """The adjective modifiers before the condition word (not sites, sides or levels)."""
+    first = _before_post_modifier(tables, text)
     if head not in first:
         return set()
     before = first[: len(first) - 1 - first[::-1].index(head)]

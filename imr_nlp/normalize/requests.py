@@ -458,8 +458,9 @@ def _has_target(
     sites: Sequence[tuple[int, int]],
     drugs: Sequence[tuple[int, int]] = (),
 ) -> bool:
-    """Whether an injection names where it goes: a body site in the request, or a preposition
-    after the head ("injection to the knee", "injections into the trigger points")."""
+    """Whether an injection names where it goes: a body site in the request, a word of its head
+    phrase that is neither the drug nor a route ("trigger point injection", "facet injection"),
+    or a preposition after the head ("injection to the knee", "injections into the trigger points")."""
     if any(core[0] <= s < core[1] for s, _ in sites):
         return True
     tokens, classes = reading.tokens, reading.tables.classes
@@ -471,10 +472,9 @@ def _has_target(
     while q >= 0 and reading.kinds[q] == "word" and classes.head_class(tokens[q].lower) != "injection":
         if _overlaps((tokens[q].start, tokens[q].end), drugs):
             break  # the drug's own name: what is injected, not where
-        if "route" not in classes.of(tokens[q].lower) and classes.category_of(tokens[q].lower) is None and (
-            not reading.tables.classes.of(tokens[q].lower) or "facet" in classes.of(tokens[q].lower)
-        ):
-            return True
+        own = classes.of(tokens[q].lower)
+        if not own or ("facet" in own and classes.category_of(tokens[q].lower) is None):
+            return True  # a word no class knows ("trigger point"), or a facet word: a target
         q -= 1
     return stop < len(tokens) and reading.kinds[stop] == "word" and tokens[stop].lower in _TARGET_PREPOSITIONS
 
