@@ -39,7 +39,7 @@ _COMMA_SPLIT = re.compile(
     r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*",
     re.I,
 )
-_AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.I)
+_AND_SPLIT = re.compile(r",?\s+(?:and|&|as\s+well\s+as)\s+", re.I)
 _SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
 _INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?(?:\d{1,2}|[A-H])[.)]\s+")
@@ -240,6 +240,8 @@ class IMRDiagnoses(RuleComponent):
             return "condition"
         if all(w in self.body_words for w in words):
             return "body"
+        if self.code_icd10 and code_mention(piece, self.icd_tables, self.index) is not None:
+            return "condition"  # a list item the code set names ("benign prostatic hyperplasia")
         return "other"
 
     # -- match ----------------------------------------------------------------------------
@@ -347,10 +349,10 @@ class IMRDiagnoses(RuleComponent):
             pos = m.end()
         pieces.append((pos, len(segment)))
         connectors.append("")
-        if splitter is not _COMMA_SPLIT:
-            # Items split on lines, numbers or semicolons may still coordinate conditions:
-            # "facet arthropathy and sacroiliitis" is two; "sprain of muscle and tendon" stays
-            # one (a piece of site or tissue words only joins its neighbour in the merge).
+        if True:
+            # Items may still coordinate conditions ("facet arthropathy and sacroiliitis" is
+            # two; "obesity, asthma and benign prostatic hyperplasia" three); "sprain of muscle
+            # and tendon" stays one (a piece of site or tissue words joins its neighbour in the merge).
             finer, finer_connectors = [], []
             for (s, e), connector in zip(pieces, connectors, strict=True):
                 if self.code_icd10 and _AND_SPLIT.search(segment, s, e) and names_one_code(

@@ -30,6 +30,7 @@ _HEAD_CUT = re.compile(r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|a
 _QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b[^,]*?(?=\s+of\s|,|$)", re.I)
 _MEMO_SIZE = 20_000
 _NONESSENTIAL = re.compile(r"\([^()]*\)")  # the code set's parenthesised nonessential modifiers
+_BRACKETED = re.compile(r"\[([^\[\]]*)\]")
 _LEVEL = re.compile(r"^([ctls])\d{1,2}$")
 # A spinal level or range ("L4-5", "C5-C6", "L5-S1"): read as its region(s) before splitting words.
 _LEVEL_WORD = re.compile(r"^[ctls]\d{1,2}[ctls]\d{1,2}$")  # "c5c6": counted when a code has it, never required
@@ -65,6 +66,7 @@ class IcdTables:
     excluded_chapters: frozenset[str]
     spinal_levels: dict[str, str]
     modifier_suffixes: tuple[str, ...]
+    regions: tuple[tuple[tuple[str, ...], str], ...]  # a part's words -> its region's wording, longest first
     terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
     fingerprint: str = ""
     _memo: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
@@ -104,6 +106,16 @@ class IcdTables:
             modifier_suffixes=tuple(w.lower() for w in vocabulary.modifier_suffixes.words)
             if vocabulary.modifier_suffixes
             else (),
+            regions=tuple(
+                sorted(
+                    (
+                        (tuple(_WORD.findall(part.lower())), group.region.lower())
+                        for group in getattr(vocabulary, "regions", ())
+                        for part in group.parts
+                    ),
+                    key=lambda r: -len(r[0]),
+                )
+            ),
             terms={},
         )
         term_map = {}
@@ -159,6 +171,28 @@ class IcdTables:
                 i += 1
         return out
 
+    def to_regions(self, text: str) -> str:
+        """``text`` with every anatomical part the code set does not name written as its region
+        ("left hamstring strain" -> "left posterior muscle thigh strain"); unchanged when none."""
+        low = " ".join(_WORD.findall(text.lower()))
+        if not self.regions or not low:
+            return text
+        words = low.split()
+        out: list[str] = []
+        i, changed = 0, False
+        while i < len(words):
+            for part, region in self.regions:
+                n = len(part)
+                if tuple(words[i : i + n]) == part or (n == 1 and singular(words[i]) == part[0]):
+                    out.append(region)
+                    i += n
+                    changed = True
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out) if changed else text
+
     def term_key(self, text: str) -> tuple[str, ...]:
         """The concepts of ``text`` less sides and optional words: how the term table is keyed."""
         return tuple(w for w in self.concepts(text) if w not in self.laterality and w not in self.optional)
@@ -178,6 +212,8 @@ class CodeEntry:
     residual: bool  # an "Other ..." code, for types the words did not name
     qualified: int  # words of default qualifiers left out ("not intractable, without aura")
     names_site: bool  # the description names a site (not an "unspecified <site>")
+    alternatives: tuple[frozenset[str], ...] = ()  # words coordinated as alternatives ("dizziness and giddiness")
+    free: frozenset[str] = frozenset()  # bracketed synonyms ("Panic disorder [episodic paroxysmal anxiety]")
 
 
 @dataclass
@@ -190,6 +226,8 @@ class CodeIndex:
     descriptions: dict[str, str]
     vocabulary: frozenset[str]  # every word of the code set's phrases, lower-case and singular
     by_code: dict[str, int] = field(default_factory=dict)  # code -> its description's entry
+    places: frozenset[str] = frozenset()  # the tables' place words (for head_places)
+    _head_places: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _children: dict[str, list[int]] | None = field(default=None, repr=False)
 
     def children(self, code: str) -> list[int]:
@@ -197,14 +235,28 @@ class CodeIndex:
         if self._children is None:
             children: dict[str, list[int]] = {}
             for child, i in self.by_code.items():
-                parent = child[:3] if len(child) == 5 and child[3] == "." else child[:-1]
-                if parent != child:
+                parent = self.parent(child)
+                if parent is not None:
                     children.setdefault(parent, []).append(i)
             self._children = children
         return self._children.get(code, [])
 
     def description(self, code: str) -> str | None:
         return self.descriptions.get(code)
+
+    def parent(self, code: str) -> str | None:
+        """The code one level above ``code`` in the code set, or None for a category."""
+        parent = code[:3] if len(code) == 5 and code[3] == "." else code[:-1]
+        return parent if parent != code and parent in self.by_code else None
+
+    def head_places(self, head: str) -> frozenset[str]:
+        """Every place word of the descriptions that have ``head`` (cached per word)."""
+        cache = self._head_places
+        found = cache.get(head)
+        if found is None:
+            found = frozenset(w for i in self.postings.get(head, ()) for w in self.entries[i].words & self.places)
+            cache[head] = found
+        return found
 
 
 def code_set_items(excluded_chapters: Iterable[str] = ()) -> Iterable[tuple[str, str, list[str]]]:
@@ -247,11 +299,14 @@ def build_index(tables: IcdTables, items: Iterable[tuple[str, str, Sequence[str]
             for word in entry.words:
                 postings.setdefault(word, []).append(len(entries))
             entries.append(entry)
-    return CodeIndex(entries, postings, descriptions, frozenset(vocabulary), by_code)
+    return CodeIndex(entries, postings, descriptions, frozenset(vocabulary), by_code, tables.places)
 
 
 def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeEntry:
     phrase = _NONESSENTIAL.sub(" ", phrase)
+    # the tabular's square brackets hold synonyms and explanations: words a mention may have
+    free = frozenset(w for part in _BRACKETED.findall(phrase) for w in tables.concepts(part))
+    phrase = _BRACKETED.sub(" ", phrase)
     main = _QUALIFIER.sub("", phrase)
     words = tables.concepts(main)
     sides = frozenset(tables.laterality[w] for w in words if w in tables.laterality)
@@ -266,7 +321,32 @@ def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeE
         w for i, w in enumerate(all_words) if w in tables.places and "unspecified" not in all_words[max(0, i - 3) : i]
     }
     qualified = len(_WORD.findall(phrase)) - len(_WORD.findall(main))
-    return CodeEntry(code, description, kept, sides, encounter, residual, qualified, bool(named))
+    return CodeEntry(
+        code,
+        description,
+        kept | free,
+        sides,
+        encounter,
+        residual,
+        qualified,
+        bool(named),
+        _alternatives(tables, main),
+        free - kept,
+    )
+
+
+_COORDINATED = re.compile(r"\b([a-z]+)\s+(?:and|or)\s+([a-z]+)\b")
+
+
+def _alternatives(tables: IcdTables, phrase: str) -> tuple[frozenset[str], ...]:
+    """Pairs of single condition words a description coordinates ("Dizziness and giddiness",
+    "Synovitis and tenosynovitis"): a mention naming one is not told the other."""
+    groups = []
+    for m in _COORDINATED.finditer(phrase.lower()):
+        pair = frozenset(w for word in m.groups() for w in tables.concepts(word))
+        if len(pair) == 2:
+            groups.append(pair)
+    return tuple(groups)
 
 
 _INDEXES: dict[str, CodeIndex] = {}
@@ -306,6 +386,17 @@ def _head(tables: IcdTables, text: str) -> str | None:
     return None
 
 
+def _site_head(tables: IcdTables, text: str) -> str | None:
+    """A site named as the condition by a word no description keeps ("rotator cuff syndrome",
+    "sacroiliac joint disorder"): the last site word stands for the head; the description must
+    then add no condition word of its own."""
+    first = _before_post_modifier(tables, text)
+    if not any(w in tables.ignorable for w in first):
+        return None
+    sites = [w for w in first if w in tables.sites and w not in tables.laterality]
+    return sites[-1] if sites else None
+
+
 def _is_procedure(tables: IcdTables, words: Sequence[str]) -> bool:
     return any(w in tables.procedure_words or w.endswith(tables.procedure_suffixes) for w in words)
 
@@ -330,6 +421,17 @@ def names_one_code(text: str, tables: IcdTables, index: CodeIndex) -> bool:
 
 
 def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    found = _code_words(text, tables, index)
+    if found is None:
+        # A part the code set does not name, read as its region ("hamstring strain" -> a strain
+        # of the posterior muscle group at thigh level).
+        regional = tables.to_regions(text)
+        if regional != text:
+            found = _code_words(regional, tables, index)
+    return found
+
+
+def _code_words(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
     found = _code_phrase(text, tables, index)
     if found is None and re.search(r"\band\b", text, re.I):
         # Coordinated words ("thoracic and lumbar sprain and strain"): code the first conjuncts.
@@ -353,15 +455,22 @@ def _modifiers_before_head(tables: IcdTables, text: str, head: str) -> set[str]:
     if head not in first:
         return set()
     before = first[: len(first) - 1 - first[::-1].index(head)]
+    # the words of a hyphenated compound before the head are one modifier ("diet-controlled",
+    # "full-thickness", "articular-sided"), whatever their endings
+    compounds = {
+        w for m in _COMPOUND.finditer(text.lower()) if "-" in m.group() for w in tables.concepts(m.group())
+    }
     return {
         w
         for w in before
         if w not in tables.sites
         and w not in tables.laterality
         and not _LEVEL.match(w)
-        and w.endswith(tables.modifier_suffixes)
-        and len(w) > 4
+        and ((w.endswith(tables.modifier_suffixes) and len(w) > 4) or w in compounds)
     }
+
+
+_COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 
 
 def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0) -> Coding | None:
@@ -387,20 +496,32 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
             concepts = tables.concepts(text)
             break
     head = _head(tables, text)
+    site_head = head is None
+    head = head or _site_head(tables, text)
     if head is None or head not in index.postings:
         return None
     encounter = next((tables.encounter[w] for w in concepts if w in tables.encounter), None)
     wanted = {
         w for w in concepts if w not in tables.laterality and w not in tables.encounter and w not in tables.ignorable
     }
+    strict = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
+    places_written = bool(wanted & tables.places)
+    sites_written = bool(wanted & tables.sites)
+    if relax:
+        # A place the code set never gives this condition ("right arm paresthesias": R20.2
+        # has no sites) cannot narrow the code: it is left out.
+        unused_places = (wanted & tables.places) - index.head_places(head)
+        wanted -= unused_places
     if relax:
         dropped = {w for w in wanted if w != head and w not in index.postings}
         if relax >= 2:
             dropped |= _modifiers_before_head(tables, text, head) - {head}
-        if not dropped:
-            return None  # nothing to relax: the strict reading stands
         wanted -= dropped
-    required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
+        required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
+    else:
+        required = strict
+    if relax and required == strict:
+        return None  # nothing to relax: the strict reading stands
     best, best_key = None, None
     written_places = wanted & tables.places
     written_sites = wanted & tables.sites
@@ -414,6 +535,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         candidates.intersection_update(other)
         if not candidates:
             return None
+    unnamed: set[str] = set()  # codes that fit but for a place (or site) the words do not name
     for i in sorted(candidates):
         entry = index.entries[i]
         if entry.sides and sides and not (entry.sides & sides):
@@ -424,14 +546,20 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
             continue  # a written word (a site too) the description does not have
         covered_core = len(core & entry.words)
         entry_places = entry.words & tables.places
-        if not written_places and entry_places and (entry.names_site or covered_core < 2):
-            continue  # a place the words do not name
-        if not written_sites and entry.words & tables.sites and covered_core < 2:
-            continue  # a site (place or tissue) the words do not name
-        extra_words = entry.words - wanted
+        extra_words = entry.words - wanted - entry.free
+        for pair in entry.alternatives:
+            if pair & wanted:
+                extra_words -= pair  # "dizziness" is told by "dizziness and giddiness"
         extra_core = len(extra_words - tables.sites)
-        if extra_core - len(extra_words & tables.optional) >= covered_core:
+        if site_head and extra_words - tables.optional:
+            continue  # a site named as the condition: the description adds no word of its own
+        if extra_core - len(extra_words & tables.optional) >= max(covered_core, 1 if core else 0) + (not core):
             continue  # the description says more about the condition than the words do
+        if (not written_places and not places_written and entry_places and (entry.names_site or covered_core < 2)) or (
+            not written_sites and not sites_written and entry.words & tables.sites and covered_core < 2
+        ):
+            unnamed.add(entry.code)
+            continue  # a place or site the words do not name
         covered = len(wanted & entry.words)
         extra_sites = len(extra_words & tables.sites)
         extra_qualifiers = len(extra_words & tables.optional)
@@ -446,10 +574,37 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         if best_key is None or score > best_key:
             best, best_key = entry, score
     if best is None:
-        return None
+        # Codes that differ only by a place the words do not name: their deepest common parent
+        # ("other intervertebral disc displacement" -> M51.2, whatever the region).
+        parent = _common_parent(unnamed, index)
+        return Coding(parent, index.description(parent) or "") if parent else None
     if len(sides) == 1 and not best.sides:
-        best = _descend_to_side(best, next(iter(sides)), tables, index)
+        side = next(iter(sides))
+        sided = _descend_to_side(best, side, tables, index)
+        if sided is best and best.code in index.by_code:
+            # "Iliotibial band syndrome, unspecified leg" with a written side: its sibling
+            parent = index.parent(best.code)
+            if parent is not None:
+                sibling = _descend_to_side(index.entries[index.by_code[parent]], side, tables, index)
+                if sibling.sides == {side} and sibling.words - best.words <= tables.sites:
+                    sided = sibling
+        best = sided
     return Coding(best.code, best.description)
+
+
+def _common_parent(codes: set[str], index: CodeIndex) -> str | None:
+    """The deepest code of the code set that is a parent of every code in ``codes`` (not the
+    only one's own code: one code that names an unwritten place is no evidence of its parent)."""
+    if len(codes) < 2:
+        return None
+    prefix = min(codes)
+    for code in codes:
+        while not code.startswith(prefix):
+            prefix = prefix[:-1]
+    prefix = prefix.rstrip(".")
+    while len(prefix) >= 3 and prefix not in index.by_code:
+        prefix = prefix[:-1].rstrip(".")
+    return prefix if len(prefix) >= 3 else None
 
 
 def _descend_to_side(entry: CodeEntry, side: str, tables: IcdTables, index: CodeIndex) -> CodeEntry:

@@ -747,6 +747,15 @@ class ConceptGroup(_Strict):
     examples: list[CodingExample] = Field(min_length=2)
 
 
+class RegionGroup(_Strict):
+    """Anatomical parts the code set never names (a muscle, a band, a tendon), and the region
+    words of the code set they lie in: read as the region only when no code names the part."""
+
+    region: str
+    parts: list[str] = Field(min_length=1)
+    examples: list[CodingExample] = Field(min_length=2)
+
+
 class CodingWords(WordsWithExamples[CodingExample]):
     """A word list of the coding vocabulary, with mentions and the codes they must get."""
 
@@ -783,6 +792,11 @@ class IcdVocabulary(_Strict):
         default=None,
         description="adjective endings: when no code has every word, a modifier before the condition word "
         "with one of these endings may be left out (the deepest code the other words support)",
+    )
+    regions: list[RegionGroup] = Field(
+        default_factory=list,
+        description="parts the code set does not name -> the region it codes them by (hamstring -> "
+        "posterior muscle of the thigh), tried only when no code has the part",
     )
 
 

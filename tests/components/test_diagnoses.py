@@ -183,6 +183,9 @@ def _coding_entries():
     for name in ("stop_words", "optional_words", "ignorable_words", "site_words", "tissue_words"):
         out.append((name, getattr(VOCABULARY, name).examples))
     out.append(("postprocedural", VOCABULARY.postprocedural.examples))
+    if VOCABULARY.modifier_suffixes:
+        out.append(("modifier_suffixes", VOCABULARY.modifier_suffixes.examples))
+    out += [(f"region:{r.region}", r.examples) for r in VOCABULARY.regions]
     out += [(f"term:{t.terms[0]}", t.examples) for t in TERMS.entries]
     return out
 
