@@ -34,6 +34,7 @@ from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
+from imr_nlp.normalize.icd10 import condition_word as icd_head
 
 _COMMA_SPLIT = re.compile(
     r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*",
@@ -240,9 +241,18 @@ class IMRDiagnoses(RuleComponent):
             return "condition"
         if all(w in self.body_words for w in words):
             return "body"
-        if self.code_icd10 and code_mention(piece, self.icd_tables, self.index) is not None:
+        if self.code_icd10 and self._named_by_code_set(piece):
             return "condition"  # a list item the code set names ("benign prostatic hyperplasia")
         return "other"
+
+    def _named_by_code_set(self, piece: str) -> bool:
+        """Whether a code's own description has the item's condition word: "benign prostatic
+        hyperplasia" is N40; "still" (only an inclusion term, "Still's disease") is not."""
+        coding = code_mention(piece, self.icd_tables, self.index)
+        if coding is None:
+            return False
+        head = icd_head(self.icd_tables, piece)
+        return head is not None and head in self.icd_tables.concepts(coding.description)
 
     # -- match ----------------------------------------------------------------------------
     def match(self, doc: Doc) -> list[tuple[int, int, str, int]]:

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 CODE_SET = "simple-icd-10-cm"
 _WORD = re.compile(r"[a-z0-9]+")
-_HEAD_CUT = re.compile(r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|affecting|from|following)\b")
+_HEAD_CUT = re.compile(
+    r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|affecting|from|following|secondary\s+to)\b"
+)
 # Description clauses that qualify the default ("..., not intractable, without status migrainosus").
 _QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b[^,]*?(?=\s+of\s|,|$)", re.I)
 _MEMO_SIZE = 20_000
@@ -66,6 +68,7 @@ class IcdTables:
     excluded_chapters: frozenset[str]
     spinal_levels: dict[str, str]
     modifier_suffixes: tuple[str, ...]
+    relational_suffixes: tuple[str, ...]
     regions: tuple[tuple[tuple[str, ...], str], ...]  # a part's words -> its region's wording, longest first
     terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
     fingerprint: str = ""
@@ -105,6 +108,9 @@ class IcdTables:
             spinal_levels={k.lower(): v.lower() for k, v in vocabulary.spinal_levels.items()},
             modifier_suffixes=tuple(w.lower() for w in vocabulary.modifier_suffixes.words)
             if vocabulary.modifier_suffixes
+            else (),
+            relational_suffixes=tuple(w.lower() for w in vocabulary.relational_suffixes.words)
+            if vocabulary.relational_suffixes
             else (),
             regions=tuple(
                 sorted(
@@ -397,6 +403,11 @@ def _site_head(tables: IcdTables, text: str) -> str | None:
     return sites[-1] if sites else None
 
 
+def condition_word(tables: IcdTables, text: str) -> str | None:
+    """The condition word of ``text`` as the coder reads it (see ``_head``)."""
+    return _head(tables, text)
+
+
 def _is_procedure(tables: IcdTables, words: Sequence[str]) -> bool:
     return any(w in tables.procedure_words or w.endswith(tables.procedure_suffixes) for w in words)
 
@@ -420,7 +431,22 @@ def names_one_code(text: str, tables: IcdTables, index: CodeIndex) -> bool:
     return _code_phrase(text, tables, index) is not None
 
 
+def _join_hyphenated(text: str, index: CodeIndex) -> str:
+    """A prefix written with a hyphen where the code set writes one word ("post-laminectomy" ->
+    "postlaminectomy", "sacro-iliac" -> "sacroiliac"); other hyphens are left alone."""
+
+    def join(m: re.Match) -> str:
+        joined = m.group(1) + m.group(2)
+        return joined if singular(joined.lower()) in index.vocabulary else m.group()
+
+    return _HYPHENATED.sub(join, text)
+
+
+_HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{3,})\b")
+
+
 def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    text = _join_hyphenated(text, index)
     found = _code_words(text, tables, index)
     if found is None:
         # A part the code set does not name, read as its region ("hamstring strain" -> a strain
@@ -508,14 +534,31 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
     places_written = bool(wanted & tables.places)
     sites_written = bool(wanted & tables.sites)
     if relax:
-        # A place the code set never gives this condition ("right arm paresthesias": R20.2
-        # has no sites) cannot narrow the code: it is left out.
-        unused_places = (wanted & tables.places) - index.head_places(head)
-        wanted -= unused_places
+        # A condition the code set never divides by place ("right arm paresthesias": R20.2
+        # names none) cannot be narrowed by one: the written place is left out.
+        if not index.head_places(head):
+            wanted -= tables.places
+    known_modifiers: set[str] = set()
     if relax:
         dropped = {w for w in wanted if w != head and w not in index.postings}
         if relax >= 2:
-            dropped |= _modifiers_before_head(tables, text, head) - {head}
+            modifiers = _modifiers_before_head(tables, text, head) - {head}
+            # a comma's qualifier that no code spells ("obesity, BMI 36"): its words may go too
+            comma = text.find(",")
+            if comma > 0:
+                dropped |= {
+                    w
+                    for w in tables.concepts(text[comma + 1 :])
+                    if w not in tables.sites and w not in tables.laterality and w not in tables.encounter
+                } - {head}
+            dropped |= modifiers
+            # a left-out relational adjective (of a place or a domain: "cerebral", "psychological")
+            # must be one the result's category uses: "cerebral trauma" is not T14.90 "Injury,
+            # unspecified", whose category never says "cerebral"; "acquired" and "intermittent"
+            # only qualify and may go (E03.9, R42)
+            known_modifiers = {
+                w for w in modifiers if w in index.postings and w.endswith(tables.relational_suffixes) and len(w) > 4
+            }
         wanted -= dropped
         required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
     else:
@@ -573,6 +616,10 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         )
         if best_key is None or score > best_key:
             best, best_key = entry, score
+    if relax >= 2 and best is not None and known_modifiers:
+        category = best.code[:3]
+        if not all(any(index.entries[i].code.startswith(category) for i in index.postings[w]) for w in known_modifiers):
+            return None
     if best is None:
         # Codes that differ only by a place the words do not name: their deepest common parent
         # ("other intervertebral disc displacement" -> M51.2, whatever the region).
@@ -604,7 +651,12 @@ def _common_parent(codes: set[str], index: CodeIndex) -> str | None:
     prefix = prefix.rstrip(".")
     while len(prefix) >= 3 and prefix not in index.by_code:
         prefix = prefix[:-1].rstrip(".")
-    return prefix if len(prefix) >= 3 else None
+    if len(prefix) < 3:
+        return None
+    # a parent naming one place ("Superficial injury of head") still asserts it; one naming
+    # several ("thoracic, thoracolumbar and lumbosacral") or none does not
+    places = index.entries[index.by_code[prefix]].words & index.places
+    return prefix if len(places) != 1 else None
 
 
 def _descend_to_side(entry: CodeEntry, side: str, tables: IcdTables, index: CodeIndex) -> CodeEntry:

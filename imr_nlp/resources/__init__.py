@@ -793,6 +793,11 @@ class IcdVocabulary(_Strict):
         description="adjective endings: when no code has every word, a modifier before the condition word "
         "with one of these endings may be left out (the deepest code the other words support)",
     )
+    relational_suffixes: CodingWords | None = Field(
+        default=None,
+        description="endings of relational adjectives (of a place or a domain: cerebral, psychological): "
+        "such a modifier is left out only for a code of a category that uses it",
+    )
     regions: list[RegionGroup] = Field(
         default_factory=list,
         description="parts the code set does not name -> the region it codes them by (hamstring -> "

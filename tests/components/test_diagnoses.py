@@ -185,6 +185,8 @@ def _coding_entries():
     out.append(("postprocedural", VOCABULARY.postprocedural.examples))
     if VOCABULARY.modifier_suffixes:
         out.append(("modifier_suffixes", VOCABULARY.modifier_suffixes.examples))
+    if VOCABULARY.relational_suffixes:
+        out.append(("relational_suffixes", VOCABULARY.relational_suffixes.examples))
     out += [(f"region:{r.region}", r.examples) for r in VOCABULARY.regions]
     out += [(f"term:{t.terms[0]}", t.examples) for t in TERMS.entries]
     return out
