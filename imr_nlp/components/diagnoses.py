@@ -359,26 +359,27 @@ class IMRDiagnoses(RuleComponent):
             pos = m.end()
         pieces.append((pos, len(segment)))
         connectors.append("")
-        if True:
-            # Items may still coordinate conditions ("facet arthropathy and sacroiliitis" is
-            # two; "obesity, asthma and benign prostatic hyperplasia" three); "sprain of muscle
-            # and tendon" stays one (a piece of site or tissue words joins its neighbour in the merge).
-            finer, finer_connectors = [], []
-            for (s, e), connector in zip(pieces, connectors, strict=True):
-                if self.code_icd10 and _AND_SPLIT.search(segment, s, e) and names_one_code(
-                    segment[s:e], self.icd_tables, self.index
-                ):
-                    finer.append((s, e))  # the code set names it whole: "synovitis and tenosynovitis"
-                    finer_connectors.append(connector)
-                    continue
-                at = s
-                for m in _AND_SPLIT.finditer(segment, s, e):
-                    finer.append((at, m.start()))
-                    finer_connectors.append(m.group())
-                    at = m.end()
-                finer.append((at, e))
+        # Items may still coordinate conditions ("facet arthropathy and sacroiliitis" is
+        # two; "obesity, asthma and benign prostatic hyperplasia" three); "sprain of muscle
+        # and tendon" stays one (a piece of site or tissue words joins its neighbour in the merge).
+        finer, finer_connectors = [], []
+        for (s, e), connector in zip(pieces, connectors, strict=True):
+            if (
+                self.code_icd10
+                and _AND_SPLIT.search(segment, s, e)
+                and names_one_code(segment[s:e], self.icd_tables, self.index)
+            ):
+                finer.append((s, e))  # the code set names it whole: "synovitis and tenosynovitis"
                 finer_connectors.append(connector)
-            pieces, connectors = finer, finer_connectors
+                continue
+            at = s
+            for m in _AND_SPLIT.finditer(segment, s, e):
+                finer.append((at, m.start()))
+                finer_connectors.append(m.group())
+                at = m.end()
+            finer.append((at, e))
+            finer_connectors.append(connector)
+        pieces, connectors = finer, finer_connectors
         frags: list[list] = []  # [start, end, kind, connector_after]
         for i, (s, e) in enumerate(pieces):
             s, e = self._trim(segment, s, e)

@@ -483,9 +483,7 @@ def _modifiers_before_head(tables: IcdTables, text: str, head: str) -> set[str]:
     before = first[: len(first) - 1 - first[::-1].index(head)]
     # the words of a hyphenated compound before the head are one modifier ("diet-controlled",
     # "full-thickness", "articular-sided"), whatever their endings
-    compounds = {
-        w for m in _COMPOUND.finditer(text.lower()) if "-" in m.group() for w in tables.concepts(m.group())
-    }
+    compounds = {w for m in _COMPOUND.finditer(text.lower()) if "-" in m.group() for w in tables.concepts(m.group())}
     return {
         w
         for w in before
