@@ -26,6 +26,31 @@ def test_lookup(name, generic, drug_class):
     assert info is not None and info.generic == generic and info.drug_class == drug_class
 
 
+BRANDS = resources.load("brand_names.json")
+
+
+@pytest.mark.parametrize("example", BRANDS.examples, ids=lambda e: e.text)
+def test_brand_name_examples_get_their_generic(example):
+    """A drug named by the FDA list's table is a medication with the table's generic."""
+    import imr_nlp
+
+    t = imr_nlp.parse_request(example.text)
+    assert t.category == "medication" and t.drug is not None and t.drug.generic == example.generic, t
+
+
+def test_brand_names_are_drugs_and_never_real_words():
+    """Every name maps to a generic with a known class (no excipient, pesticide or dye), and no
+    single-word name is a common English or ICD-10-CM word."""
+    from imr_nlp.normalize.drugs import _code_set_words
+
+    lexicon = default_lexicon()
+    assert len(BRANDS.names) > 1000
+    medical = _code_set_words()
+    for name, generic in BRANDS.names.items():
+        assert lexicon.class_of(generic) or lexicon.dwc_of(generic, None, topical=False), (name, generic)
+        assert " " in name or name not in medical, name
+
+
 @pytest.mark.parametrize("word", ["benzodiazepines", "opioids", "medications", "reactive", "proton pump"])
 def test_class_and_common_words_are_not_drugs(word):
     assert default_lexicon().lookup(word) is None

@@ -130,6 +130,11 @@ CASES = {
         "CLINICAL CASE SUMMARY\nThe current medications are Zorblax.",
         _spans("imr_drugs", lambda s: s._.generic),
     ),
+    "imr_drugs/brand_names.json": (
+        _json(lambda d: d["names"].update(zorblaxin="cephalexin")),
+        "CLINICAL CASE SUMMARY\nThe current medications are Zorblaxin.",
+        _spans("imr_drugs", lambda s: s._.generic),
+    ),
     "imr_doses/doses.json": (
         _json(lambda d: d["count_nouns"].append("zorbs")),
         DECISIONS.format(item="Massage therapy 6 zorbs"),

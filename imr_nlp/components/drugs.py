@@ -1,7 +1,8 @@
 """Drug mentions: brand, generic and misspelt names to lower-case generic(s) and a drug class.
 
 Token n-grams are looked up in the drug lexicon (imr_nlp.normalize.drugs: the MIT-licensed
-drug-named-entity-recognition data plus resources/drugs.json), longest match first; words the
+drug-named-entity-recognition data, the FDA UNII names of resources/brand_names.json and
+resources/drugs.json), longest match first; words the
 lexicon lacks are tried against known drug names at edit distance one ("Klonipin"). A drug
 followed by a topical cue ("5%", "cream", "patch") in the same clause is a topical analgesic.
 Writes ``doc.spans["imr_drugs"]`` with ``span._.generic``, ``span._.drug_class``, ``span._.dwc_class``
@@ -23,14 +24,16 @@ _NAME_EVIDENCE = {"imr_nlp": "drug table", "lexicon": "drug lexicon", "fuzzy": "
 
 
 class IMRDrugs(RuleComponent):
-    resource_names = ("drugs.json",)
+    resource_names = ("drugs.json", "brand_names.json")
 
     def __init__(self, nlp: Language, name: str, use_package_lexicon: bool = True) -> None:
         self.use_package_lexicon = use_package_lexicon
         super().__init__(nlp, name)
 
     def _compile(self) -> None:
-        self.lexicon: DrugLexicon = _lexicon_for(self.rules["drugs.json"], self.use_package_lexicon)
+        self.lexicon: DrugLexicon = _lexicon_for(
+            self.rules["drugs.json"], self.rules["brand_names.json"], self.use_package_lexicon
+        )
         self._may_start: dict[str, bool] = {}  # word -> whether it may start a mention
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, str | None, str | None, dict]]:
@@ -140,11 +143,11 @@ class IMRDrugs(RuleComponent):
         return doc
 
 
-def _lexicon_for(rules, use_package_lexicon: bool) -> DrugLexicon:
+def _lexicon_for(rules, brands, use_package_lexicon: bool) -> DrugLexicon:
     """The shared default lexicon when the rules are the shipped ones, else one of their own."""
-    if rules == resources.load("drugs.json"):
+    if rules == resources.load("drugs.json") and brands == resources.load("brand_names.json"):
         return default_lexicon(use_package_lexicon)
-    return DrugLexicon(use_package_lexicon, rules=rules)
+    return DrugLexicon(use_package_lexicon, rules=rules, brands=brands)
 
 
 @Language.factory(

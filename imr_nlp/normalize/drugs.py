@@ -81,7 +81,12 @@ def edit_distance_at_most_one(a: str, b: str) -> bool:
 class DrugLexicon:
     """Lower-case drug names (one or more words) to :class:`DrugInfo`."""
 
-    def __init__(self, include_package_lexicon: bool = True, rules: resources.DrugRules | None = None) -> None:
+    def __init__(
+        self,
+        include_package_lexicon: bool = True,
+        rules: resources.DrugRules | None = None,
+        brands: resources.BrandNames | None = None,
+    ) -> None:
         rules = rules if rules is not None else resources.load("drugs.json")
         self.classes: dict[str, str] = dict(rules.classes)
         # stem ending -> (class, DWC class); endings tried longest first ("piprazole" before "prazole")
@@ -122,6 +127,11 @@ class DrugLexicon:
                 if class_like and class_like.search(generic) and generic not in self.classes:
                     continue
                 self.names[variant] = DrugInfo(generic, self.class_of(generic), "lexicon")
+        if brands is not None:
+            # names of the FDA's list the lexicon lacks ("Keflex", "Demerol"): the lexicon's own win
+            for name, generic in brands.names.items():
+                if name not in self.names and name not in self.ignore:
+                    self.names[name] = DrugInfo(generic, self.class_of(generic), "lexicon")
         for entry in rules.drugs:
             drug_class = entry.drug_class or self.class_of(entry.generic)
             for name in entry.names:
@@ -319,8 +329,9 @@ def _package_variants() -> dict[str, list[str]]:
 
 @lru_cache(maxsize=2)
 def default_lexicon(include_package_lexicon: bool = True) -> DrugLexicon:
-    """The shared lexicon (built once per process; treat it as read-only)."""
-    return DrugLexicon(include_package_lexicon)
+    """The shared lexicon with the shipped brand-name table (built once per process; treat it
+    as read-only)."""
+    return DrugLexicon(include_package_lexicon, brands=resources.load("brand_names.json"))
 
 
 def combine_generics(generics: list[str]) -> str:

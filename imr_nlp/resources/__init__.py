@@ -531,6 +531,23 @@ class CodeSetSection(_Strict):
     examples: list[str] = Field(min_length=2, description="requests whose head is a term of this section")
 
 
+class BrandExample(_Strict):
+    """A request naming a drug by a name of the table, and the generic it must get."""
+
+    text: str
+    generic: str
+
+
+class BrandNames(_Strict):
+    """Drug names the lexicon lacks (resources/brand_names.json, built by
+    scripts/build_brand_names.py from the FDA UNII Names list): name -> generic."""
+
+    description: str = ""
+    source: str
+    examples: list[BrandExample] = Field(min_length=2)
+    names: dict[str, str] = Field(description="lower-case brand or official name -> generic")
+
+
 class ProcedureTerms(_Strict):
     """Procedure heads from a code set (resources/procedure_terms.json, built by
     scripts/build_procedure_terms.py): one-word ICD-10-PCS index terms -> their sections."""
@@ -932,6 +949,7 @@ _MODELS = {
     "request_grammar.json": RequestGrammar,
     "service_names.jsonl": ServiceNames,
     "procedure_terms.json": ProcedureTerms,
+    "brand_names.json": BrandNames,
     "dwc_rules.jsonl": DwcRules,
     "entities.json": EntityRules,
 }

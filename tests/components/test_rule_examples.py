@@ -22,6 +22,7 @@ TESTS = Path(__file__).resolve().parents[1]
 # Example-bearing kinds run by a test elsewhere: kind -> "file::test function".
 RUN_ELSEWHERE = {
     "ClassStem": "components/test_requests.py::test_class_stem_examples_end_with_the_stem",
+    "BrandNames": "test_drugs.py::test_brand_name_examples_get_their_generic",
     "CodeSetSection": "components/test_requests.py::test_code_set_section_examples_get_their_category",
     "SystemicPatches": "components/test_requests.py::test_every_entry_has_two_distinct_examples",
     "WordClass": "components/test_requests.py::test_word_class_examples_contain_a_word_of_the_class",
