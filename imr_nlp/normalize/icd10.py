@@ -69,6 +69,7 @@ class IcdTables:
     spinal_levels: dict[str, str]
     modifier_suffixes: tuple[str, ...]
     relational_suffixes: tuple[str, ...]
+    joined_prefixes: frozenset[str]
     regions: tuple[tuple[tuple[str, ...], str], ...]  # a part's words -> its region's wording, longest first
     terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
     fingerprint: str = ""
@@ -112,6 +113,9 @@ class IcdTables:
             relational_suffixes=tuple(w.lower() for w in vocabulary.relational_suffixes.words)
             if vocabulary.relational_suffixes
             else (),
+            joined_prefixes=frozenset(w.lower() for w in vocabulary.joined_prefixes.words)
+            if vocabulary.joined_prefixes
+            else frozenset(),
             regions=tuple(
                 sorted(
                     (
@@ -431,11 +435,13 @@ def names_one_code(text: str, tables: IcdTables, index: CodeIndex) -> bool:
     return _code_phrase(text, tables, index) is not None
 
 
-def _join_hyphenated(text: str, index: CodeIndex) -> str:
+def _join_hyphenated(text: str, index: CodeIndex, prefixes: frozenset[str]) -> str:
     """A prefix written with a hyphen where the code set writes one word ("post-laminectomy" ->
     "postlaminectomy", "sacro-iliac" -> "sacroiliac"); other hyphens are left alone."""
 
     def join(m: re.Match) -> str:
+        if m.group(1).lower() not in prefixes:
+            return m.group()
         joined = m.group(1) + m.group(2)
         return joined if singular(joined.lower()) in index.vocabulary else m.group()
 
@@ -443,10 +449,11 @@ def _join_hyphenated(text: str, index: CodeIndex) -> str:
 
 
 _HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{3,})\b")
+_TAIL = re.compile(r",|\b(?:secondary|due|related)\s+to\b|\bcaused\s+by\b", re.I)
 
 
 def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
-    text = _join_hyphenated(text, index)
+    text = _join_hyphenated(text, index, tables.joined_prefixes)
     found = _code_words(text, tables, index)
     if found is None:
         # A part the code set does not name, read as its region ("hamstring strain" -> a strain
@@ -541,12 +548,13 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         dropped = {w for w in wanted if w != head and w not in index.postings}
         if relax >= 2:
             modifiers = _modifiers_before_head(tables, text, head) - {head}
-            # a comma's qualifier that no code spells ("obesity, BMI 36"): its words may go too
-            comma = text.find(",")
-            if comma > 0:
+            # a comma's qualifier or a cause that no code spells ("obesity, BMI 36", "GERD
+            # secondary to NSAID use"): its words may go too
+            tail = _TAIL.search(text)
+            if tail is not None and tail.start() > 0:
                 dropped |= {
                     w
-                    for w in tables.concepts(text[comma + 1 :])
+                    for w in tables.concepts(text[tail.start() :])
                     if w not in tables.sites and w not in tables.laterality and w not in tables.encounter
                 } - {head}
             dropped |= modifiers

@@ -815,6 +815,11 @@ class IcdVocabulary(_Strict):
         description="endings of relational adjectives (of a place or a domain: cerebral, psychological): "
         "such a modifier is left out only for a code of a category that uses it",
     )
+    joined_prefixes: CodingWords | None = Field(
+        default=None,
+        description="bound prefixes written with a hyphen that the code set joins to their word "
+        "(post-laminectomy -> postlaminectomy), where it does",
+    )
     regions: list[RegionGroup] = Field(
         default_factory=list,
         description="parts the code set does not name -> the region it codes them by (hamstring -> "

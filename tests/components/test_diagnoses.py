@@ -185,6 +185,8 @@ def _coding_entries():
     out.append(("postprocedural", VOCABULARY.postprocedural.examples))
     if VOCABULARY.modifier_suffixes:
         out.append(("modifier_suffixes", VOCABULARY.modifier_suffixes.examples))
+    if VOCABULARY.joined_prefixes:
+        out.append(("joined_prefixes", VOCABULARY.joined_prefixes.examples))
     if VOCABULARY.relational_suffixes:
         out.append(("relational_suffixes", VOCABULARY.relational_suffixes.examples))
     out += [(f"region:{r.region}", r.examples) for r in VOCABULARY.regions]
