@@ -144,6 +144,7 @@ class IcdTables:
         cache = self._singular
         words: list[str] = []
         text = _LEVEL_RANGE.sub(self._level_words, text.lower())
+        text = _ROMAN_AFTER.sub(lambda m: f"{m.group(1)} {_ROMAN[m.group(2)]}", text)
         for w in _WORD.findall(text):
             one = cache.get(w)
             if one is None:
@@ -449,6 +450,9 @@ def _join_hyphenated(text: str, index: CodeIndex, prefixes: frozenset[str]) -> s
 
 
 _HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{3,})\b")
+# a class, grade or stage numbered in roman numerals reads as the code set's digits
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
+_ROMAN_AFTER = re.compile(r"\b(class|grade|stage)\s+(iii|ii|iv|i|v)\b")
 _TAIL = re.compile(r",|\b(?:secondary|due|related)\s+to\b|\bcaused\s+by\b", re.I)
 
 
