@@ -6,11 +6,12 @@ with its substance's generic, so that "Keflex", "Demerol", "Vigamox" or "estradi
     python scripts/build_brand_names.py
 
 The UNII list names every substance the FDA registers, pesticides and cosmetics included, so a
-name is kept only when it is a drug this project can class: its generic (salt and ester words
-dropped, read as the lexicon's own generic where the lexicon knows it) has a class in drugs.json's
-table or by a USAN stem (an excipient, a pesticide or a dye has none). A single-word name that is a real
-word (the lexicon's misspelling guard: ICD-10-CM words, common English words, stop words) is
-left out, as is a name whose substances disagree. Only the build reads the UNII file; the
+name is kept only when it is a drug the lexicon knows and this project can class: its generic
+(salt and ester words dropped) is a lexicon name, read as the lexicon's own generic, with a
+class in drugs.json's table or by a USAN stem (pesticides, excipients and dyes fail one or the
+other). A single-word name that is a real word (ICD-10-CM words, stop words, English words of
+pyspellchecker count 20 or more) is left out, and so is a phrase with a real word in it ("Palo
+Alto", "Chula Vista"), as is a name whose substances disagree. Only the build reads the UNII file; the
 library ships the JSON it writes (its description and examples are kept; "names" is rebuilt).
 """
 
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "imr_nlp" / "resources" / "brand_names.json"
 _NAME = re.compile(r"^[a-z][a-z0-9-]*(?: [a-z0-9-]+){0,2}$")
 _KINDS = {"bn", "of"}
-EXACT_GUARD_MIN_COUNT = 1000  # pyspellchecker's count from which an English word is never a brand
+EXACT_GUARD_MIN_COUNT = 20  # pyspellchecker's count from which an English word is never a brand
 
 
 def unii_names() -> Path:
@@ -39,8 +40,8 @@ def build(path: Path) -> dict[str, str]:
     from imr_nlp.normalize.drugs import DrugLexicon, _code_set_words, _english_words, without_salts
 
     lexicon = DrugLexicon()
-    # an exact name is a brand unless it is a real word: a medical word, a stop word or a common
-    # English word (brands such as "Demerol" or "Tylenol" are in the English list, but rarely)
+    # an exact name is a brand unless it is a real word: a medical word, a stop word or an English
+    # word (brands such as "Demerol" are in the English list too, and are left to the lexicon)
     guard = _code_set_words() | _english_words(EXACT_GUARD_MIN_COUNT)
     found: dict[str, set[str]] = {}
     with path.open(encoding="utf-8") as fh:
@@ -58,10 +59,13 @@ def build(path: Path) -> dict[str, str]:
             if not generic or len(generic.split()) > 3 or not re.fullmatch(r"[a-z][a-z -]*", generic):
                 continue
             known = lexicon.names.get(generic)
-            if known is not None:
-                generic = known.generic  # the lexicon's own generic for it ("levothyroxine")
+            if known is None:
+                continue  # a substance the drug lexicon does not know (a pesticide, a fungicide)
+            generic = known.generic  # the lexicon's own generic for it ("levothyroxine")
             if lexicon.class_of(generic) is None and lexicon.dwc_of(generic, None, topical=False) is None:
-                continue  # a substance no class is known of (an excipient, a pesticide, a dye)
+                continue  # a substance no class is known of (an excipient, a dye)
+            if any(w in guard for w in name.split()) and " " in name:
+                continue  # a phrase of real words ("Palo Alto" is a place, not cyproconazole)
             if generic == name and known is not None:
                 continue
             found.setdefault(name, set()).add(generic)

@@ -246,13 +246,16 @@ class IMRDiagnoses(RuleComponent):
         return "other"
 
     def _named_by_code_set(self, piece: str) -> bool:
-        """Whether a code's own description has the item's condition word: "benign prostatic
-        hyperplasia" is N40; "still" (only an inclusion term, "Still's disease") is not."""
+        """Whether the item's condition word is the condition word of its code's own description:
+        "benign prostatic hyperplasia" is N40; "still" (only an inclusion term, "Still's
+        disease") is not, nor is an adjective alone ("central")."""
         coding = code_mention(piece, self.icd_tables, self.index)
         if coding is None:
             return False
         head = icd_head(self.icd_tables, piece)
-        return head is not None and head in self.icd_tables.concepts(coding.description)
+        if head is None or (len(head) > 4 and head.endswith(self.icd_tables.modifier_suffixes)):
+            return False  # an adjective alone ("central", "partial") names no condition
+        return head == icd_head(self.icd_tables, coding.description)
 
     # -- match ----------------------------------------------------------------------------
     def match(self, doc: Doc) -> list[tuple[int, int, str, int]]:

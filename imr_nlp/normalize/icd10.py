@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 CODE_SET = "simple-icd-10-cm"
 _WORD = re.compile(r"[a-z0-9]+")
 _HEAD_CUT = re.compile(
-    r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|affecting|from|following|secondary\s+to)\b"
+    r",|;|\(|\b(?:of|in|at|on|to|due|with|without|involving|affecting|from|following|secondary\s+to"
+    r"|related\s+to|caused\s+by)\b"
 )
 # Description clauses that qualify the default ("..., not intractable, without status migrainosus").
 _QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b[^,]*?(?=\s+of\s|,|$)", re.I)
@@ -47,6 +48,13 @@ def singular(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "os")):
         return word[:-1]
     return word
+
+
+class _SpacedLookup(dict):
+    """Region of a part as matched, whatever runs of spaces or hyphens separate its words."""
+
+    def __missing__(self, key: str) -> str:
+        return super().__getitem__(" ".join(re.split(r"[\s-]+", key)))
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ class IcdTables:
     regions: tuple[tuple[tuple[str, ...], str], ...]  # a part's words -> its region's wording, longest first
     terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
     fingerprint: str = ""
+    _region_pattern: re.Pattern | None = field(default=None, repr=False, compare=False, hash=False)
+    _region_of: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
     _memo: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
     _singular: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
 
@@ -136,6 +146,19 @@ class IcdTables:
             json.dumps([vocabulary.model_dump(mode="json"), terms.model_dump(mode="json")], sort_keys=True).encode()
         ).hexdigest()
         object.__setattr__(tables, "terms", term_map)
+        # a part as written: its words, a plural -s allowed, separated by spaces or a hyphen
+        written = {}
+        for part, region in tables.regions:
+            written.setdefault(r"[\s-]+".join(re.escape(w) for w in part) + "s?", region)
+        if written:
+            pattern = re.compile(r"\b(?:" + "|".join(sorted(written, key=len, reverse=True)) + r")\b", re.I)
+            object.__setattr__(tables, "_region_pattern", pattern)
+            region_of = {}
+            for part, region in tables.regions:
+                for form in (" ".join(part), "-".join(part)):
+                    region_of[form] = region
+                    region_of[form + "s"] = region
+            object.__setattr__(tables, "_region_of", _SpacedLookup(region_of))
         object.__setattr__(tables, "fingerprint", fingerprint)
         return tables
 
@@ -183,26 +206,12 @@ class IcdTables:
         return out
 
     def to_regions(self, text: str) -> str:
-        """``text`` with every anatomical part the code set does not name written as its region
-        ("left hamstring strain" -> "left posterior muscle thigh strain"); unchanged when none."""
-        low = " ".join(_WORD.findall(text.lower()))
-        if not self.regions or not low:
+        """``text`` with every anatomical part of the region table written as its region ("left
+        hamstring strain, with tear" -> "left posterior muscle thigh strain, with tear"),
+        punctuation and levels kept; tried only when no code has the words as written."""
+        if self._region_pattern is None:
             return text
-        words = low.split()
-        out: list[str] = []
-        i, changed = 0, False
-        while i < len(words):
-            for part, region in self.regions:
-                n = len(part)
-                if tuple(words[i : i + n]) == part or (n == 1 and singular(words[i]) == part[0]):
-                    out.append(region)
-                    i += n
-                    changed = True
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        return " ".join(out) if changed else text
+        return self._region_pattern.sub(lambda m: self._region_of[m.group().lower()], text)
 
     def term_key(self, text: str) -> tuple[str, ...]:
         """The concepts of ``text`` less sides and optional words: how the term table is keyed."""
@@ -346,7 +355,10 @@ def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeE
     )
 
 
-_COORDINATED = re.compile(r"\b([a-z]+)\s+(?:and|or)\s+([a-z]+)\b")
+# "X and Y" / "X or Y" ending the phrase or followed by a comma or a preposition
+_COORDINATED = re.compile(
+    r"\b([a-z]+)\s+(?:and|or)\s+([a-z]+)\b(?=\s*(?:$|[,;]|\b(?:of|in|at|on|with|without|due|to|for)\b))"
+)
 
 
 def _alternatives(tables: IcdTables, phrase: str) -> tuple[frozenset[str], ...]:
@@ -355,7 +367,7 @@ def _alternatives(tables: IcdTables, phrase: str) -> tuple[frozenset[str], ...]:
     groups = []
     for m in _COORDINATED.finditer(phrase.lower()):
         pair = frozenset(w for word in m.groups() for w in tables.concepts(word))
-        if len(pair) == 2:
+        if len(pair) == 2 and not pair & (tables.sites | tables.optional | tables.ignorable):
             groups.append(pair)
     return tuple(groups)
 
@@ -458,31 +470,31 @@ _TAIL = re.compile(r",|\b(?:secondary|due|related)\s+to\b|\bcaused\s+by\b", re.I
 
 def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
     text = _join_hyphenated(text, index, tables.joined_prefixes)
-    found = _code_words(text, tables, index)
-    if found is None:
-        # A part the code set does not name, read as its region ("hamstring strain" -> a strain
-        # of the posterior muscle group at thigh level).
-        regional = tables.to_regions(text)
-        if regional != text:
-            found = _code_words(regional, tables, index)
-    return found
+    # A part read as its region ("hamstring strain" -> a strain of the posterior muscle group
+    # at thigh level) when no code has the words as written, before any word is left out.
+    regional = tables.to_regions(text)
+    readings = (text,) if regional == text else (text, regional)
+    for relax in (0, 1, 2):
+        for reading in readings:
+            found = _code_words(reading, tables, index, relax)
+            if found is not None:
+                return found
+    return None
 
 
-def _code_words(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+def _code_words(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0) -> Coding | None:
+    """The code at one back-off level: 0, every word; 1, without the words no description of
+    the code set uses ("diet-controlled", "uncontrolled": they cannot narrow a code); 2, also
+    without the modifiers before the condition word ("acquired hypothyroidism"). The
+    condition word, the sites and the side are always kept."""
+    if relax:
+        return _code_phrase(text, tables, index, relax)
     found = _code_phrase(text, tables, index)
     if found is None and re.search(r"\band\b", text, re.I):
         # Coordinated words ("thoracic and lumbar sprain and strain"): code the first conjuncts.
         first = re.sub(r"\s+and\s+\S+", "", text, flags=re.I)
         if first != text:
             found = _code_phrase(first, tables, index)
-    # Back off to the deepest code the words support: first without the words no description
-    # of the code set uses ("diet-controlled", "uncontrolled": they cannot narrow a code), then
-    # also without the modifiers before the condition word ("acquired hypothyroidism"). The
-    # condition word, the sites and the side are always kept.
-    for relax in (1, 2):
-        if found is not None:
-            break
-        found = _code_phrase(text, tables, index, relax)
     return found
 
 
@@ -600,8 +612,10 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         covered_core = len(core & entry.words)
         entry_places = entry.words & tables.places
         extra_words = entry.words - wanted - entry.free
+        alternatives = 0
         for pair in entry.alternatives:
             if pair & wanted:
+                alternatives += len(pair & extra_words)
                 extra_words -= pair  # "dizziness" is told by "dizziness and giddiness"
         extra_core = len(extra_words - tables.sites)
         if site_head and extra_words - tables.optional:
@@ -619,14 +633,21 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         extra = extra_core - extra_qualifiers + (1 if entry.sides and not sides else 0)
         score = (
             entry.encounter == encounter,
-            covered - 0.3 * extra - 0.2 * extra_qualifiers - 0.15 * extra_sites - 0.1 * entry.residual,
+            covered
+            - 0.3 * extra
+            - 0.2 * extra_qualifiers
+            - 0.15 * extra_sites
+            - 0.1 * entry.residual
+            - 0.1 * alternatives,
             len(entry.sides & sides),
             -entry.qualified,
             len(entry.code),
         )
         if best_key is None or score > best_key:
             best, best_key = entry, score
-    if relax >= 2 and best is not None and known_modifiers:
+    if relax >= 2 and best is not None and known_modifiers and not (best.words & wanted) - {head}:
+        # a bare condition code ("Injury, unspecified") is kept only if its category uses the
+        # left-out relational adjective; a code that says more ("Low back pain") stands
         category = best.code[:3]
         if not all(any(index.entries[i].code.startswith(category) for i in index.postings[w]) for w in known_modifiers):
             return None
@@ -634,7 +655,9 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         # Codes that differ only by a place the words do not name: their deepest common parent
         # ("other intervertebral disc displacement" -> M51.2, whatever the region).
         parent = _common_parent(unnamed, index)
-        return Coding(parent, index.description(parent) or "") if parent else None
+        if parent is None or _head(tables, index.description(parent) or "") != head:
+            return None  # the parent must be of this condition ("complete" is no amputation)
+        return Coding(parent, index.description(parent) or "")
     if len(sides) == 1 and not best.sides:
         side = next(iter(sides))
         sided = _descend_to_side(best, side, tables, index)
