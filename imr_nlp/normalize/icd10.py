@@ -205,13 +205,21 @@ class IcdTables:
                 i += 1
         return out
 
-    def to_regions(self, text: str) -> str:
+    def to_regions(self, text: str, keep: frozenset[str] = frozenset()) -> str:
         """``text`` with every anatomical part of the region table written as its region ("left
         hamstring strain, with tear" -> "left posterior muscle thigh strain, with tear"),
-        punctuation and levels kept; tried only when no code has the words as written."""
+        punctuation and levels kept, except parts of one word in ``keep`` (the code set's own
+        words, when only the parts it does not name are to be read as regions)."""
         if self._region_pattern is None:
             return text
-        return self._region_pattern.sub(lambda m: self._region_of[m.group().lower()], text)
+
+        def region(m: re.Match) -> str:
+            part = m.group()
+            if " " not in part and "-" not in part and singular(part.lower()) in keep:
+                return part
+            return self._region_of[part.lower()]
+
+        return self._region_pattern.sub(region, text)
 
     def term_key(self, text: str) -> tuple[str, ...]:
         """The concepts of ``text`` less sides and optional words: how the term table is keyed."""
@@ -472,8 +480,8 @@ def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
     text = _join_hyphenated(text, index, tables.joined_prefixes)
     # A part read as its region ("hamstring strain" -> a strain of the posterior muscle group
     # at thigh level) when no code has the words as written, before any word is left out.
-    regional = tables.to_regions(text)
-    readings = (text,) if regional == text else (text, regional)
+    # first the parts the code set does not name (hamstring), then the limbs too (thigh -> leg)
+    readings = tuple(dict.fromkeys((text, tables.to_regions(text, index.vocabulary), tables.to_regions(text))))
     for relax in (0, 1, 2):
         for reading in readings:
             found = _code_words(reading, tables, index, relax)
