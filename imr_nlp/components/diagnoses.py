@@ -253,7 +253,7 @@ class IMRDiagnoses(RuleComponent):
         if coding is None:
             return False
         head = icd_head(self.icd_tables, piece)
-        if head is None or (len(head) > 4 and head.endswith(self.icd_tables.modifier_suffixes)):
+        if head is None or self.icd_tables.is_modifier(head):
             return False  # an adjective alone ("central", "partial") names no condition
         return head == icd_head(self.icd_tables, coding.description)
 

@@ -34,6 +34,7 @@ _QUALIFIER = re.compile(r",?\s*\b(?:without|not|w/o)\b[^,]*?(?=\s+of\s|,|$)", re
 _MEMO_SIZE = 20_000
 _NONESSENTIAL = re.compile(r"\([^()]*\)")  # the code set's parenthesised nonessential modifiers
 _BRACKETED = re.compile(r"\[([^\[\]]*)\]")
+_PART_GAP = re.compile(r"[\s-]+")  # what separates the words of a region part as written
 _LEVEL = re.compile(r"^([ctls])\d{1,2}$")
 # A spinal level or range ("L4-5", "C5-C6", "L5-S1"): read as its region(s) before splitting words.
 _LEVEL_WORD = re.compile(r"^[ctls]\d{1,2}[ctls]\d{1,2}$")  # "c5c6": counted when a code has it, never required
@@ -48,13 +49,6 @@ def singular(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "is", "us", "os")):
         return word[:-1]
     return word
-
-
-class _SpacedLookup(dict):
-    """Region of a part as matched, whatever runs of spaces or hyphens separate its words."""
-
-    def __missing__(self, key: str) -> str:
-        return super().__getitem__(" ".join(re.split(r"[\s-]+", key)))
 
 
 @dataclass(frozen=True)
@@ -130,7 +124,7 @@ class IcdTables:
                 sorted(
                     (
                         (tuple(_WORD.findall(part.lower())), group.region.lower())
-                        for group in getattr(vocabulary, "regions", ())
+                        for group in vocabulary.regions
                         for part in group.parts
                     ),
                     key=lambda r: -len(r[0]),
@@ -147,18 +141,15 @@ class IcdTables:
         ).hexdigest()
         object.__setattr__(tables, "terms", term_map)
         # a part as written: its words, a plural -s allowed, separated by spaces or a hyphen
-        written = {}
-        for part, region in tables.regions:
-            written.setdefault(r"[\s-]+".join(re.escape(w) for w in part) + "s?", region)
+        written = {r"[\s-]+".join(re.escape(w) for w in part) + "s?" for part, _ in tables.regions}
         if written:
             pattern = re.compile(r"\b(?:" + "|".join(sorted(written, key=len, reverse=True)) + r")\b", re.I)
             object.__setattr__(tables, "_region_pattern", pattern)
             region_of = {}
             for part, region in tables.regions:
-                for form in (" ".join(part), "-".join(part)):
-                    region_of[form] = region
-                    region_of[form + "s"] = region
-            object.__setattr__(tables, "_region_of", _SpacedLookup(region_of))
+                region_of[" ".join(part)] = region
+                region_of[" ".join(part) + "s"] = region
+            object.__setattr__(tables, "_region_of", region_of)
         object.__setattr__(tables, "fingerprint", fingerprint)
         return tables
 
@@ -205,6 +196,10 @@ class IcdTables:
                 i += 1
         return out
 
+    def is_modifier(self, word: str) -> bool:
+        """Whether ``word`` reads as an adjective by its ending (``modifier_suffixes``)."""
+        return len(word) > 4 and word.endswith(self.modifier_suffixes)
+
     def to_regions(self, text: str, keep: frozenset[str] = frozenset()) -> str:
         """``text`` with every anatomical part of the region table written as its region ("left
         hamstring strain, with tear" -> "left posterior muscle thigh strain, with tear"),
@@ -217,7 +212,7 @@ class IcdTables:
             part = m.group()
             if " " not in part and "-" not in part and singular(part.lower()) in keep:
                 return part
-            return self._region_of[part.lower()]
+            return self._region_of[" ".join(_PART_GAP.split(part.lower()))]
 
         return self._region_pattern.sub(region, text)
 
@@ -521,7 +516,7 @@ def _modifiers_before_head(tables: IcdTables, text: str, head: str) -> set[str]:
         if w not in tables.sites
         and w not in tables.laterality
         and not _LEVEL.match(w)
-        and ((w.endswith(tables.modifier_suffixes) and len(w) > 4) or w in compounds)
+        and (tables.is_modifier(w) or w in compounds)
     }
 
 
@@ -562,13 +557,12 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
     strict = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
     places_written = bool(wanted & tables.places)
     sites_written = bool(wanted & tables.sites)
+    known_modifiers: set[str] = set()
     if relax:
         # A condition the code set never divides by place ("right arm paresthesias": R20.2
         # names none) cannot be narrowed by one: the written place is left out.
         if not index.head_places(head):
             wanted -= tables.places
-    known_modifiers: set[str] = set()
-    if relax:
         dropped = {w for w in wanted if w != head and w not in index.postings}
         if relax >= 2:
             modifiers = _modifiers_before_head(tables, text, head) - {head}
@@ -596,8 +590,6 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
     if relax and required == strict:
         return None  # nothing to relax: the strict reading stands
     best, best_key = None, None
-    written_places = wanted & tables.places
-    written_sites = wanted & tables.sites
     core = wanted - tables.sites
     # Every required word must be in the description: start from the rarest one's postings.
     lists = sorted((index.postings.get(w, ()) for w in required | {head}), key=len)
@@ -630,8 +622,8 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
             continue  # a site named as the condition: the description adds no word of its own
         if extra_core - len(extra_words & tables.optional) >= max(covered_core, 1 if core else 0) + (not core):
             continue  # the description says more about the condition than the words do
-        if (not written_places and not places_written and entry_places and (entry.names_site or covered_core < 2)) or (
-            not written_sites and not sites_written and entry.words & tables.sites and covered_core < 2
+        if (not places_written and entry_places and (entry.names_site or covered_core < 2)) or (
+            not sites_written and entry.words & tables.sites and covered_core < 2
         ):
             unnamed.add(entry.code)
             continue  # a place or site the words do not name
