@@ -111,7 +111,10 @@ def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> models.Tre
         t["dwc_category"], t["dwc_subcategory"] = request["dwc_category"], request["dwc_subcategory"]
         t["head"] = request["head_word"]
         t["classified_by"] = request.get("classified_by")
-    if drugs and category in ("medication", "procedure"):
+    # A drug named in a diagnostic test is what the test measures or a contrast agent ("TSH
+    # level", "MRI with gadolinium"), not the treatment: the treatment's drug is left out.
+    tested = bool(request) and request["dwc_category"] == "Diagnostic Testing"
+    if drugs and category in ("medication", "procedure") and not tested:
         first, last = drugs[0], drugs[-1]
         classes = [d._.drug_class for d in drugs]
         if len(drugs) == 1:

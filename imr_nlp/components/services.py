@@ -97,10 +97,11 @@ class IMRServices(RuleComponent):
             out.append(grammar.Canonical(start, end, entry.name, entry.category))
         return out
 
-    def read(self, text: str, masks=(), drugs=(), strengths=()) -> dict:
+    def read(self, text: str, masks=(), drugs=(), strengths=(), scheduled: bool = False) -> dict:
         """One item header -> {"service", "category", "classified_by", "dwc_category",
         "dwc_subcategory", "head", "head_word", "sites"}; ``drugs`` are (start, end, generic,
-        dwc class[, evidence])."""
+        dwc class[, evidence]); ``scheduled``: the item gives a frequency ("once weekly"), so a
+        drug injected on it is taken at home, not given once in the office."""
         core = grammar.core_clause(text)
         sites = self.find_body_sites(text[: core[0] + grammar.MAX_REQUEST_CHARS])
         parse = grammar.parse_request(
@@ -112,12 +113,15 @@ class IMRServices(RuleComponent):
             strengths=strengths,
             canonical=self.canonical,
             core=core,
+            scheduled=scheduled,
         )
         features = set(parse.features)
         core_drugs = [d for d in drugs if parse.core[0] <= d[0] < parse.core[1]]
         drug_dwc = next((d[3] for d in core_drugs if d[3]), None)
         if sites:
             features.add("sites:any")
+        if scheduled:
+            features.add("dose:scheduled")
         if parse.category == "medication" and core_drugs:
             # a topical of several ingredients, or of a drug not sold as a topical, is compounded
             dwcs = [d[3] for d in core_drugs]
@@ -169,8 +173,10 @@ class IMRServices(RuleComponent):
                 (d.start_char - a, d.end_char - a, d._.generic, d._.dwc_class, d._.drug_evidence)
                 for d in drug_index.within(a, b)
             ]
-            strengths = [(s.start_char - a, s.end_char - a) for s in dose_index.within(a, b) if s.label_ == "STRENGTH"]
-            request = self.read(item_text, masks, drugs, strengths)
+            item_doses = dose_index.within(a, b)
+            strengths = [(s.start_char - a, s.end_char - a) for s in item_doses if s.label_ == "STRENGTH"]
+            scheduled = any(s.label_ == "FREQUENCY" for s in item_doses)
+            request = self.read(item_text, masks, drugs, strengths, scheduled)
             head = request.pop("head") or (0, len(item_text))
             core = request.pop("core")
             sites = request.pop("sites")

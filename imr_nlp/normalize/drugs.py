@@ -49,10 +49,14 @@ def canonical_generic(name: str, form_words: re.Pattern) -> str:
 def without_salts(generic: str, salt_words: frozenset[str]) -> str:
     """A generic without the salt, ester and release words after its first word
     ("triamcinolone acetonide" -> "triamcinolone", "testosterone cypionate" -> "testosterone");
-    a leading salt word is the drug itself ("potassium chloride", "sodium bicarbonate")."""
+    a leading salt word names the salt that is the drug, kept whole ("potassium chloride",
+    "sodium bicarbonate", "ferrous sulfate", "magnesium oxide")."""
     parts = []
     for part in generic.split(" / "):
         first, *rest = part.split(" ")
+        if first in salt_words:
+            parts.append(part)
+            continue
         parts.append(" ".join([first, *(w for w in rest if w not in salt_words)]))
     return " / ".join(dict.fromkeys(parts))
 
@@ -117,9 +121,10 @@ class DrugLexicon:
         form_words = form_words_pattern(rules.form_words.words)
         self.names: dict[str, DrugInfo] = {}
         class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
+        analytes = _package_analytes(tuple(rules.analyte_branches.words)) if rules.analyte_branches else frozenset()
         if include_package_lexicon:
             for variant, canonicals in _package_variants().items():
-                if variant in self.ignore or len(variant) < 3 or not canonicals:
+                if variant in self.ignore or len(variant) < 3 or not canonicals or canonicals[0] in analytes:
                     continue
                 generic = without_salts(canonical_generic(canonicals[0], form_words), self.salt_words)
                 if not generic or generic in self.ignore:
@@ -325,6 +330,23 @@ def _package_variants() -> dict[str, list[str]]:
     from drug_named_entity_recognition import drugs_finder
 
     return drugs_finder.drug_variant_to_canonical
+
+
+@lru_cache(maxsize=4)
+def _package_analytes(branches: tuple[str, ...]) -> frozenset[str]:
+    """Canonical names of the drug NER package that are analytes, not drugs: no DrugBank or
+    MedlinePlus id, and every MeSH tree number in one of ``branches`` ("C-reactive protein",
+    "rheumatoid factor", "antinuclear antibodies")."""
+    from drug_named_entity_recognition import drugs_finder
+
+    return frozenset(
+        name
+        for name, data in drugs_finder.drug_canonical_to_data.items()
+        if data.get("mesh_tree")
+        and "drugbank_id" not in data
+        and "medline_plus_id" not in data
+        and all(tree.startswith(branches) for tree in data["mesh_tree"])
+    )
 
 
 @lru_cache(maxsize=2)

@@ -479,6 +479,10 @@ def _has_target(
     return stop < len(tokens) and reading.kinds[stop] == "word" and tokens[stop].lower in _TARGET_PREPOSITIONS
 
 
+OPERATIVE = "operative"  # the word class of operations (request_grammar.json)
+COUNTED = "counted"  # the head feature of an operation or unknown head had in sessions or on a schedule
+
+
 def _plausible_word(text: str) -> bool:
     """A head no class knows still names something only if it looks like a word: not too long,
     with a vowel, or an abbreviation ("CPAP")."""
@@ -503,12 +507,13 @@ def parse_request(
     strengths: Sequence[tuple[int, int]] = (),
     canonical: Callable[[list[str]], list[Canonical]] | None = None,
     core: tuple[int, int] | None = None,
+    scheduled: bool = False,
 ) -> RequestParse:
     """Read one item header. ``masks`` are value spans (strengths, quantities, frequencies,
     durations, refills, dates) found by the value finders, ``sites`` body-site spans, ``drugs``
     drug mentions, ``strengths`` drug strengths, all as offsets into ``text``; ``canonical``
     maps token texts to canonical name matches; ``core`` is :func:`core_clause` when the caller
-    has it already."""
+    has it already; ``scheduled``: the item gives a frequency ("3 times a week")."""
     core = core or core_clause(text)
     # Item headers are short (the longest real ones, history included, are a few hundred
     # characters); reading at most MAX_REQUEST_CHARS keeps a hostile one-line "item" linear.
@@ -545,6 +550,8 @@ def parse_request(
         # conjunct of "consultation and treatment".
         for p in reversed(phrase):
             head_classes = classes.with_evidence(tokens[p].lower)
+            if p != phrase[-1]:  # a modifier is a procedure by a listed word, not a code-set noun
+                head_classes = [(c, ev) for c, ev in head_classes if ev != CODE_SET]  # ("transfer board")
             if any(c in classes.category for c, _ in head_classes):
                 break
         head_classes = head_classes or classes.with_evidence(result.head_word)
@@ -559,6 +566,20 @@ def parse_request(
             if tokens[b].lower in ("and", "or", "&"):
                 head_classes = head_classes + classes.with_evidence(tokens[a].lower)
 
+    # An operation does not come in sessions or on a weekly schedule, and sessions are had of a
+    # service: a head that names an operation or nothing, so counted, is a service ("Manual
+    # lymphatic drainage 3 times a week", "Myofascial release x 6 sessions", "Moxibustion x 6
+    # sessions").
+    first_category_class = next((c for c, _ in head_classes if c in classes.category), None)
+    counted = any(
+        classes.head_class(tokens[q].lower) == "service" and reading.kinds[q - 1] in ("number", "mask")
+        for q in range(max(stop, 1), len(tokens))
+    )  # "x 6 sessions", "8 weekly sessions", "for 12 visits"
+    if first_category_class in (None, OPERATIVE) and phrase and ((scheduled and first_category_class) or counted):
+        head_classes = [(c, ev) for c, ev in head_classes if c != OPERATIVE] + [
+            ("service", WORD_CLASS),
+            (COUNTED, WORD_CLASS),
+        ]
     # Features for the DWC rules: every word and its classes (the prefix's too), the head's classes.
     lowers = [t.lower for t in prefix_tokens + tokens]
     feats = {f"word:{w}" for w in lowers} | {f"class:{c}" for w in lowers for c in classes.of(w)}

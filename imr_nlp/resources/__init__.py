@@ -393,6 +393,12 @@ class DrugRules(_ShowsItsTables):
         default=None,
         description="words of routes that are not the skin: a percentage or a solution there is no topical",
     )
+    analyte_branches: DrugWords | None = Field(
+        default=None,
+        description="MeSH tree branches of what the body makes or biology names (proteins, enzymes, biological "
+        "factors, nucleic acids): a lexicon entry filed only there, with no DrugBank or MedlinePlus id, is a "
+        "laboratory analyte, never a drug mention",
+    )
     systemic_patch_classes: SystemicPatches | None = Field(
         None, description="classes whose patches act systemically: an opioid patch stays an opioid"
     )
@@ -561,7 +567,8 @@ class ProcedureTerms(_Strict):
 class DwcRule(_Strict):
     """One DWC class decision: the first rule whose feature tests hold gives the classes.
     Features: ``category:<c>``, ``head:<word class of the head>``, ``class:<word class of any
-    word>``, ``drug:<DWC class of the drug>``, ``topical:compound|single``. A subcategory of
+    word>``, ``drug:<DWC class of the drug>``, ``drug:injected``, ``dose:scheduled`` (the item
+    gives a frequency), ``topical:compound|single``. A subcategory of
     ``{drug}`` takes the drug's DWC class."""
 
     all: list[str] = Field(default_factory=list)

@@ -301,12 +301,16 @@ def test_nothing_supports_a_class_gives_other_and_no_dwc_classes():
     assert (t.category, t.dwc_category, t.dwc_subcategory, t.classified_by) == ("other", None, None, "none")
 
 
-# A named drug given by injection into no target is the drug; into a target, a procedure.
+# A named drug given by injection into no target is the drug; into a target, a procedure. A drug
+# injected once is the DWC's "Injection"; one the patient injects on a schedule or from a pen is
+# its own class.
 @pytest.mark.parametrize(
     "text, category, dwc",
     [
         ("Ketorolac 30mg IM injection", "medication", ("Pharmaceuticals", "Injection")),
-        ("Enoxaparin 40mg subcutaneous injection daily #10", "medication", ("Pharmaceuticals", "Injection")),
+        ("Enoxaparin 40mg subcutaneous injection daily #10", "medication", ("Pharmaceuticals", "Anti-coagulant")),
+        ("Nalbuphine 10mg IM injection x1", "medication", ("Pharmaceuticals", "Injection")),
+        ("Teriparatide 20mcg pen, inject under the skin, #1", "medication", ("Pharmaceuticals", "Hormones")),
         ("Ceftriaxone 1 g IM", "medication", ("Pharmaceuticals", "Anti-infectives")),
         ("Depo-Medrol 80mg injection into the left knee", "procedure", ("Injection", "Injection")),
         ("Lidocaine 1% trigger point injection", "procedure", ("Injection", "Injection")),

@@ -289,3 +289,15 @@ def test_a_vocabulary_table_without_examples_is_refused(name):
     data["table_examples"].append({"table": "no_such_table", "examples": ["a", "b"]})
     with pytest.raises(ValueError):
         resources.validate(name, data)
+
+
+@pytest.mark.parametrize("example", DRUG_RULES.analyte_branches.examples)
+def test_analyte_examples_are_no_drug(small_pipeline, example):
+    """A lexicon entry filed only under the analyte branches is no drug mention; without the
+    rule the lexicon would read it as one."""
+    from imr_nlp.normalize.drugs import DrugLexicon
+
+    doc = small_pipeline("imr_drugs")(f"{example} was ordered.")
+    assert not list(doc.spans["imr_drugs"]), example
+    bare = DrugLexicon(rules=DRUG_RULES.model_copy(update={"analyte_branches": None}))
+    assert bare.lookup(example.lower()) is not None, example
