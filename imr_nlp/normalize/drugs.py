@@ -115,9 +115,9 @@ class DrugLexicon:
         self.topical_before: tuple[str, ...] = tuple(w.lower() for w in rules.topical_before.words)
         topical_dwc = rules.topical_dwc_classes
         self.topical_dwc_classes: frozenset[str] | None = frozenset(topical_dwc.words) if topical_dwc else None
-        self.not_skin_cues: frozenset[str] = frozenset(w.lower() for w in rules.not_skin_cues.words) if (
-            rules.not_skin_cues
-        ) else frozenset()
+        self.not_skin_cues: frozenset[str] = (
+            frozenset(w.lower() for w in rules.not_skin_cues.words) if (rules.not_skin_cues) else frozenset()
+        )
         form_words = form_words_pattern(rules.form_words.words)
         self.names: dict[str, DrugInfo] = {}
         class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
@@ -155,9 +155,9 @@ class DrugLexicon:
         self._fuzzy_index: dict[str, list[str]] | None = None
         self._guard: frozenset[str] | None = None
         self.english_min_count = rules.english_guard_min_count
-        self.extra_guard: frozenset[str] = frozenset(w.lower() for w in rules.fuzzy_guard.words) if (
-            rules.fuzzy_guard
-        ) else frozenset()
+        self.extra_guard: frozenset[str] = (
+            frozenset(w.lower() for w in rules.fuzzy_guard.words) if (rules.fuzzy_guard) else frozenset()
+        )
         self._fuzzy_cache: dict[str, DrugInfo | None] = {}
         self._fuzzy_longest: int | None = None
 

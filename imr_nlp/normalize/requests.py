@@ -47,7 +47,15 @@ DOSE_OR_FORM = "dose or form"  # a strength or a dosage form with no drug name k
 CONTEXT = "context"  # the class of a leading label ("Labs to include: ...")
 NO_EVIDENCE = "none"  # nothing supports a class: category "other", DWC classes null
 EVIDENCE_KINDS = (
-    DRUG_TABLE, DRUG_LEXICON, DRUG_MISSPELLING, NAME, CODE_SET, WORD_FORMATION, WORD_CLASS, DOSE_OR_FORM, CONTEXT,
+    DRUG_TABLE,
+    DRUG_LEXICON,
+    DRUG_MISSPELLING,
+    NAME,
+    CODE_SET,
+    WORD_FORMATION,
+    WORD_CLASS,
+    DOSE_OR_FORM,
+    CONTEXT,
     NO_EVIDENCE,
 )
 
@@ -607,15 +615,19 @@ def parse_request(
         # A named drug given by injection into no target ("Toradol 60mg IM injection", "B12
         # injections") is the drug: a medication; into a target (a joint, the epidural space,
         # a trigger point: a body site or a "to/into/at" complement) it is a procedure.
-        if procedure_head and classes.head_class(result.head_word) == "injection" and not _has_target(
-            reading, stop, core, sites, drugs
+        if (
+            procedure_head
+            and classes.head_class(result.head_word) == "injection"
+            and not _has_target(reading, stop, core, sites, drugs)
         ):
             procedure_head = False
             feats.add("drug:injected")
         category = "procedure" if procedure_head else "medication"
-        evidence = (classes.evidence(result.head_word, classes.head_class(result.head_word)) or WORD_CLASS) if (
-            procedure_head
-        ) else DRUG_LEXICON
+        evidence = (
+            (classes.evidence(result.head_word, classes.head_class(result.head_word)) or WORD_CLASS)
+            if (procedure_head)
+            else DRUG_LEXICON
+        )
     elif head_category:
         category, evidence = head_category, head_evidence
     elif any(s >= core[0] for s, _ in strengths) or any(classes.category_of(t.lower) == "medication" for t in tokens):
