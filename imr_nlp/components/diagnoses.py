@@ -62,6 +62,8 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
+# the words between coordinated condition phrases: ", ", " and ", ", and ", "; ", with an article
+_COORDINATED = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+|;\s*)(?:(?:a|an|the)\s+)?")
 _STATEMENT_GAP = 2  # modifier words a statement cue may leave before the condition phrase
 _GAP_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 _MAX_LIST_CHARS = 3000  # a diagnosis list is read this far at most (real ones: a few hundred)
@@ -286,14 +288,19 @@ class IMRDiagnoses(RuleComponent):
         quotes = quoted_regions(text, start, end)
         diagnoses = [d for d in diagnoses if not _inside_any(d[0], d[1], quotes)]
         problems: list[tuple[int, int]] = []
+        stated_end = -1  # the end of the last mention a statement opened
         for s, e in self.condition_phrases(text, start, end):
             if _overlaps_any(s, e, covered) or _inside_any(s, e, quotes):
                 continue
             opened = self._after_statement(text, s, statements)
+            if opened is None and stated_end >= 0 and _COORDINATED.fullmatch(text, stated_end, s):
+                opened = s  # coordinated with a stated one: "he has lumbar radiculopathy and hypertension"
             if opened is not None:
                 diagnoses.append((opened, e, opened))
+                stated_end = e
             else:
                 problems.append((s, e))
+                stated_end = -1
         out = [(s, e, "diagnosis", c) for s, e, c in diagnoses] + [(s, e, "problem", s) for s, e in problems]
         return sorted(set(out))
 

@@ -157,7 +157,20 @@ class IcdTables:
         """Lower-cased singular words with the concept rewrites applied (function words kept)."""
         cache = self._singular
         words: list[str] = []
-        text = _LEVEL_RANGE.sub(self._level_words, text.lower())
+        text = text.lower()
+        # a level whose regions the written region already names adds no region of its own
+        # ("lumbosacral radiculopathy at S1" is not also sacral)
+        written = [w for w in _WORD.findall(text) if w.isalpha() and any(r in w for r in self._spine_regions)]
+        # a level across two regions is more exact than one region written beside it ("lumbar disc
+        # herniation at L5-S1" is lumbosacral): that written region word goes
+        for m in _LEVEL_RANGE.finditer(text) if written else ():
+            first, second = m.group(1), m.group(2) or m.group(1)
+            spans = {self.spinal_levels.get(first, first), self.spinal_levels.get(second, second)}
+            if len(spans) == 2:
+                for w in [w for w in written if w in spans]:
+                    text = re.sub(rf"\b{w}\b", " ", text)
+                    written.remove(w)
+        text = _LEVEL_RANGE.sub(lambda m: self._level_words(m, written), text)
         text = _ROMAN_AFTER.sub(lambda m: f"{m.group(1)} {_ROMAN[m.group(2)]}", text)
         for w in _WORD.findall(text):
             one = cache.get(w)
@@ -169,13 +182,20 @@ class IcdTables:
             words.append(one)
         return self._rewrite(self._rewrite(words))
 
-    def _level_words(self, m: re.Match) -> str:
+    @property
+    def _spine_regions(self) -> frozenset[str]:
+        return frozenset(self.spinal_levels.values())
+
+    def _level_words(self, m: re.Match, written: Sequence[str] = ()) -> str:
         """A spinal level range as its region(s) plus one level word ("C5-6" -> "cervical
-        c5c6"): the region matches region codes, the level word the codes of that level."""
+        c5c6"): the region matches region codes, the level word the codes of that level. The
+        regions are left out when a written region word names them all."""
         first, second = m.group(1), m.group(2) or m.group(1)
         regions = [self.spinal_levels.get(first, first)]
         if second != first:
             regions.append(self.spinal_levels.get(second, second))
+        if written and all(any(r in w for w in written) for r in regions):
+            regions = []
         numbers = re.findall(r"\d+", m.group())
         level = f"{first}{numbers[0]}{second}{numbers[1]}" if len(numbers) == 2 else ""
         return " " + " ".join([*regions, level]) + " "
@@ -326,9 +346,13 @@ def build_index(tables: IcdTables, items: Iterable[tuple[str, str, Sequence[str]
 
 
 def _entry(tables: IcdTables, code: str, description: str, phrase: str) -> CodeEntry:
+    # parenthesised nonessential modifiers ("hypertension (arterial) (benign) (essential)") and
+    # the square brackets' synonyms and explanations: words a mention may have, never must
+    nonessential = [w for m in _NONESSENTIAL.finditer(phrase) for w in tables.concepts(m.group()[1:-1])]
     phrase = _NONESSENTIAL.sub(" ", phrase)
-    # the tabular's square brackets hold synonyms and explanations: words a mention may have
-    free = frozenset(w for part in _BRACKETED.findall(phrase) for w in tables.concepts(part))
+    free = frozenset(w for part in _BRACKETED.findall(phrase) for w in tables.concepts(part)) | frozenset(
+        w for w in nonessential if w not in tables.laterality and w not in tables.encounter
+    )
     phrase = _BRACKETED.sub(" ", phrase)
     main = _QUALIFIER.sub("", phrase)
     words = tables.concepts(main)
@@ -406,8 +430,8 @@ def _head(tables: IcdTables, text: str) -> str | None:
     for word in reversed(_before_post_modifier(tables, text)):
         if word in tables.sites or word in tables.laterality or word in tables.optional or word in tables.encounter:
             continue
-        if word in tables.ignorable or word.isdigit():
-            continue
+        if word in tables.ignorable or word.isdigit() or _LEVEL_WORD.match(word) or _LEVEL.match(word):
+            continue  # a level after the condition ("HNP L5-S1") is no condition word
         return word
     return None
 
