@@ -562,7 +562,18 @@ def parse_request(
                 head_classes = [(c, ev) for c, ev in head_classes if ev != CODE_SET]  # ("transfer board")
             if any(c in classes.category for c, _ in head_classes):
                 break
+            if p == phrase[-1] and not head_classes and not _overlaps((tokens[p].start, tokens[p].end), sites):
+                break  # an unknown last noun is the head: its modifiers do not say what it is ("test strips")
         head_classes = head_classes or classes.with_evidence(result.head_word)
+        if not any(c in classes.category for c, _ in head_classes) and stop < len(tokens) and tokens[stop].text == "(":
+            # an unknown head glossed in parentheses: the gloss's head ("QSART (quantitative
+            # sudomotor axon reflex test)", "Barium swallow (esophagram)")
+            close = next((q for q in range(stop + 1, len(tokens)) if tokens[q].text == ")"), None)
+            for q in reversed(range(stop + 1, close or stop + 1)):
+                gloss = classes.with_evidence(tokens[q].lower)
+                if any(c in classes.category for c, _ in gloss):
+                    head_classes = gloss
+                    break
         if named:
             names = [w.lower() for w in named.name.split()]
             covered = [tokens[q].lower for q in range(named.start, named.end)]

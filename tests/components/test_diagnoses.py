@@ -338,3 +338,40 @@ def test_diagnosis_rows_and_codes_for_grouping_decisions():
     (letter,) = rows(det, "letter")
     assert letter["diagnosis_codes"] == ["M54.16", "G47.00"]  # stated diagnoses only
     assert rows(det, "decision")[0]["diagnosis_codes"] == ["M54.16", "G47.00"]
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("HNP L5-S1", "M51.27"),
+        ("herniated nucleus pulposus L5-S1", "M51.27"),
+        ("lumbar disc herniation at L5-S1", "M51.27"),
+        ("Lumbosacral radiculopathy at S1, left", "M54.17"),
+        ("lumbar stenosis at L4-5", "M48.061"),
+        ("benign hypertension", "I10"),
+        ("coccygodynia", "M53.3"),
+    ],
+)
+def test_levels_regions_and_nonessential_words(coding, text, code):
+    """A level after the condition is no condition word; a level across two regions outweighs
+    one region written beside it; the tabular's parenthesised words may be written."""
+    from imr_nlp.normalize.icd10 import code_mention
+
+    tables, index = coding
+    found = code_mention(text, tables, index)
+    assert (found.code if found else None) == code, text
+
+
+@pytest.mark.parametrize(
+    "text, diagnoses",
+    [
+        (
+            "The injured worker presented with low back pain, right elbow pain and right shoulder pain.",
+            ["low back pain", "right elbow pain", "right shoulder pain"],
+        ),
+        ("He has lumbar radiculopathy and denies hypertension.", ["lumbar radiculopathy"]),
+        ("Diagnoses: lumbar strain; coccygodynia.", ["lumbar strain", "coccygodynia"]),
+    ],
+)
+def test_coordinated_conditions_share_the_statement(nlp, text, diagnoses):
+    assert _mentions(nlp, text)[0] == [_norm(d) for d in diagnoses]

@@ -357,3 +357,45 @@ def test_code_set_section_examples_get_their_category(letter):
 def test_code_set_terms_name_known_sections():
     assert PROCEDURE_TERMS.terms
     assert all(set(letters) <= set(PROCEDURE_TERMS.sections) for letters in PROCEDURE_TERMS.terms.values())
+
+
+# Grammar over lists: an endoscopy (the PCS root operation Inspection) is a test; a code-set noun
+# is no head as a modifier; what comes in sessions or on a schedule is a service; an unknown last
+# noun is the head, glossed in parentheses by the gloss's head.
+@pytest.mark.parametrize(
+    "text, category, dwc_category",
+    [
+        ("Flexible sigmoidoscopy", "procedure", "Diagnostic Testing"),
+        ("Diagnostic bronchoscopy", "procedure", "Diagnostic Testing"),
+        ("Exploratory laparotomy", "procedure", "Surgery"),
+        ("Transfer board", "other", None),
+        ("Myofascial release x 6 sessions", "service", "Rehabilitation"),
+        ("Manual lymphatic drainage 3 times a week for 4 weeks, left arm", "service", "Rehabilitation"),
+        ("Closed reduction of the left wrist", "procedure", "Surgery"),
+        ("Nutritional counseling, 4 sessions", "service", "Evaluation & Management"),
+        ("Glucometer test strips #100", "other", None),
+        ("Barium swallow (esophagram)", "procedure", "Diagnostic Testing"),
+        ("Right knee MRI", "procedure", "Diagnostic Testing"),
+    ],
+)
+def test_heads_by_grammar(text, category, dwc_category):
+    t = imr_nlp.parse_request(text)
+    assert (t.category, t.dwc_category) == (category, dwc_category), text
+
+
+@pytest.mark.parametrize(
+    "text, generic",
+    [
+        ("C-reactive protein", None),
+        ("Thyroid stimulating hormone (TSH) level", None),
+        ("Serum testosterone level", None),
+        ("Ferrous sulfate 325mg every other day #45", "ferrous sulfate"),
+        ("Magnesium oxide 400mg daily #30", "magnesium oxide"),
+        ("Tacrolimus 1mg twice daily #60", "tacrolimus"),
+    ],
+)
+def test_analytes_and_salts(text, generic):
+    """A lab analyte or a test names no drug; a leading salt word keeps the salt; a name ending
+    in -us is no plural class word."""
+    t = imr_nlp.parse_request(text)
+    assert (t.drug.generic if t.drug else None) == generic, text
