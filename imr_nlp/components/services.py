@@ -120,8 +120,10 @@ class IMRServices(RuleComponent):
         drug_dwc = next((d[3] for d in core_drugs if d[3]), None)
         if sites:
             features.add("sites:any")
-        if scheduled:
+        if scheduled and drug_dwc:
             features.add("dose:scheduled")
+        if not drug_dwc:  # a drug of no known class injected at home still reads as an injection
+            features.discard("class:self_injection")
         if parse.category == "medication" and core_drugs:
             # a topical of several ingredients, or of a drug not sold as a topical, is compounded
             dwcs = [d[3] for d in core_drugs]
