@@ -538,10 +538,38 @@ class IMRDiagnoses(RuleComponent):
                 )
                 if not followed_by_test and not light:
                     phrase_end = self._complement(text, tokens, kinds, last_head)
-                    out.append((tokens[i][0], tokens[phrase_end][1]))
+                    # sites coordinated before a condition head share it; a light head (pain,
+                    # complaints) keeps its own sites: a list of complaints is no diagnosis
+                    first = i if self.is_light(lows[last_head]) else self._coordinated_sites(text, tokens, lows, i)
+                    out.append((tokens[first][0], tokens[phrase_end][1]))
                     following = max(j, phrase_end + 1)
             p = bisect_left(openers, following, p + 1)
         return out
+
+    def _coordinated_sites(self, text: str, tokens, lows: list[str], i: int) -> int:
+        """The first token of the site words coordinated before the phrase at ``i`` ("bilateral
+        knee and ankle sprains", "hand, wrist and elbow strains"): sites that share its head."""
+        if i < 1 or lows[i - 1] not in ("and", "or"):
+            return i  # the sites end in "and"/"or" right before the phrase ("the ankle, foot, carpal ..." do not)
+        first, k = i, i - 1
+        while k >= 0:
+            gap = text[tokens[k][1] : tokens[first][0]].strip()
+            if lows[k] in ("and", "or") and not gap:
+                k -= 1
+                if k < 0 or text[tokens[k][1] : tokens[k + 1][0]].strip() not in ("", ","):
+                    break
+            elif gap != ",":
+                break
+            if not self._is_site_word(lows[k]):
+                break
+            j = k
+            while j >= 1 and self._is_site_word(lows[j - 1]) and not text[tokens[j - 1][1] : tokens[j][0]].strip():
+                j -= 1
+            first, k = j, j - 1
+        return first
+
+    def _is_site_word(self, low: str) -> bool:
+        return low in self.body_words or low in self.icd_tables.laterality
 
     def _word_kind(self, word: str, vocabulary: frozenset[str]) -> str:
         """ "head", "mod" (a word of the code set's vocabulary, a site or a spinal level) or

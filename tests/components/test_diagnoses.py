@@ -371,6 +371,9 @@ def test_levels_regions_and_nonessential_words(coding, text, code):
         ),
         ("He has lumbar radiculopathy and denies hypertension.", ["lumbar radiculopathy"]),
         ("Diagnoses: lumbar strain; coccygodynia.", ["lumbar strain", "coccygodynia"]),
+        ("She sustained bilateral knee and ankle sprains when she fell.", ["bilateral knee and ankle sprains"]),
+        ("He has hand, wrist and elbow strains.", ["hand, wrist and elbow strains"]),
+        ("She presented with neck, left hip and left shoulder complaints.", []),
     ],
 )
 def test_coordinated_conditions_share_the_statement(nlp, text, diagnoses):
