@@ -488,6 +488,7 @@ def _join_hyphenated(text: str, index: CodeIndex, prefixes: frozenset[str]) -> s
     return _HYPHENATED.sub(join, text)
 
 
+_CONJUNCTS = re.compile(r"(?:,\s*[\w-]+)+,?\s+(?:and|or)\s+[\w-]+", re.I)
 _HYPHENATED = re.compile(r"\b([A-Za-z]{2,})-([A-Za-z]{3,})\b")
 # a class, grade or stage numbered in roman numerals reads as the code set's digits
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
@@ -522,6 +523,10 @@ def _code_words(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0) 
         first = re.sub(r"\s+and\s+\S+", "", text, flags=re.I)
         if first != text:
             found = _code_phrase(first, tables, index)
+        if found is None:  # a comma run before the "and" too ("hand, wrist and elbow strains")
+            first = _CONJUNCTS.sub("", text)
+            if first != text:
+                found = _code_phrase(first, tables, index)
     return found
 
 

@@ -350,6 +350,7 @@ def test_diagnosis_rows_and_codes_for_grouping_decisions():
         ("lumbar stenosis at L4-5", "M48.061"),
         ("benign hypertension", "I10"),
         ("coccygodynia", "M53.3"),
+        ("cervical, thoracic and lumbar strain", "S16.1"),
     ],
 )
 def test_levels_regions_and_nonessential_words(coding, text, code):
