@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 CODE_SET = "simple-icd-10-cm"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -158,19 +159,9 @@ class IcdTables:
         cache = self._singular
         words: list[str] = []
         text = text.lower()
-        # a level whose regions the written region already names adds no region of its own
-        # ("lumbosacral radiculopathy at S1" is not also sacral)
-        written = [w for w in _WORD.findall(text) if w.isalpha() and any(r in w for r in self._spine_regions)]
-        # a level across two regions is more exact than one region written beside it ("lumbar disc
-        # herniation at L5-S1" is lumbosacral): that written region word goes
-        for m in _LEVEL_RANGE.finditer(text) if written else ():
-            first, second = m.group(1), m.group(2) or m.group(1)
-            spans = {self.spinal_levels.get(first, first), self.spinal_levels.get(second, second)}
-            if len(spans) == 2:
-                for w in [w for w in written if w in spans]:
-                    text = re.sub(rf"\b{w}\b", " ", text)
-                    written.remove(w)
-        text = _LEVEL_RANGE.sub(lambda m: self._level_words(m, written), text)
+        levels = list(_LEVEL_RANGE.finditer(text))
+        if levels:
+            text = self._levels_as_words(text, levels)
         text = _ROMAN_AFTER.sub(lambda m: f"{m.group(1)} {_ROMAN[m.group(2)]}", text)
         for w in _WORD.findall(text):
             one = cache.get(w)
@@ -182,18 +173,35 @@ class IcdTables:
             words.append(one)
         return self._rewrite(self._rewrite(words))
 
-    @property
+    @cached_property
     def _spine_regions(self) -> frozenset[str]:
         return frozenset(self.spinal_levels.values())
+
+    def _level_regions(self, m: re.Match) -> list[str]:
+        """The region(s) of a spinal level range ("C5-6" -> cervical, "L5-S1" -> lumbar, sacral)."""
+        return list(dict.fromkeys(self.spinal_levels.get(x, x) for x in (m.group(1), m.group(2) or m.group(1))))
+
+    def _levels_as_words(self, text: str, levels: list[re.Match]) -> str:
+        """``text`` with each level range (``levels``, its matches) as :meth:`_level_words`. A level
+        across two regions is more exact than one region written beside it ("lumbar disc
+        herniation at L5-S1" is lumbosacral): that written region word goes; a level whose
+        regions a written region word already names adds none ("lumbosacral radiculopathy at S1"
+        is not also sacral)."""
+        written = [w for w in _WORD.findall(text) if w.isalpha() and any(r in w for r in self._spine_regions)]
+        for m in levels if written else ():
+            regions = self._level_regions(m)
+            if len(regions) == 2:
+                for w in [w for w in written if w in regions]:
+                    text = re.sub(rf"\b{w}\b", " ", text)
+                    written.remove(w)
+        return _LEVEL_RANGE.sub(lambda m: self._level_words(m, written), text)
 
     def _level_words(self, m: re.Match, written: Sequence[str] = ()) -> str:
         """A spinal level range as its region(s) plus one level word ("C5-6" -> "cervical
         c5c6"): the region matches region codes, the level word the codes of that level. The
         regions are left out when a written region word names them all."""
         first, second = m.group(1), m.group(2) or m.group(1)
-        regions = [self.spinal_levels.get(first, first)]
-        if second != first:
-            regions.append(self.spinal_levels.get(second, second))
+        regions = self._level_regions(m)
         if written and all(any(r in w for w in written) for r in regions):
             regions = []
         numbers = re.findall(r"\d+", m.group())
