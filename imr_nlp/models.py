@@ -133,7 +133,9 @@ class Treatment(_Model):
     surgery, injections); services (therapy, visits, evaluations, referrals, home care);
     equipment (TENS unit, braces, supplies)"""
     drug: Medication | None = None
-    """the drug of a medication item"""
+    """the drug of a medication item, or the drug a procedure injects ("Depo-Medrol 80mg
+    injection into the left knee"); null for a diagnostic test, whose drug is what it measures
+    ("TSH level")"""
     strength: Strength | None = None
     """the drug's strength"""
     frequency: str | None = None
