@@ -84,6 +84,7 @@ def diagnosis_mentions(doc: Doc, src: _Source) -> list[models.Mention]:
             kind=kind,
             icd10=s._.icd10,
             icd10_description=s._.icd10_description,
+            icd10_by=s._.icd10_by,
             long_form=s._.long_form,
             **assertion_fields(s),
         )

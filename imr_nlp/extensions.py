@@ -56,6 +56,9 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
     "long_form": Extension(None, "str", "imr_abbreviations: an abbreviation's expansion"),
     "icd10": Extension(None, "str", "imr_diagnoses: the ICD-10-CM code (in the CMS code set)"),
     "icd10_description": Extension(None, "str", "imr_diagnoses: that code's CMS description"),
+    "icd10_by": Extension(
+        None, "str", 'imr_diagnoses: how the words support the code: "every word" or "most words" (the back-off)'
+    ),
     "request": Extension(
         None, "dict", 'imr_services: an item\'s request as the grammar read it {"service", "category", ...}'
     ),

@@ -247,7 +247,8 @@ def highlights(det: Determination) -> list[Highlight]:
     for m in det.medications:
         out.append(Highlight(m.start, m.end, "drug", " ".join(["DRUG", *_flags(m)]), m.generic or ""))
     for m in det.diagnoses:
-        note = " ".join(x for x in (m.icd10, m.icd10_description) if x)
+        by = "(from most words)" if m.icd10_by == "most words" else None  # the back-off: review first
+        note = " ".join(x for x in (m.icd10, m.icd10_description, by) if x)
         out.append(Highlight(m.start, m.end, "diagnosis", " ".join([m.kind.upper(), *_flags(m)]), note))
     for m in det.dates:
         role = f" {m.role}" if m.role != "other" else ""

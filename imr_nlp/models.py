@@ -81,6 +81,11 @@ class Mention(Evidence, Assertions):
     """the most specific ICD-10-CM code the words support (it exists in the CMS code set), or null"""
     icd10_description: str | None = None
     """the CMS description of ``icd10``"""
+    icd10_by: Literal["every word", "most words"] | None = None
+    """how the words support ``icd10``: "every word" (a code-set phrase has the condition word and
+    every other word written), "most words" (the back-off: the phrase covering most of what the words
+    tell, given up to its deepest parent that asserts nothing unwritten; review these first); null
+    when there is no code"""
     long_form: str | None = None
     """the expansion when the mention is an abbreviation defined in the letter ("CRPS")"""
 

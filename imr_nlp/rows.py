@@ -137,6 +137,7 @@ DIAGNOSIS_COLUMNS: dict[str, str] = {
     "icd10": "string",
     "icd10_category": "string",
     "icd10_description": "string",
+    "icd10_by": "string",
     **_ASSERTION_COLUMNS,
 }
 
@@ -233,6 +234,7 @@ def diagnosis_rows(determination: Determination, letter: str | None = None) -> l
             "icd10": m.icd10,
             "icd10_category": m.icd10.replace(".", "")[:3] if m.icd10 else None,
             "icd10_description": m.icd10_description,
+            "icd10_by": m.icd10_by,
             **_assertion_fields(m),
         }
         for m in d.diagnoses

@@ -252,8 +252,8 @@ class IMRDiagnoses(RuleComponent):
         "benign prostatic hyperplasia" is N40; "still" (only an inclusion term, "Still's
         disease") is not, nor is an adjective alone ("central")."""
         coding = code_mention(piece, self.icd_tables, self.index)
-        if coding is None:
-            return False
+        if coding is None or coding.by != "every word":
+            return False  # the back-off's partial cover names no condition by itself
         head = icd_head(self.icd_tables, piece)
         if head is None or self.icd_tables.is_modifier(head):
             return False  # an adjective alone ("central", "partial") names no condition
@@ -620,6 +620,7 @@ class IMRDiagnoses(RuleComponent):
                 if coding is not None:
                     span._.icd10 = coding.code
                     span._.icd10_description = coding.description
+                    span._.icd10_by = coding.by
             groups[kind].append(span)
         doc.spans[SPAN_GROUPS["diagnoses"]] = groups["diagnosis"]
         doc.spans[SPAN_GROUPS["problems"]] = groups["problem"]
@@ -629,7 +630,7 @@ class IMRDiagnoses(RuleComponent):
 @Language.factory(
     "imr_diagnoses",
     requires=["doc.sents"],
-    assigns=["doc.spans", "span._.icd10", "span._.icd10_description"],
+    assigns=["doc.spans", "span._.icd10", "span._.icd10_description", "span._.icd10_by"],
     default_config={"code_icd10": True},
 )
 def make_diagnoses(nlp: Language, name: str, code_icd10: bool) -> IMRDiagnoses:

@@ -8,8 +8,11 @@ brought to one concept ("neck" and "cervical", "lower back" and "lumbar", "protr
 mention's head (the condition word before any "of"/"in"/"at" or comma) must be in the
 description; the description that covers most of the mention's words, adds fewest of its own
 and is most specific wins. Laterality and the encounter (7th character) are taken only when
-the mention writes them; a description naming the other side is never taken. No candidate
-covering the head and every non-site word: no code (``None``), never a guess.
+the mention writes them; a description naming the other side is never taken. When no
+candidate covers the head and every other word, the back-off (``coverage_back_off``) takes the
+phrase with the head that covers most of what the words tell and gives up what it adds by
+climbing to a parent (``Coding.by`` "most words"); below its share, or with two equally good
+categories: no code (``None``), never a guess.
 
 All wording lives in the tables (``resources/icd10.json`` and ``resources/icd10_terms.jsonl``);
 the code index is built once per process and per table content.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +79,8 @@ class IcdTables:
     joined_prefixes: frozenset[str]
     regions: tuple[tuple[tuple[str, ...], str], ...]  # a part's words -> its region's wording, longest first
     terms: dict[tuple[str, ...], tuple[str, dict[str, str]]]  # concepts -> (code, side -> code)
+    coverage_min_share: float | None = None  # the coverage back-off (None: off)
+    coverage_extra_weight: float = 0.5
     fingerprint: str = ""
     _region_pattern: re.Pattern | None = field(default=None, repr=False, compare=False, hash=False)
     _region_of: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
@@ -132,6 +138,8 @@ class IcdTables:
                 )
             ),
             terms={},
+            coverage_min_share=vocabulary.coverage_back_off.min_share if vocabulary.coverage_back_off else None,
+            coverage_extra_weight=vocabulary.coverage_back_off.extra_weight if vocabulary.coverage_back_off else 0.5,
         )
         term_map = {}
         for entry in terms.entries:
@@ -424,6 +432,7 @@ def code_index(tables: IcdTables) -> CodeIndex:
 class Coding:
     code: str
     description: str
+    by: str = "every word"  # how the words support the code (Mention.icd10_by): "every word" or "most words"
 
 
 def _before_post_modifier(tables: IcdTables, text: str) -> list[str]:
@@ -515,7 +524,7 @@ def _code(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
             found = _code_words(reading, tables, index, relax)
             if found is not None:
                 return found
-    return None
+    return _code_by_coverage(text, tables, index)
 
 
 def _code_words(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0) -> Coding | None:
@@ -742,3 +751,70 @@ def _descend_to_side(entry: CodeEntry, side: str, tables: IcdTables, index: Code
             break
         entry = same_side[0]
     return entry
+
+
+def _idf(index: CodeIndex, word: str) -> float:
+    """How much a word tells: the log of the share of code-set phrases that do not use it."""
+    return math.log(len(index.entries) / (1 + len(index.postings.get(word, ()))))
+
+
+def _code_by_coverage(text: str, tables: IcdTables, index: CodeIndex) -> Coding | None:
+    """The last back-off: the code-set phrase with the condition word that covers most of what
+    the other words tell (each word weighted by its rarity in the code set) and asserts least
+    that they do not say. A phrase naming a place the words do not name, or another side, is
+    never taken; what the best phrase adds beyond the words is given up by climbing to its
+    deepest parent that asserts nothing unwritten (at most the 3-character category)."""
+    if tables.coverage_min_share is None:
+        return None
+    text = _QUALIFIER.sub("", text) or text
+    head = _head(tables, text)
+    if head is None or head not in index.postings:
+        return None
+    concepts = tables.concepts(text)
+    sides = {tables.laterality[w] for w in concepts if w in tables.laterality}
+    wanted = {
+        w
+        for w in concepts
+        if w not in tables.laterality
+        and w not in tables.encounter
+        and w not in tables.ignorable
+        and w in index.postings
+    }
+    written_places = wanted & tables.places - tables.optional  # "joint" names no place
+    written_sites = wanted & tables.sites
+    weight = {w: _idf(index, w) for w in wanted}
+    scored: list[tuple[float, CodeEntry]] = []
+    for i in index.postings[head]:
+        entry = index.entries[i]
+        if entry.sides and sides and not (entry.sides & sides):
+            continue
+        if (entry.words & tables.places) - written_places - tables.optional:
+            continue  # a place the words do not name (an "unspecified hip" is still a hip)
+        entry_sites = entry.words & tables.sites
+        if written_sites and entry_sites and not (entry_sites & written_sites):
+            continue  # another site or tissue
+        extra = entry.words - wanted - entry.free - tables.optional
+        covered = sum(weight[w] for w in wanted & entry.words)
+        score = covered - tables.coverage_extra_weight * sum(_idf(index, w) for w in extra)
+        scored.append((score, entry))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (-s[0], len(s[1].code)))
+    best_score, best = scored[0]
+    told = sum(weight.values())
+    if best_score <= weight[head] or sum(weight[w] for w in wanted & best.words) < tables.coverage_min_share * told:
+        return None  # nothing beyond the condition word is told, or more is asserted than written
+    rivals = {e.code[:3] for s, e in scored if s >= best_score - 1e-9}
+    if len(rivals) > 1:
+        return None  # equally good phrases of different categories: the words do not decide
+    code = best.code
+    tissues = tables.sites - tables.places
+    while (parent := index.parent(code)) is not None:
+        entry = index.entries[index.by_code[code]] if code in index.by_code else None
+        if entry is None or not (entry.words - wanted - entry.free - tables.optional - tissues):
+            break
+        code = parent
+    found = index.entries[index.by_code[code]] if code in index.by_code else None
+    if found is not None and (found.words & tables.places) - written_places - tables.optional:
+        return None  # even the category names a place the words do not ("... of thorax")
+    return Coding(code, index.description(code) or code_set_description(code) or "", "most words")

@@ -382,7 +382,9 @@ class DrugRules(_ShowsItsTables):
     )
     dwc_by_class: dict[str, str] = Field(default_factory=dict, description="drug class -> DWC subcategory")
     dwc_by_generic: dict[str, str] = Field(
-        default_factory=dict, description="generic -> DWC subcategory where its use, not its class, decides"
+        default_factory=dict,
+        description="generic -> DWC subcategory: commonly prescribed generics that no stem classifies, by their "
+        "pharmacological class, and generics whose use, not their stem, decides",
     )
     topical_dwc_classes: DrugWords | None = Field(
         default=None,
@@ -795,13 +797,27 @@ class Postprocedural(_Strict):
     examples: list[CodingExample] = Field(min_length=2)
 
 
+class CoverageBackOff(_Strict):
+    """The last back-off of the coder, when no code has the condition word and every other word:
+    the code-set phrase with the condition word that covers most of what the words tell."""
+
+    description: str = ""
+    min_share: float = Field(
+        gt=0, le=1, description="share of the words' information (rarity-weighted) the phrase must cover"
+    )
+    extra_weight: float = Field(ge=0, description="weight of each word the phrase asserts that the words do not")
+    examples: list[CodingExample] = Field(min_length=2)
+
+
 class IcdVocabulary(_Strict):
     """How mentions and code-set descriptions are read for coding (resources/icd10.json)."""
 
     description: str = ""
     code_set: str
     code_set_release: str
-    excluded_chapters: list[str] = Field(description="code letters never proposed (external causes, Z status codes)")
+    excluded_chapters: list[str] = Field(
+        description="code letters never proposed (perinatal conditions, external causes, Z status codes)"
+    )
     concepts: list[ConceptGroup]
     stop_words: CodingWords
     optional_words: CodingWords = Field(description="counted when the description has them, never required")
@@ -826,6 +842,11 @@ class IcdVocabulary(_Strict):
         default=None,
         description="bound prefixes written with a hyphen that the code set joins to their word "
         "(post-laminectomy -> postlaminectomy), where it does",
+    )
+    coverage_back_off: CoverageBackOff | None = Field(
+        default=None,
+        description="when no code has every word: the phrase covering most of the words' information, given "
+        "up to its deepest parent that asserts nothing unwritten; None: no code",
     )
     regions: list[RegionGroup] = Field(
         default_factory=list,

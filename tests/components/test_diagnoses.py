@@ -189,6 +189,8 @@ def _coding_entries():
         out.append(("joined_prefixes", VOCABULARY.joined_prefixes.examples))
     if VOCABULARY.relational_suffixes:
         out.append(("relational_suffixes", VOCABULARY.relational_suffixes.examples))
+    if VOCABULARY.coverage_back_off:
+        out.append(("coverage_back_off", VOCABULARY.coverage_back_off.examples))
     out += [(f"region:{r.region}", r.examples) for r in VOCABULARY.regions]
     out += [(f"term:{t.terms[0]}", t.examples) for t in TERMS.entries]
     return out
@@ -379,3 +381,25 @@ def test_levels_regions_and_nonessential_words(coding, text, code):
 )
 def test_coordinated_conditions_share_the_statement(nlp, text, diagnoses):
     assert _mentions(nlp, text)[0] == [_norm(d) for d in diagnoses]
+
+
+@pytest.mark.parametrize(
+    "text, code, by",
+    [
+        ("CLINICAL CASE SUMMARY\nThe diagnoses include lumbar radiculopathy.", "M54.16", "every word"),
+        ("CLINICAL CASE SUMMARY\nThe diagnoses include morbid obesity.", "E66", "most words"),
+        (
+            "CLINICAL CASE SUMMARY\nThe diagnoses include a right knee Baker's cyst.",
+            "M71",
+            "most words",
+        ),
+    ],
+)
+def test_a_code_says_how_the_words_support_it(text, code, by):
+    import imr_nlp
+
+    det = imr_nlp.parse(text)
+    coded = [m for m in det.diagnoses if m.icd10]
+    assert coded and coded[0].icd10 == code and coded[0].icd10_by == by
+    frame = imr_nlp.to_dataframe([det], level="diagnosis")
+    assert list(frame["icd10_by"]) == [m.icd10_by for m in det.diagnoses]
