@@ -67,10 +67,10 @@ def _medication(src: _Source, span: Span) -> models.Medication:
 def diagnosis_mentions(doc: Doc, src: _Source) -> list[models.Mention]:
     """The diagnoses, and the problems ConText marks negated, uncertain, historical or about a
     relative (a bare condition word in a guideline quote is not a fact about the patient), in
-    text order. A listed diagnosis ConText negates or makes hypothetical ("has not been diagnosed
-    with X", "if he develops X") is a problem."""
+    text order. A listed diagnosis ConText negates, makes hypothetical or uncertain ("has not been
+    diagnosed with X", "if he develops X", "possible X") is a problem."""
     diagnoses = [
-        (s, "problem" if s._.is_negated or s._.is_hypothetical else "diagnosis")
+        (s, "problem" if s._.is_negated or s._.is_hypothetical or s._.is_uncertain else "diagnosis")
         for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])
     ]
     problems = [

@@ -81,7 +81,12 @@ def effective_rules(rules: resources.ContextRules, include_medspacy_defaults: bo
         for rule in medspacy_default_rules():
             change = changes.pop((rule.category, rule.literal.lower()), None)
             if change is not None:
-                update = {"category": change.new_category, "direction": change.direction, "max_scope": change.max_scope}
+                update = {
+                    "category": change.new_category,
+                    "direction": change.direction,
+                    "max_scope": change.max_scope,
+                    "max_targets": change.max_targets,
+                }
                 rule = rule.model_copy(update={k: v for k, v in update.items() if v is not None})
             out.append(rule)
         if changes:

@@ -1,6 +1,6 @@
 """Diagnosis and problem mentions, with ICD-10-CM codes, from the ways case summaries state them.
 
-Three readings, all driven by data (resources/diagnoses.json):
+Four readings, all driven by data (resources/diagnoses.json):
 
 * **Lists** after a diagnosis cue ("was diagnosed as having", "The current diagnoses are
   documented as", "undergoing treatment for", a "Diagnoses:" heading, "history of"). A list runs
@@ -12,6 +12,11 @@ Three readings, all driven by data (resources/diagnoses.json):
   Uncertainty words ("probable") stay outside the mention for ConText.
 * **Statements**: the condition phrase right after "the injured worker has", "he had" ... is a
   diagnosis too, wherever it is (rationales included).
+* **Stated conditions**: a condition phrase of the case summary outside any cue ("The MRI
+  confirmed a SLAP tear", "The physician documented cubital tunnel syndrome") is a diagnosis when
+  its head is no light word (pain, injury), the code set names it with a specific code (no
+  symptom, no injury of an unspecified region) and its sentence's subject is no guideline
+  (``stated_conditions``). ConText then makes negated, uncertain and hypothetical ones problems.
 * **Problems**: every other condition phrase of the case summary and rationales. A condition
   phrase is a run of words of the code set's vocabulary, site words or condition words, ending in
   a condition head (a word of the head class or of its morphology: -itis, -osis, -pathy ...),
@@ -19,8 +24,8 @@ Three readings, all driven by data (resources/diagnoses.json):
   ConText marks negated, uncertain or historical ("no evidence of intracranial bleeding").
 
 Every mention gets the most specific ICD-10-CM code its words support (normalize.icd10), or none.
-Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``span._.icd10`` and
-``span._.icd10_description``.
+Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``span._.icd10``,
+``span._.icd10_description`` and ``span._.icd10_by``.
 """
 
 import re
@@ -188,6 +193,10 @@ class IMRDiagnoses(RuleComponent):
         mods = sorted(rules.modifiers.words, key=len, reverse=True)
         self.modifier = re.compile(r"^(?:(?:" + "|".join(re.escape(m) for m in mods) + r")\s+)+", re.I)
         self.icd_tables = IcdTables.from_rules(self.rules["icd10.json"], self.rules["icd10_terms.jsonl"])
+        self.stated = rules.stated_conditions
+        self.nonspecific_codes = tuple(self.stated.nonspecific_codes) if self.stated else ()
+        subjects = "|".join(re.escape(w.lower()) for w in (self.stated.generic_subjects if self.stated else ()))
+        self.generic_subject = re.compile(rf"(?:the\s+)?(?:{subjects})\b" if subjects else r"(?!)")
         self._index: CodeIndex | None = None
 
     @property
@@ -247,6 +256,24 @@ class IMRDiagnoses(RuleComponent):
             return "condition"  # a list item the code set names ("benign prostatic hyperplasia")
         return "other"
 
+    def _stated_outside_cues(self, doc: Doc, text: str, start: int, end: int) -> bool:
+        """Whether a condition phrase of the case summary that no cue opened is stated as the
+        patient's (``stated_conditions``): a head that is no light word, a code of the code set
+        that says what and where (no symptom, no injury of an unspecified region), in a sentence
+        whose subject is not a guideline or the literature."""
+        if self.stated is None:
+            return False
+        phrase = text[start:end]
+        heads = [w for w in _PHRASE_TOKEN.findall(phrase) if self.is_head(w)]
+        if not heads or self.is_light(heads[-1]):
+            return False  # a complaint ("constant neck pain") or a bare injury
+        coding = code_mention(phrase, self.icd_tables, self.index)
+        if coding is None or coding.code.startswith(self.nonspecific_codes):
+            return False
+        sentence = doc.char_span(start, end, alignment_mode="expand")
+        opening = text[sentence.sent.start_char : start].lower() if sentence is not None else ""
+        return not self.generic_subject.match(opening.lstrip())
+
     def _named_by_code_set(self, piece: str) -> bool:
         """Whether the item's condition word is the condition word of its code's own description:
         "benign prostatic hyperplasia" is N40; "still" (only an inclusion term, "Still's
@@ -297,6 +324,9 @@ class IMRDiagnoses(RuleComponent):
                 opened = s  # coordinated with a stated one: "he has lumbar radiculopathy and hypertension"
             if opened is not None:
                 diagnoses.append((opened, e, opened))
+                stated_end = e
+            elif bounds and s < bounds[1] and self._stated_outside_cues(doc, text, s, e):
+                diagnoses.append((s, e, s))  # "The MRI confirmed a type II SLAP tear"
                 stated_end = e
             else:
                 problems.append((s, e))
@@ -583,6 +613,11 @@ class IMRDiagnoses(RuleComponent):
                 kind = "head"
             elif low in self.body_words or singular(low) in vocabulary or _LEVEL.match(word):
                 kind = "mod"
+            elif "-" in low and all(
+                singular(p) in vocabulary or p in self.body_words or p in self.icd_tables.laterality
+                for p in low.split("-")
+            ):
+                kind = "mod"  # a hyphenated compound of known words ("full-thickness", "left-sided")
             else:
                 kind = "stop"
             if len(self._kinds) >= _MAX_MEMO:

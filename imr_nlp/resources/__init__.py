@@ -736,6 +736,22 @@ class DiagnosisWords(WordsWithExamples[DiagnosisExample]):
     """A word list of the diagnosis rules, with sentences that show it at work."""
 
 
+class StatedConditions(_Strict):
+    """A condition phrase of the case summary outside any cue is stated as the patient's when its
+    head is no light word, the code set names it and its code is specific; a sentence whose
+    subject is a guideline or the literature speaks generically."""
+
+    description: str = ""
+    nonspecific_codes: list[str] = Field(
+        description="ICD-10-CM code prefixes that say neither what nor where (R symptoms and signs, T14 injury of "
+        "an unspecified region)"
+    )
+    generic_subjects: list[str] = Field(
+        description="words opening a sentence that speaks generically (guidelines, ODG, studies)"
+    )
+    examples: list[DiagnosisExample] = Field(min_length=2)
+
+
 class DiagnosisRules(_Strict):
     list_cues: list[DiagnosisCue]
     statement_cues: list[DiagnosisCue]
@@ -750,6 +766,10 @@ class DiagnosisRules(_Strict):
     )
     complement_determiners: DiagnosisWords = Field(
         description="determiners a site complement may open with (of the, in both, of his)"
+    )
+    stated_conditions: StatedConditions | None = Field(
+        default=None,
+        description="condition phrases of the case summary outside any cue, stated as the patient's",
     )
     qualifiers: DiagnosisWords | None = Field(
         default=None,
@@ -938,6 +958,7 @@ class DefaultRuleChange(_Strict):
     new_category: ContextCategory | None = None
     direction: ContextDirection | None = None
     max_scope: int | None = Field(None, gt=0)
+    max_targets: int | None = Field(None, gt=0, description="the nearest targets it reaches (default: all)")
     reason: str = Field(min_length=1)
     examples: list[ContextExample] = Field(min_length=2)
 

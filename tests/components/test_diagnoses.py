@@ -42,6 +42,8 @@ def _diagnosis_entries():
     out += [(f"statement_cue:{c.name}", c.examples) for c in RULES.statement_cues]
     out += [(f"list_end:{c.name}", c.examples) for c in RULES.list_ends]
     out += [("heads", RULES.heads.examples)]
+    if RULES.stated_conditions:
+        out.append(("stated_conditions", RULES.stated_conditions.examples))
     for name in (
         "body_words",
         "drop_words",

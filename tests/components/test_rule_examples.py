@@ -37,6 +37,8 @@ RUN_ELSEWHERE = {
     "ConditionHeads": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
     "DiagnosisWords": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
     "ConceptGroup": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
+    "CoverageBackOff": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
+    "StatedConditions": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
     "RegionGroup": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
     "CodingWords": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
     "Postprocedural": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
