@@ -106,6 +106,12 @@ class WordStartCue:
         return out
 
 
+def _word_class(words) -> re.Pattern:
+    """A pattern for any of ``words`` as whole words (lower case); one that never matches when empty."""
+    alternatives = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b" if alternatives else r"(?!)")
+
+
 def cue_matches(
     cue: WordStartCue, cue_lower: WordStartCue, text: str, lower: str, start: int, end: int
 ) -> list[tuple[int, int]]:
@@ -197,6 +203,13 @@ class IMRDiagnoses(RuleComponent):
         self.nonspecific_codes = tuple(self.stated.nonspecific_codes) if self.stated else ()
         subjects = "|".join(re.escape(w.lower()) for w in (self.stated.generic_subjects if self.stated else ()))
         self.generic_subject = re.compile(rf"(?:the\s+)?(?:{subjects})\b" if subjects else r"(?!)")
+        self.assertion_verb = _word_class(self.stated.assertion_verbs if self.stated else ())
+        self.finding_subject = _word_class(self.stated.finding_subjects if self.stated else ())
+        verbs = "|".join(re.escape(w.lower()) for w in (self.stated.assertion_verbs if self.stated else ()))
+        # the phrase as the subject of a passive assertion, after the other conjuncts of its list
+        self.passive_assertion = re.compile(
+            rf"[^.;:]*?\b(?:was|were|is|are|has\s+been|have\s+been)\s+(?:also\s+)?(?:{verbs})\b" if verbs else r"(?!)"
+        )
         self._index: CodeIndex | None = None
 
     @property
@@ -259,8 +272,9 @@ class IMRDiagnoses(RuleComponent):
     def _stated_outside_cues(self, doc: Doc, text: str, start: int, end: int) -> bool:
         """Whether a condition phrase of the case summary that no cue opened is stated as the
         patient's (``stated_conditions``): a head that is no light word, a code of the code set
-        that says what and where (no symptom, no injury of an unspecified region), in a sentence
-        whose subject is not a guideline or the literature."""
+        that says what and where (no symptom, no injury of an unspecified region), after a verb
+        that asserts it or as the subject of one in the passive ("X and Y were diagnosed"), in a
+        sentence whose subject is not a guideline, the literature or the physical examination."""
         if self.stated is None:
             return False
         phrase = text[start:end]
@@ -272,7 +286,12 @@ class IMRDiagnoses(RuleComponent):
             return False
         sentence = doc.char_span(start, end, alignment_mode="expand")
         opening = text[sentence.sent.start_char : start].lower() if sentence is not None else ""
-        return not self.generic_subject.match(opening.lstrip())
+        if self.generic_subject.match(opening.lstrip()) or self.finding_subject.search(opening):
+            return False
+        if self.assertion_verb.search(opening):
+            return True  # "The MRI confirmed a SLAP tear"
+        closing = text[end : sentence.sent.end_char].lower() if sentence is not None else ""
+        return self.passive_assertion.match(closing) is not None  # "X and Y were diagnosed"
 
     def _named_by_code_set(self, piece: str) -> bool:
         """Whether the item's condition word is the condition word of its code's own description:

@@ -737,9 +737,10 @@ class DiagnosisWords(WordsWithExamples[DiagnosisExample]):
 
 
 class StatedConditions(_Strict):
-    """A condition phrase of the case summary outside any cue is stated as the patient's when its
-    head is no light word, the code set names it and its code is specific; a sentence whose
-    subject is a guideline or the literature speaks generically."""
+    """A condition phrase of the case summary outside any cue is stated as the patient's when a verb
+    before it in its sentence asserts it (confirmed, documented, revealed), its head is no light word
+    and the code set names it with a specific code; a sentence whose subject is a guideline or the
+    literature speaks generically, one about the physical examination states findings."""
 
     description: str = ""
     nonspecific_codes: list[str] = Field(
@@ -748,6 +749,13 @@ class StatedConditions(_Strict):
     )
     generic_subjects: list[str] = Field(
         description="words opening a sentence that speaks generically (guidelines, ODG, studies)"
+    )
+    assertion_verbs: list[str] = Field(
+        description="verbs that state a finding as established (confirmed, documented, revealed): one must come "
+        "before the phrase in its sentence"
+    )
+    finding_subjects: list[str] = Field(
+        description="words of a sentence about the physical examination: what it revealed are findings"
     )
     examples: list[DiagnosisExample] = Field(min_length=2)
 

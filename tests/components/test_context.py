@@ -281,3 +281,27 @@ def test_a_reordered_pipeline_fails_loudly(small_pipeline, moved, before, group)
     nlp = small_pipeline(*_moved_before(moved, before))
     with pytest.raises(ValueError, match=rf"{moved} reads doc.spans\['{group}'\].*must run after"):
         nlp("IMR ISSUES, DECISIONS AND RATIONALES\nNorco 10/325mg #60: Upheld\nDecision rationale: Not needed.\n")
+
+
+@pytest.mark.parametrize(
+    "text, doubted, stated",
+    [
+        (
+            "CLINICAL CASE SUMMARY\nThe injured worker was treated for possible cubital tunnel syndrome, lateral "
+            "epicondylitis of the right elbow and a right wrist sprain.",
+            "cubital tunnel syndrome",
+            "lateral epicondylitis of the right elbow",
+        ),
+        (
+            "CLINICAL CASE SUMMARY\nThe diagnoses include possible carpal tunnel syndrome and cervical radiculopathy.",
+            "carpal tunnel syndrome",
+            "cervical radiculopathy",
+        ),
+    ],
+)
+def test_possible_in_a_list_doubts_its_own_item_only(text, doubted, stated):
+    import imr_nlp
+
+    mentions = {m.text: m for m in imr_nlp.parse(text).diagnoses}
+    assert mentions[doubted].uncertain and mentions[doubted].kind == "problem"
+    assert not mentions[stated].uncertain and mentions[stated].kind == "diagnosis"
