@@ -139,28 +139,50 @@ def _records(determination, level: str, fmt: str) -> list[dict]:
     return rows(determination, level)
 
 
+def _is_special_file(path: str) -> bool:
+    """Whether ``path`` exists and is no regular file (a FIFO, a character or block device)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
 class _Writer:
     """Writes records as JSON lines, CSV or Parquet, to stdout or to a file that appears only
     when it is complete: records go to a temporary file beside ``out``, renamed to it by
     :meth:`commit` (a stopped run commits what was written: every format is then valid), and
-    removed by :meth:`discard` (a failed write leaves ``out`` as it was)."""
+    removed by :meth:`discard` (a failed write leaves ``out`` as it was). A link named ``out``
+    stays a link: its target is written so. A FIFO or a device is written through, never
+    replaced (a FIFO's reader gets the records; ``/dev/stdout`` stays a device)."""
 
     def __init__(self, fmt: str, level: str, out: str | None) -> None:
         from imr_nlp.rows import COLUMNS
 
         self.fmt, self.out, self.count, self.temp = fmt, out, 0, None
-        if out:
-            folder, name = os.path.split(os.path.abspath(out))
-            handle, self.temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".partial", dir=folder)
+        self.target = os.path.realpath(out) if out else None  # a link's target, renamed onto
+        # a FIFO or device: text streams straight to it; Parquet (which seeks) is copied to it
+        # from a temporary file at commit
+        self.special = self.target is not None and _is_special_file(self.target)
+        if out and (not self.special or fmt == "parquet"):
+            folder, name = os.path.split(self.target)
+            handle, self.temp = tempfile.mkstemp(
+                prefix=f".{os.fsdecode(os.fsencode(name)[:150])}.",
+                suffix=".partial",
+                dir=None if self.special else folder,
+            )
             os.close(handle)
+        path = self.temp or self.target
         if fmt == "parquet":
             from imr_nlp.frames import ParquetSink
 
-            self.sink = ParquetSink(self.temp, level)
+            self.sink = ParquetSink(path, level)
             return
         # a file name with undecodable bytes comes back as lone surrogates: written escaped
         if out:
-            self.stream = open(self.temp, "w", encoding="utf-8", errors="backslashreplace", newline="")
+            self.stream = open(path, "w", encoding="utf-8", errors="backslashreplace", newline="")
         else:
             self.stream = sys.stdout
             if hasattr(self.stream, "reconfigure"):
@@ -193,8 +215,13 @@ class _Writer:
         """Close the output; a file is then renamed into place (OSError if that fails)."""
         try:
             self._close()
-            if self.temp:
-                os.replace(self.temp, self.out)
+            if self.temp and self.special:
+                import shutil
+
+                with open(self.temp, "rb") as source, open(self.target, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+            elif self.temp:
+                os.replace(self.temp, self.target)
                 self.temp = None
         finally:
             self.discard()

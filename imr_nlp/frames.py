@@ -18,6 +18,7 @@ from imr_nlp.models import Determination
 from imr_nlp.rows import COLUMNS, check_level, rows
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -64,10 +65,25 @@ def _typed_frame(row_dicts: list[dict], level: str) -> pd.DataFrame:
     frame = pd.DataFrame(row_dicts, columns=list(columns), dtype=object)
     for name, kind in columns.items():
         if kind == "date":
-            frame[name] = pd.to_datetime(frame[name]).astype(_PANDAS_TYPES[kind])
+            frame[name] = pd.Series(_as_dates(frame[name]), index=frame.index, dtype=_PANDAS_TYPES[kind])
         elif _PANDAS_TYPES[kind] != "object":
             frame[name] = frame[name].astype(_PANDAS_TYPES[kind])
     return frame
+
+
+def _as_dates(values) -> np.ndarray:
+    """Dates (``datetime.date``, ISO strings or missing) as ``datetime64[ms]`` straight from numpy,
+    never through pandas' nanosecond timestamps: any year from 1 to 9999 fits a column, so one
+    odd value ("0202-03-21") cannot lose the whole table."""
+    import numpy as np
+
+    def one(value) -> np.datetime64:
+        if value is None or (isinstance(value, float) and value != value):
+            return np.datetime64("NaT", "ms")
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        return np.datetime64(text[:10] if len(text) >= 10 and text[4] == "-" else text, "ms")
+
+    return np.array([one(v) for v in values], dtype="datetime64[ms]")
 
 
 def arrow_schema(level: str = "decision") -> pa.Schema:

@@ -273,3 +273,48 @@ def test_a_file_name_with_undecodable_bytes_is_written_escaped(tmp_path, fmt):
     result = _run("parse", tmp_path / name, "--format", fmt, "--out", out)
     assert result.exit_code == 0, result.stderr
     assert "letter-\\udcff.txt" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_out_through_a_link_writes_its_target_and_keeps_the_link(tmp_path, fmt):
+    target = tmp_path / "real" / f"out.{fmt}"
+    target.parent.mkdir()
+    target.write_text("old")
+    link = tmp_path / f"link.{fmt}"
+    link.symlink_to(target)
+    result = _run("parse", SAMPLES, "--format", fmt, "--out", link)
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_bytes() != b"old" and target.stat().st_size > 100
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # no temporary file left
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_out_to_a_fifo_is_written_through_to_its_reader(tmp_path, fmt):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = _run("parse", SAMPLES, "--format", fmt, "--out", fifo)
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert received and len(received[0]) > 100
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_out_to_a_device_is_written_through_not_replaced():
+    before = os.stat("/dev/null")
+    result = _run("parse", SAMPLES, "--out", "/dev/null")
+    assert result.exit_code == 0, result.stderr
+    after = os.stat("/dev/null")
+    assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_a_long_out_name_is_not_refused_for_its_temporary_name(tmp_path):
+    out = tmp_path / ("x" * 240 + ".jsonl")  # 246 bytes: valid, but too long with a temp prefix and suffix
+    result = _run("parse", SAMPLES, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert out.stat().st_size > 100

@@ -156,3 +156,23 @@ def test_decision_rows_carry_the_rationale_and_where_the_item_is():
     for row in rows:
         assert " ".join(text[row["item_start"] : row["item_end"]].split()) == row["item"]
         assert row["rationale"] and len(row["rationale"]) > 40
+
+
+@pytest.mark.parametrize("year", [1, 202, 1899, 2999, 9999])
+def test_no_date_can_break_a_table(determinations, tmp_path, year):
+    """A date pandas' nanosecond timestamps cannot hold (year 202) keeps its row in every table."""
+    import datetime as dt
+
+    odd = determinations[0].model_copy(update={"injury_date": dt.date(year, 3, 21)})
+    for level in ("letter", "decision"):
+        frame = imr_nlp.to_dataframe([odd, *determinations[1:]], level=level)
+        assert frame["injury_date"].iloc[0].year == year
+    path = tmp_path / "odd.parquet"
+    imr_nlp.to_parquet([odd], path, level="letter")
+    assert pd.read_parquet(path)["injury_date"].iloc[0].year == year
+
+
+def test_a_mistyped_year_is_a_warning_and_no_date():
+    det = imr_nlp.parse("CLINICAL CASE SUMMARY\nThe injured worker sustained an injury on March 21, 0202.")
+    assert det.injury_date is None and not det.dates
+    assert any("0202" in w and "outside" in w for w in det.warnings)

@@ -11,8 +11,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
-from imr_nlp.extensions import SPAN_GROUPS
-from imr_nlp.normalize.dates import compile_tables, find_dates
+from imr_nlp.extensions import SPAN_GROUPS, warn
+from imr_nlp.normalize.dates import compile_tables, scan_dates
 
 
 class IMRDates(RuleComponent):
@@ -20,7 +20,8 @@ class IMRDates(RuleComponent):
 
     def _compile(self) -> None:
         rules = self.rules["dates.json"]
-        self.date_tables = compile_tables(rules.months)
+        years = rules.plausible_years
+        self.date_tables = compile_tables(rules.months, (years.first, years.last) if years else (1, 9999))
         self.window = rules.window
         self.roles = [
             (
@@ -31,12 +32,15 @@ class IMRDates(RuleComponent):
             for r in rules.roles
         ]
 
-    def match(self, doc: Doc) -> list[tuple[int, int, str, str]]:
-        """(start, end, iso, role) for every date in the doc."""
+    def match(self, doc: Doc) -> tuple[list[tuple[int, int, str, str]], list[str]]:
+        """(start, end, iso, role) for every date in the doc, and the dates written with a year
+        outside ``plausible_years`` (as written)."""
         text = doc_text(doc)
-        return [
-            (start, end, iso, self.role(text, start, end)) for start, end, iso in find_dates(text, self.date_tables)
-        ]
+        dates, implausible = scan_dates(text, self.date_tables)
+        return (
+            [(start, end, iso, self.role(text, start, end)) for start, end, iso in dates],
+            [text[start:end] for start, end in implausible],
+        )
 
     def role(self, text: str, start: int, end: int) -> str:
         """The role of the date at [start, end) from the cue phrases of its sentence."""
@@ -54,11 +58,20 @@ class IMRDates(RuleComponent):
         return "other"
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
-        spans = (labelled_span(doc, start, end, "DATE", iso_date=iso, role=role) for start, end, iso, role in matches)
+        dates, implausible = matches
+        spans = (labelled_span(doc, start, end, "DATE", iso_date=iso, role=role) for start, end, iso, role in dates)
         doc.spans[SPAN_GROUPS["dates"]] = [span for span in spans if span is not None]
+        first, last = self.date_tables.years
+        for written in implausible:
+            warn(doc, f"date {written!r} has a year outside {first}-{last}: left out (a typing error?)")
         return doc
 
 
-@Language.factory("imr_dates", requires=[], assigns=["doc.spans", "span._.iso_date", "span._.role"], default_config={})
+@Language.factory(
+    "imr_dates",
+    requires=[],
+    assigns=["doc.spans", "span._.iso_date", "span._.role", "doc._.imr_warnings"],
+    default_config={},
+)
 def make_dates(nlp: Language, name: str) -> IMRDates:
     return IMRDates(nlp, name)

@@ -16,13 +16,15 @@ from types import MappingProxyType
 
 @dataclass(frozen=True)
 class DateTables:
-    """Month names (lower case) -> month number, and the date pattern built from them."""
+    """Month names (lower case) -> month number, the date pattern built from them, and the years
+    a date of these letters can have (a date outside them is a typing error, never a date)."""
 
     months: Mapping[str, int]
     pattern: re.Pattern
+    years: tuple[int, int] = (1, 9999)
 
 
-def compile_tables(months: Mapping[str, int]) -> DateTables:
+def compile_tables(months: Mapping[str, int], years: tuple[int, int] = (1, 9999)) -> DateTables:
     """The date pattern for these month names: 01/29/09, 8-20-14, 05/06/2009, 2016-11-03,
     March 21, 2002, Mar. 21 2002, 21 March 2002."""
     months = MappingProxyType({name.lower(): number for name, number in months.items()})
@@ -39,7 +41,7 @@ def compile_tables(months: Mapping[str, int]) -> DateTables:
         r")(?![\w/]|-\d)",
         re.IGNORECASE,
     )
-    return DateTables(months, pattern)
+    return DateTables(months, pattern, years)
 
 
 def expand_year(year: int) -> int:
@@ -49,25 +51,37 @@ def expand_year(year: int) -> int:
     return year
 
 
-def _iso(year: int, month: int, day: int) -> str | None:
+def _date(year: int, month: int, day: int) -> _dt.date | None:
     try:
-        return _dt.date(expand_year(year), month, day).isoformat()
+        return _dt.date(expand_year(year), month, day)
     except ValueError:
         return None
 
 
-def iso_from_match(m: re.Match, tables: DateTables) -> str | None:
-    """ISO date for a match of ``tables.pattern``, or None if it is not a real date."""
+def date_from_match(m: re.Match, tables: DateTables) -> _dt.date | None:
+    """The calendar date a match of ``tables.pattern`` writes (any year), or None if there is none."""
     g = m.groupdict()
     if g["m"]:
-        return _iso(int(g["y"]), int(g["m"]), int(g["d"]))
+        return _date(int(g["y"]), int(g["m"]), int(g["d"]))
     if g["iy"]:
-        return _iso(int(g["iy"]), int(g["im"]), int(g["id"]))
+        return _date(int(g["iy"]), int(g["im"]), int(g["id"]))
     if g["mn"]:
-        return _iso(int(g["my"]), tables.months[g["mn"].lower()], int(g["md"]))
+        return _date(int(g["my"]), tables.months[g["mn"].lower()], int(g["md"]))
     if g["dmn"]:
-        return _iso(int(g["dy"]), tables.months[g["dmn"].lower()], int(g["dd"]))
+        return _date(int(g["dy"]), tables.months[g["dmn"].lower()], int(g["dd"]))
     return None
+
+
+def plausible(date: _dt.date, tables: DateTables) -> bool:
+    """Whether ``date``'s year is one these letters can have (``tables.years``)."""
+    return tables.years[0] <= date.year <= tables.years[1]
+
+
+def iso_from_match(m: re.Match, tables: DateTables) -> str | None:
+    """ISO date for a match of ``tables.pattern``, or None if it is not a real date or its year
+    is outside ``tables.years`` ("March 21, 0202")."""
+    date = date_from_match(m, tables)
+    return date.isoformat() if date is not None and plausible(date, tables) else None
 
 
 def parse_date(text: str, tables: DateTables) -> str | None:
@@ -78,9 +92,20 @@ def parse_date(text: str, tables: DateTables) -> str | None:
 
 def find_dates(text: str, tables: DateTables) -> list[tuple[int, int, str]]:
     """Every date in ``text`` as ``(start, end, iso)``."""
-    out = []
+    return scan_dates(text, tables)[0]
+
+
+def scan_dates(text: str, tables: DateTables) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+    """Every date in ``text`` as ``(start, end, iso)``, and the ``(start, end)`` of calendar dates
+    whose year is outside ``tables.years`` (a mistyped year: reported, never read)."""
+    dates: list[tuple[int, int, str]] = []
+    implausible: list[tuple[int, int]] = []
     for m in tables.pattern.finditer(text):
-        iso = iso_from_match(m, tables)
-        if iso:
-            out.append((m.start(), m.end(), iso))
-    return out
+        date = date_from_match(m, tables)
+        if date is None:
+            continue
+        if plausible(date, tables):
+            dates.append((m.start(), m.end(), date.isoformat()))
+        else:
+            implausible.append((m.start(), m.end()))
+    return dates, implausible

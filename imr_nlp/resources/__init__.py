@@ -46,7 +46,7 @@ class DateExample(_Strict):
     """A sentence and the ISO date the date step must read in it."""
 
     text: str = Field(min_length=1)
-    iso: str
+    iso: str | None = Field(description="the date read; null: no date is read")
 
 
 class CitationExample(_Strict):
@@ -670,10 +670,21 @@ class DateRoleCue(_Strict):
     examples: list[DateRoleExample] = Field(min_length=2)
 
 
+class PlausibleYears(_Strict):
+    """The years a date of these letters can have: a calendar date outside them is a typing error
+    ("March 21, 0202"), reported as a warning and never read as a date."""
+
+    description: str = ""
+    first: int = Field(ge=1, le=9999)
+    last: int = Field(ge=1, le=9999)
+    examples: list[DateExample] = Field(min_length=2, description="texts whose only date is implausible")
+
+
 class DateRules(_ShowsItsTables):
     vocabulary_tables = ("months",)
 
     months: dict[str, int]
+    plausible_years: PlausibleYears | None = None
     roles: list[DateRoleCue]
     window: int = 80
     table_examples: list[DateTableExamples] = Field(min_length=1)

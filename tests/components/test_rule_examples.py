@@ -83,6 +83,7 @@ RUN_HERE = {
     "RequestTableExamples",
     "DateTableExamples",
     "CitationTableExamples",
+    "PlausibleYears",
 }
 RUN_ELSEWHERE["EntityRules"] = "components/test_entities.py::test_entity_examples_hold"
 
@@ -264,6 +265,16 @@ DATE_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("DateTableExamples") for e
 def test_date_table_examples_read_their_date(nlp, table, example):
     doc = nlp(example.text)
     assert example.iso in [span._.iso_date for span in doc.spans["imr_dates"]], table
+
+
+IMPLAUSIBLE_DATE_EXAMPLES = [e for m in _bearers("PlausibleYears") for e in m.examples]
+
+
+@pytest.mark.parametrize("example", IMPLAUSIBLE_DATE_EXAMPLES, ids=[e.text for e in IMPLAUSIBLE_DATE_EXAMPLES])
+def test_a_date_with_an_implausible_year_is_a_warning_not_a_date(nlp, example):
+    doc = nlp(example.text)
+    assert [span._.iso_date for span in doc.spans["imr_dates"]] == ([example.iso] if example.iso else [])
+    assert any("outside" in w for w in doc._.imr_warnings or []), doc._.imr_warnings
 
 
 CITATION_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("CitationTableExamples") for e in m.examples]
