@@ -158,10 +158,11 @@ class _Writer:
     stays a link: its target is written so. A FIFO or a device is written through, never
     replaced (a FIFO's reader gets the records; ``/dev/stdout`` stays a device)."""
 
-    def __init__(self, fmt: str, level: str, out: str | None) -> None:
+    def __init__(self, fmt: str, level: str, out: str | None, csv_formulas: bool = False) -> None:
         from imr_nlp.rows import COLUMNS
 
         self.fmt, self.out, self.count, self.temp = fmt, out, 0, None
+        self.csv_formulas = csv_formulas  # CSV cells as they are, formula starts included
         self.target = os.path.realpath(out) if out else None  # a link's target, renamed onto
         # a FIFO or device: text streams straight to it; Parquet (which seeks) is copied to it
         # from a temporary file at commit
@@ -195,9 +196,10 @@ class _Writer:
         if self.fmt == "parquet":
             self.sink.write(records)
         elif self.fmt == "csv":
-            from imr_nlp.rows import flat_row
+            from imr_nlp.rows import flat_row, spreadsheet_safe
 
-            self.csv.writerows(map(flat_row, records))
+            flat = map(flat_row, records)
+            self.csv.writerows(flat if self.csv_formulas else map(spreadsheet_safe, flat))
         else:
             for record in records:
                 self.stream.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
@@ -277,8 +279,20 @@ def main() -> None:
     help="worker processes [one per usable core; 1 for a short run]",
 )
 @click.option("--progress/--no-progress", default=None, help="progress bar on stderr [on when stderr is a terminal]")
+@click.option(
+    "--csv-formulas",
+    is_flag=True,
+    help="write CSV cells as they are; by default a cell starting with = + - @, a tab or a carriage return "
+    "gets a leading ' so that a spreadsheet shows it as text instead of running it",
+)
 def parse(
-    paths: tuple[str, ...], fmt: str, out: str | None, level: str | None, workers: int | None, progress: bool | None
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    level: str | None,
+    workers: int | None,
+    progress: bool | None,
+    csv_formulas: bool,
 ) -> None:
     """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
     started = time.perf_counter()
@@ -307,7 +321,7 @@ def parse(
         click.echo(f"error: {folder}: {reason}", err=True)
     bar = Progress(len(files), talk)
     try:
-        writer = _Writer(fmt, level, out)
+        writer = _Writer(fmt, level, out, csv_formulas)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
     failed, letters, stopped = len(problems), 0, None

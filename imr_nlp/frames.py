@@ -139,16 +139,42 @@ class ParquetSink:
     def __enter__(self) -> ParquetSink:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # the file is thrown away: close without flushing, and never hide the first error
+            try:
+                self.writer.close()
+            except Exception:  # noqa: BLE001 - the error being raised is the one to report
+                pass
 
 
 def to_parquet(
     determinations: Determination | Iterable[Determination], path: str | Path, level: str = "decision"
 ) -> int:
-    """Write Determinations to a Parquet file at ``level``; returns the number of rows."""
+    """Write Determinations to a Parquet file at ``level``; returns the number of rows. The file
+    appears only when complete: rows go to a temporary file beside ``path``, renamed to it at the
+    end; an exception, Ctrl-C or a full disk removes it and leaves ``path`` as it was (a link
+    named ``path`` stays a link: its target is written)."""
+    import os
+    import tempfile
+
     check_level(level)
-    with ParquetSink(path, level) as sink:
-        for determination in _determinations(determinations):
-            sink.write(rows(determination, level))
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    handle, temp = tempfile.mkstemp(prefix=f".{os.fsdecode(os.fsencode(name)[:150])}.", suffix=".partial", dir=folder)
+    os.close(handle)
+    try:
+        with ParquetSink(temp, level) as sink:
+            for determination in _determinations(determinations):
+                sink.write(rows(determination, level))
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
     return sink.count

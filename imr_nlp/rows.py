@@ -370,6 +370,20 @@ def flat_row(row: dict) -> dict:
     }
 
 
+# What a spreadsheet reads as the start of a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(row: dict) -> dict:
+    """A CSV row whose text cells cannot run as formulas in a spreadsheet: a cell starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` (OWASP's
+    advice: the spreadsheet shows the text as written). Numbers are left alone."""
+    return {
+        name: "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        for name, value in row.items()
+    }
+
+
 def check_level(level: str) -> str:
     """``level`` if it is one of LEVELS, else ValueError naming them."""
     if level not in COLUMNS:

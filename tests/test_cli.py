@@ -318,3 +318,35 @@ def test_a_long_out_name_is_not_refused_for_its_temporary_name(tmp_path):
     result = _run("parse", SAMPLES, "--out", out)
     assert result.exit_code == 0, result.stderr
     assert out.stat().st_size > 100
+
+
+@pytest.mark.parametrize(
+    "cell, written",
+    [
+        ('=HYPERLINK("http://example.com")', '\'=HYPERLINK("http://example.com")'),
+        ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+        ("+1 cream", "'+1 cream"),
+        ("-2 tablets", "'-2 tablets"),
+        ("\tTENS unit", "'\tTENS unit"),
+        ("Norco 10/325mg", "Norco 10/325mg"),
+        (7, 7),
+    ],
+)
+def test_spreadsheet_safe_neutralises_formula_starts(cell, written):
+    from imr_nlp.rows import spreadsheet_safe
+
+    assert spreadsheet_safe({"item": cell}) == {"item": written}
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_csv_cells_never_run_as_formulas_unless_asked(tmp_path, raw):
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    letter = tmp_path / "letter.txt"
+    letter.write_text(
+        text.replace("Norco 10/325mg #90 with one refill", '=HYPERLINK("http://x") #90'), encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    result = _run("parse", letter, "--format", "csv", "--out", out, *(["--csv-formulas"] if raw else []))
+    assert result.exit_code == 0, result.stderr
+    items = [row["item"] for row in csv.DictReader(out.open(encoding="utf-8"))]
+    assert items[0].startswith("=HYPERLINK" if raw else "'=HYPERLINK"), items

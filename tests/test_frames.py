@@ -176,3 +176,46 @@ def test_a_mistyped_year_is_a_warning_and_no_date():
     det = imr_nlp.parse("CLINICAL CASE SUMMARY\nThe injured worker sustained an injury on March 21, 0202.")
     assert det.injury_date is None and not det.dates
     assert any("0202" in w and "outside" in w for w in det.warnings)
+
+
+def test_to_parquet_refuses_a_path_that_is_no_path(determinations):
+    with pytest.raises(TypeError, match="path must be"):
+        imr_nlp.to_parquet(determinations, None)
+
+
+def test_to_parquet_leaves_no_partial_file_when_the_input_fails(determinations, tmp_path):
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"the previous export")
+
+    def failing():
+        yield determinations[0]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        imr_nlp.to_parquet(failing(), out)
+    assert out.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
+
+
+def test_to_parquet_appears_whole(determinations, tmp_path):
+    out = tmp_path / "out.parquet"
+    count = imr_nlp.to_parquet(determinations, out, level="letter")
+    assert count == len(pd.read_parquet(out)) and sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
+
+
+def test_to_parquet_on_a_full_disk_keeps_the_old_file(determinations, tmp_path, monkeypatch):
+    import errno
+
+    from imr_nlp import frames
+
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"the previous export")
+
+    def no_space(self, new_rows):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(frames.ParquetSink, "write", no_space)
+    with pytest.raises(OSError, match="No space left"):
+        imr_nlp.to_parquet(determinations, out)
+    assert out.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
