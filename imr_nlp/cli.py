@@ -139,6 +139,30 @@ def _records(determination, level: str, fmt: str) -> list[dict]:
     return rows(determination, level)
 
 
+def _write_whole(out: str, text: str) -> None:
+    """Write ``text`` to ``out`` so that it appears only when complete (a temporary file beside
+    it, renamed; removed on failure, the old file left as it was); a link's target is written,
+    a FIFO or device written through. File names with undecodable bytes are written escaped."""
+    target = os.path.realpath(out)
+    data = text.encode("utf-8", errors="backslashreplace")
+    if _is_special_file(target):
+        with open(target, "wb") as sink:
+            sink.write(data)
+        return
+    folder, name = os.path.split(target)
+    handle, temp = tempfile.mkstemp(prefix=f".{os.fsdecode(os.fsencode(name)[:150])}.", suffix=".partial", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as sink:
+            sink.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
 def _is_special_file(path: str) -> bool:
     """Whether ``path`` exists and is no regular file (a FIFO, a character or block device)."""
     import stat
@@ -402,6 +426,8 @@ def report(
     if not files:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)
+    if any(Path(out).resolve() == f.resolve() for f in files):
+        raise click.BadParameter(f"{out} is one of the letters to report on", param_hint="--out")
     talk = sys.stderr.isatty() if progress is None else progress
     from imr_nlp.api import warm_up
 
@@ -423,9 +449,9 @@ def report(
     page = build_report(letters, title=title, evidence_limit=limit)
     bar.close()
     try:
-        Path(out).write_text(page, encoding="utf-8")
+        _write_whole(out, page)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc} (nothing written)") from exc
     click.echo(
         f"{len(files)} letters ({failed} failed) in {time.perf_counter() - started:.1f} s -> {out}"
         f" ({len(page) / 1e6:.1f} MB)",

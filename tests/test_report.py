@@ -260,3 +260,53 @@ def test_only_the_letters_given_a_view_are_read_a_second_time(monkeypatch):
     pairs = list(letters_with_texts(sorted(SAMPLES.iterdir()), n_process=1, texts=1))
     assert len(pairs) == 3 and [text is not None for _, text in pairs] == [True, False, False]
     assert len(reads) == 1
+
+
+def test_cli_report_onto_one_of_its_letters_is_refused(tmp_path):
+    letter = tmp_path / "a.txt"
+    letter.write_text((SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    before = letter.read_bytes()
+    result = CliRunner().invoke(main, ["report", str(letter), "--out", str(letter), "--no-progress"])
+    assert result.exit_code == 2 and "one of the letters" in result.output
+    assert letter.read_bytes() == before
+
+
+def test_cli_report_on_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
+    import errno
+    import os as os_module
+
+    out = tmp_path / "report.html"
+    out.write_text("the previous report", encoding="utf-8")
+    real_fdopen = os_module.fdopen
+
+    class Full:
+        def __init__(self, handle, mode):
+            self.sink = real_fdopen(handle, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.sink.close()
+
+        def write(self, data):
+            self.sink.write(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("imr_nlp.cli.os.fdopen", Full)
+    result = CliRunner().invoke(main, ["report", str(SAMPLES / "synthetic_letter.txt"), "--out", str(out)])
+    assert result.exit_code == 1 and "No space left on device (nothing written)" in result.output
+    assert out.read_text(encoding="utf-8") == "the previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_cli_report_with_an_undecodable_file_name(tmp_path):
+    import os as os_module
+
+    name = os_module.fsdecode(b"caf\xe9.txt")  # a Latin-1 name on a UTF-8 file system
+    (tmp_path / name).write_text((SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path.parent / f"{tmp_path.name}-report.html"
+    result = CliRunner().invoke(main, ["report", str(tmp_path), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "caf" in page and len(re.findall(r'<section class="letter"', page)) == 1
