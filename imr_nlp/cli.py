@@ -61,21 +61,45 @@ def expand(
                 out.append(path)
             for match in map(Path, matches):
                 out.extend(_letters_in(match, problems, skipped) if match.is_dir() else [match])
+    return _each_file_once(out, skipped)
+
+
+def _each_file_once(paths: list[Path], skipped: list[tuple[Path, str]]) -> list[Path]:
+    """``paths`` with every file once: a later name of the same file (a link, a glob through a
+    link loop, a folder named twice) is skipped, saying which name was kept."""
+    kept: dict[str, Path] = {}
+    out = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in kept:
+            skipped.append((path, f"the same file as {kept[real]}"))
+            continue
+        kept[real] = path
+        out.append(path)
     return out
 
 
 def _letters_in(folder: Path, problems: list[tuple[Path, str]], skipped: list[tuple[Path, str]]) -> list[Path]:
     """The .txt/.pdf files under ``folder`` (dangling links included, to be reported as such);
-    folders that cannot be listed go to ``problems``, other files to ``skipped``."""
+    folders that cannot be listed go to ``problems``, other files to ``skipped``. A scan never
+    leaves its folder: a link to a folder is not followed, a link to a file outside the folder is
+    not read (both are reported in ``skipped``); name such a file on its own to read it."""
     found = []
+    inside = os.path.realpath(folder)
 
     def unlistable(error: OSError) -> None:
         problems.append((Path(error.filename or folder), f"cannot list folder: {error.strerror or error}"))
 
-    for root, _, names in os.walk(folder, onerror=unlistable):
+    for root, folders, names in os.walk(folder, onerror=unlistable):
+        for name in folders:
+            if os.path.islink(os.path.join(root, name)):
+                skipped.append((Path(root, name), "a link to a folder: not followed (name the folder to read it)"))
         for name in names:
             path = Path(root, name)
-            if path.suffix.lower() in LETTER_SUFFIXES and (path.is_file() or path.is_symlink()):
+            real = os.path.realpath(path)
+            if path.is_symlink() and path.exists() and os.path.commonpath([inside, real]) != inside:
+                skipped.append((path, "a link out of the folder: not followed (name the file to read it)"))
+            elif path.suffix.lower() in LETTER_SUFFIXES and (path.is_file() or path.is_symlink()):
                 found.append(path)
             else:
                 skipped.append((path, unsupported_type(path) if path.suffix else "no .pdf or .txt suffix"))

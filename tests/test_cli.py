@@ -350,3 +350,40 @@ def test_csv_cells_never_run_as_formulas_unless_asked(tmp_path, raw):
     assert result.exit_code == 0, result.stderr
     items = [row["item"] for row in csv.DictReader(out.open(encoding="utf-8"))]
     assert items[0].startswith("=HYPERLINK" if raw else "'=HYPERLINK"), items
+
+
+def _letter_text() -> str:
+    return (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+
+
+def test_a_scan_never_follows_links_out_of_its_folder_and_says_so(tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "x.txt").write_text("SECRET " + _letter_text(), encoding="utf-8")
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    (folder / "a.txt").write_text(_letter_text(), encoding="utf-8")
+    (folder / "letter.txt").symlink_to(secret / "x.txt")
+    (folder / "more").symlink_to(secret, target_is_directory=True)
+    problems: list = []
+    skipped: list = []
+    assert [p.name for p in expand([str(folder)], problems, skipped)] == ["a.txt"]
+    reasons = {p.name: r for p, r in skipped}
+    assert "out of the folder" in reasons["letter.txt"] and "not followed" in reasons["more"]
+    out = tmp_path / "report.html"
+    result = _run("report", folder, "--out", out, "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert "SECRET" not in out.read_text(encoding="utf-8") and "out of the folder" in result.stderr
+
+
+def test_every_letter_once_through_links_and_link_loops(tmp_path):
+    folder = tmp_path / "letters"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_text(_letter_text(), encoding="utf-8")
+    (folder / "sub" / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "b.txt").symlink_to(folder / "sub" / "a.txt")  # the same letter under a second name
+    skipped: list = []
+    by_glob = expand([str(folder / "**" / "*.txt")], [], skipped)
+    assert len(by_glob) == 1
+    by_scan = expand([str(folder), str(folder / "sub")], [], skipped)
+    assert len(by_scan) == 1 and any("the same file as" in r for _, r in skipped)
