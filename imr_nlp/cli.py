@@ -27,7 +27,7 @@ from typing import TextIO
 
 import click
 
-from imr_nlp.io import unsupported_type
+from imr_nlp.io import remove_quietly, temporary_beside, unsupported_type
 from imr_nlp.rows import LEVELS
 
 LETTER_SUFFIXES = {".txt", ".pdf"}
@@ -173,17 +173,13 @@ def _write_whole(out: str, text: str) -> None:
         with open(target, "wb") as sink:
             sink.write(data)
         return
-    folder, name = os.path.split(target)
-    handle, temp = tempfile.mkstemp(prefix=f".{os.fsdecode(os.fsencode(name)[:150])}.", suffix=".partial", dir=folder)
+    temp = temporary_beside(target)
     try:
-        with os.fdopen(handle, "wb") as sink:
+        with open(temp, "wb") as sink:
             sink.write(data)
         os.replace(temp, target)
     except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        remove_quietly(temp)
         raise
 
 
@@ -216,13 +212,7 @@ class _Writer:
         # from a temporary file at commit
         self.special = self.target is not None and _is_special_file(self.target)
         if out and (not self.special or fmt == "parquet"):
-            folder, name = os.path.split(self.target)
-            handle, self.temp = tempfile.mkstemp(
-                prefix=f".{os.fsdecode(os.fsencode(name)[:150])}.",
-                suffix=".partial",
-                dir=None if self.special else folder,
-            )
-            os.close(handle)
+            self.temp = temporary_beside(self.target, tempfile.gettempdir() if self.special else None)
         path = self.temp or self.target
         if fmt == "parquet":
             from imr_nlp.frames import ParquetSink
@@ -284,10 +274,7 @@ class _Writer:
                     self.stream.close()
             except OSError:
                 pass
-            try:
-                os.unlink(self.temp)
-            except OSError:
-                pass
+            remove_quietly(self.temp)
             self.temp = None
 
 

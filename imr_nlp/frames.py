@@ -157,24 +157,20 @@ def to_parquet(
     end; an exception, Ctrl-C or a full disk removes it and leaves ``path`` as it was (a link
     named ``path`` stays a link: its target is written)."""
     import os
-    import tempfile
+
+    from imr_nlp.io import remove_quietly, temporary_beside
 
     check_level(level)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     target = os.path.realpath(path)
-    folder, name = os.path.split(target)
-    handle, temp = tempfile.mkstemp(prefix=f".{os.fsdecode(os.fsencode(name)[:150])}.", suffix=".partial", dir=folder)
-    os.close(handle)
+    temp = temporary_beside(target)
     try:
         with ParquetSink(temp, level) as sink:
             for determination in _determinations(determinations):
                 sink.write(rows(determination, level))
         os.replace(temp, target)
     except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        remove_quietly(temp)
         raise
     return sink.count

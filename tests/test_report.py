@@ -272,16 +272,15 @@ def test_cli_report_onto_one_of_its_letters_is_refused(tmp_path):
 
 
 def test_cli_report_on_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
+    import builtins
     import errno
-    import os as os_module
 
     out = tmp_path / "report.html"
     out.write_text("the previous report", encoding="utf-8")
-    real_fdopen = os_module.fdopen
 
     class Full:
-        def __init__(self, handle, mode):
-            self.sink = real_fdopen(handle, mode)
+        def __init__(self, path, mode):
+            self.sink = builtins.open(path, mode)
 
         def __enter__(self):
             return self
@@ -293,7 +292,7 @@ def test_cli_report_on_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
             self.sink.write(data[:10])
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("imr_nlp.cli.os.fdopen", Full)
+    monkeypatch.setattr("imr_nlp.cli.open", Full, raising=False)
     result = CliRunner().invoke(main, ["report", str(SAMPLES / "synthetic_letter.txt"), "--out", str(out)])
     assert result.exit_code == 1 and "No space left on device (nothing written)" in result.output
     assert out.read_text(encoding="utf-8") == "the previous report"

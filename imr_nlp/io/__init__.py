@@ -225,3 +225,24 @@ def letter_identity(path: str | os.PathLike) -> str:
         return str(Path(text).resolve())
     except (OSError, RuntimeError):  # a link loop: the absolute path, unresolved
         return os.path.abspath(text)
+
+
+def temporary_beside(target: str, folder: str | None = None) -> str:
+    """A new empty temporary file in ``folder`` (default: ``target``'s own folder, so that a
+    rename onto ``target`` is atomic), named after ``target`` with its name cut to 150 bytes
+    (any valid ``target`` name gives a valid temporary name)."""
+    import tempfile
+
+    where, name = os.path.split(target)
+    prefix = f".{os.fsdecode(os.fsencode(name)[:150])}."
+    handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=folder or where)
+    os.close(handle)
+    return temp
+
+
+def remove_quietly(path: str) -> None:
+    """Remove ``path`` if it is there (a temporary file given up)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
