@@ -106,10 +106,11 @@ class WordStartCue:
         return out
 
 
-def _word_class(words) -> re.Pattern:
-    """A pattern for any of ``words`` as whole words (lower case); one that never matches when empty."""
+def _word_class(words, before: str = r"\b") -> re.Pattern:
+    """A pattern for any of ``words`` as whole words (lower case), right after ``before``; one
+    that never matches when ``words`` is empty."""
     alternatives = "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})\b" if alternatives else r"(?!)")
+    return re.compile(rf"{before}(?:{alternatives})\b" if alternatives else r"(?!)")
 
 
 def cue_matches(
@@ -199,16 +200,15 @@ class IMRDiagnoses(RuleComponent):
         mods = sorted(rules.modifiers.words, key=len, reverse=True)
         self.modifier = re.compile(r"^(?:(?:" + "|".join(re.escape(m) for m in mods) + r")\s+)+", re.I)
         self.icd_tables = IcdTables.from_rules(self.rules["icd10.json"], self.rules["icd10_terms.jsonl"])
-        self.stated = rules.stated_conditions
-        self.nonspecific_codes = tuple(self.stated.nonspecific_codes) if self.stated else ()
-        subjects = "|".join(re.escape(w.lower()) for w in (self.stated.generic_subjects if self.stated else ()))
-        self.generic_subject = re.compile(rf"(?:the\s+)?(?:{subjects})\b" if subjects else r"(?!)")
-        self.assertion_verb = _word_class(self.stated.assertion_verbs if self.stated else ())
-        self.finding_subject = _word_class(self.stated.finding_subjects if self.stated else ())
-        verbs = "|".join(re.escape(w.lower()) for w in (self.stated.assertion_verbs if self.stated else ()))
+        self.stated = stated = rules.stated_conditions
+        self.nonspecific_codes = tuple(stated.nonspecific_codes) if stated else ()
+        self.generic_subject = _word_class(stated.generic_subjects if stated else (), before=r"(?:the\s+)?")
+        self.assertion_verb = _word_class(stated.assertion_verbs if stated else ())
+        self.finding_subject = _word_class(stated.finding_subjects if stated else ())
         # the phrase as the subject of a passive assertion, after the other conjuncts of its list
-        self.passive_assertion = re.compile(
-            rf"[^.;:]*?\b(?:was|were|is|are|has\s+been|have\s+been)\s+(?:also\s+)?(?:{verbs})\b" if verbs else r"(?!)"
+        self.passive_assertion = _word_class(
+            stated.assertion_verbs if stated else (),
+            before=r"[^.;:]*?\b(?:was|were|is|are|has\s+been|have\s+been)\s+(?:also\s+)?",
         )
         self._index: CodeIndex | None = None
 

@@ -783,6 +783,7 @@ def _code_by_coverage(text: str, tables: IcdTables, index: CodeIndex) -> Coding 
     written_places = wanted & tables.places - tables.optional  # "joint" names no place
     written_sites = wanted & tables.sites
     weight = {w: _idf(index, w) for w in wanted}
+    rarity = dict(weight)  # every word's weight, worked out once per mention (a head has up to 20k phrases)
     scored: list[tuple[float, CodeEntry]] = []
     for i in index.postings[head]:
         entry = index.entries[i]
@@ -795,7 +796,12 @@ def _code_by_coverage(text: str, tables: IcdTables, index: CodeIndex) -> Coding 
             continue  # another site or tissue
         extra = entry.words - wanted - entry.free - tables.optional
         covered = sum(weight[w] for w in wanted & entry.words)
-        score = covered - tables.coverage_extra_weight * sum(_idf(index, w) for w in extra)
+        asserted = 0.0
+        for w in extra:
+            if w not in rarity:
+                rarity[w] = _idf(index, w)
+            asserted += rarity[w]
+        score = covered - tables.coverage_extra_weight * asserted
         scored.append((score, entry))
     if not scored:
         return None
