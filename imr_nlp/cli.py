@@ -163,6 +163,13 @@ def _records(determination, level: str, fmt: str) -> list[dict]:
     return rows(determination, level)
 
 
+def _refuse_out_among_letters(out: str, files: list[Path], verb: str) -> None:
+    """A usage error when ``--out`` is one of the letters: writing it would destroy the letter
+    (before it is read, or in place of it)."""
+    if any(Path(out).resolve() == f.resolve() for f in files):
+        raise click.BadParameter(f"{out} is one of the letters to {verb}", param_hint="--out")
+
+
 def _write_whole(out: str, text: str) -> None:
     """Write ``text`` to ``out`` so that it appears only when complete (a temporary file beside
     it, renamed; removed on failure, the old file left as it was); a link's target is written,
@@ -343,9 +350,8 @@ def parse(
     if not files and not problems:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)
-    if out and any(Path(out).resolve() == f.resolve() for f in files):
-        # opening --out for writing would empty the letter before it is read
-        raise click.BadParameter(f"{out} is one of the letters to parse", param_hint="--out")
+    if out:
+        _refuse_out_among_letters(out, files, "parse")
     from imr_nlp.api import warm_up
 
     talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
@@ -437,8 +443,7 @@ def report(
     if not files:
         click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
         sys.exit(1)
-    if any(Path(out).resolve() == f.resolve() for f in files):
-        raise click.BadParameter(f"{out} is one of the letters to report on", param_hint="--out")
+    _refuse_out_among_letters(out, files, "report on")
     talk = sys.stderr.isatty() if progress is None else progress
     from imr_nlp.api import warm_up
 
