@@ -9,14 +9,20 @@ with a note saying so.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import re
+import select
+import signal
 import stat
-import zlib
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from imr_nlp.errors import InputError
+from imr_nlp.io import pdf_reader
 
 PDF_SUFFIXES = {".pdf"}
 # Read as text: .txt and names with no suffix; any other file that is not a PDF is refused.
@@ -29,13 +35,16 @@ MAX_FILE_BYTES = 100_000_000
 # imr_nlp.components.normalize.MAX_TEXT_CHARS, which warns when it is exceeded).
 MAX_PDF_CHARS = 1_000_000
 
-# What the compressed streams of one PDF may inflate to: a letter's are well under 1 MB; a
-# "Flate bomb" of 1.6 MB inflates to gigabytes inside pdfium. Checked (in bounded memory) before
-# pdfium opens the file; streams that do not inflate (encrypted ones) are passed to pdfium as is.
-MAX_PDF_INFLATED_BYTES = 256_000_000
-_STREAM = re.compile(rb"stream\r?\n")
+# What the compressed streams of one PDF may inflate to (checked, in bounded memory and linear
+# time, before pdfium opens the file: imr_nlp.io.pdf_reader.inflation_count).
+MAX_PDF_INFLATED_BYTES = pdf_reader.MAX_INFLATED_BYTES
+# pdfium reads each PDF in a child process whose address space is bounded to this (a letter
+# needs under 100 MB): a PDF the inflation check cannot see into (encrypted streams, other
+# filters) that makes pdfium allocate more ends that process, not the caller's run.
+MAX_PDF_READER_BYTES = 1 << 30
+# and within this many seconds (a letter takes a few milliseconds).
+MAX_PDF_SECONDS = 120
 _PDF_START = re.compile(rb"\s*%PDF")
-_INFLATE_STEP = 1 << 20
 
 # Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
 _BOMS = (
@@ -99,72 +108,119 @@ def read_pdf(path: Path) -> str:
 
     The public IMR PDFs are AES-encrypted with an empty user password: pdfium opens them as is.
     """
-    return _pdf_text(_read_bytes(Path(path)), Path(path))
+    return _pdf_text(_read_bytes(Path(path)), Path(path)).text
 
 
 def read_pdf_bytes(data: bytes, name: str = "<bytes>") -> str:
     """Text of a PDF given as bytes (a Spark ``binaryFile`` row, an upload); ``name`` is used
     in the InputError when it cannot be read."""
-    return _pdf_text(bytes(data), Path(name))
+    return _pdf_text(bytes(data), Path(name)).text
 
 
 def inflated_size(data: bytes, budget: int) -> int:
-    """The bytes the Flate streams of a PDF inflate to, counted in steps of 1 MB and stopped
-    once past ``budget`` (so a bomb costs neither the memory nor the time of inflating it)."""
-    total = 0
-    for m in _STREAM.finditer(data):
-        inflater = zlib.decompressobj()
-        pending = data[m.end() : m.end() + _INFLATE_STEP]
-        offset = m.end() + len(pending)
-        try:
-            while pending and total <= budget:
-                total += len(inflater.decompress(pending, _INFLATE_STEP))
-                pending = inflater.unconsumed_tail
-                if not pending and not inflater.eof and offset < len(data):
-                    pending = data[offset : offset + _INFLATE_STEP]
-                    offset += len(pending)
-                if inflater.eof:
-                    break
-        except zlib.error:
-            continue  # not a Flate stream, or an encrypted one: pdfium's business
-        if total > budget:
-            break
-    return total
+    """The bytes the Flate streams of a PDF inflate to (nested filters counted level by level),
+    counted in steps of 1 MB and stopped once past ``budget``."""
+    return pdf_reader.inflation_count(data, budget).inflated
 
 
-def _pdf_text(source: bytes, path: Path) -> str:
-    import pypdfium2 as pdfium
+def _pdf_text(source: bytes, path: Path) -> LetterText:
+    """The text of a PDF's bytes, read within the bounds above, with a note when pages were left
+    unread because the text passed the per-letter budget."""
+    if os.name == "nt":  # no select() on pipes: read in this process (the inflation check still runs)
+        reply = pdf_reader.answer(source, MAX_PDF_CHARS, MAX_PDF_INFLATED_BYTES)
+    else:
+        reply = _READER.read(source, MAX_PDF_CHARS, MAX_PDF_INFLATED_BYTES)
+    if "error" in reply:
+        raise InputError(path, reply["error"])
+    notes = []
+    if reply["pages_read"] < reply["pages"]:
+        notes.append(
+            f"PDF read up to page {reply['pages_read']} of {reply['pages']}: its text is over the budget of "
+            f"{MAX_PDF_CHARS:,} characters"
+        )
+    return LetterText(reply["text"], notes)
 
-    if inflated_size(source, MAX_PDF_INFLATED_BYTES) > MAX_PDF_INFLATED_BYTES:
-        raise InputError(
-            path, f"its compressed streams inflate to over {MAX_PDF_INFLATED_BYTES:,} bytes (a decompression bomb)"
+
+class BoundedPdfReader:
+    """pdfium in a child process (``pdf_reader.py``) with its address space bounded to
+    ``memory_bytes`` and each file to ``seconds`` (of wall time, waited for here, and of
+    processor time, bounded in the child: a child whose parent was killed ends by itself): a PDF
+    that exhausts either ends the child (restarted for the next file) and is an error for that
+    file only. One per process, shared by threads under a lock; a forked process starts its own."""
+
+    def __init__(self, memory_bytes: int = MAX_PDF_READER_BYTES, seconds: float = MAX_PDF_SECONDS):
+        self.memory_bytes, self.seconds = memory_bytes, seconds
+        self._child: subprocess.Popen | None = None
+        self._owner = 0
+        self._lock = threading.Lock()
+
+    def read(self, data: bytes, max_chars: int, budget: int) -> dict:
+        """``pdf_reader.answer`` for one PDF's bytes, given by the child process."""
+        with self._lock:
+            child = self._started()
+            try:
+                child.stdin.write(b"".join(n.to_bytes(8, "big") for n in (len(data), max_chars, budget)))
+                child.stdin.write(data)
+                child.stdin.flush()
+                header = self._receive(child, 8)
+                reply = json.loads(self._receive(child, int.from_bytes(header, "big")))
+            except (BrokenPipeError, EOFError, TimeoutError) as exc:
+                return {"error": self._stopped(child, exc)}
+            return reply
+
+    def close(self) -> None:
+        """End the child (it also ends by itself when this process does)."""
+        child, self._child = self._child, None
+        if child is not None and self._owner == os.getpid():
+            child.kill()
+            child.wait()
+            for pipe in (child.stdin, child.stdout):
+                pipe.close()
+
+    def _started(self) -> subprocess.Popen:
+        if self._child is None or self._owner != os.getpid() or self._child.poll() is not None:
+            if self._owner == os.getpid():
+                self.close()
+            self._child = subprocess.Popen(
+                [sys.executable, "-I", pdf_reader.__file__, str(self.memory_bytes), str(max(1, int(self.seconds)))],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
+            self._owner = os.getpid()
+        return self._child
+
+    def _receive(self, child: subprocess.Popen, size: int) -> bytes:
+        deadline_left, chunks, got = self.seconds, [], 0
+        fd = child.stdout.fileno()
+        while got < size:
+            ready, _, _ = select.select([fd], [], [], deadline_left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(fd, min(size - got, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _stopped(self, child: subprocess.Popen, exc: Exception) -> str:
+        """Why the child gave no answer, after ending it (the next file starts a new one)."""
+        timed_out = isinstance(exc, TimeoutError)
+        child.kill()
+        code = child.wait()
+        self.close()
+        if timed_out or code == -signal.SIGXCPU:
+            return f"took over {self.seconds:g} s to read (a crafted or corrupt PDF)"
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        return (
+            f"the PDF reader stopped on this file ({how}): it needs more than the bound of "
+            f"{self.memory_bytes:,} bytes of memory (a decompression bomb) or is corrupt"
         )
 
-    try:
-        pdf = pdfium.PdfDocument(source)
-    except pdfium.PdfiumError as exc:
-        reason = str(exc)
-        if "password" in reason.lower():
-            raise InputError(path, "encrypted PDF that needs a password") from exc
-        raise InputError(path, f"not a readable PDF ({reason})") from exc
-    try:
-        pages, chars = [], 0
-        for page in pdf:
-            textpage = page.get_textpage()
-            pages.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-            chars += len(pages[-1])
-            if chars > MAX_PDF_CHARS:
-                break  # past the per-letter budget: the parser reads no further (and warns)
-    except pdfium.PdfiumError as exc:
-        raise InputError(path, f"corrupt PDF ({exc})") from exc
-    finally:
-        pdf.close()
-    text = "\f".join(pages)
-    if not text.strip():
-        raise InputError(path, "no text layer (an image-only PDF needs OCR first)")
-    return text.replace("\r\n", "\n")
+
+_READER = BoundedPdfReader()
 
 
 def read_letter(path) -> str:
@@ -197,7 +253,8 @@ def read_letter_file(path) -> LetterText:
     data = _read_bytes(path)
     if _PDF_START.match(data) or (path.suffix.lower() in PDF_SUFFIXES and data):
         notes = [] if path.suffix.lower() in PDF_SUFFIXES else [f"a PDF named {path.name}: read as a PDF"]
-        return LetterText(_pdf_text(data, path), notes)
+        letter = _pdf_text(data, path)
+        return LetterText(letter.text, notes + letter.notes)
     if path.suffix.lower() in PDF_SUFFIXES:
         raise InputError(path, "not a readable PDF (the file is empty)")
     if path.suffix.lower() not in TEXT_SUFFIXES:

@@ -1,0 +1,244 @@
+"""A PDF's text read by pdfium within bounds: a decompression-bomb check of linear cost, a text
+budget counted in the characters the parser will see, and (run as a script) a reader process
+whose address space the operating system bounds.
+
+Standalone on purpose (the standard library and pypdfium2 only): ``imr_nlp.io`` runs this file
+as ``python -I pdf_reader.py MEMORY_BYTES`` so that a PDF that makes pdfium allocate gigabytes,
+crash or loop costs a child process, never the caller's run. Requests and replies are
+length-prefixed: 8 bytes big-endian, then the PDF's bytes (request) or a JSON object (reply).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+
+# What the compressed streams of one PDF may inflate to: a letter's are well under 1 MB; a
+# "Flate bomb" of 1.6 MB inflates to gigabytes inside pdfium.
+MAX_INFLATED_BYTES = 256_000_000
+
+# A stream's data starts after its keyword and any white space (PDF white space: NUL, tab, LF,
+# FF, CR, space): "stream\r", "stream \n" and "stream" straight before the data are all read by
+# pdfium. "endstream" matches too and costs one two-byte header check.
+_STREAM_KEYWORD = re.compile(rb"stream[\x00\t\n\x0c\r ]*")
+_STEP = 1 << 20
+_FIRST_PIECE, _MAX_PIECE = 16, 1 << 16
+# Filters applied one over another (/Filter [/FlateDecode /FlateDecode ...]) are followed to this
+# depth; each level's output is counted, so depth cannot hide size.
+_MAX_FILTER_DEPTH = 16
+
+
+@dataclass
+class InflationCount:
+    """What checking a PDF's Flate streams cost and found: bytes inflated (every level of nested
+    filters counted), bytes of the file read by the inflaters, stream starts tried, and the most
+    that calls ending in a zlib error may have handled unseen."""
+
+    inflated: int = 0
+    consumed: int = 0
+    attempts: int = 0
+    unseen: int = 0
+
+    @property
+    def work(self) -> int:
+        """The check's cost in bytes handled (an upper bound): what a test bounds instead of timing it."""
+        return self.inflated + self.consumed + self.attempts + self.unseen
+
+
+def _looks_like_zlib(head: bytes | memoryview) -> bool:
+    """A zlib header (RFC 1950): deflate method and a check value divisible by 31."""
+    return len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+
+
+def _inflate(chunks: Iterable, count: InflationCount, *, from_file: bool, limit: int) -> Iterator[bytes]:
+    """Inflate a zlib stream given in chunks, yielding its output in steps of at most 1 MB.
+
+    Bytes read from the file count as consumed; output counts as inflated. Where a nested level
+    ends (its data ends, or is not zlib after all), the level under it is drained so that its
+    output is still counted (pdfium inflates it whatever the level above makes of it); the file
+    level just stops (the bytes after a stream belong to later streams, checked on their own)."""
+    yield from _inflate_until_end(chunks, count, from_file=from_file, limit=limit)
+    if not from_file:
+        for _ in chunks:
+            if count.work > limit:
+                return
+
+
+def _inflate_until_end(chunks: Iterable, count: InflationCount, *, from_file: bool, limit: int) -> Iterator[bytes]:
+    """One level's inflation, fed in pieces that grow with the work the stream has shown.
+
+    zlib says nothing of a call that fails: what it read and wrote before the error is unseen.
+    Each call's piece and output allowance are therefore kept within a few times the stream's
+    work so far (16 bytes and 128 bytes at its start), and a failing call is charged both in
+    full; so the counted work bounds the real work, whatever the data."""
+    inflater = zlib.decompressobj()
+    done = 0
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            piece = min(max(_FIRST_PIECE, done), _MAX_PIECE)
+            allowance = min(8 * piece, _STEP)
+            data = view[:piece]
+            try:
+                out = inflater.decompress(data, allowance)
+            except zlib.error:
+                count.unseen += len(data) + allowance
+                return
+            used = len(data) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
+            view = view[used:]
+            if from_file:
+                count.consumed += used
+            count.inflated += len(out)
+            done += used + len(out)
+            if out:
+                yield out
+            if inflater.eof or count.work > limit or not (used or out):
+                return
+
+
+def _file_chunks(view: memoryview, start: int) -> Iterator[memoryview]:
+    """The file from ``start`` in 1 MB views (no copies: a view costs nothing)."""
+    for offset in range(start, len(view), _STEP):
+        yield view[offset : offset + _STEP]
+
+
+def inflation_count(data: bytes, budget: int = MAX_INFLATED_BYTES) -> InflationCount:
+    """Inflate every Flate stream of a PDF, nested filters level by level, counting as it goes
+    and stopping once the work passes ``budget`` plus the file's size.
+
+    Linear: each stream start costs a two-byte check unless a zlib header follows; inflaters
+    read views of the file, never copies, in pieces that grow with the stream's proven work; and
+    all they consume or produce (or may have, in a call that fails) is counted against one
+    budget, so overlapping or crafted streams cannot make the check itself costly. Streams that
+    do not inflate (encrypted ones) are left to the reader process's memory bound."""
+    count = InflationCount()
+    limit = budget + len(data)
+    view = memoryview(data)
+    for match in _STREAM_KEYWORD.finditer(data):
+        count.attempts += 1
+        start = match.end()
+        if not _looks_like_zlib(view[start : start + 2]):
+            continue
+        level = _inflate(_file_chunks(view, start), count, from_file=True, limit=limit)
+        for _ in range(_MAX_FILTER_DEPTH):
+            first = next(level, None)
+            if first is None or not _looks_like_zlib(first[:2]):
+                break
+            level = _inflate(chain([first], level), count, from_file=False, limit=limit)
+        for _ in level:
+            pass
+        if count.inflated > budget or count.work > limit:
+            break
+    return count
+
+
+def is_bomb(count: InflationCount, data_size: int, budget: int = MAX_INFLATED_BYTES) -> bool:
+    """Whether a checked PDF inflates past the budget, or its streams cost more to check than the
+    budget allows (streams crafted to overlap)."""
+    return count.inflated > budget or count.work > budget + data_size
+
+
+class PdfReadError(Exception):
+    """Why a PDF gave no text; ``imr_nlp.io`` turns it into an InputError naming the file."""
+
+
+@dataclass
+class PdfText:
+    """The text of a PDF's pages joined by form feeds, and the pages read of those it has."""
+
+    text: str
+    pages_read: int
+    pages: int
+
+
+def read_text(data: bytes, max_chars: int, budget: int = MAX_INFLATED_BYTES) -> PdfText:
+    """The text of a PDF (pages joined with form feeds, line breaks as LF), reading pages until
+    their text passes ``max_chars``, counted after line breaks are made LF, as the parser counts."""
+    if is_bomb(inflation_count(data, budget), len(data), budget):
+        raise PdfReadError(f"its compressed streams inflate to over {budget:,} bytes (a decompression bomb)")
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        reason = str(exc)
+        if "password" in reason.lower():
+            raise PdfReadError("encrypted PDF that needs a password") from exc
+        raise PdfReadError(f"not a readable PDF ({reason})") from exc
+    try:
+        pages, chars, total = [], 0, len(pdf)
+        for index in range(total):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range().replace("\r\n", "\n"))
+            textpage.close()
+            page.close()
+            chars += len(pages[-1]) + 1
+            if chars > max_chars:
+                break  # past the per-letter budget: the parser reads no further (and warns)
+    except pdfium.PdfiumError as exc:
+        raise PdfReadError(f"corrupt PDF ({exc})") from exc
+    finally:
+        pdf.close()
+    text = "\f".join(pages)
+    if not text.strip():
+        raise PdfReadError("no text layer (an image-only PDF needs OCR first)")
+    return PdfText(text, len(pages), total)
+
+
+def _read_exactly(stream, size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def answer(data: bytes, max_chars: int, budget: int = MAX_INFLATED_BYTES) -> dict:
+    """``read_text`` as the reply sent to the parent: ``{"text", "pages_read", "pages"}`` or
+    ``{"error": reason}``."""
+    try:
+        result = read_text(data, max_chars, budget)
+    except PdfReadError as exc:
+        return {"error": str(exc)}
+    return {"text": result.text, "pages_read": result.pages_read, "pages": result.pages}
+
+
+def serve(memory_bytes: int, cpu_seconds: int, stdin=None, stdout=None) -> None:
+    """The reader process: bound the address space, then answer requests until stdin closes,
+    each within ``cpu_seconds`` of processor time (so that a reader left behind by a parent that
+    was killed ends by itself)."""
+    try:
+        import resource
+    except ImportError:  # no bounds on this platform: the inflation check still runs
+        resource = None
+    if resource is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout.buffer
+    while True:
+        header = _read_exactly(stdin, 24)
+        if header is None:
+            return
+        size, max_chars, budget = (int.from_bytes(header[i : i + 8], "big") for i in (0, 8, 16))
+        data = _read_exactly(stdin, size)
+        if data is None:
+            return
+        if resource is not None:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            spent = int(usage.ru_utime + usage.ru_stime) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, resource.RLIM_INFINITY))
+        try:
+            reply = answer(data, max_chars, budget)
+        except MemoryError:
+            reply = {"error": f"over the PDF reader's memory bound of {memory_bytes:,} bytes (a decompression bomb?)"}
+        del data
+        body = json.dumps(reply).encode("utf-8")
+        stdout.write(len(body).to_bytes(8, "big") + body)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))
