@@ -27,7 +27,7 @@ from typing import TextIO
 
 import click
 
-from imr_nlp.io import remove_quietly, temporary_beside, unsupported_type
+from imr_nlp.io import is_special_file, remove_quietly, temporary_beside, unsupported_type, write_whole
 from imr_nlp.rows import LEVELS
 
 LETTER_SUFFIXES = {".txt", ".pdf"}
@@ -170,37 +170,6 @@ def _refuse_out_among_letters(out: str, files: list[Path], verb: str) -> None:
         raise click.BadParameter(f"{out} is one of the letters to {verb}", param_hint="--out")
 
 
-def _write_whole(out: str, text: str) -> None:
-    """Write ``text`` to ``out`` so that it appears only when complete (a temporary file beside
-    it, renamed; removed on failure, the old file left as it was); a link's target is written,
-    a FIFO or device written through. File names with undecodable bytes are written escaped."""
-    target = os.path.realpath(out)
-    data = text.encode("utf-8", errors="backslashreplace")
-    if _is_special_file(target):
-        with open(target, "wb") as sink:
-            sink.write(data)
-        return
-    temp = temporary_beside(target)
-    try:
-        with open(temp, "wb") as sink:
-            sink.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        remove_quietly(temp)
-        raise
-
-
-def _is_special_file(path: str) -> bool:
-    """Whether ``path`` exists and is no regular file (a FIFO, a character or block device)."""
-    import stat
-
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
-
-
 class _Writer:
     """Writes records as JSON lines, CSV or Parquet, to stdout or to a file that appears only
     when it is complete: records go to a temporary file beside ``out``, renamed to it by
@@ -217,7 +186,7 @@ class _Writer:
         self.target = os.path.realpath(out) if out else None  # a link's target, renamed onto
         # a FIFO or device: text streams straight to it; Parquet (which seeks) is copied to it
         # from a temporary file at commit
-        self.special = self.target is not None and _is_special_file(self.target)
+        self.special = self.target is not None and is_special_file(self.target)
         if out and (not self.special or fmt == "parquet"):
             self.temp = temporary_beside(self.target, tempfile.gettempdir() if self.special else None)
         path = self.temp or self.target
@@ -465,7 +434,7 @@ def report(
     page = build_report(letters, title=title, evidence_limit=limit)
     bar.close()
     try:
-        _write_whole(out, page)
+        write_whole(out, page)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc} (nothing written)") from exc
     click.echo(

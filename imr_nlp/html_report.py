@@ -123,10 +123,21 @@ def group_decisions(letters: list[Determination], breakdown: Breakdown, depth: i
     then counts once in each group it falls in."""
     groups: dict[tuple[str, ...], Group] = {}
     for index, det in enumerate(letters):
-        for decision in det.decisions:
-            keys = [key[:depth] for key in breakdown.keys(det, decision)]
-            for key in dict.fromkeys(keys):
-                groups.setdefault(key, Group(key)).add(index, decision)
+        add_to_groups(groups, index, det, breakdown, depth)
+    return sorted_groups(groups, breakdown)
+
+
+def add_to_groups(
+    groups: dict[tuple[str, ...], Group], index: int, det: Determination, breakdown: Breakdown, depth: int | None
+) -> None:
+    """Count one letter's decisions in a breakdown's groups (the report adds letters one by one)."""
+    for decision in det.decisions:
+        keys = [key[:depth] for key in breakdown.keys(det, decision)]
+        for key in dict.fromkeys(keys):
+            groups.setdefault(key, Group(key)).add(index, decision)
+
+
+def sorted_groups(groups: dict[tuple[str, ...], Group], breakdown: Breakdown) -> list[Group]:
     if breakdown.chronological:
         return sorted(groups.values(), key=lambda g: (g.key[0] == NOT_STATED, g.key))
     return sorted(groups.values(), key=lambda g: (-len(g.decisions), g.key))
@@ -304,21 +315,63 @@ def _letter_name(det: Determination, index: int) -> str:
     return Path(det.source).name if det.source else f"text {index}"
 
 
-def _glance(letters: list[Determination]) -> dict:
-    decisions = [d for det in letters for d in det.decisions]
-    upheld = sum(d.outcome == "upheld" for d in decisions)
-    overturned = sum(d.outcome == "overturned" for d in decisions)
-    dates = sorted(det.decision_date for det in letters if det.decision_date)
-    return {
-        "letters": len(letters),
-        "failed": sum(det.error is not None for det in letters),
-        "decisions": len(decisions),
-        "upheld": upheld,
-        "overturned": overturned,
-        "rate": overturned / (upheld + overturned) if upheld + overturned else None,
-        "first": dates[0] if dates else None,
-        "last": dates[-1] if dates else None,
-    }
+class ReportTally:
+    """The report's figures, added letter by letter: every letter is counted in the breakdowns,
+    the glance and the letters table (a row of plain values), and only the first
+    ``evidence_limit`` letters with a text keep their Determination, for their evidence view. A
+    corpus of any size costs the report its counts, not its Determinations."""
+
+    def __init__(self, evidence_limit: int = EVIDENCE_LIMIT):
+        self.evidence_limit = evidence_limit
+        self.groups = {(b.name, depth): {} for b in BREAKDOWNS for depth in (None, 1)}
+        self.rows: list[dict] = []
+        self.views: list[dict] = []
+        self.glance = dict.fromkeys(("letters", "failed", "decisions", "upheld", "overturned"), 0)
+        self.glance.update(first=None, last=None)
+
+    def add(self, det: Determination, text: str | None) -> None:
+        index = len(self.rows)
+        for breakdown in BREAKDOWNS:
+            for depth in (None, 1):
+                add_to_groups(self.groups[breakdown.name, depth], index, det, breakdown, depth)
+        outcomes = [d.outcome for d in det.decisions]
+        row = {
+            "index": index,
+            "name": _letter_name(det, index),
+            "case_number": det.case_number,
+            "decision_date": det.decision_date,
+            "decisions": len(outcomes),
+            "upheld": outcomes.count("upheld"),
+            "overturned": outcomes.count("overturned"),
+            "warnings": len(det.warnings),
+            "error": det.error,
+        }
+        self.rows.append(row)
+        glance = self.glance
+        glance["letters"] += 1
+        glance["failed"] += det.error is not None
+        for key in ("decisions", "upheld", "overturned"):
+            glance[key] += row[key]
+        if det.decision_date:
+            glance["first"] = min(filter(None, (glance["first"], det.decision_date)))
+            glance["last"] = max(filter(None, (glance["last"], det.decision_date)))
+        if text is not None and det.error is None and len(self.views) < self.evidence_limit:
+            self.views.append({"index": index, "det": det, "html": evidence_html(text, highlights(det))})
+
+    def tables(self) -> list[dict]:
+        tables = []
+        for breakdown in BREAKDOWNS:
+            groups = sorted_groups(self.groups[breakdown.name, None], breakdown)
+            if breakdown.chronological:
+                chart = column_chart(groups, breakdown.title)
+            else:
+                chart = bar_chart(sorted_groups(self.groups[breakdown.name, 1], breakdown), breakdown.title)
+            tables.append({"breakdown": breakdown, "groups": groups, "chart": chart})
+        return tables
+
+    def glance_figures(self) -> dict:
+        known = self.glance["upheld"] + self.glance["overturned"]
+        return {**self.glance, "rate": self.glance["overturned"] / known if known else None}
 
 
 def build_report(
@@ -327,35 +380,25 @@ def build_report(
     title: str = "IMR final determinations",
     evidence_limit: int = EVIDENCE_LIMIT,
 ) -> str:
-    """The report's HTML from ``(Determination, text)`` pairs: ``text`` is the string the letter
-    was parsed from (its evidence view is left out when it is None, or past ``evidence_limit``)."""
+    """The report's HTML from ``(Determination, text)`` pairs, taken one at a time (see
+    ``ReportTally``): ``text`` is the string the letter was parsed from (its evidence view is
+    left out when it is None, or past ``evidence_limit``)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    pairs = list(letters)
-    dets = [det for det, _ in pairs]
-    tables = []
-    for breakdown in BREAKDOWNS:
-        groups = group_decisions(dets, breakdown)
-        if breakdown.chronological:
-            chart = column_chart(groups, breakdown.title)
-        else:
-            chart = bar_chart(group_decisions(dets, breakdown, depth=1), breakdown.title)
-        tables.append({"breakdown": breakdown, "groups": groups, "chart": chart})
-    views = []
-    for index, (det, text) in enumerate(pairs):
-        if text is not None and det.error is None and len(views) < evidence_limit:
-            views.append({"index": index, "det": det, "html": evidence_html(text, highlights(det))})
+    tally = ReportTally(evidence_limit)
+    for det, text in letters:
+        tally.add(det, text)
     environment = Environment(loader=PackageLoader("imr_nlp", "templates"), autoescape=select_autoescape(["j2"]))
     environment.filters["ids"] = _letter_ids
     template = environment.get_template("report.html.j2")
     return template.render(
         title=title,
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        glance=_glance(dets),
-        tables=tables,
-        letters=[{"index": i, "det": det, "name": _letter_name(det, i)} for i, det in enumerate(dets)],
-        views=views,
-        viewed={view["index"] for view in views},
+        glance=tally.glance_figures(),
+        tables=tally.tables(),
+        letters=tally.rows,
+        views=tally.views,
+        viewed={view["index"] for view in tally.views},
         evidence_limit=evidence_limit,
         span_colors=SPAN_COLORS,
         not_stated=NOT_STATED,
@@ -369,29 +412,52 @@ def letters_with_texts(
     texts: int | None = None,
 ) -> Iterator[tuple[Determination, str | None]]:
     """Each item parsed (as ``parse_many`` does) with the text its offsets refer to: a text item
-    itself, a file's text read again (None when the file could not be read). ``texts`` bounds
-    how many texts are given (the letters that get an evidence view): past it, no file is read
-    a second time."""
-    from imr_nlp.api import parse_many
-    from imr_nlp.errors import InputError
-    from imr_nlp.io import read_letter_file
+    itself, a file's text as read for parsing (each file is read once, so its evidence view
+    shows the very text that was parsed, even if the file changes meanwhile; None when it could
+    not be read). ``texts`` bounds how many texts are given (the letters that get an evidence
+    view)."""
+    from collections import deque
 
-    items = list(items)
+    from imr_nlp.api import InputIteratorError, error_record, item_text, numbered_items, parse_many
+    from imr_nlp.errors import InputError
+    from imr_nlp.io import letter_identity
+
+    in_flight: deque = deque()  # (item, index, LetterText or the error) in input order
+
+    def readable_texts() -> Iterator[str]:
+        for index, item in numbered_items(items):
+            if isinstance(item, InputIteratorError):
+                in_flight.append((None, index, item))
+                continue
+            try:
+                letter = item_text(item, index)
+            except (InputError, TypeError) as exc:
+                in_flight.append((item, index, exc))
+                continue
+            in_flight.append((item, index, letter))
+            yield letter.text
+
     given = 0
-    for item, det in zip(items, parse_many(items, n_process=n_process), strict=True):
+
+    def finished(item, index, read, det: Determination | None) -> tuple[Determination, str | None]:
+        nonlocal given
+        if det is None:
+            det = error_record(item, index, read)
+        elif isinstance(item, Path):
+            det.source = letter_identity(item)
+            det.warnings.extend(read.notes)
         if on_letter is not None:
             on_letter(det)
-        text = None
-        if det.error is None and (texts is None or given < texts):
-            if isinstance(item, str):
-                text = item
-            else:
-                try:
-                    text = read_letter_file(item).text
-                except InputError:
-                    text = None
+        text = read.text if det.error is None and (texts is None or given < texts) else None
         given += text is not None
-        yield det, text
+        return det, text
+
+    for det in parse_many(readable_texts(), n_process=n_process):
+        while not hasattr(in_flight[0][2], "text"):
+            yield finished(*in_flight.popleft(), None)
+        yield finished(*in_flight.popleft(), det)
+    while in_flight:
+        yield finished(*in_flight.popleft(), None)
 
 
 def report(
@@ -402,10 +468,18 @@ def report(
     evidence_limit: int = EVIDENCE_LIMIT,
     n_process: int | None = None,
 ) -> str:
-    """Parse letters (texts or ``pathlib.Path`` files, as ``parse_many``) and return the HTML
-    report; with ``out``, also write it there (UTF-8)."""
+    """Parse letters (an iterable of texts or ``pathlib.Path`` files, as ``parse_many``) and
+    return the HTML report; with ``out``, also write it there (UTF-8, complete or not at all).
+    One text or one path is a TypeError, not a corpus of its characters."""
+    if isinstance(items, (str, bytes, Path)):
+        raise TypeError(
+            f"imr_nlp.report expects an iterable of letters (texts or paths), not one {type(items).__name__}: "
+            "pass a list, e.g. imr_nlp.report([letter])"
+        )
     letters = letters_with_texts(items, n_process, texts=evidence_limit)
     page = build_report(letters, title=title, evidence_limit=evidence_limit)
     if out is not None:
-        Path(out).write_text(page, encoding="utf-8")
+        from imr_nlp.io import write_whole
+
+        write_whole(out, page)
     return page

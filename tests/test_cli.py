@@ -387,3 +387,27 @@ def test_every_letter_once_through_links_and_link_loops(tmp_path):
     assert len(by_glob) == 1
     by_scan = expand([str(folder), str(folder / "sub")], [], skipped)
     assert len(by_scan) == 1 and any("the same file as" in r for _, r in skipped)
+
+
+@pytest.mark.parametrize("command", ["parse", "report", "parquet"])
+def test_outputs_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(command, tmp_path):
+    """Written through a temporary file (mkstemp makes it 0600), an output still gets 0644 under
+    umask 022, and an existing output's own mode is kept."""
+    import stat
+
+    letter = str(SAMPLES / "synthetic_letter.txt")
+    out = tmp_path / f"out.{'html' if command == 'report' else 'parquet' if command == 'parquet' else 'jsonl'}"
+    args = {
+        "parse": ["parse", letter, "--out", str(out)],
+        "report": ["report", letter, "--out", str(out), "--no-progress"],
+        "parquet": ["parse", letter, "--format", "parquet", "--out", str(out)],
+    }[command]
+    previous = os.umask(0o022)
+    try:
+        assert CliRunner().invoke(main, args).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644
+        out.chmod(0o640)
+        assert CliRunner().invoke(main, args).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)

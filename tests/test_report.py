@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import imr_nlp
 from imr_nlp.cli import main
 from imr_nlp.html_report import (
     BREAKDOWNS,
@@ -250,16 +251,59 @@ def test_cli_report_says_what_is_wrong(tmp_path):
     assert "broken.pdf" in page and len(re.findall(r'<section class="letter"', page)) == 1
 
 
-def test_only_the_letters_given_a_view_are_read_a_second_time(monkeypatch):
-    import imr_nlp.io
+def test_each_file_is_read_once_and_its_view_shows_the_text_that_was_parsed(monkeypatch, tmp_path):
+    """A file changed between parsing and the report must not get marks on the wrong text."""
+    import imr_nlp.api
     from imr_nlp.html_report import letters_with_texts
 
+    letter = tmp_path / "a.txt"
+    original = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    letter.write_text(original, encoding="utf-8")
     reads = []
-    real = imr_nlp.io.read_letter_file
-    monkeypatch.setattr(imr_nlp.io, "read_letter_file", lambda path: reads.append(path) or real(path))
-    pairs = list(letters_with_texts(sorted(SAMPLES.iterdir()), n_process=1, texts=1))
-    assert len(pairs) == 3 and [text is not None for _, text in pairs] == [True, False, False]
-    assert len(reads) == 1
+    real = imr_nlp.api.read_letter_file
+
+    def read_then_change(path):
+        reads.append(path)
+        read = real(path)
+        if path == letter:
+            letter.write_text("changed after it was read", encoding="utf-8")
+        return read
+
+    monkeypatch.setattr(imr_nlp.api, "read_letter_file", read_then_change)
+    items = [letter, *sorted(SAMPLES.iterdir())]
+    pairs = list(letters_with_texts(items, n_process=1, texts=2))
+    assert sorted(reads) == sorted(items)  # each once
+    assert [text is not None for _, text in pairs] == [True, True, False, False]
+    det, text = pairs[0]
+    assert text == original and det.decisions
+    assert all(d.item in text for d in det.decisions)
+
+
+@pytest.mark.parametrize("one", ["a letter's text", Path("letter.pdf"), b"%PDF-1.4"])
+def test_report_refuses_one_text_or_path_instead_of_reporting_its_characters(one):
+    with pytest.raises(TypeError, match="iterable of letters"):
+        imr_nlp.report(one)
+
+
+def test_a_report_counts_letters_without_keeping_their_determinations():
+    """Past the evidence limit, a letter leaves counts and a row of plain values, not itself."""
+    import gc
+    import weakref
+
+    from imr_nlp.html_report import ReportTally
+
+    tally = ReportTally(evidence_limit=1)
+    texts = [(SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")] * 3
+    refs = []
+    for text in texts:
+        det = imr_nlp.parse(text)
+        refs.append(weakref.ref(det))
+        tally.add(det, text)
+        del det
+    gc.collect()
+    assert [ref() is not None for ref in refs] == [True, False, False]
+    assert tally.glance_figures()["letters"] == 3 and len(tally.rows) == 3
+    assert sum(len(g.decisions) for g in tally.tables()[0]["groups"]) == 3 * len(refs[0]().decisions)
 
 
 def test_cli_report_onto_one_of_its_letters_is_refused(tmp_path):
@@ -279,6 +323,13 @@ def test_cli_report_on_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
     out.write_text("the previous report", encoding="utf-8")
 
     class Full:
+        """A file that fills the disk when written (files opened to read open as usual)."""
+
+        def __new__(cls, path, mode="r", **options):
+            if "w" not in mode:
+                return builtins.open(path, mode, **options)
+            return super().__new__(cls)
+
         def __init__(self, path, mode):
             self.sink = builtins.open(path, mode)
 
@@ -292,7 +343,7 @@ def test_cli_report_on_a_full_disk_keeps_the_old_report(tmp_path, monkeypatch):
             self.sink.write(data[:10])
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("imr_nlp.cli.open", Full, raising=False)
+    monkeypatch.setattr("imr_nlp.io.open", Full, raising=False)
     result = CliRunner().invoke(main, ["report", str(SAMPLES / "synthetic_letter.txt"), "--out", str(out)])
     assert result.exit_code == 1 and "No space left on device (nothing written)" in result.output
     assert out.read_text(encoding="utf-8") == "the previous report"

@@ -293,8 +293,66 @@ def temporary_beside(target: str, folder: str | None = None) -> str:
     where, name = os.path.split(target)
     prefix = f".{os.fsdecode(os.fsencode(name)[:150])}."
     handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=folder or where)
-    os.close(handle)
+    try:
+        os.fchmod(handle, _output_mode(target))
+    finally:
+        os.close(handle)
     return temp
+
+
+def _output_mode(target: str) -> int:
+    """The permissions an output renamed onto ``target`` should have: those of the file it
+    replaces, else those of a new file under the process's umask (mkstemp's own 0600 would
+    make a shared report unreadable to the group)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (/proc), else by
+    setting and restoring it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def is_special_file(path: str) -> bool:
+    """Whether ``path`` exists and is no regular file (a FIFO, a character or block device)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def write_whole(out: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``out`` so that it appears only when complete (a temporary file
+    beside it, renamed; removed on failure, the old file left as it was); a link's target is
+    written, a FIFO or device written through. Characters that cannot be encoded (a file name's
+    undecodable bytes) are written escaped."""
+    target = os.path.realpath(out)
+    data = text.encode("utf-8", errors="backslashreplace")
+    if is_special_file(target):
+        with open(target, "wb") as sink:
+            sink.write(data)
+        return
+    temp = temporary_beside(target)
+    try:
+        with open(temp, "wb") as sink:
+            sink.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        remove_quietly(temp)
+        raise
 
 
 def remove_quietly(path: str) -> None:
