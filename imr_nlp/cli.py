@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
@@ -113,10 +114,39 @@ def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> lis
     skipped: list[tuple[Path, str]] = []
     files = expand(paths, problems, skipped)
     for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
-        click.echo(f"skipped: {path}: {reason}", err=True)
+        _say(f"skipped: {path}: {reason}")
     if len(skipped) > MAX_SKIPPED_SHOWN:
-        click.echo(f"skipped: {len(skipped) - MAX_SKIPPED_SHOWN} more files that are not letters", err=True)
+        _say(f"skipped: {len(skipped) - MAX_SKIPPED_SHOWN} more files that are not letters")
     return files
+
+
+# Control, format (bidirectional overrides), surrogate (undecodable bytes of a name), private,
+# unassigned and line/paragraph separator characters: escaped before they reach a terminal.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every unsafe character escaped (``\\x1b``, ``\\u202e``, ``\\udcff``): a file
+    named with terminal escape sequences or bidirectional overrides shows as its name, never as
+    commands to the terminal."""
+    return "".join(_escaped(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _line(text: str) -> None:
+    """One line of a terminal view on stdout, made terminal-safe."""
+    click.echo(terminal_safe(text))
+
+
+def _say(message: str) -> None:
+    """One message on stderr, made terminal-safe (file names from folder scans are not ours);
+    leading line breaks (after a progress bar) are kept."""
+    text = message.lstrip("\n")
+    click.echo(message[: len(message) - len(text)] + terminal_safe(text), err=True)
 
 
 class Progress:
@@ -317,7 +347,7 @@ def parse(
     problems: list[tuple[Path, str]] = []
     files = _letter_files(paths, problems)
     if not files and not problems:
-        click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
+        _say(f"error: no .txt or .pdf letters in {', '.join(paths)}")
         sys.exit(1)
     if out:
         _refuse_out_among_letters(out, files, "parse")
@@ -325,10 +355,10 @@ def parse(
 
     talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
     if talk:
-        click.echo(f"loading the pipeline ({len(files)} letters to parse) ...", err=True)
+        _say(f"loading the pipeline ({len(files)} letters to parse) ...")
     warm_up()  # before the bar's clock starts: its rate is the parsing rate
     for folder, reason in problems:
-        click.echo(f"error: {folder}: {reason}", err=True)
+        _say(f"error: {folder}: {reason}")
     bar = Progress(len(files), talk)
     try:
         writer = _Writer(fmt, level, out, csv_formulas)
@@ -342,7 +372,7 @@ def parse(
                 failed += 1
                 if bar.enabled:
                     sys.stderr.write("\n")
-                click.echo(f"error: {determination.error}", err=True)
+                _say(f"error: {determination.error}")
             try:
                 writer.write(_records(determination, level, fmt))
             except OSError as exc:  # a full disk, a closed pipe: the target is left as it was
@@ -370,7 +400,7 @@ def parse(
         )
         if stopped:
             summary = f"{stopped} after {letters} of {len(files)} letters: " + summary
-        click.echo(summary + (f" -> {out}" if out else ""), err=True)
+        _say(summary + (f" -> {out}" if out else ""))
     if stopped:
         sys.exit(130 if stopped == "interrupted" else 143)
     if failed:
@@ -408,16 +438,16 @@ def report(
     problems: list[tuple[Path, str]] = []
     files = _letter_files(paths, problems)
     for folder, reason in problems:
-        click.echo(f"error: {folder}: {reason}", err=True)
+        _say(f"error: {folder}: {reason}")
     if not files:
-        click.echo(f"error: no .txt or .pdf letters in {', '.join(paths)}", err=True)
+        _say(f"error: no .txt or .pdf letters in {', '.join(paths)}")
         sys.exit(1)
     _refuse_out_among_letters(out, files, "report on")
     talk = sys.stderr.isatty() if progress is None else progress
     from imr_nlp.api import warm_up
 
     if talk:
-        click.echo(f"loading the pipeline ({len(files)} letters to parse) ...", err=True)
+        _say(f"loading the pipeline ({len(files)} letters to parse) ...")
     warm_up()
     bar = Progress(len(files), talk)
     failed = 0
@@ -426,7 +456,7 @@ def report(
         nonlocal failed
         if determination.error:
             failed += 1
-            click.echo(("\n" if bar.enabled else "") + f"error: {determination.error}", err=True)
+            _say(("\n" if bar.enabled else "") + f"error: {determination.error}")
         bar.advance()
 
     limit = EVIDENCE_LIMIT if evidence_limit is None else evidence_limit
@@ -437,11 +467,8 @@ def report(
         write_whole(out, page)
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc.strerror or exc} (nothing written)") from exc
-    click.echo(
-        f"{len(files)} letters ({failed} failed) in {time.perf_counter() - started:.1f} s -> {out}"
-        f" ({len(page) / 1e6:.1f} MB)",
-        err=True,
-    )
+    wall = time.perf_counter() - started
+    _say(f"{len(files)} letters ({failed} failed) in {wall:.1f} s -> {out} ({len(page) / 1e6:.1f} MB)")
     if failed or problems:
         sys.exit(1)
 
@@ -465,17 +492,25 @@ def schema(level: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 def show(paths: tuple[str, ...]) -> None:
-    """Print a readable summary of each letter: header, decisions, outcomes, drugs, citations."""
+    """Print a readable summary of each letter: header, decisions, outcomes, drugs, citations
+    (made terminal-safe: a letter's text is not ours). Exit 1 when a letter failed or none was found."""
     import imr_nlp
 
-    failed = 0
-    for det in imr_nlp.parse_many(expand(paths)):
+    problems: list[tuple[Path, str]] = []
+    files = _letter_files(paths, problems)
+    for folder, reason in problems:
+        _say(f"error: {folder}: {reason}")
+    if not files:
+        _say(f"error: no .txt or .pdf letters in {', '.join(paths)}")
+        sys.exit(1)
+    failed = len(problems)
+    for det in imr_nlp.parse_many(files):
         if det.error:
             failed += 1
-            click.echo(f"error: {det.error}", err=True)
+            _say(f"error: {det.error}")
             continue
-        click.echo(f"== {det.source}  [{det.layout} layout]")
-        click.echo(
+        _line(f"== {det.source}  [{det.layout} layout]")
+        _line(
             f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
             f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
             f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
@@ -495,21 +530,21 @@ def show(paths: tuple[str, ...]) -> None:
                 )
                 if v is not None
             )
-            click.echo(f"   [{(d.outcome or '?').upper():10}] {d.item}")
+            _line(f"   [{(d.outcome or '?').upper():10}] {d.item}")
             dwc = " / ".join(x for x in (t.dwc_category, t.dwc_subcategory) if x)
-            click.echo(
+            _line(
                 f"      {t.category}: {what or '-'}"
                 + (f" ({details})" if details else "")
                 + (f"  [DWC: {dwc}]" if dwc else "")
             )
             for side, basis in (("claims admin", d.claims_administrator), ("reviewer", d.reviewer_basis)):
                 cites = "; ".join(f"{c.source} {', '.join(c.topics)}".strip() for c in basis.citations)
-                click.echo(f"      {side}: mtus_based={basis.mtus_based} {cites}")
+                _line(f"      {side}: mtus_based={basis.mtus_based} {cites}")
         drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
         if drugs:
-            click.echo(f"   drugs mentioned: {', '.join(drugs)}")
+            _line(f"   drugs mentioned: {', '.join(drugs)}")
         for w in det.warnings:
-            click.echo(f"   warning: {w}")
+            _line(f"   warning: {w}")
     if failed:
         sys.exit(1)
 
@@ -531,7 +566,7 @@ def evaluate(gold_dir: Path, letters_dir: Path | None, misses: bool, as_json: bo
     import imr_nlp
     from imr_nlp import scoring
 
-    click.echo("loading the pipeline ...", err=True)
+    _say("loading the pipeline ...")
     nlp = imr_nlp.load()
     scores, tally, letters = scoring.evaluate(nlp, gold_dir, letters_dir or gold_dir)
     if not letters:

@@ -411,3 +411,27 @@ def test_outputs_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(c
         assert stat.S_IMODE(out.stat().st_mode) == 0o640
     finally:
         os.umask(previous)
+
+
+def test_show_on_a_folder_without_letters_exits_1_as_parse_does(tmp_path):
+    for command in ("show", "parse"):
+        result = CliRunner().invoke(main, [command, str(tmp_path)])
+        assert result.exit_code == 1 and "no .txt or .pdf letters" in result.stderr
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\u202e"
+
+
+def test_file_names_reach_the_terminal_escaped(tmp_path):
+    """A folder's file names are not ours: escape sequences and bidirectional overrides in them
+    are shown escaped on stderr (skipped files, errors) and in show's view."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / f"bad{ESCAPES}.txt").write_bytes(b"")  # an empty letter: an error naming it
+    (folder / f"not-a-letter{ESCAPES}.docx").write_bytes(b"x")  # skipped, named
+    (folder / f"good{ESCAPES}.txt").write_text((SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8"))
+    for command in (["parse", str(folder), "--out", str(tmp_path / "o.jsonl")], ["show", str(folder)]):
+        result = CliRunner().invoke(main, command)
+        everything = result.stdout + result.stderr
+        assert "\x1b" not in everything and "\u202e" not in everything and "\x07" not in everything
+        assert "\\x1b]0;owned\\x07\\x1b[2J\\u202e" in result.stderr

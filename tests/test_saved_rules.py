@@ -248,3 +248,42 @@ def test_editing_a_saved_rule_file_changes_that_pipelines_output(tmp_path, saved
     assert read(before) != read(after), (read(before), read(after))
     # the package's own pipeline is untouched by the edit
     assert read(imr_nlp.load()(text)) == read(before)
+
+
+def test_a_saved_rule_file_with_a_catastrophic_regex_is_refused_at_load(tmp_path, saved):
+    """A tampered header.json whose case-number wording nests unbounded repeats (it hung a
+    letter for over a minute) is refused when the pipeline loads, naming the pattern."""
+    copy = tmp_path / "tampered"
+    shutil.copytree(saved, copy)
+
+    def tamper(rules: dict) -> None:
+        rules["fields"][0]["pattern"] = r"Case\s+Number\s*:\s*(?P<v>(?:\w+\s?)*)!"
+
+    _json(tamper)(copy / "imr_header" / "header.json")
+    with pytest.raises(ValueError, match="catastrophic backtracking"):
+        spacy.load(copy)
+
+
+@pytest.mark.parametrize(
+    "pattern, refused",
+    [
+        (r"(a+)+b", True),
+        (r"(?:\w+\s?)*!", True),
+        (r"(?:x\s*){0,50}y", True),  # a bounded but long outer repeat
+        (r"(?:\s*\w+)+$", True),
+        (r"(?:a(?!b)c*)+", True),
+        (r"(?:\d{1,2}/){2}\d{4}", False),  # inner and outer bounded
+        (r"(?:ab|cd)*", False),  # one level of repeat
+        (r"(?:(?:a|the)\s++)*word", False),  # possessive inner repeat: never gives back
+        (r"(?>\w+\s?)*!", False),  # atomic group
+        (r"^(?:[^.]|\.\d)*\bwas", False),
+    ],
+)
+def test_rule_regexes_may_not_nest_unbounded_repeats(pattern, refused):
+    from imr_nlp.resources import _check_regex
+
+    if refused:
+        with pytest.raises(ValueError, match="catastrophic backtracking"):
+            _check_regex(pattern)
+    else:
+        assert _check_regex(pattern) == pattern

@@ -96,11 +96,45 @@ class _ShowsItsTables(_Strict):
 
 
 def _check_regex(value: str) -> str:
+    """A rule's regex must compile and must not nest unbounded repeats: ``(a+)+``, ``(\\w+\\s?)*``
+    backtrack exponentially on a line that almost matches (a tampered rule file hung a letter
+    for over a minute); a saved pipeline's rules are data, so they are refused at load."""
     try:
-        re.compile(value)
+        parsed = re._parser.parse(value)  # type: ignore[attr-defined]
     except re.error as exc:  # pragma: no cover - guards data edits
         raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
+    if _nests_unbounded_repeats(parsed, inside_repeat=False):
+        raise ValueError(
+            f"regular expression {value!r} repeats a part that itself repeats without bound "
+            "(catastrophic backtracking): bound the inner repeat ({1,20}), or make it possessive (\\s++) or atomic"
+        )
     return value
+
+
+_REPEATS = frozenset({re._constants.MAX_REPEAT, re._constants.MIN_REPEAT})  # type: ignore[attr-defined]
+_UNBOUNDED = re._constants.MAXREPEAT  # type: ignore[attr-defined]
+
+
+def _nests_unbounded_repeats(items, inside_repeat: bool) -> bool:
+    """Whether an unbounded repeat sits inside a repeat that can run many times (max > 10).
+    Possessive repeats and atomic groups never backtrack, so they end the search."""
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, sub = arg
+            if inside_repeat and high == _UNBOUNDED:
+                return True
+            if _nests_unbounded_repeats(sub, inside_repeat or high == _UNBOUNDED or high > 10):
+                return True
+        elif op == re._constants.SUBPATTERN:  # type: ignore[attr-defined]
+            if _nests_unbounded_repeats(arg[-1], inside_repeat):
+                return True
+        elif op == re._constants.BRANCH:  # type: ignore[attr-defined]
+            if any(_nests_unbounded_repeats(branch, inside_repeat) for branch in arg[1]):
+                return True
+        elif op in (re._constants.ASSERT, re._constants.ASSERT_NOT):  # type: ignore[attr-defined]
+            if _nests_unbounded_repeats(arg[1], inside_repeat):
+                return True
+    return False
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
