@@ -18,6 +18,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,12 +159,13 @@ class BoundedPdfReader:
         """``pdf_reader.answer`` for one PDF's bytes, given by the child process."""
         with self._lock:
             child = self._started()
+            deadline = time.monotonic() + self.seconds
             try:
                 child.stdin.write(b"".join(n.to_bytes(8, "big") for n in (len(data), max_chars, budget)))
                 child.stdin.write(data)
                 child.stdin.flush()
-                header = self._receive(child, 8)
-                reply = json.loads(self._receive(child, int.from_bytes(header, "big")))
+                header = self._receive(child, 8, deadline)
+                reply = json.loads(self._receive(child, int.from_bytes(header, "big"), deadline))
             except (BrokenPipeError, EOFError, TimeoutError) as exc:
                 return {"error": self._stopped(child, exc)}
             return reply
@@ -191,12 +193,16 @@ class BoundedPdfReader:
             self._owner = os.getpid()
         return self._child
 
-    def _receive(self, child: subprocess.Popen, size: int) -> bytes:
-        deadline_left, chunks, got = self.seconds, [], 0
+    def _receive(self, child: subprocess.Popen, size: int, deadline: float) -> bytes:
+        """``size`` bytes of the child's reply, by ``deadline`` (time.monotonic) or TimeoutError;
+        poll(), not select(), so that a process with many open files is no problem."""
+        chunks, got = [], 0
         fd = child.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
         while got < size:
-            ready, _, _ = select.select([fd], [], [], deadline_left)
-            if not ready:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(left * 1000):
                 raise TimeoutError
             chunk = os.read(fd, min(size - got, 1 << 20))
             if not chunk:
