@@ -250,16 +250,27 @@ def test_editing_a_saved_rule_file_changes_that_pipelines_output(tmp_path, saved
     assert read(imr_nlp.load()(text)) == read(before)
 
 
-def test_a_saved_rule_file_with_a_catastrophic_regex_is_refused_at_load(tmp_path, saved):
-    """A tampered header.json whose case-number wording nests unbounded repeats (it hung a
-    letter for over a minute) is refused when the pipeline loads, naming the pattern."""
+TAMPERED = {
+    "a header wording": (
+        "imr_header/header.json",
+        lambda r: r["fields"][0].update(pattern=r"Case:\s*(?P<v>(?:\w+\s?)*)!"),
+    ),
+    "a citation table joined into a regex": (
+        "imr_citations/guidelines.json",
+        lambda r: r["not_mtus"].append(r"(?:x+)+y"),
+    ),
+    "a date role's context": ("imr_dates/dates.json", lambda r: r["roles"][0].update(before=r"(?:\s*){10}x")),
+}
+
+
+@pytest.mark.parametrize("where", sorted(TAMPERED))
+def test_a_saved_rule_file_with_a_catastrophic_regex_is_refused_at_load(tmp_path, saved, where):
+    """A tampered rule file whose regex can backtrack without bound (one hung a letter for over
+    a minute) is refused when the pipeline loads, naming the pattern."""
+    name, tamper = TAMPERED[where]
     copy = tmp_path / "tampered"
     shutil.copytree(saved, copy)
-
-    def tamper(rules: dict) -> None:
-        rules["fields"][0]["pattern"] = r"Case\s+Number\s*:\s*(?P<v>(?:\w+\s?)*)!"
-
-    _json(tamper)(copy / "imr_header" / "header.json")
+    _json(tamper)(copy / name)
     with pytest.raises(ValueError, match="catastrophic backtracking"):
         spacy.load(copy)
 
@@ -272,6 +283,11 @@ def test_a_saved_rule_file_with_a_catastrophic_regex_is_refused_at_load(tmp_path
         (r"(?:x\s*){0,50}y", True),  # a bounded but long outer repeat
         (r"(?:\s*\w+)+$", True),
         (r"(?:a(?!b)c*)+", True),
+        (r"(?:\s*){10}x", True),  # a short outer repeat over an unbounded inner one
+        (r"(?:(?:(?:a{0,10}){0,10}){0,10}){0,10}b", True),  # bounded, but 10,000 ways to split
+        (r"\s*\s*\s*\s*x", True),  # four unbounded repeats side by side
+        (r"Case\s+Number\s*:\s*(?P<v>\S+)", False),  # repeats separated by required text
+        (r"\s*,?\s*", False),
         (r"(?:\d{1,2}/){2}\d{4}", False),  # inner and outer bounded
         (r"(?:ab|cd)*", False),  # one level of repeat
         (r"(?:(?:a|the)\s++)*word", False),  # possessive inner repeat: never gives back

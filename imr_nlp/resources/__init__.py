@@ -96,45 +96,60 @@ class _ShowsItsTables(_Strict):
 
 
 def _check_regex(value: str) -> str:
-    """A rule's regex must compile and must not nest unbounded repeats: ``(a+)+``, ``(\\w+\\s?)*``
-    backtrack exponentially on a line that almost matches (a tampered rule file hung a letter
-    for over a minute); a saved pipeline's rules are data, so they are refused at load."""
+    """A rule's regex must compile and must not have the shapes that backtrack without bound on
+    a line that almost matches (a tampered rule file hung a letter for over a minute): a saved
+    pipeline's rules are data, so they are refused at load (see ``backtracking_risk``)."""
     try:
         parsed = re._parser.parse(value)  # type: ignore[attr-defined]
     except re.error as exc:  # pragma: no cover - guards data edits
         raise ValueError(f"invalid regular expression {value!r}: {exc}") from exc
-    if _nests_unbounded_repeats(parsed, inside_repeat=False):
+    if risk := backtracking_risk(parsed):
         raise ValueError(
-            f"regular expression {value!r} repeats a part that itself repeats without bound "
-            "(catastrophic backtracking): bound the inner repeat ({1,20}), or make it possessive (\\s++) or atomic"
+            f"regular expression {value!r} {risk} (catastrophic backtracking): bound the repeats, "
+            "or make the inner ones possessive (\\s++) or atomic ((?>...))"
         )
     return value
 
 
 _REPEATS = frozenset({re._constants.MAX_REPEAT, re._constants.MIN_REPEAT})  # type: ignore[attr-defined]
 _UNBOUNDED = re._constants.MAXREPEAT  # type: ignore[attr-defined]
+# The ways a nest of backtracking repeats may split a run of text (the product of their
+# maxima), and the number of backtracking unbounded repeats a sequence may have side by side
+# (n of them over one run of text try about len**n splits): beyond either, a rule is refused.
+MAX_NESTED_SPLITS = 100
+MAX_ADJACENT_UNBOUNDED = 3
 
 
-def _nests_unbounded_repeats(items, inside_repeat: bool) -> bool:
-    """Whether an unbounded repeat sits inside a repeat that can run many times (max > 10).
-    Possessive repeats and atomic groups never backtrack, so they end the search."""
+def backtracking_risk(items, splits: float = 1) -> str | None:
+    """Why a parsed regex can backtrack catastrophically, or None: repeats nested so that their
+    maxima multiply past MAX_NESTED_SPLITS (``(a+)+``, ``(?:\\s*){10}``, ``((a{0,10}){0,10}){0,10}``),
+    or more than MAX_ADJACENT_UNBOUNDED unbounded repeats side by side with nothing required
+    between them (``\\s*\\s*\\s*\\s*``). Possessive repeats and atomic groups never give back, so
+    they end the search."""
+    adjacent = 0
     for op, arg in items:
+        inner: list = []
         if op in _REPEATS:
             low, high, sub = arg
-            if inside_repeat and high == _UNBOUNDED:
-                return True
-            if _nests_unbounded_repeats(sub, inside_repeat or high == _UNBOUNDED or high > 10):
-                return True
-        elif op == re._constants.SUBPATTERN:  # type: ignore[attr-defined]
-            if _nests_unbounded_repeats(arg[-1], inside_repeat):
-                return True
-        elif op == re._constants.BRANCH:  # type: ignore[attr-defined]
-            if any(_nests_unbounded_repeats(branch, inside_repeat) for branch in arg[1]):
-                return True
-        elif op in (re._constants.ASSERT, re._constants.ASSERT_NOT):  # type: ignore[attr-defined]
-            if _nests_unbounded_repeats(arg[1], inside_repeat):
-                return True
-    return False
+            count = float("inf") if high == _UNBOUNDED else high
+            if high > 1 and splits > 1 and splits * count > MAX_NESTED_SPLITS:
+                return "nests repeats whose counts multiply without bound"
+            adjacent = adjacent + 1 if high == _UNBOUNDED else adjacent if low == 0 else 0
+            if adjacent > MAX_ADJACENT_UNBOUNDED:
+                return f"has more than {MAX_ADJACENT_UNBOUNDED} unbounded repeats side by side"
+            inner = [(sub, splits * count if high > 1 else splits)]
+        else:
+            adjacent = 0
+            if op == re._constants.SUBPATTERN:  # type: ignore[attr-defined]
+                inner = [(arg[-1], splits)]
+            elif op == re._constants.BRANCH:  # type: ignore[attr-defined]
+                inner = [(branch, splits) for branch in arg[1]]
+            elif op in (re._constants.ASSERT, re._constants.ASSERT_NOT):  # type: ignore[attr-defined]
+                inner = [(arg[1], splits)]
+        for sub, sub_splits in inner:
+            if risk := backtracking_risk(sub, sub_splits):
+                return risk
+    return None
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
@@ -675,11 +690,11 @@ class CitationWordings(_Strict):
 class GuidelineRules(_ShowsItsTables):
     vocabulary_tables = ("mtus_guidelines", "odg_chapters", "acoem_names", "odg_names", "not_mtus")
 
-    mtus_guidelines: list[str]
-    odg_chapters: list[str]
-    acoem_names: list[str]
-    odg_names: list[str]
-    not_mtus: list[str]
+    mtus_guidelines: list[Regex] = Field(description="regexes, joined as alternatives")
+    odg_chapters: list[Regex] = Field(description="regexes, joined as alternatives")
+    acoem_names: list[str] = Field(description="names, matched literally")
+    odg_names: list[str] = Field(description="names, matched literally")
+    not_mtus: list[Regex] = Field(description="regexes, joined as alternatives")
     wordings: CitationWordings
     table_examples: list[CitationTableExamples] = Field(min_length=1)
 
