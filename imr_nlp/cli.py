@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import csv
 import glob
+import itertools
 import json
 import os
 import signal
 import sys
-import tempfile
 import time
 import unicodedata
 from collections.abc import Iterable
@@ -28,7 +28,15 @@ from typing import TextIO
 
 import click
 
-from imr_nlp.io import is_special_file, remove_quietly, temporary_beside, unsupported_type, write_whole
+from imr_nlp.io import (
+    commit_output,
+    file_key,
+    is_special_file,
+    remove_quietly,
+    temporary_for,
+    unsupported_type,
+    write_whole,
+)
 from imr_nlp.rows import LEVELS
 
 LETTER_SUFFIXES = {".txt", ".pdf"}
@@ -60,22 +68,53 @@ def expand(
             matches = sorted(glob.glob(raw, recursive=True))
             if not matches:
                 out.append(path)
+            base = _fixed_part(raw)
             for match in map(Path, matches):
-                out.extend(_letters_in(match, problems, skipped) if match.is_dir() else [match])
+                if link := _folder_link_between(base, match):
+                    skipped.append((match, f"reached through {link}, a link to a folder: not followed"))
+                elif match.is_dir() and match.is_symlink():
+                    skipped.append((match, "a link to a folder: not followed (name the folder to read it)"))
+                elif match.is_dir():
+                    out.extend(_letters_in(match, problems, skipped))
+                else:
+                    out.append(match)
     return _each_file_once(out, skipped)
 
 
+def _fixed_part(pattern: str) -> Path:
+    """The folder a glob pattern starts from: its leading parts without wildcards."""
+    parts = Path(pattern).parts
+    fixed = list(itertools.takewhile(lambda part: not glob.has_magic(part), parts))
+    return Path(*fixed) if fixed else Path(".")
+
+
+def _folder_link_between(base: Path, match: Path) -> Path | None:
+    """The first link to a folder on the way from ``base`` down to ``match`` (a ``**`` glob
+    follows them; a scan does not), or None."""
+    try:
+        steps = match.relative_to(base).parts[:-1]
+    except ValueError:
+        return None
+    here = base
+    for step in steps:
+        here = here / step
+        if here.is_symlink():
+            return here
+    return None
+
+
 def _each_file_once(paths: list[Path], skipped: list[tuple[Path, str]]) -> list[Path]:
-    """``paths`` with every file once: a later name of the same file (a link, a glob through a
-    link loop, a folder named twice) is skipped, saying which name was kept."""
-    kept: dict[str, Path] = {}
+    """``paths`` with every file once: a later name of the same file (a symbolic or hard link, a
+    folder named twice) is skipped, saying which name was kept."""
+    kept: dict[tuple[int, int] | str, Path] = {}
     out = []
     for path in paths:
-        real = os.path.realpath(path)
-        if real in kept:
-            skipped.append((path, f"the same file as {kept[real]}"))
+        key = file_key(path)
+        if key in kept:
+            if kept[key] != path:  # the same name met twice (a folder and a glob in it) is no news
+                skipped.append((path, f"the same file as {kept[key]}"))
             continue
-        kept[real] = path
+        kept[key] = path
         out.append(path)
     return out
 
@@ -113,7 +152,8 @@ def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> lis
     ``problems``."""
     skipped: list[tuple[Path, str]] = []
     files = expand(paths, problems, skipped)
-    for path, reason in sorted(skipped)[:MAX_SKIPPED_SHOWN]:
+    skipped = sorted(set(skipped))  # a glob and the folder it lies in may meet one file twice
+    for path, reason in skipped[:MAX_SKIPPED_SHOWN]:
         _say(f"skipped: {path}: {reason}")
     if len(skipped) > MAX_SKIPPED_SHOWN:
         _say(f"skipped: {len(skipped) - MAX_SKIPPED_SHOWN} more files that are not letters")
@@ -196,7 +236,7 @@ def _records(determination, level: str, fmt: str) -> list[dict]:
 def _refuse_out_among_letters(out: str, files: list[Path], verb: str) -> None:
     """A usage error when ``--out`` is one of the letters: writing it would destroy the letter
     (before it is read, or in place of it)."""
-    if any(Path(out).resolve() == f.resolve() for f in files):
+    if os.path.exists(out) and any(file_key(out) == file_key(f) for f in files):
         raise click.BadParameter(f"{out} is one of the letters to {verb}", param_hint="--out")
 
 
@@ -218,7 +258,7 @@ class _Writer:
         # from a temporary file at commit
         self.special = self.target is not None and is_special_file(self.target)
         if out and (not self.special or fmt == "parquet"):
-            self.temp = temporary_beside(self.target, tempfile.gettempdir() if self.special else None)
+            self.temp = temporary_for(self.target)
         path = self.temp or self.target
         if fmt == "parquet":
             from imr_nlp.frames import ParquetSink
@@ -261,13 +301,8 @@ class _Writer:
         """Close the output; a file is then renamed into place (OSError if that fails)."""
         try:
             self._close()
-            if self.temp and self.special:
-                import shutil
-
-                with open(self.temp, "rb") as source, open(self.target, "wb") as sink:
-                    shutil.copyfileobj(source, sink)
-            elif self.temp:
-                os.replace(self.temp, self.target)
+            if self.temp:
+                commit_output(self.temp, self.target)
                 self.temp = None
         finally:
             self.discard()

@@ -158,18 +158,18 @@ def to_parquet(
     named ``path`` stays a link: its target is written)."""
     import os
 
-    from imr_nlp.io import remove_quietly, temporary_beside
+    from imr_nlp.io import commit_output, remove_quietly, temporary_for
 
     check_level(level)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     target = os.path.realpath(path)
-    temp = temporary_beside(target)
+    temp = temporary_for(target)
     try:
         with ParquetSink(temp, level) as sink:
             for determination in _determinations(determinations):
                 sink.write(rows(determination, level))
-        os.replace(temp, target)
+        commit_output(temp, target)
     except BaseException:
         remove_quietly(temp)
         raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -470,16 +471,28 @@ def report(
 ) -> str:
     """Parse letters (an iterable of texts or ``pathlib.Path`` files, as ``parse_many``) and
     return the HTML report; with ``out``, also write it there (UTF-8, complete or not at all).
-    One text or one path is a TypeError, not a corpus of its characters."""
+    One text or one path is a TypeError, not a corpus of its characters; an ``out`` that is one
+    of the letters (by any name) is a ValueError, raised before anything is written."""
     if isinstance(items, (str, bytes, Path)):
         raise TypeError(
             f"imr_nlp.report expects an iterable of letters (texts or paths), not one {type(items).__name__}: "
             "pass a list, e.g. imr_nlp.report([letter])"
         )
-    letters = letters_with_texts(items, n_process, texts=evidence_limit)
-    page = build_report(letters, title=title, evidence_limit=evidence_limit)
-    if out is not None:
-        from imr_nlp.io import write_whole
+    from imr_nlp.io import file_key, write_whole
 
+    target = file_key(out) if out is not None and os.path.exists(out) else None
+    overwritten: list[Path] = []
+
+    def watched(items: Iterable) -> Iterator:
+        for item in items:
+            if target is not None and isinstance(item, Path) and file_key(item) == target:
+                overwritten.append(item)
+            yield item
+
+    letters = letters_with_texts(watched(items), n_process, texts=evidence_limit)
+    page = build_report(letters, title=title, evidence_limit=evidence_limit)
+    if overwritten:
+        raise ValueError(f"out={out} is one of the letters ({overwritten[0]}): the report would destroy it")
+    if out is not None:
         write_whole(out, page)
     return page

@@ -435,3 +435,46 @@ def test_file_names_reach_the_terminal_escaped(tmp_path):
         everything = result.stdout + result.stderr
         assert "\x1b" not in everything and "\u202e" not in everything and "\x07" not in everything
         assert "\\x1b]0;owned\\x07\\x1b[2J\\u202e" in result.stderr
+
+
+def test_a_hard_link_is_the_same_letter_read_once_and_never_an_output(tmp_path):
+    folder = tmp_path / "scan"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(_letter_text(), encoding="utf-8")
+    os.link(folder / "a.txt", folder / "sub" / "b.txt")
+    skipped: list = []
+    assert len(expand([str(folder)], [], skipped)) == 1
+    assert any("the same file as" in reason for _, reason in skipped)
+    result = _run("parse", folder / "a.txt", "--out", folder / "sub" / "b.txt")
+    assert result.exit_code == 2 and "one of the letters" in result.output
+    with pytest.raises(ValueError, match="one of the letters"):
+        imr_nlp.report([folder / "a.txt"], out=folder / "sub" / "b.txt")
+    assert (folder / "a.txt").read_text(encoding="utf-8") == _letter_text()
+
+
+def test_a_recursive_glob_does_not_follow_a_link_to_a_folder_out_of_it(tmp_path):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text(_letter_text(), encoding="utf-8")
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    (scan / "a.txt").write_text(_letter_text(), encoding="utf-8")
+    (scan / "linkdir").symlink_to(tmp_path / "outside", target_is_directory=True)
+    skipped: list = []
+    found = expand([str(scan / "**")], [], skipped)
+    assert found == [scan / "a.txt"]
+    assert any(path.name == "secret.txt" and "a link to a folder" in reason for path, reason in skipped)
+    assert not any("the same file as" in reason for _, reason in skipped)
+
+
+def test_to_parquet_writes_through_a_fifo_instead_of_replacing_it(tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    imr_nlp.to_parquet([imr_nlp.parse(_letter_text())], fifo)
+    reader.join(timeout=60)
+    assert received and received[0][:4] == b"PAR1"
+    assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]

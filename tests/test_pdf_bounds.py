@@ -200,3 +200,12 @@ def test_a_pdf_over_the_budget_says_which_pages_were_not_read(monkeypatch, tmp_p
     assert letter.notes == ["PDF read up to page 13 of 20: its text is over the budget of 50,000 characters"]
     determination = imr_nlp.parse_file(path)
     assert any("page 13 of 20" in warning for warning in determination.warnings)
+
+
+def test_workers_forked_while_another_thread_reads_a_pdf_get_a_free_reader():
+    """parse_many forks its workers; one forked while the parent's reader lock is held (another
+    thread reading a PDF) must not inherit it held, or it and the parent wait forever."""
+    pdf = SAMPLES / "CM16-0232543.pdf"
+    with io._READER._lock:
+        results = list(imr_nlp.parse_many([pdf, pdf], n_process=2))
+    assert [r.case_number for r in results] == ["CM16-0232543"] * 2

@@ -9,6 +9,7 @@ with a note saying so.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import os
 import re
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,6 +156,8 @@ class BoundedPdfReader:
         self._child: subprocess.Popen | None = None
         self._owner = 0
         self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=functools.partial(_renew_lock, weakref.ref(self)))
 
     def read(self, data: bytes, max_chars: int, budget: int) -> dict:
         """``pdf_reader.answer`` for one PDF's bytes, given by the child process."""
@@ -226,6 +230,13 @@ class BoundedPdfReader:
         )
 
 
+def _renew_lock(reader: weakref.ref) -> None:
+    """A forked process gets a reader lock of its own: one inherited while another thread of the
+    parent was reading a PDF would never be released there (its workers would wait forever)."""
+    if (alive := reader()) is not None:
+        alive._lock = threading.Lock()
+
+
 _READER = BoundedPdfReader()
 
 
@@ -290,6 +301,16 @@ def letter_identity(path: str | os.PathLike) -> str:
         return os.path.abspath(text)
 
 
+def file_key(path: str | os.PathLike) -> tuple[int, int] | str:
+    """What makes two names one file: its device and inode (hard links, symbolic links and
+    different spellings alike), or its resolved path when it cannot be stat'ed."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (info.st_dev, info.st_ino)
+
+
 def temporary_beside(target: str, folder: str | None = None) -> str:
     """A new empty temporary file in ``folder`` (default: ``target``'s own folder, so that a
     rename onto ``target`` is atomic), named after ``target`` with its name cut to 150 bytes
@@ -300,10 +321,33 @@ def temporary_beside(target: str, folder: str | None = None) -> str:
     prefix = f".{os.fsdecode(os.fsencode(name)[:150])}."
     handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=folder or where)
     try:
-        os.fchmod(handle, _output_mode(target))
+        if folder is None:  # renamed onto target at the end: give it the mode target should have
+            os.fchmod(handle, _output_mode(target))
     finally:
         os.close(handle)
     return temp
+
+
+def temporary_for(target: str) -> str:
+    """The temporary file an output to ``target`` is written to before ``commit_output``: beside
+    it (renamed onto it), or, for a FIFO or device, in the system's temporary folder (copied
+    into it: a device is written through, never replaced)."""
+    import tempfile
+
+    return temporary_beside(target, tempfile.gettempdir() if is_special_file(target) else None)
+
+
+def commit_output(temp: str, target: str) -> None:
+    """Put a complete temporary output in place: renamed onto a regular ``target``, copied into
+    a FIFO or device (then removed)."""
+    if not is_special_file(target):
+        os.replace(temp, target)
+        return
+    import shutil
+
+    with open(temp, "rb") as source, open(target, "wb") as sink:
+        shutil.copyfileobj(source, sink)
+    remove_quietly(temp)
 
 
 def _output_mode(target: str) -> int:
