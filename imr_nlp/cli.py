@@ -14,10 +14,12 @@ makes the exit code 1; the other letters are written all the same.
 from __future__ import annotations
 
 import csv
+import functools
 import glob
 import itertools
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -172,6 +174,22 @@ def terminal_safe(text: str) -> str:
     return "".join(_escaped(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char for char in text)
 
 
+@functools.lru_cache(maxsize=1)
+def _unsafe_pattern() -> re.Pattern:
+    """Every unsafe character of the Basic Multilingual Plane, and the planes above's format
+    characters (tags, language marks), as one character class."""
+    chars = (chr(code) for code in range(0x80, 0x10000))
+    unsafe = "".join(re.escape(char) for char in chars if unicodedata.category(char) in _UNSAFE_CATEGORIES)
+    return re.compile(f"[{unsafe}\U000e0000-\U000e007f]")
+
+
+def json_terminal_safe(line: str) -> str:
+    """A JSON text with every unsafe character inside its strings written as a ``\\uXXXX``
+    escape: the same JSON value (nothing lost), but no escape sequence or bidirectional override
+    reaches a terminal or a log viewer raw."""
+    return _unsafe_pattern().sub(lambda match: json.dumps(match.group())[1:-1], line)
+
+
 def _escaped(char: str) -> str:
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
@@ -237,7 +255,7 @@ def _refuse_out_among_letters(out: str, files: list[Path], verb: str) -> None:
     """A usage error when ``--out`` is one of the letters: writing it would destroy the letter
     (before it is read, or in place of it)."""
     if os.path.exists(out) and any(file_key(out) == file_key(f) for f in files):
-        raise click.BadParameter(f"{out} is one of the letters to {verb}", param_hint="--out")
+        raise click.BadParameter(f"{terminal_safe(str(out))} is one of the letters to {verb}", param_hint="--out")
 
 
 class _Writer:
@@ -253,6 +271,7 @@ class _Writer:
 
         self.fmt, self.out, self.count, self.temp = fmt, out, 0, None
         self.csv_formulas = csv_formulas  # CSV cells as they are, formula starts included
+        self.on_terminal = not out and sys.stdout.isatty()
         self.target = os.path.realpath(out) if out else None  # a link's target, renamed onto
         # a FIFO or device: text streams straight to it; Parquet (which seeks) is copied to it
         # from a temporary file at commit
@@ -283,10 +302,13 @@ class _Writer:
             from imr_nlp.rows import flat_row, spreadsheet_safe
 
             flat = map(flat_row, records)
+            if self.on_terminal:  # a view, not data: names and texts shown terminal-safe
+                flat = ({k: terminal_safe(v) if isinstance(v, str) else v for k, v in row.items()} for row in flat)
             self.csv.writerows(flat if self.csv_formulas else map(spreadsheet_safe, flat))
         else:
             for record in records:
-                self.stream.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+                line = json.dumps(record, ensure_ascii=False, default=_json_default)
+                self.stream.write(json_terminal_safe(line) + "\n")
         self.count += len(records)
 
     def _close(self) -> None:
@@ -325,7 +347,8 @@ class _Stopped(BaseException):
 
 
 def _cannot_write(out: str | None, exc: OSError) -> click.ClickException:
-    return click.ClickException(f"cannot write {out or 'the output'}: {exc.strerror or exc} (nothing written)")
+    where = terminal_safe(str(out)) if out else "the output"
+    return click.ClickException(f"cannot write {where}: {exc.strerror or exc} (nothing written)")
 
 
 def _stop_on_sigterm(signum, frame) -> None:
@@ -378,7 +401,7 @@ def parse(
         raise click.UsageError("--format parquet needs --out FILE")
     level = level or ("letter" if fmt == "jsonl" else "decision")
     if out and not Path(out).resolve().parent.is_dir():
-        raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
+        raise click.BadParameter(f"the folder of {terminal_safe(out)} does not exist", param_hint="--out")
     problems: list[tuple[Path, str]] = []
     files = _letter_files(paths, problems)
     if not files and not problems:
@@ -398,7 +421,7 @@ def parse(
     try:
         writer = _Writer(fmt, level, out, csv_formulas)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
     failed, letters, stopped = len(problems), 0, None
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
@@ -469,7 +492,7 @@ def report(
 
     started = time.perf_counter()
     if not Path(out).resolve().parent.is_dir():
-        raise click.BadParameter(f"the folder of {out} does not exist", param_hint="--out")
+        raise click.BadParameter(f"the folder of {terminal_safe(out)} does not exist", param_hint="--out")
     problems: list[tuple[Path, str]] = []
     files = _letter_files(paths, problems)
     for folder, reason in problems:
@@ -501,7 +524,9 @@ def report(
     try:
         write_whole(out, page)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc.strerror or exc} (nothing written)") from exc
+        raise click.ClickException(
+            f"cannot write {terminal_safe(str(out))}: {exc.strerror or exc} (nothing written)"
+        ) from exc
     wall = time.perf_counter() - started
     _say(f"{len(files)} letters ({failed} failed) in {wall:.1f} s -> {out} ({len(page) / 1e6:.1f} MB)")
     if failed or problems:

@@ -478,3 +478,23 @@ def test_to_parquet_writes_through_a_fifo_instead_of_replacing_it(tmp_path):
     reader.join(timeout=60)
     assert received and received[0][:4] == b"PAR1"
     assert fifo.is_fifo() and sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_jsonl_escapes_unsafe_characters_losslessly(tmp_path):
+    """JSON lines carry escape sequences, C1 controls and bidirectional overrides (here in a
+    file's name, which the record keeps as its source) as \\u escapes: the same values when read
+    back, nothing raw for a terminal."""
+    name = "a\x9b31m\u202e\x1b[2J.txt"
+    letter = tmp_path / name
+    letter.write_text(_letter_text(), encoding="utf-8")
+    result = _run("parse", letter)
+    assert result.exit_code == 0, result.stderr
+    assert not any(char in result.stdout for char in "\x9b\u202e\x1b")
+    assert "a\\u009b31m\\u202e\\u001b[2J.txt" in result.stdout
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["source"].endswith(name)
+
+
+def test_names_in_usage_errors_are_escaped(tmp_path):
+    result = _run("parse", SAMPLES / "synthetic_letter.txt", "--out", tmp_path / "no\x1b]0;x\x07dir" / "o.jsonl")
+    assert result.exit_code == 2 and "\x1b" not in result.output and "\\x1b]0;x\\x07" in result.output

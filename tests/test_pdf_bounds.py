@@ -42,6 +42,8 @@ BOMBS = {
     "keyword stream space LF": lambda: one_page_pdf(_content_bomb(8 * SMALL_BUDGET), 1, b"stream \n"),
     "keyword with no line end": lambda: one_page_pdf(_content_bomb(8 * SMALL_BUDGET), 1, b"stream"),
     "keyword and blank lines": lambda: one_page_pdf(_content_bomb(8 * SMALL_BUDGET), 1, b"stream\r\n\t\n"),
+    "keyword and other text on its line": lambda: one_page_pdf(_content_bomb(8 * SMALL_BUDGET), 1, b"stream x\n"),
+    "keyword and a comment to CR LF": lambda: one_page_pdf(_content_bomb(8 * SMALL_BUDGET), 1, b"stream%c\r\n"),
     "nested stream ends early": lambda: one_page_pdf(_inner_ends_early(8 * SMALL_BUDGET), 1),
 }
 
@@ -209,3 +211,11 @@ def test_workers_forked_while_another_thread_reads_a_pdf_get_a_free_reader():
     with io._READER._lock:
         results = list(imr_nlp.parse_many([pdf, pdf], n_process=2))
     assert [r.case_number for r in results] == ["CM16-0232543"] * 2
+
+
+def test_read_pdf_bytes_refuses_what_is_not_bytes_and_what_is_over_the_budget(monkeypatch):
+    with pytest.raises(TypeError, match="expects bytes"):
+        io.read_pdf_bytes(10**10)
+    monkeypatch.setattr(io, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(imr_nlp.InputError, match="read budget"):
+        io.read_pdf_bytes(b"%PDF-1.4\n" + bytes(2000), "big.pdf")

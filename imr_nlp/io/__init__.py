@@ -116,7 +116,12 @@ def read_pdf(path: Path) -> str:
 
 def read_pdf_bytes(data: bytes, name: str = "<bytes>") -> str:
     """Text of a PDF given as bytes (a Spark ``binaryFile`` row, an upload); ``name`` is used
-    in the InputError when it cannot be read."""
+    in the InputError when it cannot be read (as when over the read budget). Anything but
+    bytes-like data is a TypeError (``bytes(n)`` of an int would make n zero bytes)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"read_pdf_bytes expects bytes, not {type(data).__name__}")
+    if len(data) > MAX_FILE_BYTES:
+        raise _over_budget(Path(name))
     return _pdf_text(bytes(data), Path(name)).text
 
 

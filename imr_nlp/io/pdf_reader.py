@@ -22,10 +22,12 @@ from itertools import chain
 # "Flate bomb" of 1.6 MB inflates to gigabytes inside pdfium.
 MAX_INFLATED_BYTES = 256_000_000
 
-# A stream's data starts after its keyword and any white space (PDF white space: NUL, tab, LF,
-# FF, CR, space): "stream\r", "stream \n" and "stream" straight before the data are all read by
-# pdfium. "endstream" matches too and costs one two-byte header check.
-_STREAM_KEYWORD = re.compile(rb"stream[\x00\t\n\x0c\r ]*")
+# A stream's data starts after its keyword and any white space (NUL, tab, LF, FF, CR, space):
+# "stream\r", "stream \n" and "stream" straight before the data are all read by pdfium; and
+# pdfium also skips whatever else is on the keyword's line ("stream x\n"), so the start after
+# the line end is tried too. "endstream" matches and costs a two-byte header check.
+_STREAM_KEYWORD = re.compile(rb"stream")
+_WHITE_SPACE = re.compile(rb"[\x00\t\n\x0c\r ]*")
 _STEP = 1 << 20
 _FIRST_PIECE, _MAX_PIECE = 16, 1 << 16
 # Filters applied one over another (/Filter [/FlateDecode /FlateDecode ...]) are followed to this
@@ -119,22 +121,48 @@ def inflation_count(data: bytes, budget: int = MAX_INFLATED_BYTES) -> InflationC
     count = InflationCount()
     limit = budget + len(data)
     view = memoryview(data)
+    line_ends = _LineEnds(data)
     for match in _STREAM_KEYWORD.finditer(data):
         count.attempts += 1
-        start = match.end()
-        if not _looks_like_zlib(view[start : start + 2]):
-            continue
-        level = _inflate(_file_chunks(view, start), count, from_file=True, limit=limit)
-        for _ in range(_MAX_FILTER_DEPTH):
-            first = next(level, None)
-            if first is None or not _looks_like_zlib(first[:2]):
-                break
-            level = _inflate(chain([first], level), count, from_file=False, limit=limit)
-        for _ in level:
-            pass
+        after_space = _WHITE_SPACE.match(data, match.end()).end()
+        for start in dict.fromkeys((after_space, line_ends.after(match.end()))):
+            if _looks_like_zlib(view[start : start + 2]):
+                _check_stream(view, start, count, limit)
         if count.inflated > budget or count.work > limit:
             break
     return count
+
+
+def _check_stream(view: memoryview, start: int, count: InflationCount, limit: int) -> None:
+    """Inflate the stream starting at ``start`` and every nested level under it, counting."""
+    level = _inflate(_file_chunks(view, start), count, from_file=True, limit=limit)
+    for _ in range(_MAX_FILTER_DEPTH):
+        first = next(level, None)
+        if first is None or not _looks_like_zlib(first[:2]):
+            break
+        level = _inflate(chain([first], level), count, from_file=False, limit=limit)
+    for _ in level:
+        pass
+
+
+class _LineEnds:
+    """Where the line that contains a position ends (after its CR, LF or CR LF), for positions
+    asked in increasing order: each search starts where the last one left off, so finding the
+    line ends of every keyword of a file costs one pass over it."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.found = {b"\n": -1, b"\r": -1}
+
+    def after(self, position: int) -> int:
+        for mark, at in self.found.items():
+            if at != len(self.data) and at < position:
+                found = self.data.find(mark, position)
+                self.found[mark] = len(self.data) if found < 0 else found
+        end = min(self.found.values())
+        if end >= len(self.data):
+            return len(self.data)
+        return end + (2 if self.data[end : end + 2] == b"\r\n" else 1)
 
 
 def is_bomb(count: InflationCount, data_size: int, budget: int = MAX_INFLATED_BYTES) -> bool:
