@@ -78,6 +78,8 @@ def expand(
                     skipped.append((match, "a link to a folder: not followed (name the folder to read it)"))
                 elif match.is_dir():
                     out.extend(_letters_in(match, problems, skipped))
+                elif reason := _why_not_a_letter(match, os.path.realpath(base)):
+                    skipped.append((match, reason))
                 else:
                     out.append(match)
     return _each_file_once(out, skipped)
@@ -138,14 +140,23 @@ def _letters_in(folder: Path, problems: list[tuple[Path, str]], skipped: list[tu
                 skipped.append((Path(root, name), "a link to a folder: not followed (name the folder to read it)"))
         for name in names:
             path = Path(root, name)
-            real = os.path.realpath(path)
-            if path.is_symlink() and path.exists() and os.path.commonpath([inside, real]) != inside:
-                skipped.append((path, "a link out of the folder: not followed (name the file to read it)"))
-            elif path.suffix.lower() in LETTER_SUFFIXES and (path.is_file() or path.is_symlink()):
-                found.append(path)
+            if reason := _why_not_a_letter(path, inside):
+                skipped.append((path, reason))
             else:
-                skipped.append((path, unsupported_type(path) if path.suffix else "no .pdf or .txt suffix"))
+                found.append(path)
     return sorted(found)
+
+
+def _why_not_a_letter(path: Path, inside: str) -> str | None:
+    """Why a file met by a scan or a glob under the folder ``inside`` (a real path) is not read
+    as a letter, or None: a link out of the folder, a FIFO or device, another type."""
+    if path.is_symlink() and path.exists() and os.path.commonpath([inside, os.path.realpath(path)]) != inside:
+        return "a link out of the folder: not followed (name the file to read it)"
+    if path.suffix.lower() not in LETTER_SUFFIXES:
+        return unsupported_type(path) if path.suffix else "no .pdf or .txt suffix"
+    if path.exists() and not path.is_file():
+        return "not a regular file (a FIFO, device or socket is not read)"
+    return None
 
 
 def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> list[Path]:

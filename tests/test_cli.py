@@ -498,3 +498,19 @@ def test_jsonl_escapes_unsafe_characters_losslessly(tmp_path):
 def test_names_in_usage_errors_are_escaped(tmp_path):
     result = _run("parse", SAMPLES / "synthetic_letter.txt", "--out", tmp_path / "no\x1b]0;x\x07dir" / "o.jsonl")
     assert result.exit_code == 2 and "\x1b" not in result.output and "\\x1b]0;x\\x07" in result.output
+
+
+@pytest.mark.parametrize("pattern", ["*", "**"])
+def test_a_glob_does_not_read_a_link_to_a_file_out_of_its_folder(tmp_path, pattern):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_text(_letter_text(), encoding="utf-8")
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    (scan / "a.txt").write_text(_letter_text(), encoding="utf-8")
+    (scan / "evil.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    os.mkfifo(scan / "fifo.txt")
+    skipped: list = []
+    assert expand([str(scan / pattern)], [], skipped) == [scan / "a.txt"]
+    reasons = dict(skipped)
+    assert "a link out of the folder" in reasons[scan / "evil.txt"]
+    assert "not a regular file" in reasons[scan / "fifo.txt"]

@@ -219,3 +219,43 @@ def test_read_pdf_bytes_refuses_what_is_not_bytes_and_what_is_over_the_budget(mo
     monkeypatch.setattr(io, "MAX_FILE_BYTES", 1000)
     with pytest.raises(imr_nlp.InputError, match="read budget"):
         io.read_pdf_bytes(b"%PDF-1.4\n" + bytes(2000), "big.pdf")
+
+
+def test_an_interrupted_read_never_hands_its_reply_to_the_next_file(monkeypatch):
+    """Interrupted between request and reply (Ctrl-C in a notebook, a caller's alarm), the reader
+    is ended: the next file gets its own text, not the interrupted file's."""
+    reader = io.BoundedPdfReader()
+    monkeypatch.setattr(io, "_READER", reader)
+    first, second = SAMPLES / "CM16-0232543.pdf", sorted(SAMPLES.glob("*.pdf"))[-1]
+    assert first != second
+    real_receive = reader._receive
+    calls = []
+
+    def interrupted_once(child, size, deadline):
+        calls.append(size)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real_receive(child, size, deadline)
+
+    monkeypatch.setattr(reader, "_receive", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        io.read_pdf_bytes(first.read_bytes())
+    text = io.read_pdf_bytes(second.read_bytes())
+    assert second.stem in text and first.stem not in text
+    reader.close()
+
+
+def test_the_reader_bound_never_exceeds_the_process_hard_limit():
+    """Under a hard address-space limit below 1 GiB (set by the caller), the reader takes the
+    lower bound instead of failing to start."""
+    import subprocess
+    import sys
+
+    script = (
+        "import resource, imr_nlp.io as io\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (900_000_000, 900_000_000))\n"
+        f"print(io.read_pdf_bytes(open({str(SAMPLES / 'CM16-0232543.pdf')!r}, 'rb').read())[:2000])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "CM16-0232543" in result.stdout

@@ -286,6 +286,9 @@ def test_a_saved_rule_file_with_a_catastrophic_regex_is_refused_at_load(tmp_path
         (r"(?:\s*){10}x", True),  # a short outer repeat over an unbounded inner one
         (r"(?:(?:(?:a{0,10}){0,10}){0,10}){0,10}b", True),  # bounded, but 10,000 ways to split
         (r"\s*\s*\s*\s*x", True),  # four unbounded repeats side by side
+        (r"(x)?(?(1)|(?!(?:\w+)+:))", True),  # inside a conditional group
+        (r"(?:\S\S?)*#", True),  # a part of varying length repeated without bound
+        (r"C.*N.*N.*N.*N.*#", True),  # many unbounded repeats of any character in one sequence
         (r"Case\s+Number\s*:\s*(?P<v>\S+)", False),  # repeats separated by required text
         (r"\s*,?\s*", False),
         (r"(?:\d{1,2}/){2}\d{4}", False),  # inner and outer bounded

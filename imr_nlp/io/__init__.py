@@ -177,6 +177,11 @@ class BoundedPdfReader:
                 reply = json.loads(self._receive(child, int.from_bytes(header, "big"), deadline))
             except (BrokenPipeError, EOFError, TimeoutError) as exc:
                 return {"error": self._stopped(child, exc)}
+            except BaseException:
+                # interrupted (Ctrl-C, a caller's alarm) with a request or reply half through:
+                # the child is ended, or the next file would read this file's reply
+                self._stopped(child, InterruptedError())
+                raise
             return reply
 
     def close(self) -> None:

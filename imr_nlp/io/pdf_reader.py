@@ -243,6 +243,9 @@ def serve(memory_bytes: int, cpu_seconds: int, stdin=None, stdout=None) -> None:
     except ImportError:  # no bounds on this platform: the inflation check still runs
         resource = None
     if resource is not None:
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:  # a process may lower its limit, never raise it
+            memory_bytes = min(memory_bytes, hard)
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer

@@ -111,8 +111,10 @@ def _check_regex(value: str) -> str:
     return value
 
 
-_REPEATS = frozenset({re._constants.MAX_REPEAT, re._constants.MIN_REPEAT})  # type: ignore[attr-defined]
-_UNBOUNDED = re._constants.MAXREPEAT  # type: ignore[attr-defined]
+_C = re._constants  # type: ignore[attr-defined]
+_REPEATS = frozenset({_C.MAX_REPEAT, _C.MIN_REPEAT})
+_UNBOUNDED = _C.MAXREPEAT
+_NEGATED_CATEGORIES = frozenset({_C.CATEGORY_NOT_SPACE, _C.CATEGORY_NOT_WORD, _C.CATEGORY_NOT_DIGIT})
 # The ways a nest of backtracking repeats may split a run of text (the product of their
 # maxima), and the number of backtracking unbounded repeats a sequence may have side by side
 # (n of them over one run of text try about len**n splits): beyond either, a rule is refused.
@@ -121,35 +123,62 @@ MAX_ADJACENT_UNBOUNDED = 3
 
 
 def backtracking_risk(items, splits: float = 1) -> str | None:
-    """Why a parsed regex can backtrack catastrophically, or None: repeats nested so that their
-    maxima multiply past MAX_NESTED_SPLITS (``(a+)+``, ``(?:\\s*){10}``, ``((a{0,10}){0,10}){0,10}``),
-    or more than MAX_ADJACENT_UNBOUNDED unbounded repeats side by side with nothing required
-    between them (``\\s*\\s*\\s*\\s*``). Possessive repeats and atomic groups never give back, so
-    they end the search."""
-    adjacent = 0
+    """Why a parsed regex can backtrack catastrophically, or None:
+
+    - repeats nested so that their maxima multiply past MAX_NESTED_SPLITS (``(a+)+``,
+      ``(?:\\s*){10}``, ``((a{0,10}){0,10}){0,10}``), or a repeat of a part whose length varies
+      inside a repeat without bound (``(?:\\S\\S?)*``): its iterations can split a run of text in
+      exponentially many ways;
+    - more than MAX_ADJACENT_UNBOUNDED unbounded repeats side by side with nothing required
+      between them (``\\s*\\s*\\s*\\s*``), or of characters of any kind (``.*``, ``\\S+``,
+      ``[^,]*``) in one sequence even with text between them (``C.*N.*N.*N.*#``): polynomially many.
+
+    Conditional groups are read on both branches. Possessive repeats and atomic groups never
+    give back, so they end the search."""
+    adjacent = wide = 0
     for op, arg in items:
         inner: list = []
         if op in _REPEATS:
             low, high, sub = arg
             count = float("inf") if high == _UNBOUNDED else high
-            if high > 1 and splits > 1 and splits * count > MAX_NESTED_SPLITS:
+            if splits > 1 and (splits * count > MAX_NESTED_SPLITS or (splits == float("inf") and low != high)):
                 return "nests repeats whose counts multiply without bound"
             adjacent = adjacent + 1 if high == _UNBOUNDED else adjacent if low == 0 else 0
+            wide += high == _UNBOUNDED and _any_character(sub)
             if adjacent > MAX_ADJACENT_UNBOUNDED:
                 return f"has more than {MAX_ADJACENT_UNBOUNDED} unbounded repeats side by side"
+            if wide > MAX_ADJACENT_UNBOUNDED:
+                return f"has more than {MAX_ADJACENT_UNBOUNDED} unbounded repeats of almost any character in a row"
             inner = [(sub, splits * count if high > 1 else splits)]
         else:
             adjacent = 0
-            if op == re._constants.SUBPATTERN:  # type: ignore[attr-defined]
+            if op == _C.SUBPATTERN:
                 inner = [(arg[-1], splits)]
-            elif op == re._constants.BRANCH:  # type: ignore[attr-defined]
+            elif op == _C.BRANCH:
                 inner = [(branch, splits) for branch in arg[1]]
-            elif op in (re._constants.ASSERT, re._constants.ASSERT_NOT):  # type: ignore[attr-defined]
+            elif op in (_C.ASSERT, _C.ASSERT_NOT):
                 inner = [(arg[1], splits)]
+            elif op == _C.GROUPREF_EXISTS:
+                inner = [(branch, splits) for branch in arg[1:] if branch is not None]
         for sub, sub_splits in inner:
             if risk := backtracking_risk(sub, sub_splits):
                 return risk
     return None
+
+
+def _any_character(items) -> bool:
+    """Whether a repeated part is one character of almost any kind: ``.``, a negated class
+    (``[^,]``, ``\\S``, ``\\W``, ``\\D``)."""
+    if len(items) != 1:
+        return False
+    op, arg = items[0]
+    if op == _C.ANY:
+        return True
+    if op == _C.IN:
+        return any(item[0] == _C.NEGATE for item in arg) or any(
+            item[0] == _C.CATEGORY and item[1] in _NEGATED_CATEGORIES for item in arg
+        )
+    return False
 
 
 Regex = Annotated[str, AfterValidator(_check_regex)]
