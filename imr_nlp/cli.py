@@ -32,6 +32,7 @@ import click
 
 from imr_nlp.io import (
     commit_output,
+    expect_files,
     file_key,
     is_special_file,
     remove_quietly,
@@ -165,6 +166,8 @@ def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> lis
     ``problems``."""
     skipped: list[tuple[Path, str]] = []
     files = expand(paths, problems, skipped)
+    named = {Path(path) for path in paths}
+    expect_files({str(f): key for f in files if f not in named and isinstance(key := file_key(f), tuple)})
     skipped = sorted(set(skipped))  # a glob and the folder it lies in may meet one file twice
     for path, reason in skipped[:MAX_SKIPPED_SHOWN]:
         _say(f"skipped: {path}: {reason}")

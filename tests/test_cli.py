@@ -514,3 +514,28 @@ def test_a_glob_does_not_read_a_link_to_a_file_out_of_its_folder(tmp_path, patte
     reasons = dict(skipped)
     assert "a link out of the folder" in reasons[scan / "evil.txt"]
     assert "not a regular file" in reasons[scan / "fifo.txt"]
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(tmp_path, monkeypatch):
+    """Between the scan and the reading (the pipeline loads in between), a file of the folder is
+    replaced by a link to a file outside: it is refused, not read."""
+    (tmp_path / "outside").mkdir()
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.write_text(_letter_text().replace("CM99-0000001", "CM99-7777777"), encoding="utf-8")
+    scan = tmp_path / "scan"
+    scan.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (scan / name).write_text(_letter_text(), encoding="utf-8")
+    import imr_nlp.api
+
+    real_warm_up = imr_nlp.api.warm_up
+
+    def swap_then_warm_up(*args, **kwargs):
+        (scan / "b.txt").unlink()
+        (scan / "b.txt").symlink_to(secret)
+        return real_warm_up(*args, **kwargs)
+
+    monkeypatch.setattr(imr_nlp.api, "warm_up", swap_then_warm_up)
+    result = _run("parse", scan, "--out", tmp_path / "o.jsonl")
+    assert result.exit_code == 1 and "no longer the file the scan found" in result.stderr
+    assert "CM99-7777777" not in (tmp_path / "o.jsonl").read_text(encoding="utf-8")

@@ -91,9 +91,28 @@ def read_text_file(path: Path) -> str:
     return decode_text(_read_bytes(Path(path))).text
 
 
+# Files a folder scan found, by name: the device and inode each had when the scan saw it (see
+# ``expect_files``).
+_EXPECTED_FILES: dict[str, tuple[int, int]] = {}
+
+
+def expect_files(identities: dict[str, tuple[int, int]]) -> None:
+    """Pin the files a folder scan found to what it saw (name -> device and inode, as
+    ``file_key`` gives): a file replaced, or swapped for a link out of the folder, between the
+    scan and its reading is then refused instead of read. Replaces the previous pins; forked
+    workers inherit them."""
+    _EXPECTED_FILES.clear()
+    _EXPECTED_FILES.update(identities)
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
+            expected = _EXPECTED_FILES.get(str(path))
+            if expected is not None:
+                opened = os.fstat(handle.fileno())
+                if (opened.st_dev, opened.st_ino) != expected:
+                    raise InputError(path, "is no longer the file the scan found (replaced or made a link since)")
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
