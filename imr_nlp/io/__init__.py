@@ -153,7 +153,7 @@ def inflated_size(data: bytes, budget: int) -> int:
 def _pdf_text(source: bytes, path: Path) -> LetterText:
     """The text of a PDF's bytes, read within the bounds above, with a note when pages were left
     unread because the text passed the per-letter budget."""
-    if os.name == "nt":  # no select() on pipes: read in this process (the inflation check still runs)
+    if os.name == "nt":  # no poll() on pipes: read in this process (the inflation check still runs)
         reply = pdf_reader.answer(source, MAX_PDF_CHARS, MAX_PDF_INFLATED_BYTES)
     else:
         reply = _READER.read(source, MAX_PDF_CHARS, MAX_PDF_INFLATED_BYTES)
@@ -252,11 +252,18 @@ class BoundedPdfReader:
         self.close()
         if timed_out or code == -signal.SIGXCPU:
             return f"took over {self.seconds:g} s to read (a crafted or corrupt PDF)"
-        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        how = f"signal {_signal_name(-code)}" if code < 0 else f"exit status {code}"
         return (
             f"the PDF reader stopped on this file ({how}): it needs more than the bound of "
             f"{self.memory_bytes:,} bytes of memory (a decompression bomb) or is corrupt"
         )
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
 
 
 def _renew_lock(reader: weakref.ref) -> None:
