@@ -18,6 +18,7 @@ from imr_nlp.components import (  # noqa: F401
     diagnoses,
     doses,
     drugs,
+    entities,
     header,
     layout,
     normalize,

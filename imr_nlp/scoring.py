@@ -19,18 +19,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+
 # Slot groups per component family: the family that fills a slot scores it.
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "imr_header": ("header", "injury_date", "ur_date", "reviewer.", "patient."),
-    "imr_decisions": ("decision.found", "decision.outcome"),
-    "imr_conclusions": ("decision.medically_necessary",),
-    "imr_services": ("treatment.",),
-    "imr_drugs": ("medications",),
-    "imr_dates": ("dates",),
-    "imr_diagnoses": ("diagnoses",),
-    "imr_citations": ("claims_administrator.", "reviewer_basis."),
-    "imr_context": ("assertions",),
-}
+def families() -> dict[str, tuple[str, ...]]:
+    """Each component (factory name) -> the slots of the output contract it is scored on, as its
+    contract declares them (prefixes of the slot names below)."""
+    import imr_nlp.pipeline  # noqa: F401 - registers every component and its contract
+    from imr_nlp.components.contract import CONTRACTS
+
+    return {factory: contract.scores for factory, contract in CONTRACTS.items() if contract.scores}
+
 
 # Slots that fixed letter wording gives away; the hard F1 is over all the others.
 EASY = ("header", "injury_date", "ur_date", "patient.", "reviewer.", "decision.")
@@ -357,12 +355,14 @@ def example_tally(example) -> Tally:
     return cached
 
 
-def family_scores(name: str, examples: Iterable) -> dict:
-    """The spaCy scores of component family ``name`` (its slots of ``FAMILIES``) over ``examples``."""
+def family_scores(factory: str, examples: Iterable) -> dict:
+    """The spaCy scores of a component's family (the slots its contract declares) over
+    ``examples``, keyed by its factory name (so a renamed instance scores under the same keys)."""
     tally = Tally()
+    prefixes = families()[factory]
     for example in examples:
-        tally.merge(example_tally(example).only(FAMILIES[name]))
-    return tally.scores(name)
+        tally.merge(example_tally(example).only(prefixes))
+    return tally.scores(factory)
 
 
 def gold_letters(gold_dir: Path, letters_dir: Path) -> list[tuple[str, Path, dict]]:
@@ -388,7 +388,7 @@ def evaluate(nlp, gold_dir: Path, letters_dir: Path) -> tuple[dict, Tally, int]:
     ]
     scores = nlp.evaluate(examples)  # it processes copies of the examples
     tally = Tally()
-    for family in FAMILIES:
+    for family in families():
         for group, row in scores.get(f"{family}_per_group", {}).items():
             tally.add(group, row["tp"], row["fp"], row["fn"])
         tally.misses.extend(scores.get(f"{family}_misses", []))

@@ -167,7 +167,9 @@ def component_pages() -> dict[str, str]:
                 "|---|---|",
                 f"| requires | {', '.join(f'`{a}`' for a in meta.requires) or 'none'} |",
                 f"| assigns | {', '.join(f'`{a}`' for a in meta.assigns) or 'none'} |",
-                f"| reads span groups | {_groups(getattr(component, 'needs', ()))} |",
+                f"| reads | {_names(component, 'reads')} |",
+                f"| reads if present | {_names(component, 'reads_if_present')} |",
+                f"| writes | {_names(component, 'writes')} |",
                 f"| rule files (`imr_nlp/resources/`) | {rule_files} |",
                 f"| config | {config} |",
                 "",
@@ -240,10 +242,13 @@ def _example(name: str, doc) -> list[str]:
     ]
 
 
-def _groups(keys) -> str:
-    from imr_nlp.extensions import SPAN_GROUPS
+def _names(component, side: str) -> str:
+    """What a component's contract says it reads or writes, as a user names it."""
+    from imr_nlp.components.base import describe
 
-    return ", ".join(f"`{SPAN_GROUPS[k]}`" for k in keys) or "none"
+    contract = getattr(component, "contract", None)
+    names = getattr(contract, side, ()) if contract is not None else ()
+    return ", ".join(f"`{describe(name)}`" for name in names) or "none"
 
 
 def chain_table() -> str:
@@ -265,7 +270,7 @@ def chain_table() -> str:
         files = ", ".join(f"`{r}`" for r in getattr(component, "resource_names", ()))
         requires = ", ".join(f"`{a}`" for a in summary["requires"])
         assigns = ", ".join(f"`{a}`" for a in summary["assigns"])
-        reads = _groups(getattr(component, "needs", ()))
+        reads = _names(component, "reads")
         lines.append(f"| {step} | [`{name}`](components/{name}.md) | {requires} | {assigns} | {reads} | {files} |")
     problems = sum(len(p) for p in analysis["problems"].values())
     lines += ["", f"`nlp.analyze_pipes()` problems: {problems}."]

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from imr_nlp.cli import main
-from imr_nlp.scoring import FAMILIES, Tally, make_example, score_letter
+from imr_nlp.scoring import Tally, families, make_example, score_letter
 
 GOLD = {
     "case_number": "CM16-0000001",
@@ -77,7 +77,7 @@ def test_an_extra_decision_is_a_false_positive():
 def test_every_slot_group_has_a_family():
     groups = set(score_letter(GOLD, _predicted()).counts) | {"treatment.strength", "claims_administrator.sources"}
     for group in groups:
-        assert any(group.startswith(prefixes) for prefixes in FAMILIES.values()), group
+        assert any(group.startswith(prefixes) for prefixes in families().values()), group
 
 
 def test_language_evaluate_gives_each_family_its_scores(nlp, shared):

@@ -19,6 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import Component, token_words
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
 
 if not Doc.has_extension("abbreviation_map"):
@@ -42,7 +43,24 @@ def bracket_candidates(words: list[str]) -> list[tuple[int, int, int]]:
     return candidates
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_abbreviations",
+        reads=(),
+        reads_if_present=(
+            "spans:diagnoses",
+            "spans:drugs",
+        ),
+        writes=("doc._.abbreviation_map", "span._.long_form"),
+    )
+)
+
+
 class IMRAbbreviations(Component):
+    """scispaCy's abbreviation detection: short form -> long form for the letter."""
+
+    contract = CONTRACT
+
     def match(self, doc: Doc) -> dict[str, str]:
         """Short form -> long form for the abbreviations defined in the doc (the first
         definition wins: a short or long form defined twice keeps its first pairing, as in scispaCy)."""
@@ -67,8 +85,8 @@ class IMRAbbreviations(Component):
 
 @Language.factory(
     "imr_abbreviations",
-    requires=["doc.spans"],
-    assigns=["doc._.abbreviation_map", "span._.long_form"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_abbreviations(nlp: Language, name: str) -> IMRAbbreviations:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import srsly
@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from imr_nlp import resources
+from imr_nlp.components.contract import SPANS, Contract
 from imr_nlp.extensions import SPAN_GROUPS
 
 # Docs per batch in Component.pipe: small, since nlp.pipe holds a batch per component in flight.
@@ -24,29 +25,39 @@ class Component:
     """A pipeline component split into ``match`` (testable alone) and ``set_annotations``.
     It has no rules of its own, so serialising it writes nothing.
 
-    ``needs`` names the span groups (keys of ``SPAN_GROUPS``) the component reads: a doc
-    without one of them (a pipeline whose components were reordered, or a component run alone)
-    is refused with an error naming the component that sets it, never read as empty."""
+    ``contract`` (``imr_nlp.components.contract.Contract``) says what the component reads and
+    writes: a doc without one of its inputs (a pipeline whose components were reordered or left
+    out, or a component run alone) is refused with an error naming the component that produces
+    it, never read as empty."""
 
-    needs: tuple[str, ...] = ()
+    contract: Contract | None = None
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.nlp = nlp
         self.name = name
+        self._inputs = _input_checks(self.contract) if self.contract is not None else ()
 
     def __call__(self, doc: Doc) -> Doc:
-        if self.needs:
-            self.check_inputs(doc)
+        for name, present in self._inputs:
+            if not present(doc):
+                self._refuse(name)
         return self.set_annotations(doc, self.match(doc))
 
     def check_inputs(self, doc: Doc) -> None:
-        missing = [SPAN_GROUPS[key] for key in self.needs if SPAN_GROUPS[key] not in doc.spans]
-        if missing:
-            groups = ", ".join(f"doc.spans[{group!r}]" for group in missing)
-            raise ValueError(
-                f"{self.name} reads {groups}, which the doc does not have: {self.name} must run after "
-                "the component that sets it (imr_nlp.pipeline.PIPELINE gives the order)"
-            )
+        """Raise the error of the first input the doc lacks (see the class docstring)."""
+        for name, present in self._inputs:
+            if not present(doc):
+                self._refuse(name)
+
+    def _refuse(self, name: str) -> None:
+        from imr_nlp.components.contract import producers
+
+        makers = " and ".join(producers().get(name, []))
+        what = describe(name)
+        made = f"{makers} writes it and must run before {self.name}" if makers else "no component writes it"
+        raise ValueError(
+            f"{self.name} reads {what}, which the doc does not have: {made} (imr_nlp.pipeline.PIPELINE gives the order)"
+        )
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 8) -> Iterator[Doc]:
         """Process docs ``PIPE_BATCH`` at a time, so that in ``nlp.pipe`` each component runs over
@@ -59,9 +70,11 @@ class Component:
     def score(self, examples, **kwargs) -> dict:
         """spaCy's scorer hook (``nlp.evaluate``): the slots of the output contract this
         component fills, against the gold carried by each Example (``imr_nlp.scoring``)."""
-        from imr_nlp.scoring import FAMILIES, family_scores
+        from imr_nlp.scoring import family_scores
 
-        return family_scores(self.name, examples) if self.name in FAMILIES else {}
+        if self.contract is None or not self.contract.scores:
+            return {}
+        return family_scores(self.contract.factory, examples)
 
     def match(self, doc: Doc):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -116,6 +129,30 @@ class RuleComponent(Component):
                 self.rules[name] = resources.validate(name, data)
         self._compile()
         return self
+
+
+def describe(name: str) -> str:
+    """A contract's name as a user reads it: ``spans:items`` is ``doc.spans['imr_items']``."""
+    if name.startswith(SPANS):
+        return f"doc.spans[{SPAN_GROUPS[name[len(SPANS) :]]!r}]"
+    return name
+
+
+def _input_checks(contract: Contract) -> tuple[tuple[str, Callable[[Doc], bool]], ...]:
+    """For each input of a contract that a doc can be checked for (span groups, sentences and
+    doc extensions that a producer sets), the check; span extensions are read per span, and
+    span groups checked, so they need none."""
+    checks = []
+    for name in contract.reads:
+        if name.startswith(SPANS):
+            group = SPAN_GROUPS[name[len(SPANS) :]]
+            checks.append((name, lambda doc, group=group: group in doc.spans))
+        elif name == "doc.sents":
+            checks.append((name, lambda doc: doc.has_annotation("SENT_START")))
+        elif name.startswith("doc._."):
+            attribute = name[len("doc._.") :]
+            checks.append((name, lambda doc, attribute=attribute: getattr(doc._, attribute) is not None))
+    return tuple(checks)
 
 
 _TEXT_KEY = "imr_nlp.text"

@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
 
 _TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
@@ -38,9 +39,20 @@ def split_topics(text: str) -> list[str]:
     return parts
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_citations",
+        reads=("spans:parts", "span._.block_index"),
+        writes=("spans:citations", "span._.citation", "span._.basis"),
+        rule_files=("guidelines.json",),
+        scores=("claims_administrator.", "reviewer_basis."),
+    )
+)
+
+
 class IMRCitations(RuleComponent):
-    needs = ("parts",)
-    resource_names = ("guidelines.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         g = self.rules["guidelines.json"]
@@ -190,8 +202,8 @@ class IMRCitations(RuleComponent):
 
 @Language.factory(
     "imr_citations",
-    requires=["doc.spans", "span._.block_index"],
-    assigns=["doc.spans", "span._.citation", "span._.basis"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_citations(nlp: Language, name: str) -> IMRCitations:

@@ -21,6 +21,7 @@ from spacy.tokens import Doc
 from imr_nlp import errors
 from imr_nlp.components.base import doc_text
 from imr_nlp.components.context import IMRContext
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.decisions import ENDS_SENTENCE
 from imr_nlp.extensions import SPAN_GROUPS, warn
 
@@ -37,9 +38,32 @@ class Conclusions:
     warnings: list[str] = field(default_factory=list)
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_conclusions",
+        reads=(
+            "spans:sections",
+            "spans:items",
+            "spans:parts",
+            "spans:necessity",
+            "span._.decision",
+            "span._.block_index",
+            "span._.necessity_polarity",
+        ),
+        reads_if_present=(
+            "doc.sents",
+            "doc._.layout",
+        ),
+        writes=("span._.decision", "span._.is_negated", "doc._.imr_warnings"),
+        rule_files=("conclusions.json",),
+        scores=("decision.medically_necessary",),
+    )
+)
+
+
 class IMRConclusions(IMRContext):
-    needs = ("sections", "items", "parts", "necessity")
-    resource_names = ("conclusions.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(nlp, name, include_medspacy_defaults=False)
@@ -115,8 +139,8 @@ class IMRConclusions(IMRContext):
 
 @Language.factory(
     "imr_conclusions",
-    requires=["doc.spans", "doc.sents", "doc._.layout", "span._.decision", "span._.necessity_polarity"],
-    assigns=["span._.decision", "span._.is_negated", "doc._.imr_warnings"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_conclusions(nlp: Language, name: str) -> IMRConclusions:

@@ -29,6 +29,7 @@ from spacy.tokens import Doc, Span
 
 from imr_nlp import resources
 from imr_nlp.components.base import RuleComponent, sentence_bounds, token_words
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
 
 # ConText category -> the Span extension it sets (the names medspaCy's ConText uses).
@@ -144,8 +145,34 @@ class Cue:
         return self.start < end and start < self.end
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_context",
+        reads=(),
+        reads_if_present=(
+            "spans:drugs",
+            "spans:diagnoses",
+            "spans:problems",
+            "doc.sents",
+        ),
+        writes=(
+            "spans:context_targets",
+            "span._.is_negated",
+            "span._.is_uncertain",
+            "span._.is_historical",
+            "span._.is_hypothetical",
+            "span._.is_family",
+            "span._.context_cues",
+        ),
+        rule_files=("context_rules.json",),
+        scores=("assertions",),
+    )
+)
+
+
 class IMRContext(RuleComponent):
-    resource_names = ("context_rules.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str, include_medspacy_defaults: bool = True) -> None:
         self.include_medspacy_defaults = include_medspacy_defaults
@@ -388,15 +415,8 @@ def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
 
 @Language.factory(
     "imr_context",
-    requires=["doc.spans", "doc.sents"],
-    assigns=[
-        "span._.is_negated",
-        "span._.is_uncertain",
-        "span._.is_historical",
-        "span._.is_hypothetical",
-        "span._.is_family",
-        "span._.context_cues",
-    ],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={"include_medspacy_defaults": True},
 )
 def make_context(nlp: Language, name: str, include_medspacy_defaults: bool) -> IMRContext:

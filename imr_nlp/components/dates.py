@@ -11,12 +11,24 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS, warn
 from imr_nlp.normalize.dates import compile_tables, scan_dates
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_dates",
+        reads=(),
+        writes=("spans:dates", "span._.iso_date", "span._.role", "doc._.imr_warnings"),
+        rule_files=("dates.json",),
+        scores=("dates",),
+    )
+)
+
 
 class IMRDates(RuleComponent):
-    resource_names = ("dates.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["dates.json"]
@@ -69,8 +81,8 @@ class IMRDates(RuleComponent):
 
 @Language.factory(
     "imr_dates",
-    requires=[],
-    assigns=["doc.spans", "span._.iso_date", "span._.role", "doc._.imr_warnings"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_dates(nlp: Language, name: str) -> IMRDates:

@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, char_span, doc_text, labelled_span
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.requests import request_bounds
@@ -47,9 +48,27 @@ class DecisionBlock:
     statements: list[tuple[int, int, str]] = field(default_factory=list)
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_decisions",
+        reads=("spans:sections",),
+        writes=(
+            "spans:items",
+            "spans:parts",
+            "spans:necessity",
+            "span._.decision",
+            "span._.block_index",
+            "span._.necessity_polarity",
+        ),
+        rule_files=("decisions.json",),
+        scores=("decision.found", "decision.outcome"),
+    )
+)
+
+
 class IMRDecisions(RuleComponent):
-    needs = ("sections",)
-    resource_names = ("decisions.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["decisions.json"]
@@ -255,8 +274,8 @@ def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Matc
 
 @Language.factory(
     "imr_decisions",
-    requires=["doc.spans"],
-    assigns=["doc.spans", "span._.decision", "span._.block_index", "span._.necessity_polarity"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_decisions(nlp: Language, name: str) -> IMRDecisions:

@@ -36,6 +36,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
@@ -152,9 +153,21 @@ def _overlaps_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
     return i >= 0 and regions[i][1] > start
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_diagnoses",
+        reads=("spans:sections",),
+        reads_if_present=("doc.sents",),
+        writes=("spans:diagnoses", "spans:problems", "span._.icd10", "span._.icd10_description", "span._.icd10_by"),
+        rule_files=("diagnoses.json", "icd10.json", "icd10_terms.jsonl"),
+        scores=("diagnoses",),
+    )
+)
+
+
 class IMRDiagnoses(RuleComponent):
-    needs = ("sections",)
-    resource_names = ("diagnoses.json", "icd10.json", "icd10_terms.jsonl")
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str, code_icd10: bool = True) -> None:
         self.code_icd10 = code_icd10
@@ -683,8 +696,8 @@ class IMRDiagnoses(RuleComponent):
 
 @Language.factory(
     "imr_diagnoses",
-    requires=["doc.sents"],
-    assigns=["doc.spans", "span._.icd10", "span._.icd10_description", "span._.icd10_by"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={"code_icd10": True},
 )
 def make_diagnoses(nlp: Language, name: str, code_icd10: bool) -> IMRDiagnoses:

@@ -15,15 +15,27 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import values
 
 _CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_doses",
+        reads=("spans:items", "spans:drugs"),
+        writes=("spans:doses", "span._.dose"),
+        rule_files=("doses.json",),
+        scores=(),
+    )
+)
+
+
 class IMRDoses(RuleComponent):
-    needs = ("items", "drugs")
-    resource_names = ("doses.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         self.tables = values.compile_tables(self.rules["doses.json"])
@@ -102,6 +114,6 @@ def item_values(item_text: str, tables: values.DoseTables, offset: int = 0) -> l
     return out
 
 
-@Language.factory("imr_doses", requires=["doc.spans"], assigns=["doc.spans", "span._.dose"], default_config={})
+@Language.factory("imr_doses", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={})
 def make_doses(nlp: Language, name: str) -> IMRDoses:
     return IMRDoses(nlp, name)

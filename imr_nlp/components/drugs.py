@@ -14,6 +14,7 @@ from spacy.tokens import Doc, Span
 
 from imr_nlp import resources
 from imr_nlp.components.base import RuleComponent, doc_text, token_words
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
@@ -23,8 +24,20 @@ _MAX_MEMO = 100_000  # words whose candidacy is remembered (bounded: a feed of o
 _NAME_EVIDENCE = {"imr_nlp": "drug table", "lexicon": "drug lexicon", "fuzzy": "drug misspelling"}
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_drugs",
+        reads=(),
+        writes=("spans:drugs", "span._.generic", "span._.drug_class", "span._.dwc_class", "span._.drug_evidence"),
+        rule_files=("drugs.json", "brand_names.json"),
+        scores=("medications",),
+    )
+)
+
+
 class IMRDrugs(RuleComponent):
-    resource_names = ("drugs.json", "brand_names.json")
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str, use_package_lexicon: bool = True) -> None:
         self.use_package_lexicon = use_package_lexicon
@@ -152,7 +165,8 @@ def _lexicon_for(rules, brands, use_package_lexicon: bool) -> DrugLexicon:
 
 @Language.factory(
     "imr_drugs",
-    assigns=["doc.spans", "span._.generic", "span._.drug_class", "span._.dwc_class", "span._.drug_evidence"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={"use_package_lexicon": True},
 )
 def make_drugs(nlp: Language, name: str, use_package_lexicon: bool) -> IMRDrugs:

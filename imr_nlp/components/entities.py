@@ -17,12 +17,32 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from imr_nlp.components.base import RuleComponent
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
+
+CONTRACT = declare(
+    Contract(
+        factory="imr_entities",
+        reads=("spans:sections",),
+        reads_if_present=(
+            "spans:drugs",
+            "spans:doses",
+            "spans:diagnoses",
+            "spans:problems",
+            "spans:dates",
+            "spans:body_sites",
+            "spans:citations",
+        ),
+        writes=("doc.ents", "token._.section"),
+        rule_files=("entities.json",),
+        scores=(),
+    )
+)
 
 
 class IMREntities(RuleComponent):
-    needs = ("sections",)
-    resource_names = ("entities.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["entities.json"]
@@ -69,8 +89,8 @@ class IMREntities(RuleComponent):
 
 @Language.factory(
     "imr_entities",
-    requires=["doc.spans"],
-    assigns=["doc.ents", "token._.section"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_entities(nlp: Language, name: str) -> IMREntities:

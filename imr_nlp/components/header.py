@@ -15,13 +15,24 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.extensions import SPAN_GROUPS
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_header",
+        reads=("spans:sections", "spans:dates", "span._.iso_date"),
+        writes=("spans:header", "span._.header_value", "doc._.header", "doc._.reviewer", "doc._.patient"),
+        rule_files=("header.json",),
+        scores=("header", "injury_date", "ur_date", "reviewer.", "patient."),
+    )
+)
+
 
 class IMRHeader(RuleComponent):
-    needs = ("sections", "dates")
-    resource_names = ("header.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["header.json"]
@@ -142,8 +153,8 @@ class IMRHeader(RuleComponent):
 
 @Language.factory(
     "imr_header",
-    requires=["doc.spans", "span._.iso_date"],
-    assigns=["doc.spans", "span._.header_value", "doc._.header", "doc._.reviewer", "doc._.patient"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_header(nlp: Language, name: str) -> IMRHeader:

@@ -13,12 +13,25 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text
+from imr_nlp.components.contract import Contract, declare
 
 UNKNOWN = "unknown"
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_layout",
+        reads=(),
+        writes=("doc._.layout", "doc._.layout_signals"),
+        rule_files=("letter_layouts.json",),
+        scores=(),
+    )
+)
+
+
 class IMRLayout(RuleComponent):
-    resource_names = ("letter_layouts.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["letter_layouts.json"]
@@ -62,8 +75,8 @@ class IMRLayout(RuleComponent):
 
 @Language.factory(
     "imr_layout",
-    requires=[],
-    assigns=["doc._.layout", "doc._.layout_signals"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_layout(nlp: Language, name: str) -> IMRLayout:

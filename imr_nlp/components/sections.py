@@ -17,6 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from imr_nlp.components.base import RuleComponent
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS, warn
 from imr_nlp.normalize.text import OffsetMap
 
@@ -24,12 +25,24 @@ from imr_nlp.normalize.text import OffsetMap
 _NEWLINE = re.compile(r"[\n\r]+[\s]*$")
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_sections",
+        reads=(),
+        writes=("spans:sections",),
+        rule_files=("sections.json",),
+        scores=(),
+    )
+)
+
+
 class IMRSections(RuleComponent):
     """Headings are matched by medspaCy's matcher with the Sectionizer's rule type and start-line
     test (``require_start_line``); the section spans are built here, without the Sectionizer's
     per-token ``token._.section`` loop, which costs more than the rest of the pipeline step."""
 
-    resource_names = ("sections.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_matcher")
@@ -99,7 +112,7 @@ class IMRSections(RuleComponent):
         return doc
 
 
-@Language.factory("imr_sections", assigns=["doc.spans"], default_config={})
+@Language.factory("imr_sections", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={})
 def make_sections(nlp: Language, name: str) -> IMRSections:
     return IMRSections(nlp, name)
 

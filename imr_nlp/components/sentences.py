@@ -20,6 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, remember_sentences, token_words
+from imr_nlp.components.contract import Contract, declare
 
 _ENDERS = frozenset({".", "?", "!"})
 _LIST_CLOSERS = frozenset({")", "."})
@@ -30,8 +31,20 @@ _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
 _MAX_LIST_NUMBER = 30
 
 
+CONTRACT = declare(
+    Contract(
+        factory="imr_sentences",
+        reads=(),
+        writes=("token.is_sent_start", "doc.sents"),
+        rule_files=("sentences.json",),
+        scores=(),
+    )
+)
+
+
 class SentenceSplitter(RuleComponent):
-    resource_names = ("sentences.json",)
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         self.abbreviations = frozenset(w.lower() for w in self.rules["sentences.json"].abbreviations.words)
@@ -143,6 +156,6 @@ def _is_label_word(word: str) -> bool:
     return len(word) > 1 and word.isalpha()
 
 
-@Language.factory("imr_sentences", assigns=["token.is_sent_start", "doc.sents"], default_config={})
+@Language.factory("imr_sentences", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={})
 def make_sentences(nlp: Language, name: str) -> SentenceSplitter:
     return SentenceSplitter(nlp, name)

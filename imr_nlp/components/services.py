@@ -22,6 +22,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, SpanIndex, doc_text, labelled_span
+from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize import requests as grammar
 
@@ -29,15 +30,35 @@ _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", r
 _LATERALITY_REACH = 40  # characters before a site searched for its laterality ("right side of the")
 
 
-class IMRServices(RuleComponent):
-    needs = ("items", "drugs", "doses")
-    resource_names = (
-        "request_grammar.json",
-        "procedure_terms.json",
-        "service_names.jsonl",
-        "dwc_rules.jsonl",
-        "body_sites.json",
+CONTRACT = declare(
+    Contract(
+        factory="imr_services",
+        reads=(
+            "spans:items",
+            "spans:drugs",
+            "spans:doses",
+            "span._.decision",
+            "span._.dose",
+            "span._.generic",
+            "span._.dwc_class",
+            "span._.drug_evidence",
+        ),
+        writes=("spans:services", "spans:body_sites", "span._.request", "span._.body_site"),
+        rule_files=(
+            "request_grammar.json",
+            "procedure_terms.json",
+            "service_names.jsonl",
+            "dwc_rules.jsonl",
+            "body_sites.json",
+        ),
+        scores=("treatment.",),
     )
+)
+
+
+class IMRServices(RuleComponent):
+    contract = CONTRACT
+    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.vocab = nlp.vocab
@@ -252,8 +273,8 @@ class IMRServices(RuleComponent):
 
 @Language.factory(
     "imr_services",
-    requires=["doc.spans", "span._.dose", "span._.generic", "span._.dwc_class"],
-    assigns=["doc.spans", "span._.request", "span._.body_site"],
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
     default_config={},
 )
 def make_services(nlp: Language, name: str) -> IMRServices:

@@ -279,7 +279,8 @@ def test_analyze_pipes_flags_a_component_moved_before_what_it_requires(moved, be
 def test_a_reordered_pipeline_fails_loudly(small_pipeline, moved, before, group):
     """A component moved before the one whose span group it reads raises, naming both."""
     nlp = small_pipeline(*_moved_before(moved, before))
-    with pytest.raises(ValueError, match=rf"{moved} reads doc.spans\['{group}'\].*must run after"):
+    expected = rf"{moved} reads doc.spans\['{group}'\].*{before} writes it and must run before"
+    with pytest.raises(ValueError, match=expected):
         nlp("IMR ISSUES, DECISIONS AND RATIONALES\nNorco 10/325mg #60: Upheld\nDecision rationale: Not needed.\n")
 
 

@@ -1,0 +1,82 @@
+"""One declared contract per component (imr_nlp.components.contract): the pipeline order, the
+run-time input checks, spaCy's requires/assigns, the docs and the scoring families all come
+from it, so they cannot disagree."""
+
+from __future__ import annotations
+
+import pytest
+import spacy
+
+import imr_nlp
+from imr_nlp.components.base import Component
+from imr_nlp.components.contract import CONTRACTS, dependency_order, missing_inputs, producers
+from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.pipeline import PIPELINE
+
+LETTER = "IMR ISSUES, DECISIONS AND RATIONALES\nNorco 10/325mg #60: Upheld\nDecision rationale: Not needed.\n"
+
+
+def test_every_pipeline_component_declares_a_contract_and_the_order_follows_from_them():
+    assert set(PIPELINE) <= set(CONTRACTS)
+    assert missing_inputs(list(PIPELINE)) == []
+    assert dependency_order(list(PIPELINE)) == list(PIPELINE)
+    # from any order, the declarations alone give an order with no missing input
+    assert missing_inputs(dependency_order(list(reversed(PIPELINE)))) == []
+
+
+@pytest.mark.parametrize("factory", sorted(CONTRACTS))
+def test_a_contract_names_only_known_span_groups_and_extensions(factory):
+    from imr_nlp.extensions import DOC_EXTENSIONS, SPAN_EXTENSIONS
+
+    contract = CONTRACTS[factory]
+    for name in contract.reads + contract.reads_if_present + contract.writes:
+        if name.startswith("spans:"):
+            assert name[len("spans:") :] in SPAN_GROUPS, name
+        elif name.startswith("doc._."):
+            assert name[len("doc._.") :] in DOC_EXTENSIONS or name == "doc._.abbreviation_map", name
+        elif name.startswith("span._."):
+            assert name[len("span._.") :] in SPAN_EXTENSIONS, name
+        else:
+            assert name in ("doc.sents", "doc.ents", "token.is_sent_start", "token._.section"), name
+
+
+@pytest.mark.parametrize("factory", sorted(set(PIPELINE)))
+def test_the_factory_requires_and_assigns_are_the_contracts(factory):
+    meta = spacy.Language.get_factory_meta(factory)
+    contract = CONTRACTS[factory]
+    assert list(meta.requires) == contract.requires and list(meta.assigns) == contract.assigns
+
+
+@pytest.mark.parametrize("removed", ["imr_decisions", "imr_drugs", "imr_sections", "imr_dates"])
+def test_a_pipeline_without_a_producer_fails_loudly_naming_it(small_pipeline, removed):
+    readers = [f for f in PIPELINE if any(removed in producers().get(n, []) for n in CONTRACTS[f].reads)]
+    assert readers, removed
+    nlp = small_pipeline(*[name for name in PIPELINE if name != removed])
+    with pytest.raises(ValueError, match=rf"reads .* which the doc does not have: {removed} writes it"):
+        nlp(LETTER)
+
+
+def test_a_component_outside_the_contracts_runs_unchecked():
+    class Free(Component):
+        def match(self, doc):
+            return None
+
+        def set_annotations(self, doc, matches):
+            return doc
+
+    doc = spacy.blank("en")("text")
+    assert Free(None, "free")(doc) is doc
+
+
+def test_scores_are_keyed_by_factory_not_by_instance_name(shared):
+    """A component added under another name scores under its factory's keys."""
+    import json
+
+    from imr_nlp.scoring import make_example
+
+    nlp = imr_nlp.pipeline.build()
+    nlp.rename_pipe("imr_decisions", "my_decisions")
+    letter = sorted((shared / "corpus" / "letters").glob("*.txt"))[0]
+    gold = json.loads((shared / "corpus" / "gold" / f"{letter.stem}.json").read_text(encoding="utf-8"))
+    scores = nlp.evaluate([make_example(nlp, letter.read_text(encoding="utf-8"), gold, letter.stem)])
+    assert "imr_decisions_f" in scores and not any(key.startswith("my_decisions") for key in scores)
