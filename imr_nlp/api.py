@@ -2,131 +2,66 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
 import operator
 import os
-import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
-from spacy.language import Language
 from spacy.tokens import Span
 from spacy.util import minibatch
 
+from imr_nlp import errors
 from imr_nlp.assemble import assertion_fields
+from imr_nlp.batches import (
+    InputIteratorError,
+    error_record,
+    internal_error,
+    item_result,
+    item_text,
+    names_a_letter_file,
+    numbered_items,
+    parse_chunk,
+    parse_text,
+    plain_item,
+)
 from imr_nlp.errors import InputError
 from imr_nlp.io import LetterText, letter_identity, read_letter_file
+from imr_nlp.loading import MAX_NEW_STRINGS, load, pipeline, reset, warm_up
 from imr_nlp.models import Assertions, Determination, Treatment
 
 logger = logging.getLogger("imr_nlp")
 
-_LOCK = threading.Lock()
-
-
-def _new_lock_in_child() -> None:
-    """A forked worker gets a lock of its own: one inherited while another thread of the parent
-    held it (inside ``reset()`` or a renewal) would never be released in the child."""
-    global _LOCK
-    _LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
-_NLP: dict[str, Language] = {}
-_BASE_STRINGS: dict[str, int] = {}
-
-# spaCy 3.7 keeps every distinct token text it ever sees (its StringStore and Vocab grow for the
-# life of a pipeline; memory zones came with spaCy 3.8, which medspaCy does not allow). Once a
-# pipeline has learnt this many new strings, the API builds a fresh one (about 0.4 s) and frees
-# the old, so a process parsing letters for days stays within a bounded memory (measured: at
-# most about 160 MB above the loaded pipeline, with letters full of never-seen words).
-MAX_NEW_STRINGS = 200_000
-
-
-def _build(key: str) -> Language:
-    if not key:
-        from imr_nlp.pipeline import build
-
-        return build()
-    import spacy
-
-    return spacy.load(key)
-
-
-def load(path: str | Path | None = None) -> Language:
-    """The imr_nlp spaCy pipeline, built once per process (or loaded from ``path``, a folder
-    written by ``nlp.to_disk``). Its docs carry ``doc._.determination``.
-
-    The parse functions replace it with a fresh copy once its vocabulary has grown by
-    ``MAX_NEW_STRINGS``; a pipeline you hold keeps working (it just keeps its memory)."""
-    key = str(path) if path is not None else ""
-    nlp = _NLP.get(key)  # loaded already: no lock needed to read it
-    if nlp is not None:
-        return nlp
-    with _LOCK:
-        if key not in _NLP:
-            _NLP[key] = _build(key)
-            _BASE_STRINGS[key] = len(_NLP[key].vocab.strings)
-        return _NLP[key]
-
-
-# A few lines that make every lazily built table get built: the ICD-10-CM index (a diagnosis),
-# the misspelt-drug index (a misspelling), the date tables.
-_WARM_UP_TEXT = (
-    "Date of Injury: 01/02/2015\nThe injured worker was diagnosed with lumbar radiculopathy and "
-    "takes Klonipin and Norco 10/325mg #120.\n"
-)
-
-
-def warm_up() -> Language:
-    """Load the pipeline and build the tables it builds on first use (about 10 s once per
-    process): before forking workers, so they share them instead of each building its own."""
-    nlp = load()
-    parse(_WARM_UP_TEXT)
-    return nlp
-
-
-def reset() -> None:
-    """Forget the loaded pipelines and free their memory (the next call loads afresh): for a
-    long-running service that wants its memory back between batches."""
-    from imr_nlp.normalize.drugs import default_lexicon
-
-    with _LOCK:
-        _NLP.clear()
-        _BASE_STRINGS.clear()
-        default_lexicon.cache_clear()  # the drug-name index (the pipelines held it too)
-        _free_memory()
-
-
-def _free_memory() -> None:
-    """Collect the pipelines' reference cycles, then hand freed heap pages back to the OS
-    (glibc's malloc_trim; elsewhere the memory is reused by the process instead)."""
-    gc.collect()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _pipeline() -> Language:
-    """The default pipeline for parsing, renewed when its vocabulary has outgrown the budget."""
-    nlp = load()
-    if len(nlp.vocab.strings) - _BASE_STRINGS.get("", 0) > MAX_NEW_STRINGS:
-        with _LOCK:
-            if _NLP.get("") is nlp:
-                del nlp
-                _NLP.pop("")  # should the build fail, the next load() builds again
-                _free_memory()  # a pipeline is full of reference cycles: free the old one now
-                _NLP[""] = _build("")
-                _BASE_STRINGS[""] = len(_NLP[""].vocab.strings)
-            nlp = _NLP[""]
-    return nlp
+# Names of the batch and loading modules that belong to the API too (``imr_nlp.api.load``, its
+# error records), kept here so that code written against the API reads them where it did.
+__all__ = [
+    "MAX_NEW_STRINGS",
+    "InputError",
+    "InputIteratorError",
+    "LetterText",
+    "assert_spans",
+    "default_workers",
+    "error_record",
+    "internal_error",
+    "item_result",
+    "item_text",
+    "load",
+    "names_a_letter_file",
+    "numbered_items",
+    "parse",
+    "parse_chunk",
+    "parse_file",
+    "parse_many",
+    "parse_request",
+    "parse_text",
+    "plain_item",
+    "reset",
+    "usable_cores",
+    "warm_up",
+]
 
 
 def _check_text(text) -> str:
@@ -152,7 +87,7 @@ def parse(text: str) -> Determination:
     to ``parse_file``."""
     determination = parse_text(_check_text(text))
     if names_a_letter_file(text):
-        determination.warnings.insert(0, f"the text is a file name ({text.strip()}): use imr_nlp.parse_file")
+        determination.warnings.insert(0, errors.warning("W015", name=text.strip()))
     return determination
 
 
@@ -172,7 +107,7 @@ def parse_request(text: str) -> Treatment:
     from imr_nlp.assemble import request_treatment
     from imr_nlp.extensions import SPAN_GROUPS
 
-    nlp = _pipeline()
+    nlp = pipeline()
     doc = nlp.make_doc(text)
     clean = doc.text
     start, end, partial = nlp.get_pipe("imr_decisions").request_bounds(clean)
@@ -189,22 +124,6 @@ def parse_request(text: str) -> Treatment:
     return request_treatment(doc, item)
 
 
-def parse_text(text: str, item: object = None, index: int | None = None) -> Determination:
-    """One text through the pipeline; should the pipeline fail on it, the error record of
-    ``item`` (the batch item the text came from, at ``index``), logged with its traceback."""
-    try:
-        return item_result(item, _pipeline()(text))
-    except Exception as exc:  # noqa: BLE001 - never raise on a str; one letter must not kill a batch
-        return internal_error(item, index, exc)
-
-
-def internal_error(item: object, index: int | None, exc: Exception) -> Determination:
-    """The error record of a text the pipeline failed on (logged with its traceback)."""
-    where = str(item) if isinstance(item, Path) else f"item {index}" if index is not None else "a text"
-    logger.error("imr_nlp failed on %s", where, exc_info=exc)
-    return error_record(item, index, RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
-
-
 def parse_file(path: str | Path) -> Determination:
     """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read.
     How the file was read, when it was not plain UTF-8 text or a .pdf PDF (an encoding guessed,
@@ -214,87 +133,6 @@ def parse_file(path: str | Path) -> Determination:
     determination.source = letter_identity(path)
     determination.warnings.extend(letter.notes)
     return determination
-
-
-def item_text(item: object, index: int) -> LetterText:
-    """The text of one ``parse_many`` item: a str as is, a ``pathlib.Path`` read from its file;
-    InputError for a file that cannot be read, TypeError for anything else."""
-    if isinstance(item, str):
-        if names_a_letter_file(item):
-            raise InputError(
-                Path(item.strip()),
-                "a one-line text naming a letter file is not read as a letter: pass pathlib.Path(name), "
-                "or use imr_nlp.parse_file",
-            )
-        return LetterText(item)
-    if isinstance(item, Path):
-        return read_letter_file(item)
-    raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
-
-
-def names_a_letter_file(text: str) -> bool:
-    """Whether a text is one line ending in .pdf or .txt: a file's name given as its text (a
-    ``glob.glob`` result passed to ``parse_many``), never a letter."""
-    stripped = text.strip()
-    return "\n" not in stripped and len(stripped) < 4096 and stripped.lower().endswith((".pdf", ".txt"))
-
-
-def plain_item(item: object) -> object:
-    """A batch item as a plain ``str`` or ``Path`` (a subclass, whose pickling or methods could
-    do anything in a worker, is copied to the base type); anything else is kept, to become its
-    TypeError record."""
-    if isinstance(item, str) and type(item) is not str:
-        return str.__str__(item)
-    if isinstance(item, Path) and type(item).__module__ != "pathlib":
-        return Path(str(item))
-    return item
-
-
-class InputIteratorError(Exception):
-    """The iterator of ``parse_many``'s items raised: its record ends the input."""
-
-
-def numbered_items(items: Iterable) -> Iterator[tuple[int, object]]:
-    """``(index, item)`` for each item; should the iterator itself raise, one last pair whose item
-    is an InputIteratorError, so its record is counted and the input ends there."""
-    if isinstance(items, (str, bytes)):
-        raise TypeError("parse_many expects an iterable of letters (texts or paths), not one " + type(items).__name__)
-    index = 0
-    iterator = iter(items)
-    while True:
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return
-        except Exception as exc:  # noqa: BLE001 - a failing generator is a record, not a lost batch
-            yield index, InputIteratorError(f"the input iterator failed: {type(exc).__name__}: {exc}")
-            return
-        yield index, plain_item(item)
-        index += 1
-
-
-def item_result(item: object, doc, notes: list[str] = ()) -> Determination:
-    """The Determination of a parsed batch item, with the file it came from."""
-    determination = doc._.determination
-    if isinstance(item, Path):
-        determination.source = letter_identity(item)
-    determination.warnings.extend(notes)
-    return determination
-
-
-def error_record(item: object, index: int | None, problem: Exception | str) -> Determination:
-    """The record of a batch item that could not be read or parsed: no data, the reason in
-    ``error`` (a file's path, or the item's index, first) and in a warning starting "error:"."""
-    message = str(problem)
-    if isinstance(item, Path):
-        source = letter_identity(item)
-        if not message.startswith(str(item)):
-            message = f"{item}: {message}"
-    else:
-        source = None
-        if index is not None and not message.startswith("item "):
-            message = f"item {index}: {message}"
-    return Determination(source=source, error=message, warnings=[f"error: {message}"])
 
 
 def usable_cores() -> int:
@@ -348,34 +186,7 @@ def parse_many(
         yield from parse_parallel(numbered, n_process=n_process, chunk_size=batch_size)
         return
     for chunk in minibatch(numbered, size=batch_size):
-        yield from _parse_chunk(chunk)
-
-
-def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
-    """Determinations of one batch, in order: read every item, parse the readable ones together;
-    if the batch fails, parse its items one by one so only the culprit becomes an error record."""
-    results: dict[int, Determination] = {}
-    readable = []
-    notes: dict[int, list[str]] = {}
-    for index, item in chunk:
-        if isinstance(item, InputIteratorError):
-            results[index] = error_record(None, index, item)
-            continue
-        try:
-            letter = item_text(item, index)
-        except (InputError, TypeError) as exc:
-            results[index] = error_record(item, index, exc)
-            continue
-        readable.append((letter.text, (index, item)))
-        notes[index] = letter.notes
-    try:
-        for doc, (index, item) in _pipeline().pipe(readable, as_tuples=True, batch_size=len(chunk)):
-            results[index] = item_result(item, doc, notes[index])
-    except Exception:  # noqa: BLE001 - isolate the item that broke the batch
-        for text, (index, item) in readable:
-            results[index] = parse_text(text, item, index)
-            results[index].warnings.extend(notes[index])
-    return [results[index] for index, _ in chunk]
+        yield from parse_chunk(chunk)
 
 
 def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions]:

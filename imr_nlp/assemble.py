@@ -9,7 +9,7 @@ from __future__ import annotations
 from spacy.tokens import Doc, Span
 
 from imr_nlp import errors, models
-from imr_nlp.components.base import SpanIndex, doc_text
+from imr_nlp.doc_views import SpanIndex, doc_text
 from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.drugs import combine_generics
 from imr_nlp.normalize.text import OffsetMap
@@ -231,14 +231,14 @@ def assemble(doc: Doc) -> models.Determination:
         )
     layout = doc._.layout or "unknown"
     if not src.clean.strip():
-        warnings.append(errors.EMPTY_TEXT)
+        warnings.append(errors.warning("W001"))
     elif not decisions and layout != "unknown":
-        warnings.append(errors.layout_without_decisions(layout))
-    elif not decisions and not any("may be truncated" in w for w in warnings):
-        warnings.append(errors.NOT_A_LETTER)
+        warnings.append(errors.warning("W008", layout=layout))
+    elif not decisions and not any(errors.is_truncation(w) for w in warnings):
+        warnings.append(errors.warning("W002"))
     unread = [i for i, d in enumerate(decisions) if d.outcome is None]
     if unread and layout not in ("unknown", "2016"):
-        warnings.append(errors.layout_without_outcomes(layout, unread))
+        warnings.append(errors.warning("W009", layout=layout, decisions=", ".join(map(str, unread))))
 
     return models.Determination(
         layout=layout,
@@ -257,3 +257,12 @@ def assemble(doc: Doc) -> models.Determination:
         decisions=decisions,
         warnings=warnings,
     )
+
+
+def register_determination() -> None:
+    """Give every Doc ``doc._.determination`` (assembled when read); safe to call again."""
+    if not Doc.has_extension("determination"):
+        Doc.set_extension("determination", getter=assemble)
+
+
+register_determination()

@@ -1,6 +1,9 @@
-"""Errors and warning texts, in one place."""
+"""Errors, and every warning a Determination can carry with its stable code, in one place."""
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 
 class InputError(ValueError):
@@ -12,40 +15,136 @@ class InputError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
-NOT_A_LETTER = "no IMR decisions found: the text does not look like an IMR final determination letter"
-NO_DECISION_SECTION = "no 'IMR ISSUES, DECISIONS AND RATIONALES' section found: the letter may be truncated"
-NO_DECISION_IN_SECTION = "the decisions section has no item with an outcome: the letter may be truncated"
+@dataclass(frozen=True)
+class WarningKind:
+    """One kind of warning: its stable code, its text (a ``str.format`` template) and what it
+    means for the Determination it is on."""
+
+    code: str
+    template: str
+    meaning: str
+    truncation: bool = False  # a sign that the letter is cut short
 
 
-def no_rationale(decision: int) -> str:
-    return f"decision {decision}: no 'Decision rationale:' found: the letter may be truncated"
+_TRUNCATED = ": the letter may be truncated"
 
-
-def no_conclusion(decision: int) -> str:
-    return f"decision {decision}: the rationale states no conclusion: the letter may be truncated"
-
-
-def ends_mid_sentence(decision: int) -> str:
-    return f"decision {decision}: the rationale ends mid-sentence: the letter may be truncated"
-
-
-EMPTY_TEXT = "empty text"
-
-
-def layout_without_decisions(layout: str) -> str:
-    """A letter of a known layout (not "unknown") in which no decision could be read."""
-    return f"{layout} layout: no decision could be read from this letter"
-
-
-def layout_without_outcomes(layout: str, decisions: list[int]) -> str:
-    """Decisions of a known layout whose outcome is not written in a form imr_nlp reads."""
-    which = ", ".join(map(str, decisions))
-    return (
-        f"{layout} layout: the outcome of decision(s) {which} is not stated as upheld or overturned in a form "
-        "imr_nlp reads (medically_necessary is read from the rationale where it says so)"
+# Every warning a Determination can carry, by code. Codes are stable: code that reacts to a
+# warning matches its code (``warning_code``), never its wording, which may be improved.
+WARNINGS: dict[str, WarningKind] = {
+    kind.code: kind
+    for kind in (
+        WarningKind("W001", "empty text", "the text was empty or white space"),
+        WarningKind(
+            "W002",
+            "no IMR decisions found: the text does not look like an IMR final determination letter",
+            "no decision section, no decision and no truncation: probably not a letter",
+        ),
+        WarningKind(
+            "W003",
+            "no 'IMR ISSUES, DECISIONS AND RATIONALES' section found" + _TRUNCATED,
+            "the letter's other sections were found but not its decisions",
+            truncation=True,
+        ),
+        WarningKind(
+            "W004",
+            "the decisions section has no item with an outcome" + _TRUNCATED,
+            "a decisions section without any item",
+            truncation=True,
+        ),
+        WarningKind(
+            "W005",
+            "decision {decision}: no 'Decision rationale:' found" + _TRUNCATED,
+            "a decision without its rationale",
+            truncation=True,
+        ),
+        WarningKind(
+            "W006",
+            "decision {decision}: the rationale states no conclusion" + _TRUNCATED,
+            "the last rationale stops before its conclusion",
+            truncation=True,
+        ),
+        WarningKind(
+            "W007",
+            "decision {decision}: the rationale ends mid-sentence" + _TRUNCATED,
+            "the last rationale ends without a full stop",
+            truncation=True,
+        ),
+        WarningKind(
+            "W008",
+            "{layout} layout: no decision could be read from this letter",
+            "a letter of a known layout other than 2016 in which no decision was read",
+        ),
+        WarningKind(
+            "W009",
+            "{layout} layout: the outcome of decision(s) {decisions} is not stated as upheld or overturned in a "
+            "form imr_nlp reads (medically_necessary is read from the rationale where it says so)",
+            "decisions of another layout whose outcome is not read",
+        ),
+        WarningKind(
+            "W010",
+            "{layout} layout: no rationale read for decision(s) {decisions}",
+            "decisions of another layout without a rationale (not a sign of truncation)",
+        ),
+        WarningKind(
+            "W011",
+            "{count} unencodable character(s) (lone surrogates) read as U+FFFD",
+            "the string held lone surrogates (undecodable bytes)",
+        ),
+        WarningKind(
+            "W012",
+            "text of {given:,} characters is over the budget of {budget:,}: only its first {read:,} characters "
+            "were read",
+            "the text is longer than the per-letter budget",
+        ),
+        WarningKind(
+            "W013",
+            "date {written!r} has a year outside {first}-{last}: left out (a typing error?)",
+            "a date with an implausible year is not read",
+        ),
+        WarningKind(
+            "W014",
+            "the text holds more than one letter: only the first is read (the next starts at character "
+            "{start}); give each letter as its own text",
+            "a second letter in the same text",
+        ),
+        WarningKind(
+            "W015",
+            "the text is a file name ({name}): use imr_nlp.parse_file",
+            "parse was given a file's name instead of its text",
+        ),
+        WarningKind(
+            "W016",
+            "text is not valid {encoding}: bad bytes read as U+FFFD",
+            "a file with a byte-order mark but bad bytes",
+        ),
+        WarningKind(
+            "W017", "text is not UTF-8: read as cp1252 (Windows Latin-1)", "a text file's encoding was guessed"
+        ),
+        WarningKind("W018", "text is not UTF-8: read as Latin-1", "a text file's encoding was guessed"),
+        WarningKind("W019", "a PDF named {name}: read as a PDF", "a PDF under another suffix"),
+        WarningKind(
+            "W020",
+            "PDF read up to page {read} of {pages}: its text is over the budget of {budget:,} characters",
+            "a PDF's later pages were not read",
+        ),
     )
+}
+
+_CODE = re.compile(r"^(W\d{3}): ")
 
 
-def layout_without_rationale(layout: str, decisions: list[int]) -> str:
-    """Decisions of another layout with no rationale part imr_nlp reads (not a sign of truncation)."""
-    return f"{layout} layout: no rationale read for decision(s) {', '.join(map(str, decisions))}"
+def warning(code: str, **fields) -> str:
+    """The text of a warning: its code, then its template filled (``W005: decision 3: ...``)."""
+    return f"{code}: " + WARNINGS[code].template.format(**fields)
+
+
+def warning_code(message: str) -> str | None:
+    """The code a warning starts with, or None for a text that is not one of ours."""
+    found = _CODE.match(message)
+    return found.group(1) if found else None
+
+
+def is_truncation(message: str) -> bool:
+    """Whether a warning says the letter may be cut short (by its code)."""
+    code = warning_code(message)
+    return code is not None and WARNINGS[code].truncation

@@ -1,7 +1,8 @@
 """Every Doc and Span extension imr_nlp uses, declared in one table and registered idempotently.
 
 Extensions hold plain, serialisable values (str, int, float, bool, list, dict); pydantic objects
-appear only at the API boundary, through the ``determination`` getter.
+appear only at the API boundary, through the ``doc._.determination`` getter, which
+``imr_nlp.assemble`` registers (this table imports nothing of the pipeline's).
 """
 
 from __future__ import annotations
@@ -101,12 +102,6 @@ SPAN_GROUPS = {
 }
 
 
-def _determination(doc: Doc):
-    from imr_nlp.assemble import assemble
-
-    return assemble(doc)
-
-
 def register_extensions() -> None:
     """Register every extension once; safe to call again (existing ones are left alone)."""
     for name, extension in DOC_EXTENSIONS.items():
@@ -115,8 +110,6 @@ def register_extensions() -> None:
     for name, extension in SPAN_EXTENSIONS.items():
         if not Span.has_extension(name):
             Span.set_extension(name, default=extension.default)
-    if not Doc.has_extension("determination"):
-        Doc.set_extension("determination", getter=_determination)
 
 
 def warn(doc: Doc, message: str) -> None:

@@ -419,7 +419,8 @@ def letters_with_texts(
     view)."""
     from collections import deque
 
-    from imr_nlp.api import InputIteratorError, error_record, item_text, numbered_items, parse_many
+    from imr_nlp.api import parse_many
+    from imr_nlp.batches import InputIteratorError, error_record, item_text, numbered_items
     from imr_nlp.errors import InputError
     from imr_nlp.io import letter_identity
 

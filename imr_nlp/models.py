@@ -275,7 +275,13 @@ class Determination(_Model):
     """every calendar date, in text order"""
     decisions: list[Decision] = Field(default_factory=list)
     """one per disputed item, in letter order"""
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description=(
+            "what could not be parsed and why, each starting with its stable code (docs/warnings.md); "
+            "empty when all went well"
+        ),
+    )
     """what could not be parsed and why; empty when all went well"""
     source: str | None = None
     """the file the letter was read from, as its resolved absolute path (parse_file, batches of

@@ -4,7 +4,7 @@ Each worker process loads the pipeline once (with the "fork" start method it inh
 parent's) and turns whole letters into Determinations, reading PDF files itself, so text
 extraction runs in parallel too. Work is sent in chunks and at most ``2 * n_process`` chunks
 are outstanding, so memory stays flat however long the input iterator is; results come back
-in input order. An item that fails yields its error record (``imr_nlp.api.error_record``).
+in input order. An item that fails yields its error record (``imr_nlp.batches.error_record``).
 
 Counts in equal counts out even when a worker dies (killed, out of memory, a crash in a native
 library): the pool is rebuilt, the chunk that was running is parsed again one item per task,
@@ -30,7 +30,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
-    from imr_nlp.api import _parse_chunk as parse_chunk
+    from imr_nlp.batches import parse_chunk
 
     return parse_chunk(chunk)
 
@@ -55,7 +55,7 @@ def _warm_up(parent: int) -> None:
     if os.getppid() != parent:  # the parent died before the signal was asked for
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    from imr_nlp.api import load
+    from imr_nlp.loading import load
 
     load()
 
@@ -67,7 +67,7 @@ def _new_pool(n_process: int) -> ProcessPoolExecutor:
 
 
 def _died(chunk: list[tuple[int, object]]) -> list[Determination]:
-    from imr_nlp.api import error_record
+    from imr_nlp.batches import error_record
 
     return [
         error_record(item, index, "a worker process died while parsing it (killed, out of memory or crashed)")
@@ -78,9 +78,9 @@ def _died(chunk: list[tuple[int, object]]) -> list[Determination]:
 def parse_parallel(
     numbered: Iterable[tuple[int, object]], n_process: int, chunk_size: int = 16
 ) -> Iterator[Determination]:
-    """Determinations of the ``(index, item)`` pairs of ``numbered`` (``imr_nlp.api.numbered_items``)
+    """Determinations of the ``(index, item)`` pairs of ``numbered`` (``imr_nlp.batches.numbered_items``)
     in order, parsed by ``n_process`` worker processes."""
-    from imr_nlp.api import warm_up
+    from imr_nlp.loading import warm_up
 
     warm_up()  # build once in the parent, lazy tables included: forked workers inherit them
     pool = _new_pool(n_process)

@@ -21,13 +21,15 @@ from pathlib import Path
 
 
 # Slot groups per component family: the family that fills a slot scores it.
-def families() -> dict[str, tuple[str, ...]]:
-    """Each component (factory name) -> the slots of the output contract it is scored on, as its
-    contract declares them (prefixes of the slot names below)."""
-    import imr_nlp.pipeline  # noqa: F401 - registers every component and its contract
-    from imr_nlp.components.contract import CONTRACTS
-
-    return {factory: contract.scores for factory, contract in CONTRACTS.items() if contract.scores}
+def families(nlp) -> dict[str, tuple[str, ...]]:
+    """Each component of ``nlp`` (by factory name) -> the slots of the output contract it is
+    scored on, as its contract declares them (prefixes of the slot names below)."""
+    found = {}
+    for _, component in nlp.pipeline:
+        contract = getattr(component, "contract", None)
+        if contract is not None and contract.scores:
+            found[contract.factory] = contract.scores
+    return found
 
 
 # Slots that fixed letter wording gives away; the hard F1 is over all the others.
@@ -355,11 +357,10 @@ def example_tally(example) -> Tally:
     return cached
 
 
-def family_scores(factory: str, examples: Iterable) -> dict:
-    """The spaCy scores of a component's family (the slots its contract declares) over
-    ``examples``, keyed by its factory name (so a renamed instance scores under the same keys)."""
+def family_scores(factory: str, prefixes: tuple[str, ...], examples: Iterable) -> dict:
+    """The spaCy scores of a component's family (``prefixes``: the slots its contract declares)
+    over ``examples``, keyed by its factory name (a renamed instance scores under the same keys)."""
     tally = Tally()
-    prefixes = families()[factory]
     for example in examples:
         tally.merge(example_tally(example).only(prefixes))
     return tally.scores(factory)
@@ -388,7 +389,7 @@ def evaluate(nlp, gold_dir: Path, letters_dir: Path) -> tuple[dict, Tally, int]:
     ]
     scores = nlp.evaluate(examples)  # it processes copies of the examples
     tally = Tally()
-    for family in families():
+    for family in families(nlp):
         for group, row in scores.get(f"{family}_per_group", {}).items():
             tally.add(group, row["tp"], row["fp"], row["fn"])
         tally.misses.extend(scores.get(f"{family}_misses", []))

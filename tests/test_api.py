@@ -3,7 +3,9 @@ from pathlib import Path
 import pytest
 
 import imr_nlp
-from imr_nlp.errors import NOT_A_LETTER
+from imr_nlp.errors import warning
+
+NOT_A_LETTER = warning("W002")
 
 SAMPLES = Path(imr_nlp.__file__).parent / "samples"
 
@@ -172,7 +174,7 @@ def test_parse_many_refuses_a_file_name_given_as_text(name):
 
 def test_parse_of_a_file_name_warns_to_use_parse_file():
     det = imr_nlp.parse("CM16-0232543.pdf")
-    assert det.warnings[0] == "the text is a file name (CM16-0232543.pdf): use imr_nlp.parse_file"
+    assert det.warnings[0] == "W015: the text is a file name (CM16-0232543.pdf): use imr_nlp.parse_file"
 
 
 @pytest.mark.parametrize("bad, hint", [(Path("a.pdf"), "parse_file"), (b"%PDF-1.4", "read_pdf_bytes")])

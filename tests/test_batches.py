@@ -11,6 +11,8 @@ import pytest
 
 import imr_nlp
 import imr_nlp.api as api
+import imr_nlp.batches as batches
+import imr_nlp.loading as loading
 import imr_nlp.parallel as parallel
 from imr_nlp.io import decode_text, read_letter_file
 
@@ -37,7 +39,7 @@ def test_a_failing_generator_becomes_an_error_record_and_ends_the_input(n_proces
 def _kill_on_marker(chunk):
     if any(item == "KILL" for _, item in chunk):
         os.kill(os.getpid(), signal.SIGKILL)
-    return api._parse_chunk(chunk)
+    return batches.parse_chunk(chunk)
 
 
 def test_a_worker_that_dies_costs_its_item_one_record_and_the_pool_is_rebuilt(monkeypatch):
@@ -57,7 +59,7 @@ def test_parse_many_with_workers_does_not_deadlock_while_another_thread_holds_th
     held, release = threading.Event(), threading.Event()
 
     def hold():
-        with api._LOCK:
+        with loading._LOCK:
             held.set()
             release.wait(30)
 
@@ -74,10 +76,10 @@ def test_parse_many_with_workers_does_not_deadlock_while_another_thread_holds_th
 
 
 def test_a_forked_child_gets_a_free_lock_while_the_parent_holds_it():
-    with api._LOCK:
+    with loading._LOCK:
         pid = os.fork()
         if pid == 0:  # the child: the lock must be its own, and free
-            os._exit(0 if api._LOCK.acquire(timeout=10) else 1)
+            os._exit(0 if loading._LOCK.acquire(timeout=10) else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
 

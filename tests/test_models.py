@@ -65,3 +65,25 @@ def test_saved_pipeline_is_what_the_build_script_writes(tmp_path):
     assert written == committed
     for rel in written:
         assert (tmp_path / "p" / rel).read_bytes() == (MODEL / rel).read_bytes(), f"rebuild models/: {rel} differs"
+
+
+def test_warning_codes_are_unique_stable_and_what_code_matches():
+    from imr_nlp import errors
+
+    codes = list(errors.WARNINGS)
+    assert codes == sorted(codes) and all(len(code) == 4 and code.startswith("W") for code in codes)
+    message = errors.warning("W005", decision=3)
+    assert message == "W005: decision 3: no 'Decision rationale:' found: the letter may be truncated"
+    assert errors.warning_code(message) == "W005" and errors.is_truncation(message)
+    assert errors.warning_code("decision 3: no rationale") is None and not errors.is_truncation("may be truncated")
+
+
+def test_every_warning_of_the_samples_and_odd_texts_has_a_code():
+    import imr_nlp
+    from imr_nlp import errors
+
+    texts = ["", "A note about something else.", "HOW THE IMR", "letter.pdf", "Date of injury: March 21, 0202."]
+    texts += [p.read_text(encoding="utf-8") for p in SAMPLES if p.suffix == ".txt"]
+    warnings = [w for text in texts for w in imr_nlp.parse(text).warnings]
+    assert len(warnings) >= 5
+    assert all(errors.warning_code(w) in errors.WARNINGS for w in warnings), warnings

@@ -199,7 +199,7 @@ def test_a_pdf_over_the_budget_says_which_pages_were_not_read(monkeypatch, tmp_p
     path.write_bytes(text_pdf(_lines(20, 1000)))
     letter = io.read_letter_file(path)
     assert "p12" in letter.text and "p13" not in letter.text
-    assert letter.notes == ["PDF read up to page 13 of 20: its text is over the budget of 50,000 characters"]
+    assert letter.notes == ["W020: PDF read up to page 13 of 20: its text is over the budget of 50,000 characters"]
     determination = imr_nlp.parse_file(path)
     assert any("page 13 of 20" in warning for warning in determination.warnings)
 

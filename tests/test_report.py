@@ -253,14 +253,14 @@ def test_cli_report_says_what_is_wrong(tmp_path):
 
 def test_each_file_is_read_once_and_its_view_shows_the_text_that_was_parsed(monkeypatch, tmp_path):
     """A file changed between parsing and the report must not get marks on the wrong text."""
-    import imr_nlp.api
+    import imr_nlp.batches
     from imr_nlp.html_report import letters_with_texts
 
     letter = tmp_path / "a.txt"
     original = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
     letter.write_text(original, encoding="utf-8")
     reads = []
-    real = imr_nlp.api.read_letter_file
+    real = imr_nlp.batches.read_letter_file
 
     def read_then_change(path):
         reads.append(path)
@@ -269,7 +269,7 @@ def test_each_file_is_read_once_and_its_view_shows_the_text_that_was_parsed(monk
             letter.write_text("changed after it was read", encoding="utf-8")
         return read
 
-    monkeypatch.setattr(imr_nlp.api, "read_letter_file", read_then_change)
+    monkeypatch.setattr(imr_nlp.batches, "read_letter_file", read_then_change)
     items = [letter, *sorted(SAMPLES.iterdir())]
     pairs = list(letters_with_texts(items, n_process=1, texts=2))
     assert sorted(reads) == sorted(items)  # each once

@@ -339,16 +339,16 @@ def test_parse_from_many_threads_at_once(letters):
 
 
 def test_the_vocabulary_is_renewed_when_it_outgrows_its_budget(monkeypatch, letters):
-    import imr_nlp.api as api
+    import imr_nlp.loading as loading
 
-    monkeypatch.setattr(api, "MAX_NEW_STRINGS", 500)
+    monkeypatch.setattr(loading, "MAX_NEW_STRINGS", 500)
     first = imr_nlp.load()
     expected = [imr_nlp.parse(t).model_dump_json() for t in letters]
     unique = [t + " " + " ".join(f"word{i}x{j}" for j in range(400)) for i, t in enumerate(letters * 4)]
     list(imr_nlp.parse_many(unique))
     renewed = imr_nlp.load()
     assert renewed is not first
-    assert len(renewed.vocab.strings) - api._BASE_STRINGS[""] <= 500 + 2 * 4000  # budget + one batch
+    assert len(renewed.vocab.strings) - loading._BASE_STRINGS[""] <= 500 + 2 * 4000  # budget + one batch
     assert [imr_nlp.parse(t).model_dump_json() for t in letters] == expected  # same answers after renewal
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from spacy.util import minibatch
 
 from imr_nlp import resources
 from imr_nlp.components.contract import SPANS, Contract
+from imr_nlp.doc_views import SpanIndex, doc_text, remember_text  # noqa: F401 - the components' helpers
 from imr_nlp.extensions import SPAN_GROUPS
 
 # Docs per batch in Component.pipe: small, since nlp.pipe holds a batch per component in flight.
@@ -74,7 +74,7 @@ class Component:
 
         if self.contract is None or not self.contract.scores:
             return {}
-        return family_scores(self.contract.factory, examples)
+        return family_scores(self.contract.factory, self.contract.scores, examples)
 
     def match(self, doc: Doc):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -155,27 +155,6 @@ def _input_checks(contract: Contract) -> tuple[tuple[str, Callable[[Doc], bool]]
     return tuple(checks)
 
 
-_TEXT_KEY = "imr_nlp.text"
-
-
-def remember_text(doc: Doc, text: str) -> None:
-    """Record ``doc.text`` when it is known already (the tokenizer made the doc from it)."""
-    doc.user_data[_TEXT_KEY] = (id(doc), len(doc), text)
-
-
-def doc_text(doc: Doc) -> str:
-    """``doc.text``, computed once per doc (spaCy joins every token's text on each access).
-
-    Kept with the doc's identity and length: a doc copied or read back with its ``user_data``
-    (``Doc.to_bytes``, ``Doc.from_docs``) is another object and computes its own, and no
-    retokenization changes a doc's text."""
-    cached = doc.user_data.get(_TEXT_KEY)
-    if cached is None or cached[0] != id(doc) or cached[1] != len(doc):
-        cached = (id(doc), len(doc), doc.text)
-        doc.user_data[_TEXT_KEY] = cached
-    return cached[2]
-
-
 _SENTENCES_KEY = "imr_nlp.sentences"
 
 
@@ -238,25 +217,3 @@ def labelled_span(doc: Doc, start: int, end: int, label: str, **extensions) -> S
         for name, value in extensions.items():
             setattr(underscore, name, value)
     return span
-
-
-class SpanIndex:
-    """The spans of a group indexed by their first character: the spans lying inside a character
-    range are found by bisection, so reading them for every item of a letter costs time linear
-    in the items and spans, not their product."""
-
-    def __init__(self, spans) -> None:
-        order = sorted(range(len(spans)), key=lambda i: spans[i].start_char)
-        self.spans = [spans[i] for i in order]
-        self.order = order
-        self.starts = [span.start_char for span in self.spans]
-
-    def within(self, start: int, end: int) -> list:
-        """The spans with ``start <= start_char`` and ``end_char <= end``, in the group's order."""
-        found = []
-        i = bisect_left(self.starts, start)
-        while i < len(self.starts) and self.starts[i] < end:
-            if self.spans[i].end_char <= end:
-                found.append((self.order[i], self.spans[i]))
-            i += 1
-        return [span for _, span in sorted(found, key=lambda pair: pair[0])]

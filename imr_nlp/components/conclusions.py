@@ -101,28 +101,28 @@ class IMRConclusions(IMRContext):
             return []  # another layout without a decision read: assembly's warning names it
         if not items:
             if "decisions" in labels:
-                return [errors.NO_DECISION_IN_SECTION]
-            return [errors.NO_DECISION_SECTION] if labels & self.letter_sections else []
+                return [errors.warning("W004")]
+            return [errors.warning("W003")] if labels & self.letter_sections else []
         rationales = {p._.block_index: p for p in doc.spans.get(SPAN_GROUPS["parts"], []) if p.label_ == "rationale"}
         indexes = [item._.decision["index"] for item in items]
         missing = [n + 1 for n, index in enumerate(indexes) if index not in rationales]
         if missing and layout not in ("2016", "unknown"):
             # another layout's rationale is not written as "Decision rationale:": not a sign of a cut
-            found = [errors.layout_without_rationale(layout, missing)]
+            found = [errors.warning("W010", layout=layout, decisions=", ".join(map(str, missing)))]
         else:
-            found = [errors.no_rationale(n) for n in missing]
+            found = [errors.warning("W005", decision=n) for n in missing]
         last = rationales.get(indexes[-1])
         if last is not None:
             text = doc_text(doc)
             start, end = last.start_char, last.start_char + len(text[last.start_char : last.end_char].rstrip())
             inside = [s for s in statements if start <= s.start_char and s.end_char <= end]
             if not inside:
-                found.append(errors.no_conclusion(len(items)))
+                found.append(errors.warning("W006", decision=len(items)))
             elif not ENDS_SENTENCE.search(text, start, end):
                 cuts = list(_LAST_FULL_STOP.finditer(text, start, end))
                 final = cuts[-1].end() if cuts else start
                 if not any(s.start_char >= final for s in inside):
-                    found.append(errors.ends_mid_sentence(len(items)))
+                    found.append(errors.warning("W007", decision=len(items)))
         return found
 
     def set_annotations(self, doc: Doc, matches: Conclusions) -> Doc:  # type: ignore[override]

@@ -10,6 +10,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS, warn
@@ -75,7 +76,7 @@ class IMRDates(RuleComponent):
         doc.spans[SPAN_GROUPS["dates"]] = [span for span in spans if span is not None]
         first, last = self.date_tables.years
         for written in implausible:
-            warn(doc, f"date {written!r} has a year outside {first}-{last}: left out (a typing error?)")
+            warn(doc, errors.warning("W013", written=written, first=first, last=last))
         return doc
 
 

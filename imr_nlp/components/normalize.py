@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
-from imr_nlp import resources
+from imr_nlp import errors, resources
 from imr_nlp.components.base import remember_text
 from imr_nlp.extensions import register_extensions, warn
 from imr_nlp.normalize.text import clean_text
@@ -110,13 +110,9 @@ class IMRTokenizer:
         remember_text(doc, clean)
         doc._.source_text = text
         if surrogates:
-            warn(doc, f"{surrogates} unencodable character(s) (lone surrogates) read as U+FFFD")
+            warn(doc, errors.warning("W011", count=surrogates))
         if given > len(text):
-            warn(
-                doc,
-                f"text of {given:,} characters is over the budget of {MAX_TEXT_CHARS:,}: only its first "
-                f"{len(text):,} characters were read",
-            )
+            warn(doc, errors.warning("W012", given=given, budget=MAX_TEXT_CHARS, read=len(text)))
         doc._.offset_map = offset_map.to_dict()
         return doc
 

@@ -16,6 +16,7 @@ from medspacy.section_detection.util import is_start_line
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import SPAN_GROUPS, warn
@@ -104,11 +105,7 @@ class IMRSections(RuleComponent):
                     if doc._.offset_map
                     else doc[start].idx
                 )
-                warn(
-                    doc,
-                    f"the text holds more than one letter: only the first is read (the next starts at "
-                    f"character {source_start}); give each letter as its own text",
-                )
+                warn(doc, errors.warning("W014", start=source_start))
         return doc
 
 

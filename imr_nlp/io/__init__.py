@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imr_nlp.errors import InputError
+from imr_nlp.errors import InputError, warning
 from imr_nlp.io import pdf_reader
 
 PDF_SUFFIXES = {".pdf"}
@@ -75,15 +75,15 @@ def decode_text(data: bytes) -> LetterText:
                 return LetterText(data[len(bom) :].decode(encoding))
             except UnicodeDecodeError:
                 text = data[len(bom) :].decode(encoding, errors="replace")
-                return LetterText(text, [f"text is not valid {encoding}: bad bytes read as U+FFFD"])
+                return LetterText(text, [warning("W016", encoding=encoding)])
     try:
         return LetterText(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
     try:
-        return LetterText(data.decode("cp1252"), ["text is not UTF-8: read as cp1252 (Windows Latin-1)"])
+        return LetterText(data.decode("cp1252"), [warning("W017")])
     except UnicodeDecodeError:
-        return LetterText(data.decode("latin-1"), ["text is not UTF-8: read as Latin-1"])
+        return LetterText(data.decode("latin-1"), [warning("W018")])
 
 
 def read_text_file(path: Path) -> str:
@@ -161,10 +161,7 @@ def _pdf_text(source: bytes, path: Path) -> LetterText:
         raise InputError(path, reply["error"])
     notes = []
     if reply["pages_read"] < reply["pages"]:
-        notes.append(
-            f"PDF read up to page {reply['pages_read']} of {reply['pages']}: its text is over the budget of "
-            f"{MAX_PDF_CHARS:,} characters"
-        )
+        notes.append(warning("W020", read=reply["pages_read"], pages=reply["pages"], budget=MAX_PDF_CHARS))
     return LetterText(reply["text"], notes)
 
 
@@ -305,7 +302,7 @@ def read_letter_file(path) -> LetterText:
         raise _over_budget(path)
     data = _read_bytes(path)
     if _PDF_START.match(data) or (path.suffix.lower() in PDF_SUFFIXES and data):
-        notes = [] if path.suffix.lower() in PDF_SUFFIXES else [f"a PDF named {path.name}: read as a PDF"]
+        notes = [] if path.suffix.lower() in PDF_SUFFIXES else [warning("W019", name=path.name)]
         letter = _pdf_text(data, path)
         return LetterText(letter.text, notes + letter.notes)
     if path.suffix.lower() in PDF_SUFFIXES:

@@ -262,9 +262,9 @@ def test_diagnosis_kinds(group, flags, kind):
 @pytest.mark.parametrize(
     "text, warnings, expected",
     [
-        ("", [], [errors.EMPTY_TEXT]),
-        ("A note about something else.", [], [errors.NOT_A_LETTER]),
-        ("HOW THE IMR", [errors.NO_DECISION_SECTION], [errors.NO_DECISION_SECTION]),  # truncated, still a letter
+        ("", [], [errors.warning("W001")]),
+        ("A note about something else.", [], [errors.warning("W002")]),
+        ("HOW THE IMR", [errors.warning("W003")], [errors.warning("W003")]),  # truncated, still a letter
     ],
 )
 def test_letter_warnings(text, warnings, expected):

@@ -248,13 +248,13 @@ def test_split_topics(text, topics):
         ("Decision rationale: The request for the EMG is not medically necessary", []),
         (
             "Decision rationale: The guidelines recommend a trial. The request is medically necessary. Also the",
-            ["decision 1: the rationale ends mid-sentence: the letter may be truncated"],
+            ["W007: decision 1: the rationale ends mid-sentence: the letter may be truncated"],
         ),
         (
             "Decision rationale: The guidelines recommend a trial of",
-            ["decision 1: the rationale states no conclusion: the letter may be truncated"],
+            ["W006: decision 1: the rationale states no conclusion: the letter may be truncated"],
         ),
-        ("", ["decision 1: no 'Decision rationale:' found: the letter may be truncated"]),
+        ("", ["W005: decision 1: no 'Decision rationale:' found: the letter may be truncated"]),
     ],
 )
 def test_truncated_decisions_are_warned(small_pipeline, tail, expected):

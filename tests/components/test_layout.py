@@ -9,7 +9,9 @@ import pytest
 
 import imr_nlp
 from imr_nlp import resources
-from imr_nlp.errors import NOT_A_LETTER
+from imr_nlp.errors import warning
+
+NOT_A_LETTER = warning("W002")
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "data" / "layouts"
 RULES = resources.load("letter_layouts.json")
@@ -114,7 +116,7 @@ def test_the_2013_notice_is_read_fully():
     assert det.reviewer.board_certified and det.reviewer.licensure_states == ["California"]
     assert (det.patient.age, det.patient.sex) == (47, "male")
     assert {"lumbar radiculopathy", "lumbar disc displacement"} <= {m.text for m in det.diagnoses}
-    assert det.warnings == ["2013-notice layout: no rationale read for decision(s) 1, 2, 3"]
+    assert det.warnings == ["W010: 2013-notice layout: no rationale read for decision(s) 1, 2, 3"]
 
 
 def test_the_2013_notice_with_words_run_together():
@@ -135,7 +137,16 @@ def test_the_professional_review_names_its_layout_where_it_cannot_read():
     assert decision.medically_necessary is False  # from its rationale
     assert decision.rationale.startswith("The guidelines require radiculopathy")
     assert "MEDICAL REVIEWER" not in decision.rationale  # the part ends with its section
-    assert det.warnings and all(w.startswith("professional-review layout:") for w in det.warnings)
+    assert det.warnings and all(
+        w.startswith(
+            (
+                "W009: professional-review layout:",
+                "W010: professional-review layout:",
+                "W008: professional-review layout:",
+            )
+        )
+        for w in det.warnings
+    )
 
 
 def test_a_known_layout_without_a_readable_decision_is_warned_by_its_name():
@@ -143,7 +154,7 @@ def test_a_known_layout_without_a_readable_decision_is_warned_by_its_name():
     cut = text[: text.index("IMR DECISION(S) AND RATIONALE(S)")]  # the letter without its decisions
     det = imr_nlp.parse(cut)
     assert det.layout == "2014" and not det.decisions
-    assert det.warnings == ["2014 layout: no decision could be read from this letter"]
+    assert det.warnings == ["W008: 2014 layout: no decision could be read from this letter"]
 
 
 def test_an_unknown_text_is_still_not_a_letter():
