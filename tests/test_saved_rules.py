@@ -306,3 +306,30 @@ def test_rule_regexes_may_not_nest_unbounded_repeats(pattern, refused):
             _check_regex(pattern)
     else:
         assert _check_regex(pattern) == pattern
+
+
+def test_a_saved_pipeline_missing_a_rule_file_is_an_error_not_the_package_copy(tmp_path, saved):
+    copy = tmp_path / "incomplete"
+    shutil.copytree(saved, copy)
+    (copy / "imr_header" / "header.json").unlink()
+    with pytest.raises(ValueError, match="has no rule file .*header.json"):
+        spacy.load(copy)
+
+
+@pytest.mark.parametrize("name", ["imr_drugs/brand_names.json", "imr_header/header.json", "imr_dates/dates.json"])
+def test_an_edited_rule_survives_a_round_trip_through_bytes(tmp_path, saved, original, name):
+    """nlp.to_bytes/from_bytes carry every component's rules: a fresh pipeline given the bytes
+    of an edited one reads as the edited one does, not as the package's rules would."""
+    edit, text, read = CASES[name]
+    copy = tmp_path / "edited"
+    shutil.copytree(saved, copy)
+    edit(copy / name)
+    edited = spacy.load(copy)
+    restored = imr_nlp.pipeline.build().from_bytes(edited.to_bytes())
+    assert read(restored(text)) == read(edited(text)) != read(original(text))
+
+
+def test_rules_excluded_from_bytes_cannot_be_loaded_as_if_they_were_there(original):
+    drugs = original.get_pipe("imr_drugs")
+    with pytest.raises(ValueError, match="has no rule file"):
+        imr_nlp.pipeline.build().get_pipe("imr_drugs").from_bytes(drugs.to_bytes(exclude=["rules"]))

@@ -108,6 +108,9 @@ class RuleComponent(Component):
         pass
 
     def to_disk(self, path, exclude=()) -> None:
+        """Write the rules, one file each (JSON or JSON lines), unless ``"rules"`` is excluded."""
+        if "rules" in exclude:
+            return
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         for name, model in self.rules.items():
@@ -118,15 +121,42 @@ class RuleComponent(Component):
                 srsly.write_json(path / name, data)
 
     def from_disk(self, path, exclude=()):
+        """Load every rule file from ``path``, validated; a missing one is an error (never a
+        silent fall-back to the package's copy: the saved pipeline is the one source of its
+        rules). The rules are replaced whole, then compiled."""
+        if "rules" in exclude:
+            return self
         path = Path(path)
+        data = {}
         for name in self.resource_names:
             file = path / name
-            if file.exists():
-                if name.endswith(".jsonl"):
-                    data = list(srsly.read_jsonl(file))
-                else:
-                    data = json.loads(file.read_text(encoding="utf-8"))
-                self.rules[name] = resources.validate(name, data)
+            if not file.exists():
+                raise ValueError(f"{self.name}: the saved pipeline has no rule file {file}")
+            data[name] = (
+                list(srsly.read_jsonl(file))
+                if name.endswith(".jsonl")
+                else json.loads(file.read_text(encoding="utf-8"))
+            )
+        return self._load_rules(data)
+
+    def to_bytes(self, exclude=()) -> bytes:
+        """The rules as bytes (``nlp.to_bytes``), unless ``"rules"`` is excluded."""
+        rules = {} if "rules" in exclude else {n: resources.to_data(n, m) for n, m in self.rules.items()}
+        # JSON, not msgpack: medspaCy's global msgpack decoders would turn any rule holding a
+        # "section" or "modifiers" key into its own objects
+        return srsly.json_dumps(rules).encode("utf-8")
+
+    def from_bytes(self, data: bytes, exclude=()):
+        """Load the rules written by ``to_bytes``; every rule file must be there."""
+        if "rules" in exclude:
+            return self
+        rules = srsly.json_loads(data.decode("utf-8"))
+        if missing := [name for name in self.resource_names if name not in rules]:
+            raise ValueError(f"{self.name}: the serialized pipeline has no rule file {', '.join(missing)}")
+        return self._load_rules(rules)
+
+    def _load_rules(self, data: dict) -> RuleComponent:
+        self.rules = {name: resources.validate(name, data[name]) for name in self.resource_names}
         self._compile()
         return self
 
