@@ -38,9 +38,7 @@ class Component:
         self._inputs = _input_checks(self.contract) if self.contract is not None else ()
 
     def __call__(self, doc: Doc) -> Doc:
-        for name, present in self._inputs:
-            if not present(doc):
-                self._refuse(name)
+        self.check_inputs(doc)
         return self.set_annotations(doc, self.match(doc))
 
     def check_inputs(self, doc: Doc) -> None:
