@@ -155,7 +155,7 @@ def component_pages() -> dict[str, str]:
             ),
             None,
         )
-        rule_files = ", ".join(f"`{r}`" for r in getattr(component, "resource_names", ())) or "none"
+        rule_files = ", ".join(f"`{r}`" for r in _rule_files(component)) or "none"
         config = ", ".join(f"`{k}={v!r}`" for k, v in meta.default_config.items()) or "none"
         pages[f"components/{name}.md"] = "\n".join(
             [
@@ -242,6 +242,12 @@ def _example(name: str, doc) -> list[str]:
     ]
 
 
+def _rule_files(component) -> tuple[str, ...]:
+    """A component's rule files, as its contract declares them."""
+    contract = getattr(component, "contract", None)
+    return contract.rule_files if contract is not None else ()
+
+
 def _names(component, side: str) -> str:
     """What a component's contract says it reads or writes, as a user names it."""
     from imr_nlp.components.base import describe
@@ -267,7 +273,7 @@ def chain_table() -> str:
     for step, name in enumerate(nlp.pipe_names, start=1):
         summary = analysis["summary"][name]
         component = nlp.get_pipe(name)
-        files = ", ".join(f"`{r}`" for r in getattr(component, "resource_names", ()))
+        files = ", ".join(f"`{r}`" for r in _rule_files(component))
         requires = ", ".join(f"`{a}`" for a in summary["requires"])
         assigns = ", ".join(f"`{a}`" for a in summary["assigns"])
         reads = _names(component, "reads")

@@ -90,12 +90,15 @@ class Component:
 class RuleComponent(Component):
     """A pipeline component whose behaviour is fully described by resource files.
 
-    Subclasses list their resource files in ``resource_names`` and rebuild their matchers in
-    ``_compile``. ``to_disk`` writes the rules as JSON; ``from_disk`` validates and loads them,
+    Subclasses declare their resource files in their contract's ``rule_files`` and rebuild
+    their matchers in ``_compile``. ``to_disk`` writes the rules as JSON; ``from_disk`` validates and loads them,
     so a saved pipeline carries its own rules and gives identical results.
     """
 
-    resource_names: tuple[str, ...] = ()
+    @property
+    def resource_names(self) -> tuple[str, ...]:
+        """The rule files, as the component's contract declares them."""
+        return self.contract.rule_files if self.contract is not None else ()
 
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(nlp, name)

@@ -52,7 +52,6 @@ CONTRACT = declare(
 
 class IMRCitations(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         g = self.rules["guidelines.json"]

@@ -63,7 +63,6 @@ CONTRACT = declare(
 
 class IMRConclusions(IMRContext):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str) -> None:
         super().__init__(nlp, name, include_medspacy_defaults=False)

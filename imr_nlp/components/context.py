@@ -172,7 +172,6 @@ CONTRACT = declare(
 
 class IMRContext(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str, include_medspacy_defaults: bool = True) -> None:
         self.include_medspacy_defaults = include_medspacy_defaults

@@ -29,7 +29,6 @@ CONTRACT = declare(
 
 class IMRDates(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["dates.json"]

@@ -68,7 +68,6 @@ CONTRACT = declare(
 
 class IMRDecisions(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["decisions.json"]

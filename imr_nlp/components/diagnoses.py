@@ -167,7 +167,6 @@ CONTRACT = declare(
 
 class IMRDiagnoses(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str, code_icd10: bool = True) -> None:
         self.code_icd10 = code_icd10

@@ -35,7 +35,6 @@ CONTRACT = declare(
 
 class IMRDoses(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         self.tables = values.compile_tables(self.rules["doses.json"])

@@ -37,7 +37,6 @@ CONTRACT = declare(
 
 class IMRDrugs(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str, use_package_lexicon: bool = True) -> None:
         self.use_package_lexicon = use_package_lexicon

@@ -42,7 +42,6 @@ CONTRACT = declare(
 
 class IMREntities(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["entities.json"]

@@ -32,7 +32,6 @@ CONTRACT = declare(
 
 class IMRHeader(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["header.json"]

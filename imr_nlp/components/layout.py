@@ -31,7 +31,6 @@ CONTRACT = declare(
 
 class IMRLayout(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         rules = self.rules["letter_layouts.json"]

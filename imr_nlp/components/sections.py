@@ -43,7 +43,6 @@ class IMRSections(RuleComponent):
     per-token ``token._.section`` loop, which costs more than the rest of the pipeline step."""
 
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         matcher = MedspacyMatcher(self.nlp, name=f"{self.name}_matcher")

@@ -44,7 +44,6 @@ CONTRACT = declare(
 
 class SentenceSplitter(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def _compile(self) -> None:
         self.abbreviations = frozenset(w.lower() for w in self.rules["sentences.json"].abbreviations.words)

@@ -58,7 +58,6 @@ CONTRACT = declare(
 
 class IMRServices(RuleComponent):
     contract = CONTRACT
-    resource_names = CONTRACT.rule_files
 
     def __init__(self, nlp: Language, name: str) -> None:
         self.vocab = nlp.vocab
