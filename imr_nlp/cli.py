@@ -221,6 +221,19 @@ def _say(message: str) -> None:
     click.echo(message[: len(message) - len(text)] + terminal_safe(text), err=True)
 
 
+def _letters_or_exit(paths: Iterable[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """``_letter_files(paths)`` with the folders that could not be listed said on stderr; no
+    letter at all is exit 1 (report, show)."""
+    problems: list[tuple[Path, str]] = []
+    files = _letter_files(paths, problems)
+    for folder, reason in problems:
+        _say(f"error: {folder}: {reason}")
+    if not files:
+        _say(f"error: no .txt or .pdf letters in {', '.join(paths)}")
+        sys.exit(1)
+    return files, problems
+
+
 class Progress:
     """A one-line progress bar on stderr (letters done, rate, time left); silent when off."""
 
@@ -507,13 +520,7 @@ def report(
     started = time.perf_counter()
     if not Path(out).resolve().parent.is_dir():
         raise click.BadParameter(f"the folder of {terminal_safe(out)} does not exist", param_hint="--out")
-    problems: list[tuple[Path, str]] = []
-    files = _letter_files(paths, problems)
-    for folder, reason in problems:
-        _say(f"error: {folder}: {reason}")
-    if not files:
-        _say(f"error: no .txt or .pdf letters in {', '.join(paths)}")
-        sys.exit(1)
+    files, problems = _letters_or_exit(paths)
     _refuse_out_among_letters(out, files, "report on")
     talk = sys.stderr.isatty() if progress is None else progress
     from imr_nlp.api import warm_up
@@ -570,13 +577,7 @@ def show(paths: tuple[str, ...]) -> None:
     (made terminal-safe: a letter's text is not ours). Exit 1 when a letter failed or none was found."""
     import imr_nlp
 
-    problems: list[tuple[Path, str]] = []
-    files = _letter_files(paths, problems)
-    for folder, reason in problems:
-        _say(f"error: {folder}: {reason}")
-    if not files:
-        _say(f"error: no .txt or .pdf letters in {', '.join(paths)}")
-        sys.exit(1)
+    files, problems = _letters_or_exit(paths)
     failed = len(problems)
     for det in imr_nlp.parse_many(files):
         if det.error:

@@ -418,21 +418,16 @@ def is_special_file(path: str) -> bool:
 
 
 def write_whole(out: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``out`` so that it appears only when complete (a temporary file
-    beside it, renamed; removed on failure, the old file left as it was); a link's target is
+    """Write ``text`` (UTF-8) to ``out`` so that it appears only when complete (``temporary_for``
+    then ``commit_output``: removed on failure, the old file left as it was); a link's target is
     written, a FIFO or device written through. Characters that cannot be encoded (a file name's
     undecodable bytes) are written escaped."""
     target = os.path.realpath(out)
-    data = text.encode("utf-8", errors="backslashreplace")
-    if is_special_file(target):
-        with open(target, "wb") as sink:
-            sink.write(data)
-        return
-    temp = temporary_beside(target)
+    temp = temporary_for(target)
     try:
         with open(temp, "wb") as sink:
-            sink.write(data)
-        os.replace(temp, target)
+            sink.write(text.encode("utf-8", errors="backslashreplace"))
+        commit_output(temp, target)
     except BaseException:
         remove_quietly(temp)
         raise
