@@ -103,15 +103,30 @@ def test_letter_items_alone_meet_the_bar(shared, capsys):
         assert groups[f"treatment.{slot}"] >= 0.97, groups
 
 
+def _record_outputs():
+    spec = importlib.util.spec_from_file_location("record_outputs", ROOT / "scripts" / "record_outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_pdf_outputs_match_their_recorded_fingerprints(shared):
     """Every public PDF's Determination is exactly the recorded one (tests/data/pdf_outputs.json):
     speed work and refactoring must not move a single field. A change meant to alter the output
     re-records them with scripts/record_outputs.py, naming the letters that changed."""
-    spec = importlib.util.spec_from_file_location("record_outputs", ROOT / "scripts" / "record_outputs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _record_outputs()
     recorded = json.loads((ROOT / "tests" / "data" / "pdf_outputs.json").read_text(encoding="utf-8"))
     now = module.fingerprints(shared / "corpus" / "pdf")
     assert sorted(now) == sorted(recorded)
     changed = sorted(name for name in recorded if now[name] != recorded[name])
     assert not changed, f"{len(changed)} letters' output changed: {', '.join(changed)}"
+
+
+def test_seed_and_request_outputs_match_their_recorded_fingerprints(shared):
+    """Each seed letter's Determination and each request header's Treatment is exactly the
+    recorded one (tests/data/text_outputs.json), as for the PDFs above."""
+    recorded = json.loads((ROOT / "tests" / "data" / "text_outputs.json").read_text(encoding="utf-8"))
+    now = _record_outputs().text_fingerprints(shared / "corpus")
+    assert sorted(now) == sorted(recorded)
+    changed = sorted(name for name in recorded if now[name] != recorded[name])
+    assert not changed, f"{len(changed)} outputs changed: {', '.join(changed[:20])}"
