@@ -105,19 +105,20 @@ def parse_request(text: str) -> Treatment:
     if not isinstance(text, str):
         raise TypeError(f"imr_nlp.parse_request expects a str, got {type(text).__name__}")
     from imr_nlp.assemble import request_treatment
-    from imr_nlp.extensions import SPAN_GROUPS
+    from imr_nlp.extensions import set_spans
 
     nlp = pipeline()
     doc = nlp.make_doc(text)
     clean = doc.text
-    start, end, partial = nlp.get_pipe("imr_decisions").request_bounds(clean)
+    decisions = nlp.get_pipe("imr_decisions")
+    start, end, partial = decisions.request_bounds(clean)
     item = doc.char_span(start, end, label="unknown", alignment_mode="expand") if end > start else None
     if item is None:
         return Treatment()
     item._.decision = {"index": 0, "partial": partial, "medically_necessary": None}
-    doc.spans[SPAN_GROUPS["items"]] = [item]
+    decisions.write_spans(doc, "items", [item])
     for group in ("sections", "diagnoses", "problems"):  # a request has none of these
-        doc.spans[SPAN_GROUPS[group]] = []
+        set_spans(doc, group, [])
     for name in REQUEST_COMPONENTS:
         if name in nlp.pipe_names:
             doc = nlp.get_pipe(name)(doc)

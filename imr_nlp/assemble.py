@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 
 from imr_nlp import errors, models
 from imr_nlp.doc_views import SpanIndex, doc_text
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 from imr_nlp.normalize.drugs import combine_generics
 from imr_nlp.normalize.text import OffsetMap
 from imr_nlp.normalize.values import pick_quantity
@@ -28,7 +28,7 @@ class _Source:
     def inside(self, doc: Doc, group: str, start: int, end: int) -> list[Span]:
         """The spans of a span group lying inside [start, end) (the group indexed once per doc)."""
         if group not in self.indexes:
-            self.indexes[group] = SpanIndex(list(doc.spans.get(SPAN_GROUPS[group], [])))
+            self.indexes[group] = SpanIndex(list(spans_of(doc, group)))
         return self.indexes[group].within(start, end)
 
     def clean_words(self, span: Span) -> str:
@@ -71,11 +71,11 @@ def diagnosis_mentions(doc: Doc, src: _Source) -> list[models.Mention]:
     diagnosed with X", "if he develops X", "possible X") is a problem."""
     diagnoses = [
         (s, "problem" if s._.is_negated or s._.is_hypothetical or s._.is_uncertain else "diagnosis")
-        for s in doc.spans.get(SPAN_GROUPS["diagnoses"], [])
+        for s in spans_of(doc, "diagnoses")
     ]
     problems = [
         (s, "problem")
-        for s in doc.spans.get(SPAN_GROUPS["problems"], [])
+        for s in spans_of(doc, "problems")
         if s._.is_negated or s._.is_uncertain or s._.is_historical or s._.is_family
     ]
     return [
@@ -163,7 +163,7 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, models.GuidelineBasis]:
     """(decision index, part) -> its GuidelineBasis, reading every citation span once."""
     verdicts: dict[tuple, bool | None] = {}
     citations: dict[tuple, list[models.Citation]] = {}
-    for span in doc.spans.get(SPAN_GROUPS["citations"], []):
+    for span in spans_of(doc, "citations"):
         ext = span._
         if span.label_ == "BASIS":
             basis = ext.basis
@@ -194,7 +194,7 @@ def assemble(doc: Doc) -> models.Determination:
 
     dates = [
         models.DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
-        for s in doc.spans.get(SPAN_GROUPS["dates"], [])
+        for s in spans_of(doc, "dates")
     ]
     for field, role in (("injury_date", "injury"), ("ur_date", "utilization_review")):
         if field not in header:
@@ -203,11 +203,11 @@ def assemble(doc: Doc) -> models.Determination:
                 header[field] = first
 
     parts = {}
-    for span in doc.spans.get(SPAN_GROUPS["parts"], []):
+    for span in spans_of(doc, "parts"):
         parts[(span._.block_index, span.label_)] = span
     decisions = []
     bases = _bases(doc, src)
-    for item in doc.spans.get(SPAN_GROUPS["items"], []):
+    for item in spans_of(doc, "items"):
         info = item._.decision or {}
         index = info.get("index")
         rationale = parts.get((index, "rationale"))
@@ -252,7 +252,7 @@ def assemble(doc: Doc) -> models.Determination:
         injury_date=header.get("injury_date"),
         ur_date=header.get("ur_date"),
         diagnoses=diagnosis_mentions(doc, src),
-        medications=[_medication(src, s) for s in doc.spans.get(SPAN_GROUPS["drugs"], [])],
+        medications=[_medication(src, s) for s in spans_of(doc, "drugs")],
         dates=dates,
         decisions=decisions,
         warnings=warnings,

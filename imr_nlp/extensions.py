@@ -31,6 +31,11 @@ DOC_EXTENSIONS: dict[str, Extension] = {
     "imr_warnings": Extension(None, "list[str]", "what could not be parsed and why"),
     "layout": Extension(None, "str", "imr_layout: the layout the letter follows (2016, 2013-notice, ..., unknown)"),
     "layout_signals": Extension(None, "list[list]", "imr_layout: the signals found, [layout, start, end] each"),
+    "span_keys": Extension(
+        None,
+        "dict[str, str]",
+        "the keys in doc.spans of the span groups a component's ``span_keys`` setting renamed: group -> key",
+    ),
 }
 
 # Span extension values are keyed by character offsets, so each group gets its own names.
@@ -83,7 +88,9 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
     ),
 }
 
-# Span groups the components write, in pipeline order.
+# Span groups the components write, in pipeline order: group -> its key in ``doc.spans``, unless
+# the writing component's ``span_keys`` setting renames it (as SpanRuler's ``spans_key``); readers
+# find a group with :func:`spans_of` / :func:`span_key`, which follow a renaming.
 SPAN_GROUPS = {
     "sections": "imr_sections",
     "header": "imr_header",
@@ -110,6 +117,30 @@ def register_extensions() -> None:
     for name, extension in SPAN_EXTENSIONS.items():
         if not Span.has_extension(name):
             Span.set_extension(name, default=extension.default)
+
+
+def span_key(doc: Doc, group: str) -> str:
+    """The key in ``doc.spans`` under which the group was written (its default, or the name a
+    component's ``span_keys`` setting gave it)."""
+    renamed = doc._.span_keys
+    if renamed and group in renamed:
+        return renamed[group]
+    return SPAN_GROUPS[group]
+
+
+def spans_of(doc: Doc, group: str):
+    """The spans of a group (an empty tuple when it was not written)."""
+    return doc.spans.get(span_key(doc, group), ())
+
+
+def set_spans(doc: Doc, group: str, spans, key: str | None = None) -> None:
+    """Write a group's spans under ``key`` (its default when None), recording a renaming on the
+    doc so that readers find it."""
+    default = SPAN_GROUPS[group]
+    key = key or default
+    doc.spans[key] = spans
+    if key != default:
+        doc._.span_keys = {**(doc._.span_keys or {}), group: key}
 
 
 def warn(doc: Doc, message: str) -> None:

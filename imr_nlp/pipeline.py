@@ -47,12 +47,19 @@ PIPELINE = (
 )
 
 
-def build(use_package_lexicon: bool = True) -> Language:
-    """A new imr_nlp pipeline (no model files needed: every rule ships in the package)."""
+def build(use_package_lexicon: bool = True, config: dict[str, dict] | None = None) -> Language:
+    """A new imr_nlp pipeline (no model files needed: every rule ships in the package).
+
+    ``config`` gives components settings by name, as ``nlp.add_pipe(name, config=...)`` takes
+    them: ``{"imr_drugs": {"span_keys": {"drugs": "medications"}}}`` writes the drug mentions to
+    ``doc.spans["medications"]``, and every reader follows."""
     register_extensions()
+    config = config or {}
+    if unknown := sorted(set(config) - set(PIPELINE)):
+        raise ValueError(f"config names {', '.join(unknown)}, not components of {', '.join(PIPELINE)}")
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "imr_nlp.tokenizer.v1"}}})
     for name in PIPELINE:
-        config = {"use_package_lexicon": use_package_lexicon} if name == "imr_drugs" else {}
-        nlp.add_pipe(name, config=config)
+        settings = {"use_package_lexicon": use_package_lexicon} if name == "imr_drugs" else {}
+        nlp.add_pipe(name, config={**settings, **config.get(name, {})})
     nlp.meta["name"] = "imr_pipeline"
     return nlp

@@ -8,7 +8,7 @@ from spacy import displacy
 from spacy.tokens import Doc, Span
 from spacy.util import is_in_jupyter
 
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 
 RENDER_KEY = "imr_render"
 
@@ -66,7 +66,7 @@ def render_spans(doc: Doc) -> list[Span]:
     """The spans a view shows, labelled (see ``render_label``), in text order."""
     spans = []
     for group in _GROUPS:
-        for span in doc.spans.get(SPAN_GROUPS[group], []):
+        for span in spans_of(doc, group):
             label = render_label(group, span)
             if label:
                 spans.append(Span(doc, span.start, span.end, label=label))

@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import Component, token_words
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 
 if not Doc.has_extension("abbreviation_map"):
     Doc.set_extension("abbreviation_map", default=None)
@@ -76,8 +76,8 @@ class IMRAbbreviations(Component):
 
     def set_annotations(self, doc: Doc, pairs: dict[str, str]) -> Doc:
         doc._.abbreviation_map = pairs
-        for group in (SPAN_GROUPS["diagnoses"], SPAN_GROUPS["drugs"]):
-            for span in doc.spans.get(group, []):
+        for group in ("diagnoses", "drugs"):
+            for span in spans_of(doc, group):
                 if span.text in pairs:
                     span._.long_form = pairs[span.text]
         return doc

@@ -15,7 +15,7 @@ from spacy.util import minibatch
 from imr_nlp import resources
 from imr_nlp.components.contract import SPANS, Contract
 from imr_nlp.doc_views import SpanIndex, doc_text, remember_text  # noqa: F401 - the components' helpers
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import SPAN_GROUPS, set_spans, span_key
 
 # Docs per batch in Component.pipe: small, since nlp.pipe holds a batch per component in flight.
 PIPE_BATCH = 8
@@ -32,10 +32,29 @@ class Component:
 
     contract: Contract | None = None
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language, name: str, span_keys: dict[str, str] | None = None) -> None:
         self.nlp = nlp
         self.name = name
+        self.span_keys = self._checked_span_keys(span_keys or {})
         self._inputs = _input_checks(self.contract) if self.contract is not None else ()
+
+    def _checked_span_keys(self, span_keys: dict[str, str]) -> dict[str, str]:
+        """The ``span_keys`` setting (group -> key in ``doc.spans``, as SpanRuler's
+        ``spans_key``), refused when it names a group the component does not write or a key
+        that is not a non-empty string."""
+        written = self.contract.span_groups_written() if self.contract is not None else ()
+        if unknown := sorted(group for group in span_keys if group not in written):
+            raise ValueError(
+                f"{self.name}: span_keys names {', '.join(unknown)}, which it does not write "
+                f"(it writes {', '.join(written) or 'no span group'})"
+            )
+        if bad := sorted(group for group, key in span_keys.items() if not isinstance(key, str) or not key):
+            raise ValueError(f"{self.name}: span_keys gives {', '.join(bad)} no key (a non-empty string)")
+        return dict(span_keys)
+
+    def write_spans(self, doc: Doc, group: str, spans) -> None:
+        """Write a group this component produces, under its configured key."""
+        set_spans(doc, group, spans, self.span_keys.get(group))
 
     def __call__(self, doc: Doc) -> Doc:
         self.check_inputs(doc)
@@ -100,8 +119,8 @@ class RuleComponent(Component):
         """The rule files, as the component's contract declares them."""
         return self.contract.rule_files if self.contract is not None else ()
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(nlp, name)
+    def __init__(self, nlp: Language, name: str, span_keys: dict[str, str] | None = None) -> None:
+        super().__init__(nlp, name, span_keys)
         self.rules: dict[str, object] = {n: resources.load(n) for n in self.resource_names}
         self._compile()
 
@@ -176,8 +195,8 @@ def _input_checks(contract: Contract) -> tuple[tuple[str, Callable[[Doc], bool]]
     checks = []
     for name in contract.reads:
         if name.startswith(SPANS):
-            group = SPAN_GROUPS[name[len(SPANS) :]]
-            checks.append((name, lambda doc, group=group: group in doc.spans))
+            group = name[len(SPANS) :]
+            checks.append((name, lambda doc, group=group: span_key(doc, group) in doc.spans))
         elif name == "doc.sents":
             checks.append((name, lambda doc: doc.has_annotation("SENT_START")))
         elif name.startswith("doc._."):

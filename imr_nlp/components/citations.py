@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 
 _TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
 
@@ -74,7 +74,7 @@ class IMRCitations(RuleComponent):
     def match(self, doc: Doc) -> list[tuple[str, int, int, dict]]:
         text = doc_text(doc)
         out = []
-        for part in doc.spans.get(SPAN_GROUPS["parts"], []):
+        for part in spans_of(doc, "parts"):
             if part.label_ not in ("claims_administrator", "reviewer_basis"):
                 continue
             base = part.start_char
@@ -195,7 +195,7 @@ class IMRCitations(RuleComponent):
             labelled_span(doc, start, end, label, **{"citation" if label == "CITATION" else "basis": value})
             for label, start, end, value in matches
         )
-        doc.spans[SPAN_GROUPS["citations"]] = [span for span in spans if span is not None]
+        self.write_spans(doc, "citations", [span for span in spans if span is not None])
         return doc
 
 
@@ -203,7 +203,7 @@ class IMRCitations(RuleComponent):
     "imr_citations",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"span_keys": {}},
 )
-def make_citations(nlp: Language, name: str) -> IMRCitations:
-    return IMRCitations(nlp, name)
+def make_citations(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRCitations:
+    return IMRCitations(nlp, name, span_keys=span_keys)

@@ -23,7 +23,7 @@ from imr_nlp.components.base import doc_text
 from imr_nlp.components.context import IMRContext
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.decisions import ENDS_SENTENCE
-from imr_nlp.extensions import SPAN_GROUPS, warn
+from imr_nlp.extensions import spans_of, warn
 
 _LAST_FULL_STOP = re.compile(r"[.!?]\s")
 
@@ -72,7 +72,7 @@ class IMRConclusions(IMRContext):
         self.letter_sections = frozenset(self.rules["conclusions.json"].letter_sections)
 
     def match(self, doc: Doc) -> Conclusions:  # type: ignore[override]
-        statements = list(doc.spans.get(SPAN_GROUPS["necessity"], []))
+        statements = list(spans_of(doc, "necessity"))
         found = Conclusions()
         contextual = [s for s in statements if s._.necessity_polarity == "context"]
         for target, cues in super().match(doc, contextual) if contextual else []:
@@ -85,7 +85,7 @@ class IMRConclusions(IMRContext):
         by_block: dict[int, list[tuple[int, bool]]] = {}
         for s in statements:
             by_block.setdefault(s._.block_index, []).append((s.start_char, polarity[(s.start_char, s.end_char)]))
-        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+        for item in spans_of(doc, "items"):
             index = item._.decision["index"]
             found.necessary[index] = max(by_block[index])[1] if index in by_block else None
         found.warnings = self.truncation_warnings(doc, statements, polarity)
@@ -93,8 +93,8 @@ class IMRConclusions(IMRContext):
 
     def truncation_warnings(self, doc: Doc, statements, polarity) -> list[str]:
         """The warnings of a letter that seems cut short (see the module's docstring)."""
-        items = list(doc.spans.get(SPAN_GROUPS["items"], []))
-        labels = {span.label_ for span in doc.spans.get(SPAN_GROUPS["sections"], [])}
+        items = list(spans_of(doc, "items"))
+        labels = {span.label_ for span in spans_of(doc, "sections")}
         layout = doc._.layout or "unknown"
         if not items and layout not in ("2016", "unknown"):
             return []  # another layout without a decision read: assembly's warning names it
@@ -102,7 +102,7 @@ class IMRConclusions(IMRContext):
             if "decisions" in labels:
                 return [errors.warning("W004")]
             return [errors.warning("W003")] if labels & self.letter_sections else []
-        rationales = {p._.block_index: p for p in doc.spans.get(SPAN_GROUPS["parts"], []) if p.label_ == "rationale"}
+        rationales = {p._.block_index: p for p in spans_of(doc, "parts") if p.label_ == "rationale"}
         indexes = [item._.decision["index"] for item in items]
         missing = [n + 1 for n, index in enumerate(indexes) if index not in rationales]
         if missing and layout not in ("2016", "unknown"):
@@ -125,9 +125,9 @@ class IMRConclusions(IMRContext):
         return found
 
     def set_annotations(self, doc: Doc, matches: Conclusions) -> Doc:  # type: ignore[override]
-        for statement in doc.spans.get(SPAN_GROUPS["necessity"], []):
+        for statement in spans_of(doc, "necessity"):
             statement._.is_negated = matches.negated.get((statement.start_char, statement.end_char), False)
-        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+        for item in spans_of(doc, "items"):
             decision = dict(item._.decision)
             decision["medically_necessary"] = matches.necessary.get(decision["index"])
             item._.decision = decision

@@ -30,7 +30,7 @@ from spacy.tokens import Doc, Span
 from imr_nlp import resources
 from imr_nlp.components.base import RuleComponent, sentence_bounds, token_words
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 
 # ConText category -> the Span extension it sets (the names medspaCy's ConText uses).
 CATEGORY_ATTRIBUTES = {
@@ -173,9 +173,11 @@ CONTRACT = declare(
 class IMRContext(RuleComponent):
     contract = CONTRACT
 
-    def __init__(self, nlp: Language, name: str, include_medspacy_defaults: bool = True) -> None:
+    def __init__(
+        self, nlp: Language, name: str, include_medspacy_defaults: bool = True, span_keys: dict[str, str] | None = None
+    ) -> None:
         self.include_medspacy_defaults = include_medspacy_defaults
-        super().__init__(nlp, name)
+        super().__init__(nlp, name, span_keys)
 
     def _compile(self) -> None:
         self.context_rules = effective_rules(self.rules[self.resource_names[0]], self.include_medspacy_defaults)
@@ -304,9 +306,7 @@ class IMRContext(RuleComponent):
     def match(self, doc: Doc, targets: list[Span] | None = None) -> list[tuple[Span, list[Cue]]]:
         """The drug and diagnosis mentions (or ``targets``) with the cues that modify each."""
         if targets is None:
-            targets = [
-                span for group in ("drugs", "diagnoses", "problems") for span in doc.spans.get(SPAN_GROUPS[group], [])
-            ]
+            targets = [span for group in ("drugs", "diagnoses", "problems") for span in spans_of(doc, group)]
         targets = sorted(targets, key=lambda s: (s.start, s.end))
         cues = self.cues(doc, targets) if targets else []
         pairs = list(zip(targets, self._all_edges(cues, targets), strict=True))
@@ -332,7 +332,7 @@ class IMRContext(RuleComponent):
         ]
 
     def set_annotations(self, doc: Doc, matches: list[tuple[Span, list[Cue]]]) -> Doc:
-        doc.spans[SPAN_GROUPS["context_targets"]] = [target for target, _ in matches]
+        self.write_spans(doc, "context_targets", [target for target, _ in matches])
         for target, modifiers in matches:
             ext = target._  # one Underscore object for the six writes
             set_categories = {cue.category for cue in modifiers}
@@ -416,7 +416,7 @@ def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
     "imr_context",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"include_medspacy_defaults": True},
+    default_config={"include_medspacy_defaults": True, "span_keys": {}},
 )
-def make_context(nlp: Language, name: str, include_medspacy_defaults: bool) -> IMRContext:
-    return IMRContext(nlp, name, include_medspacy_defaults)
+def make_context(nlp: Language, name: str, include_medspacy_defaults: bool, span_keys: dict[str, str]) -> IMRContext:
+    return IMRContext(nlp, name, include_medspacy_defaults, span_keys=span_keys)

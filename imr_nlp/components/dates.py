@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS, warn
+from imr_nlp.extensions import warn
 from imr_nlp.normalize.dates import compile_tables, scan_dates
 
 CONTRACT = declare(
@@ -72,7 +72,7 @@ class IMRDates(RuleComponent):
     def set_annotations(self, doc: Doc, matches) -> Doc:
         dates, implausible = matches
         spans = (labelled_span(doc, start, end, "DATE", iso_date=iso, role=role) for start, end, iso, role in dates)
-        doc.spans[SPAN_GROUPS["dates"]] = [span for span in spans if span is not None]
+        self.write_spans(doc, "dates", [span for span in spans if span is not None])
         first, last = self.date_tables.years
         for written in implausible:
             warn(doc, errors.warning("W013", written=written, first=first, last=last))
@@ -83,7 +83,7 @@ class IMRDates(RuleComponent):
     "imr_dates",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"span_keys": {}},
 )
-def make_dates(nlp: Language, name: str) -> IMRDates:
-    return IMRDates(nlp, name)
+def make_dates(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRDates:
+    return IMRDates(nlp, name, span_keys=span_keys)

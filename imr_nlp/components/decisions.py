@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, char_span, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 from imr_nlp.normalize.requests import request_bounds
 
 # Sentences on a line of their own that tell a partial item's history ("Baclofen 100mg #30 was
@@ -121,7 +121,7 @@ class IMRDecisions(RuleComponent):
             if not blocks:
                 start, end = 0, len(text)
                 blocks = self.labelled_items(text)
-        section_ends = sorted(s.end_char for s in doc.spans.get(SPAN_GROUPS["sections"], []))
+        section_ends = sorted(s.end_char for s in spans_of(doc, "sections"))
         for i, block in enumerate(blocks):
             block.block_end = blocks[i + 1].header_start if i + 1 < len(blocks) else end
             self._parts(text, block, section_ends)
@@ -257,9 +257,9 @@ class IMRDecisions(RuleComponent):
                 labelled_span(doc, s, e, "NECESSITY", block_index=index, necessity_polarity=polarity)
                 for s, e, polarity in block.statements
             )
-        doc.spans[SPAN_GROUPS["items"]] = items
-        doc.spans[SPAN_GROUPS["parts"]] = [span for span in parts if span is not None]
-        doc.spans[SPAN_GROUPS["necessity"]] = [span for span in statements if span is not None]
+        self.write_spans(doc, "items", items)
+        self.write_spans(doc, "parts", [span for span in parts if span is not None])
+        self.write_spans(doc, "necessity", [span for span in statements if span is not None])
         return doc
 
 
@@ -275,7 +275,7 @@ def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Matc
     "imr_decisions",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"span_keys": {}},
 )
-def make_decisions(nlp: Language, name: str) -> IMRDecisions:
-    return IMRDecisions(nlp, name)
+def make_decisions(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRDecisions:
+    return IMRDecisions(nlp, name, span_keys=span_keys)

@@ -38,7 +38,6 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, char_span, doc_text
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
 from imr_nlp.normalize.icd10 import condition_word as icd_head
 
@@ -168,9 +167,11 @@ CONTRACT = declare(
 class IMRDiagnoses(RuleComponent):
     contract = CONTRACT
 
-    def __init__(self, nlp: Language, name: str, code_icd10: bool = True) -> None:
+    def __init__(
+        self, nlp: Language, name: str, code_icd10: bool = True, span_keys: dict[str, str] | None = None
+    ) -> None:
         self.code_icd10 = code_icd10
-        super().__init__(nlp, name)
+        super().__init__(nlp, name, span_keys)
 
     def _compile(self) -> None:
         rules = self.rules["diagnoses.json"]
@@ -688,8 +689,8 @@ class IMRDiagnoses(RuleComponent):
                     span._.icd10_description = coding.description
                     span._.icd10_by = coding.by
             groups[kind].append(span)
-        doc.spans[SPAN_GROUPS["diagnoses"]] = groups["diagnosis"]
-        doc.spans[SPAN_GROUPS["problems"]] = groups["problem"]
+        self.write_spans(doc, "diagnoses", groups["diagnosis"])
+        self.write_spans(doc, "problems", groups["problem"])
         return doc
 
 
@@ -697,7 +698,7 @@ class IMRDiagnoses(RuleComponent):
     "imr_diagnoses",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"code_icd10": True},
+    default_config={"code_icd10": True, "span_keys": {}},
 )
-def make_diagnoses(nlp: Language, name: str, code_icd10: bool) -> IMRDiagnoses:
-    return IMRDiagnoses(nlp, name, code_icd10)
+def make_diagnoses(nlp: Language, name: str, code_icd10: bool, span_keys: dict[str, str]) -> IMRDiagnoses:
+    return IMRDiagnoses(nlp, name, code_icd10, span_keys=span_keys)

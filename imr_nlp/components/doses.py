@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 from imr_nlp.normalize import values
 
 _CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
@@ -43,12 +43,12 @@ class IMRDoses(RuleComponent):
         """(start, end, label, value) for every dose fact in items and after drug mentions."""
         text = doc_text(doc)
         out: list[tuple[int, int, str, dict]] = []
-        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+        for item in spans_of(doc, "items"):
             out.extend(item_values(text[item.start_char : item.end_char], self.tables, item.start_char))
-        covered = sorted((s.start_char, s.end_char) for s in doc.spans.get(SPAN_GROUPS["items"], []))
+        covered = sorted((s.start_char, s.end_char) for s in spans_of(doc, "items"))
         starts = [s for s, _ in covered]
         reach = list(accumulate((e for _, e in covered), max))  # the furthest end so far
-        for drug in doc.spans.get(SPAN_GROUPS["drugs"], []):
+        for drug in spans_of(doc, "drugs"):
             last = bisect_right(starts, drug.start_char) - 1  # inside an item: read there
             if last >= 0 and drug.start_char < reach[last]:
                 continue
@@ -73,7 +73,7 @@ class IMRDoses(RuleComponent):
             if span is not None:
                 seen.add((start, end))
                 spans.append(span)
-        doc.spans[SPAN_GROUPS["doses"]] = spans
+        self.write_spans(doc, "doses", spans)
         return doc
 
 
@@ -113,6 +113,6 @@ def item_values(item_text: str, tables: values.DoseTables, offset: int = 0) -> l
     return out
 
 
-@Language.factory("imr_doses", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={})
-def make_doses(nlp: Language, name: str) -> IMRDoses:
-    return IMRDoses(nlp, name)
+@Language.factory("imr_doses", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={"span_keys": {}})
+def make_doses(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRDoses:
+    return IMRDoses(nlp, name, span_keys=span_keys)

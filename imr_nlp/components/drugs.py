@@ -15,7 +15,6 @@ from spacy.tokens import Doc, Span
 from imr_nlp import resources
 from imr_nlp.components.base import RuleComponent, doc_text, token_words
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
 from imr_nlp.normalize.drugs import DrugLexicon, default_lexicon, leading_word
 
 _TOPICAL_WINDOW = 6  # tokens after a drug name searched for a topical cue
@@ -38,9 +37,11 @@ CONTRACT = declare(
 class IMRDrugs(RuleComponent):
     contract = CONTRACT
 
-    def __init__(self, nlp: Language, name: str, use_package_lexicon: bool = True) -> None:
+    def __init__(
+        self, nlp: Language, name: str, use_package_lexicon: bool = True, span_keys: dict[str, str] | None = None
+    ) -> None:
         self.use_package_lexicon = use_package_lexicon
-        super().__init__(nlp, name)
+        super().__init__(nlp, name, span_keys)
 
     def _compile(self) -> None:
         self.lexicon: DrugLexicon = _lexicon_for(
@@ -151,7 +152,7 @@ class IMRDrugs(RuleComponent):
             span._.dwc_class = dwc
             span._.drug_evidence = evidence
             spans.append(span)
-        doc.spans[SPAN_GROUPS["drugs"]] = spans
+        self.write_spans(doc, "drugs", spans)
         return doc
 
 
@@ -166,7 +167,7 @@ def _lexicon_for(rules, brands, use_package_lexicon: bool) -> DrugLexicon:
     "imr_drugs",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"use_package_lexicon": True},
+    default_config={"use_package_lexicon": True, "span_keys": {}},
 )
-def make_drugs(nlp: Language, name: str, use_package_lexicon: bool) -> IMRDrugs:
-    return IMRDrugs(nlp, name, use_package_lexicon)
+def make_drugs(nlp: Language, name: str, use_package_lexicon: bool, span_keys: dict[str, str]) -> IMRDrugs:
+    return IMRDrugs(nlp, name, use_package_lexicon, span_keys=span_keys)

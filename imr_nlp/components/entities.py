@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span
 
 from imr_nlp.components.base import RuleComponent
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import SPAN_GROUPS, spans_of
 
 CONTRACT = declare(
     Contract(
@@ -48,13 +48,13 @@ class IMREntities(RuleComponent):
         unknown = [g.group for g in rules.groups if g.group not in SPAN_GROUPS]
         if unknown:
             raise ValueError(f"{self.name}: unknown span groups {unknown} (keys of SPAN_GROUPS)")
-        self.groups = [(SPAN_GROUPS[g.group], frozenset(g.labels) if g.labels else None) for g in rules.groups]
+        self.groups = [(g.group, frozenset(g.labels) if g.labels else None) for g in rules.groups]
 
     def match(self, doc: Doc) -> list[Span]:
         """The entities: spans of the groups by priority, then length, none overlapping another."""
         ranked = []
-        for priority, (key, labels) in enumerate(self.groups):
-            for span in doc.spans.get(key, ()):
+        for priority, (group, labels) in enumerate(self.groups):
+            for span in spans_of(doc, group):
                 start, end = span.start, span.end
                 if end > start and (labels is None or span.label_ in labels):
                     ranked.append((priority, start - end, start, end, span))
@@ -70,7 +70,7 @@ class IMREntities(RuleComponent):
 
     def set_annotations(self, doc: Doc, entities: list[Span]) -> Doc:
         doc.ents = entities
-        sections = sorted((s.start, s.end, s.label_) for s in doc.spans.get(SPAN_GROUPS["sections"], ()))
+        sections = sorted((s.start, s.end, s.label_) for s in spans_of(doc, "sections"))
         starts = [s[0] for s in sections]
         found: dict[int, Section] = {}
         for ent in entities:

@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 
 CONTRACT = declare(
     Contract(
@@ -76,11 +76,11 @@ class IMRHeader(RuleComponent):
         found: list[tuple[str, int, int, object]] = []
         bounds = section_bounds(doc, "header")
         first_section = min(
-            (s.start_char for s in doc.spans.get(SPAN_GROUPS["sections"], []) if s.label_ != "header"),
+            (s.start_char for s in spans_of(doc, "sections") if s.label_ != "header"),
             default=len(text),
         )
         header_end = bounds[1] if bounds else min(len(text), max(first_section, 600))
-        dates = sorted((s.start_char, s.end_char, s._.iso_date) for s in doc.spans.get(SPAN_GROUPS["dates"], []))
+        dates = sorted((s.start_char, s.end_char, s._.iso_date) for s in spans_of(doc, "dates"))
         date_starts = [start for start, _, _ in dates]
         done: set[str] = set()
         for rule, pattern in self.fields:
@@ -146,7 +146,7 @@ class IMRHeader(RuleComponent):
         doc._.header = header
         doc._.reviewer = reviewer
         doc._.patient = patient
-        doc.spans[SPAN_GROUPS["header"]] = spans
+        self.write_spans(doc, "header", spans)
         return doc
 
 
@@ -154,7 +154,7 @@ class IMRHeader(RuleComponent):
     "imr_header",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"span_keys": {}},
 )
-def make_header(nlp: Language, name: str) -> IMRHeader:
-    return IMRHeader(nlp, name)
+def make_header(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRHeader:
+    return IMRHeader(nlp, name, span_keys=span_keys)

@@ -19,7 +19,7 @@ from spacy.tokens import Doc, Span
 from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS, warn
+from imr_nlp.extensions import spans_of, warn
 from imr_nlp.normalize.text import OffsetMap
 
 # medspaCy Sectionizer's default: a heading starts a line.
@@ -96,7 +96,7 @@ class IMRSections(RuleComponent):
         return None
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
-        doc.spans[SPAN_GROUPS["sections"]] = [Span(doc, s, e, label=label) for label, s, e in matches]
+        self.write_spans(doc, "sections", [Span(doc, s, e, label=label) for label, s, e in matches])
         for label, start, _ in matches:
             if label == "next_letter":
                 source_start = (
@@ -108,14 +108,16 @@ class IMRSections(RuleComponent):
         return doc
 
 
-@Language.factory("imr_sections", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={})
-def make_sections(nlp: Language, name: str) -> IMRSections:
-    return IMRSections(nlp, name)
+@Language.factory(
+    "imr_sections", requires=CONTRACT.requires, assigns=CONTRACT.assigns, default_config={"span_keys": {}}
+)
+def make_sections(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRSections:
+    return IMRSections(nlp, name, span_keys=span_keys)
 
 
 def section_bounds(doc: Doc, label: str) -> tuple[int, int] | None:
     """Character bounds of the first section labelled ``label``, or None."""
-    for span in doc.spans.get(SPAN_GROUPS["sections"], []):
+    for span in spans_of(doc, "sections"):
         if span.label_ == label:
             return span.start_char, span.end_char
     return None

@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, SpanIndex, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import SPAN_GROUPS
+from imr_nlp.extensions import spans_of
 from imr_nlp.normalize import requests as grammar
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
@@ -59,10 +59,10 @@ CONTRACT = declare(
 class IMRServices(RuleComponent):
     contract = CONTRACT
 
-    def __init__(self, nlp: Language, name: str) -> None:
+    def __init__(self, nlp: Language, name: str, span_keys: dict[str, str] | None = None) -> None:
         self.vocab = nlp.vocab
         self._tables: tuple[object, grammar.Tables] | None = None
-        super().__init__(nlp, name)
+        super().__init__(nlp, name, span_keys)
 
     def _compile(self) -> None:
         sites = self.rules["body_sites.json"]
@@ -179,14 +179,14 @@ class IMRServices(RuleComponent):
         values = [
             (s.start_char, s.end_char)
             for key in ("doses", "dates")
-            for s in doc.spans.get(SPAN_GROUPS[key], [])
+            for s in spans_of(doc, key)
             if not (s.label_ == "QUANTITY" and s._.dose.get("kind") == "count")
         ]
         values.sort()
         value_starts = [s for s, _ in values]
-        drug_index = SpanIndex(list(doc.spans.get(SPAN_GROUPS["drugs"], [])))
-        dose_index = SpanIndex(list(doc.spans.get(SPAN_GROUPS["doses"], [])))
-        for item in doc.spans.get(SPAN_GROUPS["items"], []):
+        drug_index = SpanIndex(list(spans_of(doc, "drugs")))
+        dose_index = SpanIndex(list(spans_of(doc, "doses")))
+        for item in spans_of(doc, "items"):
             a, b = item.start_char, item.end_char
             item_text = text[a:b]
             first = bisect_left(value_starts, a)
@@ -265,8 +265,8 @@ class IMRServices(RuleComponent):
             span = labelled_span(doc, start, end, label, **{"request" if service else "body_site": value})
             if span is not None:
                 (services if service else sites).append(span)
-        doc.spans[SPAN_GROUPS["services"]] = services
-        doc.spans[SPAN_GROUPS["body_sites"]] = sites
+        self.write_spans(doc, "services", services)
+        self.write_spans(doc, "body_sites", sites)
         return doc
 
 
@@ -274,7 +274,7 @@ class IMRServices(RuleComponent):
     "imr_services",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"span_keys": {}},
 )
-def make_services(nlp: Language, name: str) -> IMRServices:
-    return IMRServices(nlp, name)
+def make_services(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRServices:
+    return IMRServices(nlp, name, span_keys=span_keys)

@@ -4,6 +4,8 @@ from it, so they cannot disagree."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import spacy
 
@@ -80,3 +82,48 @@ def test_scores_are_keyed_by_factory_not_by_instance_name(shared):
     gold = json.loads((shared / "corpus" / "gold" / f"{letter.stem}.json").read_text(encoding="utf-8"))
     scores = nlp.evaluate([make_example(nlp, letter.read_text(encoding="utf-8"), gold, letter.stem)])
     assert "imr_decisions_f" in scores and not any(key.startswith("my_decisions") for key in scores)
+
+
+def test_a_reordered_pipeline_fails_loudly_naming_the_late_producer(small_pipeline):
+    order = [name for name in PIPELINE if name != "imr_drugs"]
+    order.insert(order.index("imr_doses") + 1, "imr_drugs")  # drugs after the doses that read them
+    nlp = small_pipeline(*order)
+    with pytest.raises(
+        ValueError, match=r"imr_doses reads doc.spans\['imr_drugs'\].* imr_drugs writes it and must run before"
+    ):
+        nlp(LETTER)
+
+
+def test_span_groups_renamed_by_config_give_the_same_determination():
+    """Every span group written under another key (as SpanRuler's ``spans_key``): the readers
+    follow the renaming, so the Determination is the same and no default key is written."""
+    from imr_nlp.pipeline import build
+
+    renamed = {
+        factory: {"span_keys": {group: f"renamed_{group}" for group in CONTRACTS[factory].span_groups_written()}}
+        for factory in PIPELINE
+        if CONTRACTS[factory].span_groups_written()
+    }
+    nlp = build(config=renamed)
+    from imr_nlp.io import read_letter
+
+    samples = sorted((Path(imr_nlp.__file__).parent / "samples").glob("*.*"))
+    assert len(samples) >= 3
+    for path in samples:
+        text = read_letter(path)
+        doc = nlp(text)
+        assert not set(doc.spans) & set(SPAN_GROUPS.values()), sorted(doc.spans)
+        assert {f"renamed_{group}" for group in SPAN_GROUPS} <= set(doc.spans)
+        assert doc._.determination.model_dump() == imr_nlp.parse(text).model_dump(), path.name
+
+
+@pytest.mark.parametrize(
+    ("factory", "span_keys", "error"),
+    [
+        ("imr_drugs", {"items": "x"}, "span_keys names items, which it does not write"),
+        ("imr_drugs", {"drugs": ""}, "span_keys gives drugs no key"),
+    ],
+)
+def test_a_span_key_setting_that_cannot_work_is_refused(small_pipeline, factory, span_keys, error):
+    with pytest.raises(ValueError, match=error):
+        small_pipeline(factory, config={factory: {"span_keys": span_keys}})
