@@ -143,6 +143,29 @@ def set_spans(doc: Doc, group: str, spans, key: str | None = None) -> None:
         doc._.span_keys = {**(doc._.span_keys or {}), group: key}
 
 
+# Tables one component (or the tokenizer) makes from its rules and another reads: shared
+# through the vocabulary's lookups (spaCy's home for tables components share, reached from any
+# Doc as ``doc.vocab``), never through another component's object. name -> table name.
+SHARED_TABLES = {
+    "number_words": "imr_number_words",  # imr_doses: number words -> values ("six" -> 6)
+    "line_starts": "imr_line_starts",  # the tokenizer: patterns of the layout's headings and labels
+}
+
+
+def share_table(vocab, name: str, value) -> None:
+    """Publish a table under its name in ``SHARED_TABLES`` (replacing the previous one)."""
+    table = SHARED_TABLES[name]
+    if vocab.lookups.has_table(table):
+        vocab.lookups.remove_table(table)
+    vocab.lookups.add_table(table, {"value": value})
+
+
+def shared_table(vocab, name: str):
+    """A shared table's value, or None when no producer published it."""
+    table = SHARED_TABLES[name]
+    return vocab.lookups.get_table(table)["value"] if vocab.lookups.has_table(table) else None
+
+
 def warn(doc: Doc, message: str) -> None:
     """Add a warning to the doc (kept in text order of discovery, without repeats)."""
     warnings = list(doc._.imr_warnings or [])

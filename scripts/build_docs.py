@@ -267,8 +267,8 @@ def chain_table() -> str:
     lines = [
         "| step | component | requires | assigns | reads | rule files |",
         "|---|---|---|---|---|---|",
-        "| 0 | [tokenizer](components/tokenizer.md) | | `doc.text`, `doc._.source_text`, `doc._.offset_map` | | "
-        "`layout.json` |",
+        "| 0 | [tokenizer](components/tokenizer.md) | | `doc.text`, `doc._.source_text`, `doc._.offset_map`, "
+        "`doc.vocab.lookups['imr_line_starts']` | | `layout.json` |",
     ]
     for step, name in enumerate(nlp.pipe_names, start=1):
         summary = analysis["summary"][name]

@@ -198,7 +198,7 @@ def test_labels_and_headings_inside_a_flattened_line_start_their_own_line(flat, 
 
     layout = resources.load("layout.json")
 
-    clean, omap = clean_text(flat, line_starts_pattern(layout), midline_starts_pattern(layout))
+    clean, omap = clean_text(flat, line_starts_pattern(layout.line_starts), midline_starts_pattern(layout))
     assert clean.split("\n") == lines
     assert len(clean) == len(flat) and omap.to_original(len(clean) - 1) == len(flat) - 1
 

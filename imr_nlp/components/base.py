@@ -13,9 +13,9 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from imr_nlp import resources
-from imr_nlp.components.contract import SPANS, Contract
+from imr_nlp.components.contract import LOOKUPS, SPANS, Contract
 from imr_nlp.doc_views import SpanIndex, doc_text, remember_text  # noqa: F401 - the components' helpers
-from imr_nlp.extensions import SPAN_GROUPS, set_spans, span_key
+from imr_nlp.extensions import SHARED_TABLES, SPAN_GROUPS, set_spans, shared_table, span_key
 
 # Docs per batch in Component.pipe: small, since nlp.pipe holds a batch per component in flight.
 PIPE_BATCH = 8
@@ -185,6 +185,8 @@ def describe(name: str) -> str:
     """A contract's name as a user reads it: ``spans:items`` is ``doc.spans['imr_items']``."""
     if name.startswith(SPANS):
         return f"doc.spans[{SPAN_GROUPS[name[len(SPANS) :]]!r}]"
+    if name.startswith(LOOKUPS):
+        return f"doc.vocab.lookups[{SHARED_TABLES[name[len(LOOKUPS) :]]!r}]"
     return name
 
 
@@ -197,6 +199,9 @@ def _input_checks(contract: Contract) -> tuple[tuple[str, Callable[[Doc], bool]]
         if name.startswith(SPANS):
             group = name[len(SPANS) :]
             checks.append((name, lambda doc, group=group: span_key(doc, group) in doc.spans))
+        elif name.startswith(LOOKUPS):
+            table = name[len(LOOKUPS) :]
+            checks.append((name, lambda doc, table=table: shared_table(doc.vocab, table) is not None))
         elif name == "doc.sents":
             checks.append((name, lambda doc: doc.has_annotation("SENT_START")))
         elif name.startswith("doc._."):

@@ -9,6 +9,8 @@ order (derived from the reads/writes graph and checked against ``imr_nlp.pipelin
 What a contract names:
 - ``spans:KEY``: the span group ``SPAN_GROUPS[KEY]`` (``doc.spans["imr_items"]`` for ``spans:items``);
 - ``doc._.NAME``, ``span._.NAME``, ``token._.NAME``: extensions (imr_nlp.extensions);
+- ``vocab.lookups:NAME``: a table one component shares with others (``SHARED_TABLES[NAME]`` in
+  the vocabulary's lookups, read from ``doc.vocab``);
 - ``doc.sents``, ``doc.ents``, ``token.is_sent_start``: spaCy's own attributes.
 """
 
@@ -17,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SPANS = "spans:"
+LOOKUPS = "vocab.lookups:"
+# The tokenizer runs before every component: what it writes is there for all of them.
+TOKENIZER = "imr_nlp.tokenizer.v1"
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,10 @@ class Contract:
 
 
 def _spacy_names(names: tuple[str, ...]) -> list[str]:
-    return list(dict.fromkeys("doc.spans" if name.startswith(SPANS) else name for name in names))
+    """spaCy's names: a span group is ``doc.spans``; a shared table has none (left out)."""
+    return list(
+        dict.fromkeys("doc.spans" if name.startswith(SPANS) else name for name in names if not name.startswith(LOOKUPS))
+    )
 
 
 CONTRACTS: dict[str, Contract] = {}
@@ -89,7 +97,7 @@ def missing_inputs(order: list[str]) -> list[tuple[str, str, list[str]]]:
     """``(component, input, its producers)`` for every input a component of ``order`` (factory
     names) reads before all of the input's producers have run (no producer at all: ``[]``)."""
     made = producers()
-    done: set[str] = set()
+    done: set[str] = {TOKENIZER}
     missing = []
     for factory in order:
         contract = CONTRACTS.get(factory)

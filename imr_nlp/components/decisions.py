@@ -23,8 +23,9 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, char_span, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
+from imr_nlp.components.normalize import line_starts_pattern
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import spans_of
+from imr_nlp.extensions import shared_table, spans_of
 from imr_nlp.normalize.requests import request_bounds
 
 # Sentences on a line of their own that tell a partial item's history ("Baclofen 100mg #30 was
@@ -51,7 +52,7 @@ class DecisionBlock:
 CONTRACT = declare(
     Contract(
         factory="imr_decisions",
-        reads=("spans:sections",),
+        reads=("spans:sections", "vocab.lookups:line_starts"),
         writes=(
             "spans:items",
             "spans:parts",
@@ -68,6 +69,7 @@ CONTRACT = declare(
 
 class IMRDecisions(RuleComponent):
     contract = CONTRACT
+    _line_starts: tuple[list[str], re.Pattern] | None = None  # (shared patterns, compiled)
 
     def _compile(self) -> None:
         rules = self.rules["decisions.json"]
@@ -89,14 +91,15 @@ class IMRDecisions(RuleComponent):
         self.determination_statements = [re.compile(d.pattern, re.I | re.M) for d in rules.determination_statements]
         self.item_labels = [re.compile(label.pattern, re.M) for label in rules.item_labels]
 
-    @property
-    def line_starts(self) -> re.Pattern:
+    def line_starts(self, vocab) -> re.Pattern:
         """The pipeline's line starts (headings, labels): an item header never starts with one.
-        Read from the tokenizer's layout rules, their one home in the pipeline."""
-        pattern = getattr(self.nlp.tokenizer, "line_starts", None)
-        if pattern is None:
-            raise ValueError(f"{self.name} needs imr_nlp's tokenizer (imr_nlp.tokenizer.v1): it holds the layout rules")
-        return pattern
+        The tokenizer shares them from its layout rules, their one home in the pipeline."""
+        patterns = shared_table(vocab, "line_starts")
+        if patterns is None:
+            self._refuse("vocab.lookups:line_starts")
+        if self._line_starts is None or self._line_starts[0] is not patterns:
+            self._line_starts = (patterns, line_starts_pattern(patterns))
+        return self._line_starts[1]
 
     def request_bounds(self, text: str, start: int = 0, end: int | None = None) -> tuple[int, int, bool]:
         """(start, end, partial) of the request in an item header text[start:end]."""
@@ -106,7 +109,7 @@ class IMRDecisions(RuleComponent):
         text = doc_text(doc)
         bounds = section_bounds(doc, "decisions")
         start, end = bounds if bounds else (0, len(text))
-        structural = self.line_starts
+        structural = self.line_starts(doc.vocab)
         blocks: list[DecisionBlock] = []
         floor = start
         for m in self.outcome.finditer(text, start, end):

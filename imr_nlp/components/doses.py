@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import spans_of
+from imr_nlp.extensions import share_table, spans_of
 from imr_nlp.normalize import values
 
 _CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
@@ -26,7 +26,7 @@ CONTRACT = declare(
     Contract(
         factory="imr_doses",
         reads=("spans:items", "spans:drugs"),
-        writes=("spans:doses", "span._.dose"),
+        writes=("spans:doses", "span._.dose", "vocab.lookups:number_words"),
         rule_files=("doses.json",),
         scores=(),
     )
@@ -38,6 +38,8 @@ class IMRDoses(RuleComponent):
 
     def _compile(self) -> None:
         self.tables = values.compile_tables(self.rules["doses.json"])
+        # the number words are English, not dose wording: the request grammar reads them too
+        share_table(self.nlp.vocab, "number_words", dict(self.tables.number_words))
 
     def match(self, doc: Doc) -> list[tuple[int, int, str, dict]]:
         """(start, end, label, value) for every dose fact in items and after drug mentions."""

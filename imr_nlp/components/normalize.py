@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import srsly
@@ -22,7 +23,8 @@ from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
 from imr_nlp import errors, resources
 from imr_nlp.components.base import remember_text
-from imr_nlp.extensions import register_extensions, warn
+from imr_nlp.components.contract import TOKENIZER, Contract, declare
+from imr_nlp.extensions import register_extensions, share_table, warn
 from imr_nlp.normalize.text import clean_text
 
 # Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
@@ -48,9 +50,10 @@ MAX_TEXT_CHARS = 1_000_000
 MAX_CACHED_CHUNKS = 200_000
 
 
-def line_starts_pattern(rules: resources.LayoutRules) -> re.Pattern:
-    """The line starts that always begin a line (headings, labels), as one pattern."""
-    return re.compile("|".join(f"(?:{p})" for p in rules.line_starts))
+def line_starts_pattern(line_starts: Sequence[str]) -> re.Pattern:
+    """The line starts that always begin a line (headings, labels: the layout rules'
+    ``line_starts``), as one pattern."""
+    return re.compile("|".join(f"(?:{p})" for p in line_starts))
 
 
 def midline_starts_pattern(rules: resources.LayoutRules) -> re.Pattern:
@@ -63,6 +66,15 @@ def midline_starts_pattern(rules: resources.LayoutRules) -> re.Pattern:
     # the pattern opens with its space, so the regex engine skips ahead to each space
     return re.compile(rf" (?<=[\w.;:!?)\]] )(?=(?:{labels})\s*:|(?:{headings})\b)")
 
+
+# The tokenizer is no pipeline component, but others read what it writes.
+CONTRACT = declare(
+    Contract(
+        factory=TOKENIZER,
+        writes=("doc._.source_text", "doc._.offset_map", "vocab.lookups:line_starts"),
+        rule_files=("layout.json",),
+    )
+)
 
 _LAYOUT_FILE = "layout.json"
 _INNER_FILE = "tokenizer"
@@ -91,8 +103,10 @@ class IMRTokenizer:
     def set_layout(self, layout: resources.LayoutRules) -> None:
         """Use these layout rules (the pipeline's own copy: saved and read back with it)."""
         self.layout = layout
-        self.line_starts = line_starts_pattern(layout)
+        self.line_starts = line_starts_pattern(layout.line_starts)
         self.midline_starts = midline_starts_pattern(layout)
+        # imr_decisions reads them too (an item header never starts with one)
+        share_table(self.vocab, "line_starts", list(layout.line_starts))
 
     def __call__(self, text: str) -> Doc:
         surrogates = 0

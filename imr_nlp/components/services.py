@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, SpanIndex, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.extensions import spans_of
+from imr_nlp.extensions import shared_table, spans_of
 from imr_nlp.normalize import requests as grammar
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
@@ -42,6 +42,7 @@ CONTRACT = declare(
             "span._.generic",
             "span._.dwc_class",
             "span._.drug_evidence",
+            "vocab.lookups:number_words",
         ),
         writes=("spans:services", "spans:body_sites", "span._.request", "span._.body_site"),
         rule_files=(
@@ -90,11 +91,11 @@ class IMRServices(RuleComponent):
 
     @property
     def tables(self) -> grammar.Tables:
-        """The grammar's tables, with the number words of the pipeline's ``imr_doses`` (their
-        one home), rebuilt when either component's rules change."""
-        if "imr_doses" not in self.nlp.pipe_names:
-            raise ValueError(f"{self.name} needs imr_doses in the pipeline: it holds the number words")
-        number_words = self.nlp.get_pipe("imr_doses").tables.number_words
+        """The grammar's tables, with the number words ``imr_doses`` shares from its rules
+        (their one home) in the vocabulary's lookups, rebuilt when either's rules change."""
+        number_words = shared_table(self.vocab, "number_words")
+        if number_words is None:
+            self._refuse("vocab.lookups:number_words")
         if self._tables is None or self._tables[0] is not number_words:
             sites = self.rules["body_sites.json"]
             tables = grammar.Tables.from_rules(

@@ -28,7 +28,7 @@ def test_every_pipeline_component_declares_a_contract_and_the_order_follows_from
 
 @pytest.mark.parametrize("factory", sorted(CONTRACTS))
 def test_a_contract_names_only_known_span_groups_and_extensions(factory):
-    from imr_nlp.extensions import DOC_EXTENSIONS, SPAN_EXTENSIONS
+    from imr_nlp.extensions import DOC_EXTENSIONS, SHARED_TABLES, SPAN_EXTENSIONS
 
     contract = CONTRACTS[factory]
     for name in contract.reads + contract.reads_if_present + contract.writes:
@@ -38,6 +38,8 @@ def test_a_contract_names_only_known_span_groups_and_extensions(factory):
             assert name[len("doc._.") :] in DOC_EXTENSIONS or name == "doc._.abbreviation_map", name
         elif name.startswith("span._."):
             assert name[len("span._.") :] in SPAN_EXTENSIONS, name
+        elif name.startswith("vocab.lookups:"):
+            assert name[len("vocab.lookups:") :] in SHARED_TABLES, name
         else:
             assert name in ("doc.sents", "doc.ents", "token.is_sent_start", "token._.section"), name
 
@@ -127,3 +129,27 @@ def test_span_groups_renamed_by_config_give_the_same_determination():
 def test_a_span_key_setting_that_cannot_work_is_refused(small_pipeline, factory, span_keys, error):
     with pytest.raises(ValueError, match=error):
         small_pipeline(factory, config={factory: {"span_keys": span_keys}})
+
+
+def test_shared_tables_pass_through_the_vocabulary_not_through_another_component():
+    """imr_services reads the number words imr_doses shares, and imr_decisions the line starts
+    the tokenizer shares, from the vocabulary's lookups: without their producer they fail naming
+    it; an edit of the producer's rules reaches the reader."""
+    bare = spacy.blank("en")  # spaCy's own tokenizer: it shares no line starts
+    decisions = bare.add_pipe("imr_decisions")
+    doc = bare.make_doc("IMR ISSUES, DECISIONS AND RATIONALES")
+    doc.spans["imr_sections"] = []
+    with pytest.raises(ValueError, match=r"doc.vocab.lookups\['imr_line_starts'\].* imr_nlp.tokenizer.v1 writes it"):
+        decisions(doc)
+
+    alone = spacy.blank("en").add_pipe("imr_services")
+    with pytest.raises(ValueError, match=r"doc.vocab.lookups\['imr_number_words'\].* imr_doses writes it"):
+        alone.read("Physical therapy six visits")
+
+    nlp = spacy.blank("en")
+    doses = nlp.add_pipe("imr_doses")
+    services = nlp.add_pipe("imr_services")
+    rules = doses.rules["doses.json"].model_copy(deep=True)
+    rules.number_words["sixish"] = 6
+    doses._load_rules({"doses.json": rules.model_dump(mode="json")})
+    assert services.tables.numbers["sixish"] == 6

@@ -154,7 +154,7 @@ def test_layout_examples_keep_their_line_start(example):
     from imr_nlp.components.normalize import midline_starts_pattern
 
     layout = resources.load("layout.json")
-    clean, _ = clean_text(example.text, line_starts_pattern(layout), midline_starts_pattern(layout))
+    clean, _ = clean_text(example.text, line_starts_pattern(layout.line_starts), midline_starts_pattern(layout))
     assert any(line.startswith(example.keeps) for line in clean.split("\n")), clean
     # without the layout rules the line start is not kept: the rule is what keeps it
     bare, _ = clean_text(example.text, None, None)
