@@ -27,6 +27,7 @@ from imr_nlp.components import (  # noqa: F401
     services,
 )
 from imr_nlp.extensions import register_extensions
+from imr_nlp.scoring import make_slot_scorer  # noqa: F401 - registers imr_nlp.scorer.v1
 
 PIPELINE = (
     "imr_layout",  # which layout the letter follows (2016, 2013 notice, ...), from its headings

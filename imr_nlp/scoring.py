@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from spacy.util import registry
+
 
 # Slot groups per component family: the family that fills a slot scores it.
 def families(nlp) -> dict[str, tuple[str, ...]]:
@@ -364,6 +366,19 @@ def family_scores(factory: str, prefixes: tuple[str, ...], examples: Iterable) -
     for example in examples:
         tally.merge(example_tally(example).only(prefixes))
     return tally.scores(factory)
+
+
+def score_slots(examples: Iterable, *, factory: str, slots: tuple[str, ...], **_settings) -> dict:
+    """spaCy's scorer signature (``scorer(examples, **kwargs)``) for :func:`family_scores`:
+    the scores of the output-contract ``slots`` a component fills, keyed by its ``factory``."""
+    return family_scores(factory, slots, examples)
+
+
+@registry.scorers("imr_nlp.scorer.v1")
+def make_slot_scorer() -> Callable[..., dict]:
+    """The registered, versioned scorer of imr_nlp's components (a component's ``scorer``
+    setting, as ``spacy.ner_scorer.v1`` is the entity recognizer's)."""
+    return score_slots
 
 
 def gold_letters(gold_dir: Path, letters_dir: Path) -> list[tuple[str, Path, dict]]:

@@ -32,10 +32,17 @@ class Component:
 
     contract: Contract | None = None
 
-    def __init__(self, nlp: Language, name: str, span_keys: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        span_keys: dict[str, str] | None = None,
+        scorer: Callable[..., dict] | None = None,
+    ) -> None:
         self.nlp = nlp
         self.name = name
         self.span_keys = self._checked_span_keys(span_keys or {})
+        self.scorer = scorer
         self._inputs = _input_checks(self.contract) if self.contract is not None else ()
 
     def _checked_span_keys(self, span_keys: dict[str, str]) -> dict[str, str]:
@@ -86,12 +93,11 @@ class Component:
 
     def score(self, examples, **kwargs) -> dict:
         """spaCy's scorer hook (``nlp.evaluate``): the slots of the output contract this
-        component fills, against the gold carried by each Example (``imr_nlp.scoring``)."""
-        from imr_nlp.scoring import family_scores
-
-        if self.contract is None or not self.contract.scores:
+        component fills, against the gold carried by each Example, by its ``scorer`` setting
+        (``imr_nlp.scorer.v1``: ``imr_nlp.scoring.score_slots``), keyed by factory name."""
+        if self.scorer is None or self.contract is None or not self.contract.scores:
             return {}
-        return family_scores(self.contract.factory, self.contract.scores, examples)
+        return self.scorer(examples, factory=self.contract.factory, slots=self.contract.scores, **kwargs)
 
     def match(self, doc: Doc):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -119,8 +125,14 @@ class RuleComponent(Component):
         """The rule files, as the component's contract declares them."""
         return self.contract.rule_files if self.contract is not None else ()
 
-    def __init__(self, nlp: Language, name: str, span_keys: dict[str, str] | None = None) -> None:
-        super().__init__(nlp, name, span_keys)
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        span_keys: dict[str, str] | None = None,
+        scorer: Callable[..., dict] | None = None,
+    ) -> None:
+        super().__init__(nlp, name, span_keys, scorer)
         self.rules: dict[str, object] = {n: resources.load(n) for n in self.resource_names}
         self._compile()
 
@@ -174,6 +186,41 @@ class RuleComponent(Component):
         if missing := [name for name in self.resource_names if name not in rules]:
             raise ValueError(f"{self.name}: the serialized pipeline has no rule file {', '.join(missing)}")
         return self._load_rules(rules)
+
+    def initialize(self, get_examples=None, *, nlp: Language | None = None, rules: dict | None = None) -> None:
+        """spaCy's initialize hook (``nlp.initialize``, with settings from the config's
+        ``[initialize.components.NAME]``): ``rules`` (file name -> data as ``to_disk`` writes
+        it) replace those rule files whole, validated; the other files keep their rules, and no
+        ``rules`` leaves every rule as it is (unlike SpanRuler, which starts empty, a component
+        starts with the package's rules)."""
+        if rules:
+            self.replace_rules(rules)
+
+    def replace_rules(self, rules: dict) -> None:
+        """Replace whole rule files (file name -> data), validated before anything changes."""
+        if unknown := sorted(set(rules) - set(self.resource_names)):
+            raise ValueError(
+                f"{self.name}: no rule file {', '.join(unknown)} (its files: {', '.join(self.resource_names)})"
+            )
+        current = {name: resources.to_data(name, model) for name, model in self.rules.items()}
+        self._load_rules({**current, **rules})
+
+    def add_rules(self, file: str, entries: list[dict], field: str | None = None) -> None:
+        """Add entries to one rule file, as SpanRuler's ``add_patterns`` adds patterns: a
+        ``.jsonl`` file's entries, or the list ``field`` of a ``.json`` file. The file is
+        validated whole (every entry with its examples) before it replaces the current rules,
+        so a bad entry changes nothing; the package's own copy is never touched."""
+        if file not in self.resource_names:
+            raise ValueError(f"{self.name}: no rule file {file} (its files: {', '.join(self.resource_names)})")
+        data = resources.to_data(file, self.rules[file])  # a fresh copy
+        if file.endswith(".jsonl"):
+            data = [*data, *entries]
+        else:
+            lists = sorted(key for key, value in data.items() if isinstance(value, list))
+            if field not in lists:
+                raise ValueError(f"{self.name}: {file} takes entries in one of its lists: {', '.join(lists)}")
+            data[field] = [*data[field], *entries]
+        self.replace_rules({file: data})
 
     def _load_rules(self, data: dict) -> RuleComponent:
         self.rules = {name: resources.validate(name, data[name]) for name in self.resource_names}

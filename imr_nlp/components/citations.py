@@ -11,6 +11,7 @@ on the MTUS" makes ``mtus_based`` false. Guideline names, ODG chapters and phras
 """
 
 import re
+from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -203,7 +204,7 @@ class IMRCitations(RuleComponent):
     "imr_citations",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"span_keys": {}},
+    default_config={"span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_citations(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRCitations:
-    return IMRCitations(nlp, name, span_keys=span_keys)
+def make_citations(nlp: Language, name: str, span_keys: dict[str, str], scorer: Callable[..., dict]) -> IMRCitations:
+    return IMRCitations(nlp, name, span_keys=span_keys, scorer=scorer)

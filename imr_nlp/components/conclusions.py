@@ -13,6 +13,7 @@ rationale that ends mid-sentence or states no conclusion.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -64,8 +65,8 @@ CONTRACT = declare(
 class IMRConclusions(IMRContext):
     contract = CONTRACT
 
-    def __init__(self, nlp: Language, name: str) -> None:
-        super().__init__(nlp, name, include_medspacy_defaults=False)
+    def __init__(self, nlp: Language, name: str, **settings) -> None:
+        super().__init__(nlp, name, include_medspacy_defaults=False, **settings)
 
     def _compile(self) -> None:
         super()._compile()
@@ -140,7 +141,7 @@ class IMRConclusions(IMRContext):
     "imr_conclusions",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_conclusions(nlp: Language, name: str) -> IMRConclusions:
-    return IMRConclusions(nlp, name)
+def make_conclusions(nlp: Language, name: str, scorer: Callable[..., dict]) -> IMRConclusions:
+    return IMRConclusions(nlp, name, scorer=scorer)

@@ -20,6 +20,7 @@ Sentence boundaries come from ``imr_sentences``.
 """
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -173,11 +174,9 @@ CONTRACT = declare(
 class IMRContext(RuleComponent):
     contract = CONTRACT
 
-    def __init__(
-        self, nlp: Language, name: str, include_medspacy_defaults: bool = True, span_keys: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, nlp: Language, name: str, include_medspacy_defaults: bool = True, **settings) -> None:
         self.include_medspacy_defaults = include_medspacy_defaults
-        super().__init__(nlp, name, span_keys)
+        super().__init__(nlp, name, **settings)
 
     def _compile(self) -> None:
         self.context_rules = effective_rules(self.rules[self.resource_names[0]], self.include_medspacy_defaults)
@@ -416,7 +415,9 @@ def _sentences(doc: Doc, targets: list[Span] | None) -> list[tuple[int, int]]:
     "imr_context",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"include_medspacy_defaults": True, "span_keys": {}},
+    default_config={"include_medspacy_defaults": True, "span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_context(nlp: Language, name: str, include_medspacy_defaults: bool, span_keys: dict[str, str]) -> IMRContext:
-    return IMRContext(nlp, name, include_medspacy_defaults, span_keys=span_keys)
+def make_context(
+    nlp: Language, name: str, include_medspacy_defaults: bool, span_keys: dict[str, str], scorer: Callable[..., dict]
+) -> IMRContext:
+    return IMRContext(nlp, name, include_medspacy_defaults, span_keys=span_keys, scorer=scorer)

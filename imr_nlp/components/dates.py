@@ -6,6 +6,7 @@ Writes ``doc.spans["imr_dates"]`` with ``span._.iso_date`` and ``span._.role``.
 """
 
 import re
+from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -83,7 +84,7 @@ class IMRDates(RuleComponent):
     "imr_dates",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"span_keys": {}},
+    default_config={"span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_dates(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRDates:
-    return IMRDates(nlp, name, span_keys=span_keys)
+def make_dates(nlp: Language, name: str, span_keys: dict[str, str], scorer: Callable[..., dict]) -> IMRDates:
+    return IMRDates(nlp, name, span_keys=span_keys, scorer=scorer)

@@ -16,6 +16,7 @@ Outcome words, block labels and necessity wordings are data (resources/decisions
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -278,7 +279,7 @@ def _last_match(pattern: re.Pattern, text: str, start: int, end: int) -> re.Matc
     "imr_decisions",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"span_keys": {}},
+    default_config={"span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_decisions(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRDecisions:
-    return IMRDecisions(nlp, name, span_keys=span_keys)
+def make_decisions(nlp: Language, name: str, span_keys: dict[str, str], scorer: Callable[..., dict]) -> IMRDecisions:
+    return IMRDecisions(nlp, name, span_keys=span_keys, scorer=scorer)

@@ -30,6 +30,7 @@ Writes ``doc.spans["imr_diagnoses"]`` and ``doc.spans["imr_problems"]`` with ``s
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 
 from spacy.language import Language
@@ -167,11 +168,9 @@ CONTRACT = declare(
 class IMRDiagnoses(RuleComponent):
     contract = CONTRACT
 
-    def __init__(
-        self, nlp: Language, name: str, code_icd10: bool = True, span_keys: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, nlp: Language, name: str, code_icd10: bool = True, **settings) -> None:
         self.code_icd10 = code_icd10
-        super().__init__(nlp, name, span_keys)
+        super().__init__(nlp, name, **settings)
 
     def _compile(self) -> None:
         rules = self.rules["diagnoses.json"]
@@ -698,7 +697,9 @@ class IMRDiagnoses(RuleComponent):
     "imr_diagnoses",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"code_icd10": True, "span_keys": {}},
+    default_config={"code_icd10": True, "span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_diagnoses(nlp: Language, name: str, code_icd10: bool, span_keys: dict[str, str]) -> IMRDiagnoses:
-    return IMRDiagnoses(nlp, name, code_icd10, span_keys=span_keys)
+def make_diagnoses(
+    nlp: Language, name: str, code_icd10: bool, span_keys: dict[str, str], scorer: Callable[..., dict]
+) -> IMRDiagnoses:
+    return IMRDiagnoses(nlp, name, code_icd10, span_keys=span_keys, scorer=scorer)

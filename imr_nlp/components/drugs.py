@@ -9,6 +9,8 @@ Writes ``doc.spans["imr_drugs"]`` with ``span._.generic``, ``span._.drug_class``
 and ``span._.drug_evidence`` (how the name and the DWC class were known).
 """
 
+from collections.abc import Callable
+
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -37,11 +39,9 @@ CONTRACT = declare(
 class IMRDrugs(RuleComponent):
     contract = CONTRACT
 
-    def __init__(
-        self, nlp: Language, name: str, use_package_lexicon: bool = True, span_keys: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, nlp: Language, name: str, use_package_lexicon: bool = True, **settings) -> None:
         self.use_package_lexicon = use_package_lexicon
-        super().__init__(nlp, name, span_keys)
+        super().__init__(nlp, name, **settings)
 
     def _compile(self) -> None:
         self.lexicon: DrugLexicon = _lexicon_for(
@@ -167,7 +167,9 @@ def _lexicon_for(rules, brands, use_package_lexicon: bool) -> DrugLexicon:
     "imr_drugs",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"use_package_lexicon": True, "span_keys": {}},
+    default_config={"use_package_lexicon": True, "span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_drugs(nlp: Language, name: str, use_package_lexicon: bool, span_keys: dict[str, str]) -> IMRDrugs:
-    return IMRDrugs(nlp, name, use_package_lexicon, span_keys=span_keys)
+def make_drugs(
+    nlp: Language, name: str, use_package_lexicon: bool, span_keys: dict[str, str], scorer: Callable[..., dict]
+) -> IMRDrugs:
+    return IMRDrugs(nlp, name, use_package_lexicon, span_keys=span_keys, scorer=scorer)

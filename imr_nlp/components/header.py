@@ -10,6 +10,7 @@ in Y". Labels and wordings are data (resources/header.json). Evidence spans go t
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -154,7 +155,7 @@ class IMRHeader(RuleComponent):
     "imr_header",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"span_keys": {}},
+    default_config={"span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_header(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRHeader:
-    return IMRHeader(nlp, name, span_keys=span_keys)
+def make_header(nlp: Language, name: str, span_keys: dict[str, str], scorer: Callable[..., dict]) -> IMRHeader:
+    return IMRHeader(nlp, name, span_keys=span_keys, scorer=scorer)

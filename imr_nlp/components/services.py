@@ -16,6 +16,7 @@ Writes ``doc.spans["imr_services"]`` (one per item; ``span._.request`` = {"servi
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.matcher import Matcher
@@ -60,10 +61,10 @@ CONTRACT = declare(
 class IMRServices(RuleComponent):
     contract = CONTRACT
 
-    def __init__(self, nlp: Language, name: str, span_keys: dict[str, str] | None = None) -> None:
+    def __init__(self, nlp: Language, name: str, **settings) -> None:
         self.vocab = nlp.vocab
         self._tables: tuple[object, grammar.Tables] | None = None
-        super().__init__(nlp, name, span_keys)
+        super().__init__(nlp, name, **settings)
 
     def _compile(self) -> None:
         sites = self.rules["body_sites.json"]
@@ -275,7 +276,7 @@ class IMRServices(RuleComponent):
     "imr_services",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={"span_keys": {}},
+    default_config={"span_keys": {}, "scorer": {"@scorers": "imr_nlp.scorer.v1"}},
 )
-def make_services(nlp: Language, name: str, span_keys: dict[str, str]) -> IMRServices:
-    return IMRServices(nlp, name, span_keys=span_keys)
+def make_services(nlp: Language, name: str, span_keys: dict[str, str], scorer: Callable[..., dict]) -> IMRServices:
+    return IMRServices(nlp, name, span_keys=span_keys, scorer=scorer)

@@ -153,3 +153,21 @@ def test_shared_tables_pass_through_the_vocabulary_not_through_another_component
     rules.number_words["sixish"] = 6
     doses._load_rules({"doses.json": rules.model_dump(mode="json")})
     assert services.tables.numbers["sixish"] == 6
+
+
+def test_a_component_scores_through_its_registered_versioned_scorer(small_pipeline):
+    from spacy.util import registry
+
+    from imr_nlp.scoring import score_slots
+
+    assert registry.scorers.get("imr_nlp.scorer.v1")() is score_slots
+    assert small_pipeline("imr_drugs").config["components"]["imr_drugs"]["scorer"] == {"@scorers": "imr_nlp.scorer.v1"}
+
+    @registry.scorers("imr_nlp_tests.counting_scorer.v1")
+    def make_counting_scorer():
+        return lambda examples, *, factory, slots, **_: {f"{factory}_seen": len(list(examples)), "slots": slots}
+
+    nlp = small_pipeline(
+        "imr_drugs", config={"imr_drugs": {"scorer": {"@scorers": "imr_nlp_tests.counting_scorer.v1"}}}
+    )
+    assert nlp.get_pipe("imr_drugs").score([object(), object()]) == {"imr_drugs_seen": 2, "slots": ("medications",)}
