@@ -237,7 +237,7 @@ def assemble(doc: Doc) -> models.Determination:
     elif not decisions and not any(errors.is_truncation(w) for w in warnings):
         warnings.append(errors.warning("W002"))
     unread = [i for i, d in enumerate(decisions) if d.outcome is None]
-    if unread and layout not in ("unknown", "2016"):
+    if unread and doc._.layout_read_as_primary is False:
         warnings.append(errors.warning("W009", layout=layout, decisions=", ".join(map(str, unread))))
 
     return models.Determination(

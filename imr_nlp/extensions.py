@@ -31,6 +31,12 @@ DOC_EXTENSIONS: dict[str, Extension] = {
     "imr_warnings": Extension(None, "list[str]", "what could not be parsed and why"),
     "layout": Extension(None, "str", "imr_layout: the layout the letter follows (2016, 2013-notice, ..., unknown)"),
     "layout_signals": Extension(None, "list[list]", "imr_layout: the signals found, [layout, start, end] each"),
+    "layout_read_as_primary": Extension(
+        None,
+        "bool",
+        "imr_layout: the decision rules were written for the letter's layout (the primary one, or an unknown one "
+        "they are tried on as written)",
+    ),
     "span_keys": Extension(
         None,
         "dict[str, str]",

@@ -54,6 +54,7 @@ CONTRACT = declare(
         reads_if_present=(
             "doc.sents",
             "doc._.layout",
+            "doc._.layout_read_as_primary",
         ),
         writes=("span._.decision", "span._.is_negated", "doc._.imr_warnings"),
         rule_files=("conclusions.json",),
@@ -97,7 +98,8 @@ class IMRConclusions(IMRContext):
         items = list(spans_of(doc, "items"))
         labels = {span.label_ for span in spans_of(doc, "sections")}
         layout = doc._.layout or "unknown"
-        if not items and layout not in ("2016", "unknown"):
+        primary = doc._.layout_read_as_primary is not False  # no imr_layout: read as primary
+        if not items and not primary:
             return []  # another layout without a decision read: assembly's warning names it
         if not items:
             if "decisions" in labels:
@@ -106,7 +108,7 @@ class IMRConclusions(IMRContext):
         rationales = {p._.block_index: p for p in spans_of(doc, "parts") if p.label_ == "rationale"}
         indexes = [item._.decision["index"] for item in items]
         missing = [n + 1 for n, index in enumerate(indexes) if index not in rationales]
-        if missing and layout not in ("2016", "unknown"):
+        if missing and not primary:
             # another layout's rationale is not written as "Decision rationale:": not a sign of a cut
             found = [errors.warning("W010", layout=layout, decisions=", ".join(map(str, missing)))]
         else:

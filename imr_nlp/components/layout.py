@@ -2,9 +2,11 @@
 layout, the medical professional review, or "unknown", recognised by the headings and fixed
 wordings each layout has (data: resources/letter_layouts.json).
 
-Writes ``doc._.layout`` (the layout's name) and ``doc._.layout_signals`` (the signals found, as
-``[layout, start, end]``), read by assembly: a letter of a known layout whose decisions cannot
-be read gets a warning naming its layout, never "not an IMR letter".
+Writes ``doc._.layout`` (the layout's name), ``doc._.layout_signals`` (the signals found, as
+``[layout, start, end]``) and ``doc._.layout_read_as_primary`` (the rules' primary layout, or an
+unknown one), read by assembly: a letter of a known layout whose decisions cannot be read gets
+a warning naming its layout, never "not an IMR letter"; only in the primary layout is a
+missing rationale or outcome a sign of a cut.
 """
 
 import re
@@ -22,7 +24,7 @@ CONTRACT = declare(
     Contract(
         factory="imr_layout",
         reads=(),
-        writes=("doc._.layout", "doc._.layout_signals"),
+        writes=("doc._.layout", "doc._.layout_signals", "doc._.layout_read_as_primary"),
         rule_files=("letter_layouts.json",),
         scores=(),
     )
@@ -35,6 +37,7 @@ class IMRLayout(RuleComponent):
     def _compile(self) -> None:
         rules = self.rules["letter_layouts.json"]
         self.min_signals = rules.min_signals
+        self.read_as_primary = frozenset([UNKNOWN, *(layout.layout for layout in rules.layouts if layout.primary)])
         # A signal anchored at a line start ("^HEADING") is searched without its anchor, which
         # lets the regex engine jump to its literal start, and its line start checked here.
         self.layouts = [
@@ -68,6 +71,7 @@ class IMRLayout(RuleComponent):
     def set_annotations(self, doc: Doc, matches: tuple[str, list[tuple[str, int, int]]]) -> Doc:
         layout, signals = matches
         doc._.layout = layout
+        doc._.layout_read_as_primary = layout in self.read_as_primary
         doc._.layout_signals = [list(signal) for signal in signals]
         return doc
 

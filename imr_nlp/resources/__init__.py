@@ -280,6 +280,11 @@ class LetterLayout(_Strict):
 
     layout: str
     description: str = ""
+    primary: bool = Field(
+        False,
+        description="the layout the decision rules are written for (a 'Decision rationale:' per item, an outcome "
+        "word per item header): only there is a missing rationale or outcome a sign of a letter cut short",
+    )
     signals: list[Regex] = Field(min_length=2)
     examples: list[str] = Field(min_length=2)
 
@@ -292,6 +297,13 @@ class LetterLayouts(_Strict):
     min_signals: int = Field(ge=1)
     layouts: list[LetterLayout] = Field(min_length=1)
     unknown_examples: list[str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _one_primary(self) -> LetterLayouts:
+        primary = [layout.layout for layout in self.layouts if layout.primary]
+        if len(primary) != 1:
+            raise ValueError(f"exactly one layout must be primary, not {len(primary)} ({', '.join(primary)})")
+        return self
 
 
 class ItemExample(_Strict):

@@ -177,3 +177,26 @@ def test_a_2013_letter_is_scored_as_our_letters_are(name):
     assert letters and json.loads((LAYOUTS / "gold" / name).read_text(encoding="utf-8"))
     table = scoring.table(tally, letters, False)
     assert "micro-F1: 1.000" in table, table
+
+
+@pytest.mark.parametrize("layout, text", EXAMPLES[:: max(1, len(EXAMPLES) // 8)])
+def test_the_primary_layout_is_a_flag_of_the_rules_not_a_name_in_the_code(small_pipeline, layout, text):
+    """Renaming every layout leaves which letters are read as primary unchanged: the code knows
+    the primary layout by its flag (and an unknown layout is read as primary)."""
+    primary = {rule.layout for rule in RULES.layouts if rule.primary}
+    data = resources.to_data("letter_layouts.json", RULES)
+    for rule in data["layouts"]:
+        rule["layout"] = f"renamed-{rule['layout']}"
+    nlp = small_pipeline("imr_layout")
+    nlp.get_pipe("imr_layout").replace_rules({"letter_layouts.json": data})
+    doc = nlp(text)
+    assert doc._.layout == (layout if layout == "unknown" else f"renamed-{layout}")
+    assert doc._.layout_read_as_primary == (layout in primary or layout == "unknown")
+
+
+def test_exactly_one_layout_is_primary():
+    data = resources.to_data("letter_layouts.json", RULES)
+    for rule in data["layouts"]:
+        rule["primary"] = True
+    with pytest.raises(ValueError, match="exactly one layout must be primary"):
+        resources.validate("letter_layouts.json", data)
