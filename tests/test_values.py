@@ -6,7 +6,8 @@ from imr_nlp.normalize.dates import compile_tables as compile_date_tables
 from imr_nlp.normalize.dates import parse_date
 
 TABLES = values.compile_tables(resources.load("doses.json"))
-DATE_TABLES = compile_date_tables(resources.load("dates.json").months)
+DATE_RULES = resources.load("dates.json")
+DATE_TABLES = compile_date_tables(DATE_RULES.months, [f.pattern for f in DATE_RULES.formats])
 
 
 @pytest.mark.parametrize(

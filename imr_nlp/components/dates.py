@@ -34,7 +34,9 @@ class IMRDates(RuleComponent):
     def _compile(self) -> None:
         rules = self.rules["dates.json"]
         years = rules.plausible_years
-        self.date_tables = compile_tables(rules.months, (years.first, years.last) if years else (1, 9999))
+        self.date_tables = compile_tables(
+            rules.months, [f.pattern for f in rules.formats], (years.first, years.last) if years else (1, 9999)
+        )
         self.window = rules.window
         self.roles = [
             (

@@ -770,10 +770,31 @@ class PlausibleYears(_Strict):
     examples: list[DateExample] = Field(min_length=2, description="texts whose only date is implausible")
 
 
+class DateFormat(_Strict):
+    """One way letters write a date: a regex fragment with placeholders for its parts
+    (``imr_nlp.normalize.dates.PLACEHOLDERS``: {day}, {day2}, {month}, {month2}, {month_name},
+    {year}, {year4}, {ordinal}, {sep}, {same_sep}); formats are tried in their order."""
+
+    name: str
+    pattern: str = Field(description='e.g. "{month_name}\\s+{day}{ordinal}?,?\\s+{year4}" for "March 3rd, 2016"')
+    examples: list[DateExample] = Field(min_length=2, description="sentences and the ISO date read in each")
+
+    @model_validator(mode="after")
+    def _gives_a_date(self) -> DateFormat:
+        from imr_nlp.normalize.dates import format_fields, format_regex
+
+        fields = format_fields(self.pattern)
+        if not {"day", "year"} <= fields or not fields & {"month", "month_name"}:
+            raise ValueError(f"date format {self.name!r}: needs a day, a month or month name and a year")
+        _check_regex(format_regex(self.pattern, "january|february", "f_"))
+        return self
+
+
 class DateRules(_ShowsItsTables):
     vocabulary_tables = ("months",)
 
     months: dict[str, int]
+    formats: list[DateFormat] = Field(min_length=1, description="the date formats, tried in this order")
     plausible_years: PlausibleYears | None = None
     roles: list[DateRoleCue]
     window: int = 80

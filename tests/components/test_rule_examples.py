@@ -82,6 +82,7 @@ RUN_HERE = {
     "DrugEntry",
     "RequestTableExamples",
     "DateTableExamples",
+    "DateFormat",
     "CitationTableExamples",
     "PlausibleYears",
 }
@@ -265,6 +266,15 @@ DATE_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("DateTableExamples") for e
 def test_date_table_examples_read_their_date(nlp, table, example):
     doc = nlp(example.text)
     assert example.iso in [span._.iso_date for span in doc.spans["imr_dates"]], table
+
+
+DATE_FORMAT_EXAMPLES = [(m.name, e) for m in _bearers("DateFormat") for e in m.examples]
+
+
+@pytest.mark.parametrize("date_format, example", DATE_FORMAT_EXAMPLES, ids=[e.text for _, e in DATE_FORMAT_EXAMPLES])
+def test_date_format_examples_read_their_date(nlp, date_format, example):
+    doc = nlp(example.text)
+    assert [span._.iso_date for span in doc.spans["imr_dates"]] == [example.iso], date_format
 
 
 IMPLAUSIBLE_DATE_EXAMPLES = [e for m in _bearers("PlausibleYears") for e in m.examples]
