@@ -11,9 +11,7 @@ from spacy.tokens import Doc, Span
 from imr_nlp import errors, models
 from imr_nlp.doc_views import SpanIndex, doc_text
 from imr_nlp.extensions import spans_of
-from imr_nlp.normalize.drugs import combine_generics
 from imr_nlp.normalize.text import OffsetMap
-from imr_nlp.normalize.values import pick_quantity
 
 
 class _Source:
@@ -93,65 +91,21 @@ def diagnosis_mentions(doc: Doc, src: _Source) -> list[models.Mention]:
 
 
 def _treatment(doc: Doc, src: _Source, item: Span, decision: dict) -> models.Treatment:
-    start, end = item.start_char, item.end_char
-    drugs = src.inside(doc, "drugs", start, end)
-    doses = src.inside(doc, "doses", start, end)
-    services = src.inside(doc, "services", start, end)
-    sites = src.inside(doc, "body_sites", start, end)
-    dates = src.inside(doc, "dates", start, end)
-
-    by_label: dict[str, list[Span]] = {}
-    for span in doses:
-        by_label.setdefault(span.label_, []).append(span)
-    t: dict = {"partial": bool(decision.get("partial")), "body_sites": [s._.body_site for s in sites]}
-
-    request = services[0]._.request if services else None
-    category = request["category"] if request else ("medication" if drugs or by_label.get("STRENGTH") else "other")
-    t["category"] = category
-    if request:
-        t["dwc_category"], t["dwc_subcategory"] = request["dwc_category"], request["dwc_subcategory"]
-        t["head"] = request["head_word"]
-        t["classified_by"] = request.get("classified_by")
-    # A drug named in a diagnostic test is what the test measures or a contrast agent ("TSH
-    # level", "MRI with gadolinium"), not the treatment: the treatment's drug is left out.
-    tested = bool(request) and request["dwc_category"] == "Diagnostic Testing"
-    if drugs and category in ("medication", "procedure") and not tested:
-        first, last = drugs[0], drugs[-1]
-        classes = [d._.drug_class for d in drugs]
-        if len(drugs) == 1:
-            drug_class = classes[0]
-        elif "topical analgesic" in classes:
-            drug_class = "topical analgesic"
-        else:
-            drug_class = classes[0]
-        t["drug"] = models.Medication(
-            **src.evidence(first.start_char, last.end_char),
-            generic=combine_generics([d._.generic for d in drugs]),
-            drug_class=drug_class,
-            class_by=next(((d._.drug_evidence or {}).get("class") for d in drugs if d._.dwc_class), None),
+    """The item's Treatment: the fields ``imr_services`` decided (``span._.treatment``), the
+    drug's offsets mapped to the source text with its ConText flags, and the body sites."""
+    fields = dict(item._.treatment or {})
+    drug = fields.pop("drug", None)
+    if drug is not None:
+        first = src.inside(doc, "drugs", drug["start"], drug["end"])[0]
+        fields["drug"] = models.Medication(
+            **src.evidence(drug["start"], drug["end"]),
+            generic=drug["generic"],
+            drug_class=drug["drug_class"],
+            class_by=drug["class_by"],
             **assertion_fields(first),
         )
-        strengths = [s for s in by_label.get("STRENGTH", []) if s.start_char >= first.end_char]
-        if len({d._.generic for d in drugs}) == 1 and strengths and strengths[0]._.dose["value"] is not None:
-            t["strength"] = models.Strength(**strengths[0]._.dose["value"])
-    elif category == "medication" and by_label.get("STRENGTH") and by_label["STRENGTH"][0]._.dose["value"]:
-        t["strength"] = models.Strength(**by_label["STRENGTH"][0]._.dose["value"])
-    t["service"] = None if category == "medication" or not request else request["service"]
-
-    found = [(s._.dose["value"], s._.dose["kind"]) for s in by_label.get("QUANTITY", [])]
-    if request and request.get("count") is not None and not found:
-        found = [(request["count"], "count")]  # the grammar's count before the head ("two grab bars")
-    t["quantity"] = pick_quantity(found)
-    refills = by_label.get("REFILLS", [])
-    t["refills"] = refills[0]._.dose["value"] if refills else None
-    freqs = [s._.dose["value"] for s in by_label.get("FREQUENCY", [])]
-    freqs = freqs or [s._.dose["frequency"] for s in by_label.get("DURATION", []) if s._.dose.get("frequency")]
-    t["frequency"] = "PRN" if "PRN" in freqs else (freqs[0] if freqs else None)
-    durations = sorted(by_label.get("DURATION", []), key=lambda s: s._.dose["kind"] == "visit_plan")
-    t["duration"] = models.Duration(**durations[0]._.dose["value"]) if durations else None
-    prescribed = [d for d in dates if d._.role == "prescribed"]
-    t["prescribed_date"] = prescribed[0]._.iso_date if prescribed else None
-    return models.Treatment(**t)
+    sites = src.inside(doc, "body_sites", item.start_char, item.end_char)
+    return models.Treatment(**fields, partial=bool(decision.get("partial")), body_sites=[s._.body_site for s in sites])
 
 
 def request_treatment(doc: Doc, item: Span) -> models.Treatment:

@@ -74,6 +74,12 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
     "request": Extension(
         None, "dict", 'imr_services: an item\'s request as the grammar read it {"service", "category", ...}'
     ),
+    "treatment": Extension(
+        None,
+        "dict",
+        "imr_services: an item's Treatment fields as decided from its request, drugs, doses and dates "
+        '({"category", "drug": {"start", "end", "generic", ...} | None, "strength", "quantity", ...})',
+    ),
     "decision": Extension(
         None, "dict", 'imr_decisions: an item {"index", "partial", "medically_necessary", "start", "end"}'
     ),

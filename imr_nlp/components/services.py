@@ -20,12 +20,13 @@ from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from imr_nlp.components.base import RuleComponent, SpanIndex, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import shared_table, spans_of
 from imr_nlp.normalize import requests as grammar
+from imr_nlp.normalize.treatments import DoseFact, DrugMention, treatment_values
 
 _LIST_GAP = re.compile(r"^\s*(?:,|/|and|or|&|,\s*and|,\s*or)?\s*(?:the\s+)?$", re.I)
 _LATERALITY_REACH = 40  # characters before a site searched for its laterality ("right side of the")
@@ -43,9 +44,11 @@ CONTRACT = declare(
             "span._.generic",
             "span._.dwc_class",
             "span._.drug_evidence",
+            "span._.drug_class",
             "vocab.lookups:number_words",
         ),
-        writes=("spans:services", "spans:body_sites", "span._.request", "span._.body_site"),
+        reads_if_present=("spans:dates", "span._.role", "span._.iso_date"),
+        writes=("spans:services", "spans:body_sites", "span._.request", "span._.body_site", "span._.treatment"),
         rule_files=(
             "request_grammar.json",
             "procedure_terms.json",
@@ -188,6 +191,7 @@ class IMRServices(RuleComponent):
         value_starts = [s for s, _ in values]
         drug_index = SpanIndex(list(spans_of(doc, "drugs")))
         dose_index = SpanIndex(list(spans_of(doc, "doses")))
+        date_index = SpanIndex(list(spans_of(doc, "dates")))
         for item in spans_of(doc, "items"):
             a, b = item.start_char, item.end_char
             item_text = text[a:b]
@@ -208,6 +212,7 @@ class IMRServices(RuleComponent):
             for s, e, site in sites:
                 if s >= core[0] or not any(cs >= core[0] for cs, _, _ in sites):
                     out.append((a + s, a + e, "BODY_SITE", site))
+            out.append((item.start, item.end, "TREATMENT", item_facts(drug_index, item_doses, date_index, a, b)))
         return out
 
     def find_body_sites(self, text: str) -> list[tuple[int, int, str]]:
@@ -261,15 +266,44 @@ class IMRServices(RuleComponent):
         ]
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
+        """The service and body-site spans, and each item's treatment (``span._.treatment``),
+        decided from its request (the service span's, when one was written) and its facts."""
         services, sites = [], []
+        request = None
         for start, end, label, value in matches:
+            if label == "TREATMENT":
+                Span(doc, start, end)._.treatment = treatment_values(request, *value)
+                request = None
+                continue
             service = label == "SERVICE"
             span = labelled_span(doc, start, end, label, **{"request" if service else "body_site": value})
             if span is not None:
                 (services if service else sites).append(span)
+                if service:
+                    request = value
         self.write_spans(doc, "services", services)
         self.write_spans(doc, "body_sites", sites)
         return doc
+
+
+def item_facts(
+    drug_index: SpanIndex, item_doses: list[Span], date_index: SpanIndex, start: int, end: int
+) -> tuple[list[DrugMention], list[DoseFact], list[str]]:
+    """An item's drug mentions, dose facts and prescribed dates as plain values."""
+    drugs = [
+        DrugMention(
+            d.start_char,
+            d.end_char,
+            d._.generic,
+            d._.drug_class,
+            d._.dwc_class,
+            (d._.drug_evidence or {}).get("class"),
+        )
+        for d in drug_index.within(start, end)
+    ]
+    doses = [DoseFact(s.label_, s.start_char, s._.dose) for s in item_doses]
+    prescribed = [d._.iso_date for d in date_index.within(start, end) if d._.role == "prescribed"]
+    return drugs, doses, prescribed
 
 
 @Language.factory(

@@ -1,6 +1,7 @@
-"""``assemble`` tested directly on hand-built Docs: one row per business rule of the treatment,
-decision and determination assembly, with no component run (spacy.blank("en") and spans set
-by hand, as the components would set them)."""
+"""``assemble`` tested directly on hand-built Docs: one row per business rule of the treatment
+(decided by imr_services through ``imr_nlp.normalize.treatments``), the decision and the
+determination, with no component run (spacy.blank("en") and spans set by hand, as the
+components would set them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import spacy
 
 from imr_nlp import errors
 from imr_nlp.assemble import assemble
+from imr_nlp.components.services import item_facts
+from imr_nlp.doc_views import SpanIndex
 from imr_nlp.extensions import SPAN_GROUPS, register_extensions
+from imr_nlp.normalize.treatments import treatment_values
 
 register_extensions()
 NLP = spacy.blank("en")
@@ -50,8 +54,21 @@ def request(words, category, service=None, count=None):
 
 
 def treatment_of(text, spans):
-    decision = assemble(build(text, spans, item=text)).decisions[0]
-    return decision.treatment
+    """The item's treatment as imr_services decides it from the spans (item_facts, then the
+    normaliser treatment_values), then assembled."""
+    doc = build(text, spans, item=text)
+    (item,) = doc.spans[SPAN_GROUPS["items"]]
+    services = list(doc.spans.get(SPAN_GROUPS["services"], []))
+    doses = list(doc.spans.get(SPAN_GROUPS["doses"], []))
+    facts = item_facts(
+        SpanIndex(list(doc.spans.get(SPAN_GROUPS["drugs"], []))),
+        doses,
+        SpanIndex(list(doc.spans.get(SPAN_GROUPS["dates"], []))),
+        item.start_char,
+        item.end_char,
+    )
+    item._.treatment = treatment_values(services[0]._.request if services else None, *facts)
+    return assemble(doc).decisions[0].treatment
 
 
 TREATMENT_RULES = [
