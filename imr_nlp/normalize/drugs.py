@@ -118,7 +118,7 @@ class DrugLexicon:
         self._fuzzy_longest: int | None = None
 
     def _set_class_tables(self, rules: resources.DrugRules) -> None:
-        """The drug classes, class stems and DWC subcategories of the rules, read by :meth:`class_of`."""
+        """The drug classes, class stems and DWC subcategories of the rules, read by ``class_of``."""
         self.classes: dict[str, str] = dict(rules.classes)
         # stem ending -> (class, DWC class); endings tried longest first ("piprazole" before "prazole")
         self.stems: dict[str, tuple[str | None, str]] = {
@@ -302,8 +302,7 @@ def leading_word(text: str) -> str:
 
 
 def _lengths_by_leading_word(names: dict[str, DrugInfo]) -> dict[str, tuple[int, frozenset[int]]]:
-    """Leading word -> (longest, all lengths) of the names starting with it: a text is only looked
-    up when its first word starts some name and its length is one of theirs."""
+    """Leading word -> (longest, all lengths) of its names: a text is looked up only if one could match."""
     lengths: dict[str, set[int]] = {}
     for name in names:
         word = leading_word(name)

@@ -27,6 +27,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imr_nlp.resources import CodingWords, IcdTerms, IcdVocabulary
 
 CODE_SET = "simple-icd-10-cm"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -224,9 +228,8 @@ class IcdTables:
         return [w for w in self.words(text) if w not in self.stop]
 
 
-def _concept_rewrites(vocabulary) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
-    """The concept rewrites (a wording's singular words -> its concept's words) by first word,
-    longest wording first, so that :meth:`IcdTables.words` tries few of them per word."""
+def _concept_rewrites(vocabulary: IcdVocabulary) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
+    """Wording -> concept rewrites by first word, longest first, so that few are tried per word."""
     rewrites = []
     for group in vocabulary.concepts:
         target = tuple(_WORD.findall(group.concept.lower()))
@@ -241,14 +244,13 @@ def _concept_rewrites(vocabulary) -> dict[str, tuple[tuple[tuple[str, ...], tupl
     return {first: tuple(rules) for first, rules in by_first.items()}
 
 
-def _optional_words(group) -> tuple[str, ...]:
+def _optional_words(group: CodingWords | None) -> tuple[str, ...]:
     """The lower-cased words of an optional vocabulary group (none when the tables leave it out)."""
     return tuple(w.lower() for w in group.words) if group else ()
 
 
-def _region_parts(vocabulary) -> tuple[tuple[tuple[str, ...], str], ...]:
-    """(a part's words, its region's wording) for every anatomical part, longest part first, so
-    that a longer part wins over the part it contains."""
+def _region_parts(vocabulary: IcdVocabulary) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(part's words, region) per anatomical part, longest first, so a part wins over one it contains."""
     return tuple(
         sorted(
             (
@@ -261,8 +263,8 @@ def _region_parts(vocabulary) -> tuple[tuple[tuple[str, ...], str], ...]:
     )
 
 
-def _term_map(tables: IcdTables, terms) -> dict[tuple[str, ...], tuple[str, dict[str, str]]]:
-    """The term table keyed as :meth:`IcdTables.term_key` reads a mention: concepts -> (code, side -> code)."""
+def _term_map(tables: IcdTables, terms: IcdTerms) -> dict[tuple[str, ...], tuple[str, dict[str, str]]]:
+    """The term table keyed as ``IcdTables.term_key`` reads a mention: concepts -> (code, side -> code)."""
     term_map = {}
     for entry in terms.entries:
         for wording in entry.terms:
@@ -270,7 +272,7 @@ def _term_map(tables: IcdTables, terms) -> dict[tuple[str, ...], tuple[str, dict
     return term_map
 
 
-def _rules_fingerprint(vocabulary, terms) -> str:
+def _rules_fingerprint(vocabulary: IcdVocabulary, terms: IcdTerms) -> str:
     """A digest of the vocabulary and the term table: the code index is built once per content."""
     return hashlib.sha1(
         json.dumps([vocabulary.model_dump(mode="json"), terms.model_dump(mode="json")], sort_keys=True).encode()
@@ -278,8 +280,8 @@ def _rules_fingerprint(vocabulary, terms) -> str:
 
 
 def _region_lookup(regions: tuple[tuple[tuple[str, ...], str], ...]) -> tuple[re.Pattern, dict[str, str]] | None:
-    """The pattern of every part as written (its words, a plural -s allowed, separated by spaces
-    or a hyphen) and part text -> region, for :meth:`IcdTables.to_regions`; None without parts."""
+    """The pattern of the parts as written and part -> region, for ``to_regions``; None without parts."""
+    # a part as written: its words, a plural -s allowed, separated by spaces or a hyphen
     written = {r"[\s-]+".join(re.escape(w) for w in part) + "s?" for part, _ in regions}
     if not written:
         return None
@@ -678,8 +680,7 @@ def _postprocedural_rest(tables: IcdTables, text: str) -> list[str] | None:
 def _relaxed_words(
     tables: IcdTables, index: CodeIndex, text: str, head: str, wanted: set[str], relax: int
 ) -> tuple[set[str], set[str], set[str]]:
-    """At back-off level ``relax``: the wanted words left, the required ones, and the relational
-    modifiers left out (which the result's category must use)."""
+    """At back-off level ``relax``: the wanted words left, the required ones, the relational modifiers left out."""
     known_modifiers: set[str] = set()
     # A condition the code set never divides by place ("right arm paresthesias": R20.2
     # names none) cannot be narrowed by one: the written place is left out.
@@ -782,14 +783,13 @@ def _best_candidate(
 
 
 def _unwritten_words(entry: CodeEntry, wanted: set[str]) -> tuple[set[str], int]:
-    """The words a description adds to ``wanted``, less an alternative the words tell ("dizziness" is
-    told by "dizziness and giddiness"), and how many such alternative words there were."""
+    """The words a description adds to ``wanted`` less told alternatives, and how many alternatives."""
     extra_words = entry.words - wanted - entry.free
     alternatives = 0
     for pair in entry.alternatives:
         if pair & wanted:
             alternatives += len(pair & extra_words)
-            extra_words -= pair
+            extra_words -= pair  # "dizziness" is told by "dizziness and giddiness"
     return extra_words, alternatives
 
 
@@ -799,8 +799,8 @@ def _category_uses(category: str, words: set[str], index: CodeIndex) -> bool:
 
 
 def _parent_of_unnamed(tables: IcdTables, index: CodeIndex, unnamed: set[str], head: str) -> Coding | None:
-    """The deepest common parent of codes that differ only by a place the words do not name ("other
-    intervertebral disc displacement" -> M51.2, whatever the region), if it is of this condition."""
+    """The common parent of codes differing only by an unwritten place, if of this condition (M51.2)."""
+    # "other intervertebral disc displacement" -> M51.2, whatever the region
     parent = _common_parent(unnamed, index)
     if parent is None or _head(tables, index.description(parent) or "") != head:
         return None  # the parent must be of this condition ("complete" is no amputation)
@@ -911,8 +911,7 @@ def _coverage_scores(
     written_places: set[str],
     weight: dict[str, float],
 ) -> list[tuple[float, CodeEntry]]:
-    """(weight of the words covered less what is asserted beyond them, entry) for every phrase
-    with the condition word that names no unwritten place, other side or other site."""
+    """(words covered less what is asserted, entry) for each phrase with the head and nothing else named."""
     written_sites = wanted & tables.sites
     rarity = dict(weight)  # every word's weight, worked out once per mention (a head has up to 20k phrases)
     scored: list[tuple[float, CodeEntry]] = []
@@ -938,8 +937,7 @@ def _coverage_scores(
 
 
 def _climb_to_written(code: str, wanted: set[str], tables: IcdTables, index: CodeIndex) -> str:
-    """``code`` or its deepest parent whose description asserts nothing beyond ``wanted``
-    (tissues aside), giving up what the best phrase adds (at most to the 3-character category)."""
+    """``code`` or its deepest parent asserting nothing beyond ``wanted``: what it adds is given up."""
     tissues = tables.sites - tables.places
     while (parent := index.parent(code)) is not None:
         entry = index.entries[index.by_code[code]] if code in index.by_code else None

@@ -565,8 +565,7 @@ def _read_head(
     matches: list[Canonical],
     sites: Sequence[tuple[int, int]],
 ) -> tuple[str | None, Canonical | None]:
-    """Set the head's offsets, word and service (canonical names and complement put in) from the
-    head phrase; return the category a canonical name forces and the name covering the head."""
+    """Read the head phrase into ``result`` (head, word, service); the forced category and head's name."""
     tokens = reading.tokens
     span, words, forced_category, named = _canonicalise(phrase, tokens, matches)
     head_token = tokens[span[-1]]
@@ -589,9 +588,10 @@ def _head_classes(
     head_word: str,
     sites: Sequence[tuple[int, int]],
 ) -> list[tuple[str, str]]:
-    """The head's (class, evidence) pairs: the last phrase word with a category class (else the
-    head word's) or a parenthesised gloss's, the classes of a canonical name's words and of the
-    words it covers, and of the first conjunct of "consultation and treatment"."""
+    """The head's (class, evidence) pairs, from its words, a gloss, its canonical name and conjuncts."""
+    # The last phrase word with a category class (else the head word's) or a parenthesised
+    # gloss's, the classes of a canonical name's words and of the words it covers, and the
+    # first conjunct of "consultation and treatment".
     classes, tokens = reading.tables.classes, reading.tokens
     head_classes = _phrase_head_classes(classes, tokens, phrase, sites) or classes.with_evidence(head_word)
     if not any(c in classes.category for c, _ in head_classes) and stop < len(tokens) and tokens[stop].text == "(":
@@ -612,8 +612,7 @@ def _head_classes(
 def _phrase_head_classes(
     classes: WordClasses, tokens: list[Token], phrase: list[int], sites: Sequence[tuple[int, int]]
 ) -> list[tuple[str, str]]:
-    """The classes of the last phrase word with a category class, walking back from the head; an
-    unknown last noun stops the walk, as its modifiers do not say what it is ("test strips")."""
+    """The classes of the last phrase word with a category class: what the head phrase names."""
     head_classes: list[tuple[str, str]] = []
     for p in reversed(phrase):
         head_classes = classes.with_evidence(tokens[p].lower)
@@ -627,8 +626,8 @@ def _phrase_head_classes(
 
 
 def _gloss_classes(classes: WordClasses, tokens: list[Token], stop: int) -> list[tuple[str, str]] | None:
-    """The classes of the head of a parenthesised gloss after an unknown head ("QSART (quantitative
-    sudomotor axon reflex test)", "Barium swallow (esophagram)"), or None when it names no category."""
+    """The classes of an unknown head's parenthesised gloss, as it says what the head is (or None)."""
+    # "QSART (quantitative sudomotor axon reflex test)", "Barium swallow (esophagram)"
     close = next((q for q in range(stop + 1, len(tokens)) if tokens[q].text == ")"), None)
     for q in reversed(range(stop + 1, close or stop + 1)):
         gloss = classes.with_evidence(tokens[q].lower)
@@ -640,9 +639,11 @@ def _gloss_classes(classes: WordClasses, tokens: list[Token], stop: int) -> list
 def _counted_as_service(
     reading: _Reading, phrase: list[int], stop: int, head_classes: list[tuple[str, str]], scheduled: bool
 ) -> list[tuple[str, str]]:
-    """The head's classes, made a counted service when it names an operation or nothing and comes
-    in sessions or on a schedule: an operation does not, and sessions are had of a service
-    ("Manual lymphatic drainage 3 times a week", "Myofascial release x 6 sessions")."""
+    """The head's classes, a counted service if an operation or nothing comes in sessions or on a schedule."""
+    # An operation does not come in sessions or on a weekly schedule, and sessions are had of a
+    # service: a head that names an operation or nothing, so counted, is a service ("Manual
+    # lymphatic drainage 3 times a week", "Myofascial release x 6 sessions", "Moxibustion x 6
+    # sessions").
     classes, tokens = reading.tables.classes, reading.tokens
     first_category_class = next((c for c, _ in head_classes if c in classes.category), None)
     counted = any(
@@ -680,9 +681,9 @@ def _category_by_evidence(
     drugs: Sequence[tuple[int, int]],
     strengths: Sequence[tuple[int, int]],
 ) -> tuple[str | None, str]:
-    """The category and the evidence that decided it, strongest first: a drug in the head phrase;
-    the head's class; a strength or a dosage form (a drug no lexicon knows); the prefix's class
-    ("Labs to include: free and total testosterone"); else None (nothing supports a class)."""
+    """The category (None when nothing supports a class) and the strongest evidence that decided it."""
+    # A drug in the head phrase; the head's class; a strength or a dosage form (a drug no lexicon
+    # knows); the prefix's class ("Labs to include: free and total testosterone").
     classes, tables, tokens, core = reading.tables.classes, reading.tables, reading.tokens, result.core
     if forced_category:
         head_category, head_evidence = forced_category, NAME
@@ -715,8 +716,7 @@ def _drug_category(
     sites: Sequence[tuple[int, int]],
     drugs: Sequence[tuple[int, int]],
 ) -> tuple[str, str]:
-    """The category of a request naming a drug: a medication, or a procedure only when the head
-    word itself, outside the drug's name, says so."""
+    """A request naming a drug is a medication, or a procedure when its head word says so."""
     classes = reading.tables.classes
     own = classes.category_of(result.head_word) if result.head_word else None
     procedure_head = own == "procedure" and not _overlaps(result.head_token, drugs)
@@ -746,8 +746,7 @@ def _overridden_category(
     sites: Sequence[tuple[int, int]],
     drugs: Sequence[tuple[int, int]],
 ) -> tuple[str | None, str]:
-    """The category after the words that override the evidence: a drug's values before an injection
-    head with no target, an overriding word class, a transaction word."""
+    """The category after the words that override the evidence (injected drug, class, transaction)."""
     classes, tokens, core = reading.tables.classes, reading.tokens, result.core
     if (
         category == "procedure"
