@@ -422,8 +422,33 @@ def parse(
 ) -> None:
     """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
     started = time.perf_counter()
-    import imr_nlp
+    level, files, problems = _parse_inputs(paths, fmt, out, level)
+    talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
+    bar = _load_pipeline(files, problems, talk)
+    try:
+        writer = _Writer(fmt, level, out, csv_formulas)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
+    letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out)
+    failed = len(problems) + failed_letters
+    try:
+        writer.commit()
+    except OSError as exc:
+        bar.close()
+        raise _cannot_write(out, exc) from exc
+    bar.close()
+    if bar.enabled or failed or stopped:
+        _say(_parse_summary(started, bar, letters, len(files), writer.count, level, failed, stopped, out))
+    if stopped:
+        sys.exit(130 if stopped == "interrupted" else 143)
+    if failed:
+        sys.exit(1)
 
+
+def _parse_inputs(
+    paths: tuple[str, ...], fmt: str, out: str | None, level: str | None
+) -> tuple[str, list[Path], list[tuple[Path, str]]]:
+    """Check the options, then (record level, letter files, unreadable folders); exit without letters."""
     if fmt == "parquet" and not out:
         raise click.UsageError("--format parquet needs --out FILE")
     level = level or ("letter" if fmt == "jsonl" else "decision")
@@ -436,20 +461,28 @@ def parse(
         sys.exit(1)
     if out:
         _refuse_out_among_letters(out, files, "parse")
+    return level, files, problems
+
+
+def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bool) -> Progress:
+    """Load the pipeline before the progress bar's clock starts (its rate is the parsing rate)."""
     from imr_nlp.api import warm_up
 
-    talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
     if talk:
         _say(f"loading the pipeline ({len(files)} letters to parse) ...")
-    warm_up()  # before the bar's clock starts: its rate is the parsing rate
+    warm_up()
     for folder, reason in problems:
         _say(f"error: {folder}: {reason}")
-    bar = Progress(len(files), talk)
-    try:
-        writer = _Writer(fmt, level, out, csv_formulas)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
-    failed, letters, stopped = len(problems), 0, None
+    return Progress(len(files), talk)
+
+
+def _parse_into(
+    writer: _Writer, files: list[Path], workers: int | None, bar: Progress, level: str, fmt: str, out: str | None
+) -> tuple[int, int, str | None]:
+    """Parse and write every letter: (letters written, failed, "interrupted"/"terminated" or None)."""
+    import imr_nlp
+
+    failed, letters, stopped = 0, 0, None
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         for determination in imr_nlp.parse_many(files, n_process=workers):
@@ -470,26 +503,30 @@ def parse(
         stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else "terminated"
     finally:
         signal.signal(signal.SIGTERM, previous)
-    try:
-        writer.commit()
-    except OSError as exc:
-        bar.close()
-        raise _cannot_write(out, exc) from exc
-    bar.close()
-    if bar.enabled or failed or stopped:
-        parsing = time.perf_counter() - bar.started
-        wall = time.perf_counter() - started
-        summary = (
-            f"{letters} letters, {writer.count} {level} records, {failed} failed in {wall:.1f} s"
-            f" ({wall - parsing:.1f} s loading, {parsing:.1f} s parsing: {letters / max(parsing, 1e-9):.1f} letters/s)"
-        )
-        if stopped:
-            summary = f"{stopped} after {letters} of {len(files)} letters: " + summary
-        _say(summary + (f" -> {out}" if out else ""))
+    return letters, failed, stopped
+
+
+def _parse_summary(
+    started: float,
+    bar: Progress,
+    letters: int,
+    total: int,
+    records: int,
+    level: str,
+    failed: int,
+    stopped: str | None,
+    out: str | None,
+) -> str:
+    """The closing line: letters, records, failures, loading and parsing time (and why it stopped)."""
+    parsing = time.perf_counter() - bar.started
+    wall = time.perf_counter() - started
+    summary = (
+        f"{letters} letters, {records} {level} records, {failed} failed in {wall:.1f} s"
+        f" ({wall - parsing:.1f} s loading, {parsing:.1f} s parsing: {letters / max(parsing, 1e-9):.1f} letters/s)"
+    )
     if stopped:
-        sys.exit(130 if stopped == "interrupted" else 143)
-    if failed:
-        sys.exit(1)
+        summary = f"{stopped} after {letters} of {total} letters: " + summary
+    return summary + (f" -> {out}" if out else "")
 
 
 @main.command()

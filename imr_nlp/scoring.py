@@ -249,13 +249,30 @@ def pair_decisions(gold: list[dict], predicted: list[dict]) -> tuple[list[tuple[
 def score_letter(gold: dict, predicted: dict, name: str = "") -> Tally:
     """Every slot of one letter's gold against its predicted Determination (as JSON data)."""
     tally = Tally()
-    w = name
+    _score_header(tally, gold, predicted, name)
+    _score_reviewer_and_patient(tally, gold, predicted, name)
+    diagnoses = list(predicted.get("diagnoses") or [])
+    _score_mention_lists(tally, gold, predicted, diagnoses, name)
+    _score_icd10(tally, gold.get("icd10", []), diagnoses, name)
+    mentions = diagnoses + list(predicted.get("medications") or [])
+    _score_assertions(tally, gold.get("assertions", []), mentions, name)
+    if "decisions" in gold:
+        _score_decisions(tally, gold["decisions"], predicted.get("decisions") or [], name)
+    return tally
+
+
+def _score_header(tally: Tally, gold: dict, predicted: dict, name: str) -> None:
+    """The header fields (one "header" group) and the injury and UR dates (a group each)."""
     for key in ("case_number", "date_assigned", "decision_date", "application_received", "priority"):
         if key in gold:
-            tally.value("header", gold[key], predicted.get(key), f"{w} {key}")
+            tally.value("header", gold[key], predicted.get(key), f"{name} {key}")
     for key in ("injury_date", "ur_date"):
         if key in gold:
-            tally.value(key, gold[key], predicted.get(key), f"{w} {key}")
+            tally.value(key, gold[key], predicted.get(key), f"{name} {key}")
+
+
+def _score_reviewer_and_patient(tally: Tally, gold: dict, predicted: dict, name: str) -> None:
+    """The reviewer's specialties (lenient) and licensure states, the patient's age and sex."""
     if "reviewer" in gold:
         reviewer = predicted.get("reviewer") or {}
         tally.items(
@@ -263,69 +280,84 @@ def score_letter(gold: dict, predicted: dict, name: str = "") -> Tally:
             gold["reviewer"]["specialties"],
             reviewer.get("specialties") or [],
             lenient_match,
-            where=w,
+            where=name,
         )
         tally.items(
             "reviewer.licensure_states",
             gold["reviewer"]["licensure_states"],
             reviewer.get("licensure_states") or [],
             lambda g, p: _plain(g) == _plain(p),
-            where=w,
+            where=name,
         )
     if "patient" in gold:
         patient = predicted.get("patient") or {}
-        tally.value("patient.age", gold["patient"]["age"], patient.get("age"), w)
-        tally.value("patient.sex", gold["patient"]["sex"], patient.get("sex"), w)
+        tally.value("patient.age", gold["patient"]["age"], patient.get("age"), name)
+        tally.value("patient.sex", gold["patient"]["sex"], patient.get("sex"), name)
+
+
+def _score_mention_lists(tally: Tally, gold: dict, predicted: dict, diagnoses: list[dict], name: str) -> None:
+    """The medications (by generic), the diagnoses (lenient, problems accepted) and the date values."""
     if "medications" in gold:
         generics = sorted({m["generic"] for m in predicted.get("medications") or [] if m.get("generic")})
-        tally.items("medications", gold["medications"], generics, generic_match, where=w)
-    diagnoses = list(predicted.get("diagnoses") or [])
+        tally.items("medications", gold["medications"], generics, generic_match, where=name)
     if "diagnoses" in gold:
         mentions = list(dict.fromkeys(_plain(m.get("text", "")) for m in diagnoses))
         tally.items(
-            "diagnoses", gold["diagnoses"], mentions, lenient_match, accept=gold.get("problems_acceptable", []), where=w
+            "diagnoses",
+            gold["diagnoses"],
+            mentions,
+            lenient_match,
+            accept=gold.get("problems_acceptable", []),
+            where=name,
         )
     if "dates" in gold:
         values = sorted({d["value"] for d in predicted.get("dates") or [] if d.get("value")})
-        tally.items("dates", sorted(set(gold["dates"])), values, where=w)
-    for coded in gold.get("icd10", []):  # the code of each gold diagnosis that was found
+        tally.items("dates", sorted(set(gold["dates"])), values, where=name)
+
+
+def _score_icd10(tally: Tally, gold_codes: list[dict], diagnoses: list[dict], name: str) -> None:
+    """The code of each gold diagnosis that was found (its 3-character category must be acceptable)."""
+    for coded in gold_codes:
         hits = _overlapping(coded["text"], diagnoses)
         if not hits:
             continue  # a missed diagnosis counts once, in the diagnoses group
         codes = [str(m["icd10"]) for m in hits if m.get("icd10")]
-        why = f"{w} {coded['text']!r} gold={coded.get('code')} {coded['acceptable']} pred={codes}"
+        why = f"{name} {coded['text']!r} gold={coded.get('code')} {coded['acceptable']} pred={codes}"
         if not codes:
             tally.add("diagnoses.icd10", fn=1, why=why)
         elif any(c.replace(".", "")[:3].upper() in coded["acceptable"] for c in codes):
             tally.add("diagnoses.icd10", tp=1)
         else:
             tally.add("diagnoses.icd10", fp=1, fn=1, why=why)
-    mentions = diagnoses + list(predicted.get("medications") or [])
-    for assertion in gold.get("assertions", []):
+
+
+def _score_assertions(tally: Tally, assertions: list[dict], mentions: list[dict], name: str) -> None:
+    """Each gold assertion flag against the flags of the mentions that overlap its text."""
+    for assertion in assertions:
         hits = _overlapping(assertion["text"], mentions)
         for flag in ("negated", "historical", "hypothetical", "uncertain"):
             if flag in assertion:
                 got = any(bool(m.get(flag)) for m in hits) if hits else None
-                where = f"{w} {assertion['text']!r}.{flag}"
+                where = f"{name} {assertion['text']!r}.{flag}"
                 tally.value("assertions", assertion[flag], got if got else (False if hits else None), where)
-    if "decisions" in gold:
-        pairs, extra = pair_decisions(gold["decisions"], predicted.get("decisions") or [])
-        for g, p in pairs:
-            where = f"{w} {g['item'][:40]!r}"
-            p = p or {}
-            tally.value("decision.found", True, True if p else None, where)
-            tally.value("decision.outcome", g["outcome"], p.get("outcome"), where)
-            if "medically_necessary" in g:
-                tally.value(
-                    "decision.medically_necessary", g["medically_necessary"], p.get("medically_necessary"), where
-                )
-            score_treatment(tally, g["treatment"], p.get("treatment") or {}, where)
-            for side in ("claims_administrator", "reviewer_basis"):
-                if side in g:
-                    _score_basis(tally, side, g[side], p.get(side), where)
-        for p in extra:
-            tally.add("decision.found", fp=1, why=f"{w} extra decision {p.get('item')!r}")
-    return tally
+
+
+def _score_decisions(tally: Tally, gold: list[dict], predicted: list[dict], name: str) -> None:
+    """Each gold decision against the predicted one paired with it; an unpaired prediction is extra."""
+    pairs, extra = pair_decisions(gold, predicted)
+    for g, p in pairs:
+        where = f"{name} {g['item'][:40]!r}"
+        p = p or {}
+        tally.value("decision.found", True, True if p else None, where)
+        tally.value("decision.outcome", g["outcome"], p.get("outcome"), where)
+        if "medically_necessary" in g:
+            tally.value("decision.medically_necessary", g["medically_necessary"], p.get("medically_necessary"), where)
+        score_treatment(tally, g["treatment"], p.get("treatment") or {}, where)
+        for side in ("claims_administrator", "reviewer_basis"):
+            if side in g:
+                _score_basis(tally, side, g[side], p.get(side), where)
+    for p in extra:
+        tally.add("decision.found", fp=1, why=f"{name} extra decision {p.get('item')!r}")
 
 
 # -- spaCy side: Examples whose reference doc carries the gold -------------------------------

@@ -92,6 +92,33 @@ class DrugLexicon:
         brands: resources.BrandNames | None = None,
     ) -> None:
         rules = rules if rules is not None else resources.load("drugs.json")
+        self._set_class_tables(rules)
+        self._set_word_lists(rules)
+        form_words = form_words_pattern(rules.form_words.words)
+        self.names: dict[str, DrugInfo] = {}
+        class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
+        analytes = _package_analytes(tuple(rules.analyte_branches.words)) if rules.analyte_branches else frozenset()
+        if include_package_lexicon:
+            self._add_package_names(form_words, class_like, analytes)
+        if brands is not None:
+            self._add_brand_names(brands)
+        for entry in rules.drugs:
+            drug_class = entry.drug_class or self.class_of(entry.generic)
+            for name in entry.names:
+                self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
+        self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
+        self.lengths_from: dict[str, tuple[int, frozenset[int]]] = _lengths_by_leading_word(self.names)
+        self._fuzzy_index: dict[str, list[str]] | None = None
+        self._guard: frozenset[str] | None = None
+        self.english_min_count = rules.english_guard_min_count
+        self.extra_guard: frozenset[str] = (
+            frozenset(w.lower() for w in rules.fuzzy_guard.words) if (rules.fuzzy_guard) else frozenset()
+        )
+        self._fuzzy_cache: dict[str, DrugInfo | None] = {}
+        self._fuzzy_longest: int | None = None
+
+    def _set_class_tables(self, rules: resources.DrugRules) -> None:
+        """The drug classes, class stems and DWC subcategories of the rules, read by ``class_of``."""
         self.classes: dict[str, str] = dict(rules.classes)
         # stem ending -> (class, DWC class); endings tried longest first ("piprazole" before "prazole")
         self.stems: dict[str, tuple[str | None, str]] = {
@@ -108,6 +135,9 @@ class DrugLexicon:
         patches = rules.systemic_patch_classes
         self.systemic_patch_classes = frozenset(patches.classes) if patches else frozenset()
         self.patch_cues = frozenset(patches.cues) if patches else frozenset()
+
+    def _set_word_lists(self, rules: resources.DrugRules) -> None:
+        """The word lists of the rules: names to ignore, salt words, topical and skin cues, fuzzy length."""
         self.ignore: set[str] = {n.lower() for n in rules.ignore_names}
         self.fuzzy_min_length = rules.fuzzy_min_length
         self.topical_cues: tuple[str, ...] = tuple(rules.topical_cues)
@@ -118,48 +148,26 @@ class DrugLexicon:
         self.not_skin_cues: frozenset[str] = (
             frozenset(w.lower() for w in rules.not_skin_cues.words) if (rules.not_skin_cues) else frozenset()
         )
-        form_words = form_words_pattern(rules.form_words.words)
-        self.names: dict[str, DrugInfo] = {}
-        class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
-        analytes = _package_analytes(tuple(rules.analyte_branches.words)) if rules.analyte_branches else frozenset()
-        if include_package_lexicon:
-            for variant, canonicals in _package_variants().items():
-                if variant in self.ignore or len(variant) < 3 or not canonicals or canonicals[0] in analytes:
-                    continue
-                generic = without_salts(canonical_generic(canonicals[0], form_words), self.salt_words)
-                if not generic or generic in self.ignore:
-                    continue
-                if class_like and class_like.search(generic) and generic not in self.classes:
-                    continue
-                self.names[variant] = DrugInfo(generic, self.class_of(generic), "lexicon")
-        if brands is not None:
-            # names of the FDA's list the lexicon lacks ("Keflex", "Demerol"): the lexicon's own win
-            for name, generic in brands.names.items():
-                if name not in self.names and name not in self.ignore:
-                    self.names[name] = DrugInfo(generic, self.class_of(generic), "lexicon")
-        for entry in rules.drugs:
-            drug_class = entry.drug_class or self.class_of(entry.generic)
-            for name in entry.names:
-                self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
-        self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
-        # leading word -> the lengths of the names starting with it: a text is only looked up
-        # when its first word starts some name and its length is one of theirs.
-        lengths: dict[str, set[int]] = {}
-        for name in self.names:
-            word = leading_word(name)
-            if word:
-                lengths.setdefault(word, set()).add(len(name))
-        self.lengths_from: dict[str, tuple[int, frozenset[int]]] = {
-            word: (max(values), frozenset(values)) for word, values in lengths.items()
-        }  # leading word -> (longest, all lengths)
-        self._fuzzy_index: dict[str, list[str]] | None = None
-        self._guard: frozenset[str] | None = None
-        self.english_min_count = rules.english_guard_min_count
-        self.extra_guard: frozenset[str] = (
-            frozenset(w.lower() for w in rules.fuzzy_guard.words) if (rules.fuzzy_guard) else frozenset()
-        )
-        self._fuzzy_cache: dict[str, DrugInfo | None] = {}
-        self._fuzzy_longest: int | None = None
+
+    def _add_package_names(
+        self, form_words: re.Pattern, class_like: re.Pattern | None, analytes: frozenset[str]
+    ) -> None:
+        """The drug NER package's name variants, as our generics (no ignored name, class word or analyte)."""
+        for variant, canonicals in _package_variants().items():
+            if variant in self.ignore or len(variant) < 3 or not canonicals or canonicals[0] in analytes:
+                continue
+            generic = without_salts(canonical_generic(canonicals[0], form_words), self.salt_words)
+            if not generic or generic in self.ignore:
+                continue
+            if class_like and class_like.search(generic) and generic not in self.classes:
+                continue
+            self.names[variant] = DrugInfo(generic, self.class_of(generic), "lexicon")
+
+    def _add_brand_names(self, brands: resources.BrandNames) -> None:
+        """Names of the FDA's list the lexicon lacks ("Keflex", "Demerol"): the lexicon's own win."""
+        for name, generic in brands.names.items():
+            if name not in self.names and name not in self.ignore:
+                self.names[name] = DrugInfo(generic, self.class_of(generic), "lexicon")
 
     def lookup(self, name: str) -> DrugInfo | None:
         """Exact (case-insensitive) lookup of a name of one or more words."""
@@ -291,6 +299,16 @@ def leading_word(text: str) -> str:
     """The leading run of lower-case letters and digits of ``text`` ("" if none)."""
     match = _LEADING_WORD.match(text)
     return match.group() if match else ""
+
+
+def _lengths_by_leading_word(names: dict[str, DrugInfo]) -> dict[str, tuple[int, frozenset[int]]]:
+    """Leading word -> (longest, all lengths) of its names: a text is looked up only if one could match."""
+    lengths: dict[str, set[int]] = {}
+    for name in names:
+        word = leading_word(name)
+        if word:
+            lengths.setdefault(word, set()).add(len(name))
+    return {word: (max(values), frozenset(values)) for word, values in lengths.items()}
 
 
 def _deletes(word: str) -> set[str]:

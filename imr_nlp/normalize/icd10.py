@@ -27,6 +27,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imr_nlp.resources import CodingWords, IcdTerms, IcdVocabulary
 
 CODE_SET = "simple-icd-10-cm"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -89,20 +93,9 @@ class IcdTables:
 
     @classmethod
     def from_rules(cls, vocabulary, terms) -> IcdTables:
-        rewrites = []
-        for group in vocabulary.concepts:
-            target = tuple(_WORD.findall(group.concept.lower()))
-            for wording in group.wordings:
-                source = tuple(singular(w) for w in _WORD.findall(wording.lower()))
-                if source and source != target:
-                    rewrites.append((source, target))
-        rewrites.sort(key=lambda r: -len(r[0]))
-        by_first: dict[str, list] = {}
-        for source, target in rewrites:
-            by_first.setdefault(source[0], []).append((source, target))
         post = vocabulary.postprocedural
         tables = cls(
-            rewrites={first: tuple(rules) for first, rules in by_first.items()},
+            rewrites=_concept_rewrites(vocabulary),
             stop=frozenset(w.lower() for w in vocabulary.stop_words.words),
             optional=frozenset(singular(w.lower()) for w in vocabulary.optional_words.words),
             ignorable=frozenset(singular(w.lower()) for w in vocabulary.ignorable_words.words),
@@ -118,47 +111,21 @@ class IcdTables:
             postprocedural_code=post.code,
             excluded_chapters=frozenset(vocabulary.excluded_chapters),
             spinal_levels={k.lower(): v.lower() for k, v in vocabulary.spinal_levels.items()},
-            modifier_suffixes=tuple(w.lower() for w in vocabulary.modifier_suffixes.words)
-            if vocabulary.modifier_suffixes
-            else (),
-            relational_suffixes=tuple(w.lower() for w in vocabulary.relational_suffixes.words)
-            if vocabulary.relational_suffixes
-            else (),
-            joined_prefixes=frozenset(w.lower() for w in vocabulary.joined_prefixes.words)
-            if vocabulary.joined_prefixes
-            else frozenset(),
-            regions=tuple(
-                sorted(
-                    (
-                        (tuple(_WORD.findall(part.lower())), group.region.lower())
-                        for group in vocabulary.regions
-                        for part in group.parts
-                    ),
-                    key=lambda r: -len(r[0]),
-                )
-            ),
+            modifier_suffixes=_optional_words(vocabulary.modifier_suffixes),
+            relational_suffixes=_optional_words(vocabulary.relational_suffixes),
+            joined_prefixes=frozenset(_optional_words(vocabulary.joined_prefixes)),
+            regions=_region_parts(vocabulary),
             terms={},
             coverage_min_share=vocabulary.coverage_back_off.min_share if vocabulary.coverage_back_off else None,
             coverage_extra_weight=vocabulary.coverage_back_off.extra_weight if vocabulary.coverage_back_off else 0.5,
         )
-        term_map = {}
-        for entry in terms.entries:
-            for wording in entry.terms:
-                term_map[tables.term_key(wording)] = (entry.code, dict(entry.sides))
-        fingerprint = hashlib.sha1(
-            json.dumps([vocabulary.model_dump(mode="json"), terms.model_dump(mode="json")], sort_keys=True).encode()
-        ).hexdigest()
+        term_map = _term_map(tables, terms)
+        fingerprint = _rules_fingerprint(vocabulary, terms)
         object.__setattr__(tables, "terms", term_map)
-        # a part as written: its words, a plural -s allowed, separated by spaces or a hyphen
-        written = {r"[\s-]+".join(re.escape(w) for w in part) + "s?" for part, _ in tables.regions}
-        if written:
-            pattern = re.compile(r"\b(?:" + "|".join(sorted(written, key=len, reverse=True)) + r")\b", re.I)
-            object.__setattr__(tables, "_region_pattern", pattern)
-            region_of = {}
-            for part, region in tables.regions:
-                region_of[" ".join(part)] = region
-                region_of[" ".join(part) + "s"] = region
-            object.__setattr__(tables, "_region_of", region_of)
+        lookup = _region_lookup(tables.regions)
+        if lookup is not None:
+            object.__setattr__(tables, "_region_pattern", lookup[0])
+            object.__setattr__(tables, "_region_of", lookup[1])
         object.__setattr__(tables, "fingerprint", fingerprint)
         return tables
 
@@ -259,6 +226,71 @@ class IcdTables:
     def concepts(self, text: str) -> list[str]:
         """The content words of ``text`` as concepts, in order (function words dropped)."""
         return [w for w in self.words(text) if w not in self.stop]
+
+
+def _concept_rewrites(vocabulary: IcdVocabulary) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
+    """Wording -> concept rewrites by first word, longest first, so that few are tried per word."""
+    rewrites = []
+    for group in vocabulary.concepts:
+        target = tuple(_WORD.findall(group.concept.lower()))
+        for wording in group.wordings:
+            source = tuple(singular(w) for w in _WORD.findall(wording.lower()))
+            if source and source != target:
+                rewrites.append((source, target))
+    rewrites.sort(key=lambda r: -len(r[0]))
+    by_first: dict[str, list] = {}
+    for source, target in rewrites:
+        by_first.setdefault(source[0], []).append((source, target))
+    return {first: tuple(rules) for first, rules in by_first.items()}
+
+
+def _optional_words(group: CodingWords | None) -> tuple[str, ...]:
+    """The lower-cased words of an optional vocabulary group (none when the tables leave it out)."""
+    return tuple(w.lower() for w in group.words) if group else ()
+
+
+def _region_parts(vocabulary: IcdVocabulary) -> tuple[tuple[tuple[str, ...], str], ...]:
+    """(part's words, region) per anatomical part, longest first, so a part wins over one it contains."""
+    return tuple(
+        sorted(
+            (
+                (tuple(_WORD.findall(part.lower())), group.region.lower())
+                for group in vocabulary.regions
+                for part in group.parts
+            ),
+            key=lambda r: -len(r[0]),
+        )
+    )
+
+
+def _term_map(tables: IcdTables, terms: IcdTerms) -> dict[tuple[str, ...], tuple[str, dict[str, str]]]:
+    """The term table keyed as ``IcdTables.term_key`` reads a mention: concepts -> (code, side -> code)."""
+    term_map = {}
+    for entry in terms.entries:
+        for wording in entry.terms:
+            term_map[tables.term_key(wording)] = (entry.code, dict(entry.sides))
+    return term_map
+
+
+def _rules_fingerprint(vocabulary: IcdVocabulary, terms: IcdTerms) -> str:
+    """A digest of the vocabulary and the term table: the code index is built once per content."""
+    return hashlib.sha1(
+        json.dumps([vocabulary.model_dump(mode="json"), terms.model_dump(mode="json")], sort_keys=True).encode()
+    ).hexdigest()
+
+
+def _region_lookup(regions: tuple[tuple[tuple[str, ...], str], ...]) -> tuple[re.Pattern, dict[str, str]] | None:
+    """The pattern of the parts as written and part -> region, for ``to_regions``; None without parts."""
+    # a part as written: its words, a plural -s allowed, separated by spaces or a hyphen
+    written = {r"[\s-]+".join(re.escape(w) for w in part) + "s?" for part, _ in regions}
+    if not written:
+        return None
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(written, key=len, reverse=True)) + r")\b", re.I)
+    region_of = {}
+    for part, region in regions:
+        region_of[" ".join(part)] = region
+        region_of[" ".join(part) + "s"] = region
+    return pattern, region_of
 
 
 @dataclass(frozen=True)
@@ -570,6 +602,7 @@ _COMPOUND = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 
 
 def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0) -> Coding | None:
+    """The code whose description has the words of ``text`` at back-off level ``relax`` (see ``_code_words``)."""
     text = _QUALIFIER.sub("", text) or text  # "migraine without aura": read as the descriptions are
     concepts = tables.concepts(text)
     if not concepts:
@@ -577,20 +610,13 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
     sides = {tables.laterality[w] for w in concepts if w in tables.laterality}
     term = tables.terms.get(tables.term_key(text))
     if term is not None:
-        code, by_side = term
-        if len(sides) == 1:
-            code = by_side.get(next(iter(sides)), code)
-        return Coding(code, index.description(code) or code_set_description(code) or "")
-    words = tables.words(text)
-    for prefix in tables.postprocedural_prefixes:
-        if tuple(words[: len(prefix)]) == prefix:
-            rest = words[len(prefix) :]
-            if _is_procedure(tables, rest):
-                code = tables.postprocedural_code
-                return Coding(code, index.description(code) or code_set_description(code) or "")
-            text = " ".join(rest)
-            concepts = tables.concepts(text)
-            break
+        return _term_coding(term, sides, index)
+    rest = _postprocedural_rest(tables, text)
+    if rest is not None:
+        if _is_procedure(tables, rest):
+            return _described(tables.postprocedural_code, index)
+        text = " ".join(rest)
+        concepts = tables.concepts(text)
     head = _head(tables, text)
     site_head = head is None
     head = head or _site_head(tables, text)
@@ -605,47 +631,114 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
     sites_written = bool(wanted & tables.sites)
     known_modifiers: set[str] = set()
     if relax:
-        # A condition the code set never divides by place ("right arm paresthesias": R20.2
-        # names none) cannot be narrowed by one: the written place is left out.
-        if not index.head_places(head):
-            wanted -= tables.places
-        dropped = {w for w in wanted if w != head and w not in index.postings}
-        if relax >= 2:
-            modifiers = _modifiers_before_head(tables, text, head) - {head}
-            # a comma's qualifier or a cause that no code spells ("obesity, BMI 36", "GERD
-            # secondary to NSAID use"): its words may go too
-            tail = _TAIL.search(text)
-            if tail is not None and tail.start() > 0:
-                dropped |= {
-                    w
-                    for w in tables.concepts(text[tail.start() :])
-                    if w not in tables.sites and w not in tables.laterality and w not in tables.encounter
-                } - {head}
-            dropped |= modifiers
-            # a left-out relational adjective (of a place or a domain: "cerebral", "psychological")
-            # must be one the result's category uses: "cerebral trauma" is not T14.90 "Injury,
-            # unspecified", whose category never says "cerebral"; "acquired" and "intermittent"
-            # only qualify and may go (E03.9, R42)
-            known_modifiers = {
-                w for w in modifiers if w in index.postings and w.endswith(tables.relational_suffixes) and len(w) > 4
-            }
-        wanted -= dropped
-        required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
+        wanted, required, known_modifiers = _relaxed_words(tables, index, text, head, wanted, relax)
+        if required == strict:
+            return None  # nothing to relax: the strict reading stands
     else:
         required = strict
-    if relax and required == strict:
-        return None  # nothing to relax: the strict reading stands
-    best, best_key = None, None
-    core = wanted - tables.sites
-    # Every required word must be in the description: start from the rarest one's postings.
-    lists = sorted((index.postings.get(w, ()) for w in required | {head}), key=len)
-    if not lists or not lists[0]:
+    # Every required word must be in the description.
+    candidates = _candidates(index, required | {head})
+    if not candidates:
         return None
+    best, unnamed = _best_candidate(
+        tables, index, candidates, wanted, required, sides, encounter, site_head, places_written, sites_written
+    )
+    if relax >= 2 and best is not None and known_modifiers and not (best.words & wanted) - {head}:
+        # a bare condition code ("Injury, unspecified") is kept only if its category uses the
+        # left-out relational adjective; a code that says more ("Low back pain") stands
+        if not _category_uses(best.code[:3], known_modifiers, index):
+            return None
+    if best is None:
+        return _parent_of_unnamed(tables, index, unnamed, head)
+    if len(sides) == 1 and not best.sides:
+        best = _sided(best, next(iter(sides)), tables, index)
+    return Coding(best.code, best.description)
+
+
+def _described(code: str, index: CodeIndex) -> Coding:
+    """``code`` with its description from the index, else from the code set (a code the index left out)."""
+    return Coding(code, index.description(code) or code_set_description(code) or "")
+
+
+def _term_coding(term: tuple[str, dict[str, str]], sides: set[str], index: CodeIndex) -> Coding:
+    """The code of a term-table entry, its sided code when the words write one side."""
+    code, by_side = term
+    if len(sides) == 1:
+        code = by_side.get(next(iter(sides)), code)
+    return _described(code, index)
+
+
+def _postprocedural_rest(tables: IcdTables, text: str) -> list[str] | None:
+    """The words after a post-procedural prefix ("status post ..."), or None when ``text`` has none."""
+    words = tables.words(text)
+    for prefix in tables.postprocedural_prefixes:
+        if tuple(words[: len(prefix)]) == prefix:
+            return words[len(prefix) :]
+    return None
+
+
+def _relaxed_words(
+    tables: IcdTables, index: CodeIndex, text: str, head: str, wanted: set[str], relax: int
+) -> tuple[set[str], set[str], set[str]]:
+    """At back-off level ``relax``: the wanted words left, the required ones, the relational modifiers left out."""
+    known_modifiers: set[str] = set()
+    # A condition the code set never divides by place ("right arm paresthesias": R20.2
+    # names none) cannot be narrowed by one: the written place is left out.
+    if not index.head_places(head):
+        wanted = wanted - tables.places
+    dropped = {w for w in wanted if w != head and w not in index.postings}
+    if relax >= 2:
+        modifiers = _modifiers_before_head(tables, text, head) - {head}
+        # a comma's qualifier or a cause that no code spells ("obesity, BMI 36", "GERD
+        # secondary to NSAID use"): its words may go too
+        tail = _TAIL.search(text)
+        if tail is not None and tail.start() > 0:
+            dropped |= {
+                w
+                for w in tables.concepts(text[tail.start() :])
+                if w not in tables.sites and w not in tables.laterality and w not in tables.encounter
+            } - {head}
+        dropped |= modifiers
+        # a left-out relational adjective (of a place or a domain: "cerebral", "psychological")
+        # must be one the result's category uses: "cerebral trauma" is not T14.90 "Injury,
+        # unspecified", whose category never says "cerebral"; "acquired" and "intermittent"
+        # only qualify and may go (E03.9, R42)
+        known_modifiers = {
+            w for w in modifiers if w in index.postings and w.endswith(tables.relational_suffixes) and len(w) > 4
+        }
+    wanted = wanted - dropped
+    required = {w for w in wanted if w not in tables.optional and not _LEVEL_WORD.match(w)}
+    return wanted, required, known_modifiers
+
+
+def _candidates(index: CodeIndex, words: set[str]) -> set[int]:
+    """The entries whose description has every one of ``words``, from the rarest word's postings."""
+    lists = sorted((index.postings.get(w, ()) for w in words), key=len)
+    if not lists or not lists[0]:
+        return set()
     candidates = set(lists[0])
     for other in lists[1:]:
         candidates.intersection_update(other)
         if not candidates:
-            return None
+            return candidates
+    return candidates
+
+
+def _best_candidate(
+    tables: IcdTables,
+    index: CodeIndex,
+    candidates: set[int],
+    wanted: set[str],
+    required: set[str],
+    sides: set[str],
+    encounter: str | None,
+    site_head: bool,
+    places_written: bool,
+    sites_written: bool,
+) -> tuple[CodeEntry | None, set[str]]:
+    """The candidate that covers most words and adds fewest, and the codes that fit but for a place."""
+    best, best_key = None, None
+    core = wanted - tables.sites
     unnamed: set[str] = set()  # codes that fit but for a place (or site) the words do not name
     for i in sorted(candidates):
         entry = index.entries[i]
@@ -657,12 +750,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
             continue  # a written word (a site too) the description does not have
         covered_core = len(core & entry.words)
         entry_places = entry.words & tables.places
-        extra_words = entry.words - wanted - entry.free
-        alternatives = 0
-        for pair in entry.alternatives:
-            if pair & wanted:
-                alternatives += len(pair & extra_words)
-                extra_words -= pair  # "dizziness" is told by "dizziness and giddiness"
+        extra_words, alternatives = _unwritten_words(entry, wanted)
         extra_core = len(extra_words - tables.sites)
         if site_head and extra_words - tables.optional:
             continue  # a site named as the condition: the description adds no word of its own
@@ -691,31 +779,45 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
         )
         if best_key is None or score > best_key:
             best, best_key = entry, score
-    if relax >= 2 and best is not None and known_modifiers and not (best.words & wanted) - {head}:
-        # a bare condition code ("Injury, unspecified") is kept only if its category uses the
-        # left-out relational adjective; a code that says more ("Low back pain") stands
-        category = best.code[:3]
-        if not all(any(index.entries[i].code.startswith(category) for i in index.postings[w]) for w in known_modifiers):
-            return None
-    if best is None:
-        # Codes that differ only by a place the words do not name: their deepest common parent
-        # ("other intervertebral disc displacement" -> M51.2, whatever the region).
-        parent = _common_parent(unnamed, index)
-        if parent is None or _head(tables, index.description(parent) or "") != head:
-            return None  # the parent must be of this condition ("complete" is no amputation)
-        return Coding(parent, index.description(parent) or "")
-    if len(sides) == 1 and not best.sides:
-        side = next(iter(sides))
-        sided = _descend_to_side(best, side, tables, index)
-        if sided is best and best.code in index.by_code:
-            # "Iliotibial band syndrome, unspecified leg" with a written side: its sibling
-            parent = index.parent(best.code)
-            if parent is not None:
-                sibling = _descend_to_side(index.entries[index.by_code[parent]], side, tables, index)
-                if sibling.sides == {side} and sibling.words - best.words <= tables.sites:
-                    sided = sibling
-        best = sided
-    return Coding(best.code, best.description)
+    return best, unnamed
+
+
+def _unwritten_words(entry: CodeEntry, wanted: set[str]) -> tuple[set[str], int]:
+    """The words a description adds to ``wanted`` less told alternatives, and how many alternatives."""
+    extra_words = entry.words - wanted - entry.free
+    alternatives = 0
+    for pair in entry.alternatives:
+        if pair & wanted:
+            alternatives += len(pair & extra_words)
+            extra_words -= pair  # "dizziness" is told by "dizziness and giddiness"
+    return extra_words, alternatives
+
+
+def _category_uses(category: str, words: set[str], index: CodeIndex) -> bool:
+    """Whether some code of ``category`` (its 3 characters) has each of ``words`` in its description."""
+    return all(any(index.entries[i].code.startswith(category) for i in index.postings[w]) for w in words)
+
+
+def _parent_of_unnamed(tables: IcdTables, index: CodeIndex, unnamed: set[str], head: str) -> Coding | None:
+    """The common parent of codes differing only by an unwritten place, if of this condition (M51.2)."""
+    # "other intervertebral disc displacement" -> M51.2, whatever the region
+    parent = _common_parent(unnamed, index)
+    if parent is None or _head(tables, index.description(parent) or "") != head:
+        return None  # the parent must be of this condition ("complete" is no amputation)
+    return Coding(parent, index.description(parent) or "")
+
+
+def _sided(best: CodeEntry, side: str, tables: IcdTables, index: CodeIndex) -> CodeEntry:
+    """The code for the written side: a child of ``best`` or, for an unspecified side, its sibling."""
+    sided = _descend_to_side(best, side, tables, index)
+    if sided is best and best.code in index.by_code:
+        # "Iliotibial band syndrome, unspecified leg" with a written side: its sibling
+        parent = index.parent(best.code)
+        if parent is not None:
+            sibling = _descend_to_side(index.entries[index.by_code[parent]], side, tables, index)
+            if sibling.sides == {side} and sibling.words - best.words <= tables.sites:
+                sided = sibling
+    return sided
 
 
 def _common_parent(codes: set[str], index: CodeIndex) -> str | None:
@@ -781,8 +883,36 @@ def _code_by_coverage(text: str, tables: IcdTables, index: CodeIndex) -> Coding 
         and w in index.postings
     }
     written_places = wanted & tables.places - tables.optional  # "joint" names no place
-    written_sites = wanted & tables.sites
     weight = {w: _idf(index, w) for w in wanted}
+    scored = _coverage_scores(tables, index, head, wanted, sides, written_places, weight)
+    if not scored:
+        return None
+    scored.sort(key=lambda s: (-s[0], len(s[1].code)))
+    best_score, best = scored[0]
+    told = sum(weight.values())
+    if best_score <= weight[head] or sum(weight[w] for w in wanted & best.words) < tables.coverage_min_share * told:
+        return None  # nothing beyond the condition word is told, or more is asserted than written
+    rivals = {e.code[:3] for s, e in scored if s >= best_score - 1e-9}
+    if len(rivals) > 1:
+        return None  # equally good phrases of different categories: the words do not decide
+    code = _climb_to_written(best.code, wanted, tables, index)
+    found = index.entries[index.by_code[code]] if code in index.by_code else None
+    if found is not None and (found.words & tables.places) - written_places - tables.optional:
+        return None  # even the category names a place the words do not ("... of thorax")
+    return Coding(code, index.description(code) or code_set_description(code) or "", "most words")
+
+
+def _coverage_scores(
+    tables: IcdTables,
+    index: CodeIndex,
+    head: str,
+    wanted: set[str],
+    sides: set[str],
+    written_places: set[str],
+    weight: dict[str, float],
+) -> list[tuple[float, CodeEntry]]:
+    """(words covered less what is asserted, entry) for each phrase with the head and nothing else named."""
+    written_sites = wanted & tables.sites
     rarity = dict(weight)  # every word's weight, worked out once per mention (a head has up to 20k phrases)
     scored: list[tuple[float, CodeEntry]] = []
     for i in index.postings[head]:
@@ -803,24 +933,15 @@ def _code_by_coverage(text: str, tables: IcdTables, index: CodeIndex) -> Coding 
             asserted += rarity[w]
         score = covered - tables.coverage_extra_weight * asserted
         scored.append((score, entry))
-    if not scored:
-        return None
-    scored.sort(key=lambda s: (-s[0], len(s[1].code)))
-    best_score, best = scored[0]
-    told = sum(weight.values())
-    if best_score <= weight[head] or sum(weight[w] for w in wanted & best.words) < tables.coverage_min_share * told:
-        return None  # nothing beyond the condition word is told, or more is asserted than written
-    rivals = {e.code[:3] for s, e in scored if s >= best_score - 1e-9}
-    if len(rivals) > 1:
-        return None  # equally good phrases of different categories: the words do not decide
-    code = best.code
+    return scored
+
+
+def _climb_to_written(code: str, wanted: set[str], tables: IcdTables, index: CodeIndex) -> str:
+    """``code`` or its deepest parent asserting nothing beyond ``wanted``: what it adds is given up."""
     tissues = tables.sites - tables.places
     while (parent := index.parent(code)) is not None:
         entry = index.entries[index.by_code[code]] if code in index.by_code else None
         if entry is None or not (entry.words - wanted - entry.free - tables.optional - tissues):
             break
         code = parent
-    found = index.entries[index.by_code[code]] if code in index.by_code else None
-    if found is not None and (found.words & tables.places) - written_places - tables.optional:
-        return None  # even the category names a place the words do not ("... of thorax")
-    return Coding(code, index.description(code) or code_set_description(code) or "", "most words")
+    return code

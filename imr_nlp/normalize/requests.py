@@ -533,7 +533,6 @@ def parse_request(
     cut = _context_prefix(tokens)
     prefix_tokens, tokens = tokens[:cut], tokens[cut:]
     result.prefix = " ".join(t.text for t in prefix_tokens[:-1])
-    classes = tables.classes
     reading = _Reading(tokens, _token_kinds(tokens, tables, masks), tables)
 
     start, phrase, stop = reading.head_phrase(drugs)
@@ -543,73 +542,149 @@ def parse_request(
     forced_category = None
     head_classes: list[tuple[str, str]] = []  # (class, evidence)
     if phrase:
-        span, words, forced_category, named = _canonicalise(phrase, tokens, matches)
-        head_token = tokens[span[-1]]
-        result.head = (tokens[span[0]].start, head_token.end)
-        result.head_word = head_token.lower
-        result.head_token = (head_token.start, head_token.end)
-        obj = reading.complement(stop, named.name.split()[-1].lower() if named else head_token.lower, sites)
-        if obj:
-            words = words[:-1] + [_show(tokens[o].text) for o in obj] + words[-1:]
-            result.head = (result.head[0], tokens[obj[-1]].end)
-        result.service = " ".join(words)
-        # The head's classes: the last phrase word with a category class (else the head word's),
-        # the classes of a canonical name's words and of the words it covers, and the first
-        # conjunct of "consultation and treatment".
-        for p in reversed(phrase):
-            head_classes = classes.with_evidence(tokens[p].lower)
-            if p != phrase[-1]:  # a modifier is a procedure by a listed word, not a code-set noun
-                head_classes = [(c, ev) for c, ev in head_classes if ev != CODE_SET]  # ("transfer board")
-            if any(c in classes.category for c, _ in head_classes):
-                break
-            if p == phrase[-1] and not head_classes and not _overlaps((tokens[p].start, tokens[p].end), sites):
-                break  # an unknown last noun is the head: its modifiers do not say what it is ("test strips")
-        head_classes = head_classes or classes.with_evidence(result.head_word)
-        if not any(c in classes.category for c, _ in head_classes) and stop < len(tokens) and tokens[stop].text == "(":
-            # an unknown head glossed in parentheses: the gloss's head ("QSART (quantitative
-            # sudomotor axon reflex test)", "Barium swallow (esophagram)")
-            close = next((q for q in range(stop + 1, len(tokens)) if tokens[q].text == ")"), None)
-            for q in reversed(range(stop + 1, close or stop + 1)):
-                gloss = classes.with_evidence(tokens[q].lower)
-                if any(c in classes.category for c, _ in gloss):
-                    head_classes = gloss
-                    break
-        if named:
-            names = [w.lower() for w in named.name.split()]
-            covered = [tokens[q].lower for q in range(named.start, named.end)]
-            head_classes = [
-                (c, NAME) for w in [names[-1], *names, *covered] for c, _ in classes.with_evidence(w)
-            ] + head_classes
-        head_classes = head_classes + classes.with_evidence(result.head_word)
-        for a, b in zip(phrase, phrase[1:], strict=False):
-            if tokens[b].lower in ("and", "or", "&"):
-                head_classes = head_classes + classes.with_evidence(tokens[a].lower)
+        forced_category, named = _read_head(result, reading, phrase, stop, matches, sites)
+        head_classes = _head_classes(reading, phrase, stop, named, result.head_word, sites)
+    head_classes = _counted_as_service(reading, phrase, stop, head_classes, scheduled)
+    feats = _request_features(tables.classes, prefix_tokens + tokens, head_classes)
+    category, evidence = _category_by_evidence(
+        result, reading, phrase, stop, prefix_tokens, head_classes, forced_category, feats, sites, drugs, strengths
+    )
+    category, evidence = _overridden_category(result, reading, phrase, stop, category, evidence, feats, sites, drugs)
+    result.category = category or "other"
+    result.evidence = evidence if category else NO_EVIDENCE
+    feats.add(f"category:{result.category}")
+    result.features = feats
+    return result
 
+
+def _read_head(
+    result: RequestParse,
+    reading: _Reading,
+    phrase: list[int],
+    stop: int,
+    matches: list[Canonical],
+    sites: Sequence[tuple[int, int]],
+) -> tuple[str | None, Canonical | None]:
+    """Read the head phrase into ``result`` (head, word, service); the forced category and head's name."""
+    tokens = reading.tokens
+    span, words, forced_category, named = _canonicalise(phrase, tokens, matches)
+    head_token = tokens[span[-1]]
+    result.head = (tokens[span[0]].start, head_token.end)
+    result.head_word = head_token.lower
+    result.head_token = (head_token.start, head_token.end)
+    obj = reading.complement(stop, named.name.split()[-1].lower() if named else head_token.lower, sites)
+    if obj:
+        words = words[:-1] + [_show(tokens[o].text) for o in obj] + words[-1:]
+        result.head = (result.head[0], tokens[obj[-1]].end)
+    result.service = " ".join(words)
+    return forced_category, named
+
+
+def _head_classes(
+    reading: _Reading,
+    phrase: list[int],
+    stop: int,
+    named: Canonical | None,
+    head_word: str,
+    sites: Sequence[tuple[int, int]],
+) -> list[tuple[str, str]]:
+    """The head's (class, evidence) pairs, from its words, a gloss, its canonical name and conjuncts."""
+    # The last phrase word with a category class (else the head word's) or a parenthesised
+    # gloss's, the classes of a canonical name's words and of the words it covers, and the
+    # first conjunct of "consultation and treatment".
+    classes, tokens = reading.tables.classes, reading.tokens
+    head_classes = _phrase_head_classes(classes, tokens, phrase, sites) or classes.with_evidence(head_word)
+    if not any(c in classes.category for c, _ in head_classes) and stop < len(tokens) and tokens[stop].text == "(":
+        head_classes = _gloss_classes(classes, tokens, stop) or head_classes
+    if named:
+        names = [w.lower() for w in named.name.split()]
+        covered = [tokens[q].lower for q in range(named.start, named.end)]
+        head_classes = [
+            (c, NAME) for w in [names[-1], *names, *covered] for c, _ in classes.with_evidence(w)
+        ] + head_classes
+    head_classes = head_classes + classes.with_evidence(head_word)
+    for a, b in zip(phrase, phrase[1:], strict=False):
+        if tokens[b].lower in ("and", "or", "&"):
+            head_classes = head_classes + classes.with_evidence(tokens[a].lower)
+    return head_classes
+
+
+def _phrase_head_classes(
+    classes: WordClasses, tokens: list[Token], phrase: list[int], sites: Sequence[tuple[int, int]]
+) -> list[tuple[str, str]]:
+    """The classes of the last phrase word with a category class: what the head phrase names."""
+    head_classes: list[tuple[str, str]] = []
+    for p in reversed(phrase):
+        head_classes = classes.with_evidence(tokens[p].lower)
+        if p != phrase[-1]:  # a modifier is a procedure by a listed word, not a code-set noun
+            head_classes = [(c, ev) for c, ev in head_classes if ev != CODE_SET]  # ("transfer board")
+        if any(c in classes.category for c, _ in head_classes):
+            break
+        if p == phrase[-1] and not head_classes and not _overlaps((tokens[p].start, tokens[p].end), sites):
+            break  # an unknown last noun is the head: its modifiers do not say what it is ("test strips")
+    return head_classes
+
+
+def _gloss_classes(classes: WordClasses, tokens: list[Token], stop: int) -> list[tuple[str, str]] | None:
+    """The classes of an unknown head's parenthesised gloss, as it says what the head is (or None)."""
+    # "QSART (quantitative sudomotor axon reflex test)", "Barium swallow (esophagram)"
+    close = next((q for q in range(stop + 1, len(tokens)) if tokens[q].text == ")"), None)
+    for q in reversed(range(stop + 1, close or stop + 1)):
+        gloss = classes.with_evidence(tokens[q].lower)
+        if any(c in classes.category for c, _ in gloss):
+            return gloss
+    return None
+
+
+def _counted_as_service(
+    reading: _Reading, phrase: list[int], stop: int, head_classes: list[tuple[str, str]], scheduled: bool
+) -> list[tuple[str, str]]:
+    """The head's classes, a counted service if an operation or nothing comes in sessions or on a schedule."""
     # An operation does not come in sessions or on a weekly schedule, and sessions are had of a
     # service: a head that names an operation or nothing, so counted, is a service ("Manual
     # lymphatic drainage 3 times a week", "Myofascial release x 6 sessions", "Moxibustion x 6
     # sessions").
+    classes, tokens = reading.tables.classes, reading.tokens
     first_category_class = next((c for c, _ in head_classes if c in classes.category), None)
     counted = any(
         classes.head_class(tokens[q].lower) == "service" and reading.kinds[q - 1] in ("number", "mask")
         for q in range(max(stop, 1), len(tokens))
     )  # "x 6 sessions", "8 weekly sessions", "for 12 visits"
     if first_category_class in (None, OPERATIVE) and phrase and ((scheduled and first_category_class) or counted):
-        head_classes = [(c, ev) for c, ev in head_classes if c != OPERATIVE] + [
+        return [(c, ev) for c, ev in head_classes if c != OPERATIVE] + [
             ("service", WORD_CLASS),
             (COUNTED, WORD_CLASS),
         ]
-    # Features for the DWC rules: every word and its classes (the prefix's too), the head's classes.
-    lowers = [t.lower for t in prefix_tokens + tokens]
+    return head_classes
+
+
+def _request_features(classes: WordClasses, tokens: list[Token], head_classes: list[tuple[str, str]]) -> set[str]:
+    """Features for the DWC rules: every word and its classes (the prefix's too), the head's classes."""
+    lowers = [t.lower for t in tokens]
     feats = {f"word:{w}" for w in lowers} | {f"class:{c}" for w in lowers for c in classes.of(w)}
     joined = f" {' '.join(lowers)} "
     feats.update(f"class:{name}" for text_, name in classes.phrase_texts if text_ in joined)
     feats.update(f"head:{c}" for c, _ in head_classes)
+    return feats
 
-    # Category, and the evidence that decided it: a drug in the head phrase (a procedure only
-    # when the head word itself, outside the drug's name, says so); the head's class; a strength
-    # or a dosage form (a drug no lexicon knows); the prefix's class ("Labs to include: free and
-    # total testosterone"); else nothing supports a class and the category is "other".
+
+def _category_by_evidence(
+    result: RequestParse,
+    reading: _Reading,
+    phrase: list[int],
+    stop: int,
+    prefix_tokens: list[Token],
+    head_classes: list[tuple[str, str]],
+    forced_category: str | None,
+    feats: set[str],
+    sites: Sequence[tuple[int, int]],
+    drugs: Sequence[tuple[int, int]],
+    strengths: Sequence[tuple[int, int]],
+) -> tuple[str | None, str]:
+    """The category (None when nothing supports a class) and the strongest evidence that decided it."""
+    # A drug in the head phrase; the head's class; a strength or a dosage form (a drug no lexicon
+    # knows); the prefix's class ("Labs to include: free and total testosterone").
+    classes, tables, tokens, core = reading.tables.classes, reading.tables, reading.tokens, result.core
     if forced_category:
         head_category, head_evidence = forced_category, NAME
     else:
@@ -619,35 +694,60 @@ def parse_request(
     prefix_class = next(
         (c for t in reversed(prefix_tokens) for c in classes.of(t.lower) if c in classes.category), None
     )
-    category, evidence = None, NO_EVIDENCE
     if (result.head and _overlaps(result.head, drugs)) or (not phrase and drugs and _overlaps(core, drugs)):
-        own = classes.category_of(result.head_word) if result.head_word else None
-        procedure_head = own == "procedure" and not _overlaps(result.head_token, drugs)
-        # A named drug given by injection into no target ("Toradol 60mg IM injection", "B12
-        # injections") is the drug: a medication; into a target (a joint, the epidural space,
-        # a trigger point: a body site or a "to/into/at" complement) it is a procedure.
-        if (
-            procedure_head
-            and classes.head_class(result.head_word) == "injection"
-            and not _has_target(reading, stop, core, sites, drugs)
-        ):
-            procedure_head = False
-            feats.add("drug:injected")
-        category = "procedure" if procedure_head else "medication"
-        evidence = (
-            (classes.evidence(result.head_word, classes.head_class(result.head_word)) or WORD_CLASS)
-            if (procedure_head)
-            else DRUG_LEXICON
-        )
-    elif head_category:
-        category, evidence = head_category, head_evidence
-    elif any(s >= core[0] for s, _ in strengths) or any(classes.category_of(t.lower) == "medication" for t in tokens):
-        category, evidence = "medication", DOSE_OR_FORM
-    elif prefix_class:
-        category, evidence = classes.category[prefix_class], CONTEXT
+        return _drug_category(result, reading, stop, feats, sites, drugs)
+    if head_category:
+        return head_category, head_evidence
+    if any(s >= core[0] for s, _ in strengths) or any(classes.category_of(t.lower) == "medication" for t in tokens):
+        return "medication", DOSE_OR_FORM
+    if prefix_class:
         feats.add(f"head:{prefix_class}")
-    elif phrase and tables.default_category != "other" and _plausible_word(tokens[phrase[-1]].text):
-        category, evidence = tables.default_category, NO_EVIDENCE
+        return classes.category[prefix_class], CONTEXT
+    if phrase and tables.default_category != "other" and _plausible_word(tokens[phrase[-1]].text):
+        return tables.default_category, NO_EVIDENCE
+    return None, NO_EVIDENCE
+
+
+def _drug_category(
+    result: RequestParse,
+    reading: _Reading,
+    stop: int,
+    feats: set[str],
+    sites: Sequence[tuple[int, int]],
+    drugs: Sequence[tuple[int, int]],
+) -> tuple[str, str]:
+    """A request naming a drug is a medication, or a procedure when its head word says so."""
+    classes = reading.tables.classes
+    own = classes.category_of(result.head_word) if result.head_word else None
+    procedure_head = own == "procedure" and not _overlaps(result.head_token, drugs)
+    # A named drug given by injection into no target ("Toradol 60mg IM injection", "B12
+    # injections") is the drug: a medication; into a target (a joint, the epidural space,
+    # a trigger point: a body site or a "to/into/at" complement) it is a procedure.
+    if (
+        procedure_head
+        and classes.head_class(result.head_word) == "injection"
+        and not _has_target(reading, stop, result.core, sites, drugs)
+    ):
+        procedure_head = False
+        feats.add("drug:injected")
+    if procedure_head:
+        return "procedure", classes.evidence(result.head_word, classes.head_class(result.head_word)) or WORD_CLASS
+    return "medication", DRUG_LEXICON
+
+
+def _overridden_category(
+    result: RequestParse,
+    reading: _Reading,
+    phrase: list[int],
+    stop: int,
+    category: str | None,
+    evidence: str,
+    feats: set[str],
+    sites: Sequence[tuple[int, int]],
+    drugs: Sequence[tuple[int, int]],
+) -> tuple[str | None, str]:
+    """The category after the words that override the evidence (injected drug, class, transaction)."""
+    classes, tokens, core = reading.tables.classes, reading.tokens, result.core
     if (
         category == "procedure"
         and "drug:injected" not in feats
@@ -663,13 +763,9 @@ def parse_request(
         if _has_class(classes, name, phrase_words):
             category, evidence = classes.category[name], WORD_CLASS
             feats.add(f"head:{name}")
-    if category == "service" and any(t.lower in tables.transaction_words for t in tokens):
+    if category == "service" and any(t.lower in reading.tables.transaction_words for t in tokens):
         category, evidence = "equipment", WORD_CLASS  # what is rented or bought is equipment
-    result.category = category or "other"
-    result.evidence = evidence if category else NO_EVIDENCE
-    feats.add(f"category:{result.category}")
-    result.features = feats
-    return result
+    return category, evidence
 
 
 @dataclass(frozen=True)
