@@ -42,24 +42,8 @@ from imr_nlp.components.sections import section_bounds
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
 from imr_nlp.normalize.icd10 import condition_word as icd_head
 
-_COMMA_SPLIT = re.compile(
-    r"\s*(?:,?\s+as\s+well\s+as\s+|,?\s+and\s*/?\s*or\s+|,\s*(?:and|or)\s+|,|\s+and\s+|\s+with\s+|\s+-\s*|(?<=\w)-\s+|\s+as\s+well\s+as\s+)\s*",
-    re.I,
-)
-_AND_SPLIT = re.compile(r",?\s+(?:and|&|as\s+well\s+as)\s+", re.I)
-_SEMICOLON_SPLIT = re.compile(r"\s*;\s*(?:and\s+|or\s+)?", re.I)
 _MARKER = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[-\u2022*\u25cf\u25aa]|[a-h][.)])[ \t]+", re.M)
 _INLINE_NUMBERS = re.compile(r"(?:^|\s)\(?(?:\d{1,2}|[A-H])[.)]\s+")
-# A sentence ends at a full stop before a capital, or at a blank line before a capital (PDF text
-# may be double-spaced: a blank line before a lower-case word continues the sentence).
-# The full stop of an inline list marker ("include: 1. Cervical strain. 2. ...", "A. Sprain") is not one.
-_SENTENCE_END = re.compile(
-    r"(?<![\s(:]\d)(?<![\s(:]\d\d)(?<![\s(:][A-H])\.(?!\s+[A-H][.)]\s)(?=\s+[A-Z(\"])|\.\s*$|\n[ \t]*\n(?=\s*[A-Z0-9])"
-)
-_LEADING_NOISE = re.compile(
-    r"^(?:(?:the|a|an|any|of|and|or|also|including|include|includes|as|with|having|following|such\s+as|e\.g\.?,?|:)\s+)+",
-    re.I,
-)
 _DATE_LIKE = re.compile(r"^\(?\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\)?[:-]?\s*")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['/-][A-Za-z0-9]+)*")
 _PHRASE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['-][A-Za-z0-9]+)*")  # "/" separates alternatives
@@ -68,8 +52,6 @@ _LEVEL = re.compile(r"^[CTLS]\d{1,2}(?:-[CTLS]?\d{1,2})?$", re.I)
 _GAP_OK = re.compile(r"^[ \t]*\n?[ \t]*$")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _MAX_QUOTE = 1500
-# the words between coordinated condition phrases: ", ", " and ", ", and ", "; ", with an article
-_COORDINATED = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+|;\s*)(?:(?:a|an|the)\s+)?")
 _STATEMENT_GAP = 2  # modifier words a statement cue may leave before the condition phrase
 _GAP_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*$")
 _MAX_LIST_CHARS = 3000  # a diagnosis list is read this far at most (real ones: a few hundred)
@@ -180,6 +162,7 @@ class IMRDiagnoses(RuleComponent):
         self.statement_cue = WordStartCue(statement_cues, re.I)
         self.list_cue_lower = WordStartCue(list_cues)
         self.statement_cue_lower = WordStartCue(statement_cues)
+        self._compile_list_grammar(rules.list_grammar)
         self.list_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "list"), re.I)
         self.item_end = re.compile("|".join(f"(?:{c.pattern})" for c in rules.list_ends if c.scope == "item"), re.I)
         heads = rules.heads
@@ -351,7 +334,7 @@ class IMRDiagnoses(RuleComponent):
             if _overlaps_any(s, e, covered) or _inside_any(s, e, quotes):
                 continue
             opened = self._after_statement(text, s, statements)
-            if opened is None and stated_end >= 0 and _COORDINATED.fullmatch(text, stated_end, s):
+            if opened is None and stated_end >= 0 and self.coordinated.fullmatch(text, stated_end, s):
                 opened = s  # coordinated with a stated one: "he has lumbar radiculopathy and hypertension"
             if opened is not None:
                 diagnoses.append((opened, e, opened))
@@ -405,9 +388,25 @@ class IMRDiagnoses(RuleComponent):
             start = line_end + 1
         limit = min(end, start + _MAX_LIST_CHARS)
         stop = self.list_end.search(text, start, limit)
-        sentence = _SENTENCE_END.search(text, start, limit)
+        sentence = self.list_sentence_end.search(text, start, limit)
         candidates = [x.start() for x in (stop, sentence) if x is not None]
         return start, min(candidates, default=limit), False
+
+    def _compile_list_grammar(self, grammar) -> None:
+        """The list grammar's patterns and connector words (diagnoses.json ``list_grammar``)."""
+
+        def compiled(rule) -> re.Pattern:
+            return re.compile(rule.pattern, re.I if rule.ignore_case else 0)
+
+        self.list_sentence_end = compiled(grammar.sentence_end)
+        self.semicolon_split = compiled(grammar.semicolons)
+        self.comma_split = compiled(grammar.commas)
+        self.and_split = compiled(grammar.coordination)
+        self.leading_words = compiled(grammar.leading_words)
+        self.coordinated = compiled(grammar.coordinated_phrases)
+        self.joining_connectors = frozenset(grammar.joining_connectors.words)
+        self.continuing_connectors = frozenset(grammar.continuing_connectors.words)
+        self.bare_head_connectors = frozenset(grammar.bare_head_connectors.words)
 
     def split_list(self, text: str, start: int, end: int, lines: bool = False) -> list[tuple[int, int]]:
         """Split the list text[start:end] into mention spans, on its strongest separator."""
@@ -420,9 +419,9 @@ class IMRDiagnoses(RuleComponent):
         elif len(_INLINE_NUMBERS.findall(segment)) >= 2:
             splitter = _INLINE_NUMBERS
         elif ";" in segment:
-            splitter = _SEMICOLON_SPLIT
+            splitter = self.semicolon_split
         else:
-            splitter = _COMMA_SPLIT
+            splitter = self.comma_split
         pieces, connectors, pos = [], [], 0
         for m in splitter.finditer(segment):
             pieces.append((pos, m.start()))
@@ -437,14 +436,14 @@ class IMRDiagnoses(RuleComponent):
         for (s, e), connector in zip(pieces, connectors, strict=True):
             if (
                 self.code_icd10
-                and _AND_SPLIT.search(segment, s, e)
+                and self.and_split.search(segment, s, e)
                 and names_one_code(segment[s:e], self.icd_tables, self.index)
             ):
                 finer.append((s, e))  # the code set names it whole: "synovitis and tenosynovitis"
                 finer_connectors.append(connector)
                 continue
             at = s
-            for m in _AND_SPLIT.finditer(segment, s, e):
+            for m in self.and_split.finditer(segment, s, e):
                 finer.append((at, m.start()))
                 finer_connectors.append(m.group())
                 at = m.end()
@@ -481,7 +480,7 @@ class IMRDiagnoses(RuleComponent):
         cut = self.item_end.search(segment, s, e)
         if cut is not None:
             e = cut.start()
-        lead = _LEADING_NOISE.match(segment[s:e])
+        lead = self.leading_words.match(segment[s:e])
         s += lead.end() if lead else 0
         mod = self.modifier.match(segment[s:e])
         s += mod.end() if mod else 0
@@ -496,7 +495,7 @@ class IMRDiagnoses(RuleComponent):
         while i < len(frags):
             frag = frags[i]
             nxt = frags[i + 1] if i + 1 < len(frags) else None
-            joins = frag[3].strip().lower() in ("and", "/", "&", "-", "", ",", ", and", "or", ", or")
+            joins = frag[3].strip().lower() in self.joining_connectors
             if frag[2] == "body":
                 complement = re.search(r"\b(?:of|at|in)\b", segment[frag[0] : frag[1]], re.I)
                 if not complement and nxt is not None and joins and nxt[2] in ("condition", "body"):
@@ -530,7 +529,7 @@ class IMRDiagnoses(RuleComponent):
                 frag[2] == "other"
                 and merged
                 and merged[-1][2] == "condition"
-                and merged[-1][3].strip().lower() in ("and", "or")
+                and merged[-1][3].strip().lower() in self.continuing_connectors
             ):
                 # words with no head after "and" continue the item: "strain of muscle and or tendon of wrist"
                 merged[-1][1] = frag[1]
@@ -541,7 +540,7 @@ class IMRDiagnoses(RuleComponent):
                 frag[2] == "condition"
                 and merged
                 and merged[-1][2] == "condition"
-                and merged[-1][3].strip().lower() in ("/", "&")
+                and merged[-1][3].strip().lower() in self.bare_head_connectors
                 and len(_TOKEN.findall(segment[frag[0] : frag[1]])) == 1
                 and len(_TOKEN.findall(segment[merged[-1][0] : merged[-1][1]])) > 1
             ):

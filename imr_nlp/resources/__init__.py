@@ -882,8 +882,46 @@ class StatedConditions(_Strict):
     examples: list[DiagnosisExample] = Field(min_length=2)
 
 
+class ListPattern(_Strict):
+    """One piece of a diagnosis list's grammar, as a regex (case ignored unless ``ignore_case``
+    is false), with sentences whose mentions show it at work."""
+
+    description: str = ""
+    pattern: Regex
+    ignore_case: bool = True
+    examples: list[DiagnosisExample] = Field(min_length=2)
+
+
+class ListGrammar(_Strict):
+    """How a diagnosis list is written: where it ends, what separates its items, and which
+    words join or continue them. A list is split on its numbers ("1. ... 2. ..."), else on its
+    semicolons if it has one, else on its commas; an item is then split on its coordination
+    unless the code set names it whole ("synovitis and tenosynovitis")."""
+
+    description: str = ""
+    sentence_end: ListPattern = Field(description="where a list written inline ends (a sentence end)")
+    semicolons: ListPattern = Field(description="separates the items of a list that has a semicolon")
+    commas: ListPattern = Field(description="separates the items of a list without semicolons")
+    coordination: ListPattern = Field(description="joins two conditions inside an item")
+    leading_words: ListPattern = Field(description="words before an item's first word, left out of it")
+    coordinated_phrases: ListPattern = Field(
+        description="the words between coordinated condition phrases of a statement ('has X, and Y')"
+    )
+    joining_connectors: DiagnosisWords = Field(
+        description="connectors across which an item of site words only joins the next item (lumbar and cervical "
+        "strain); the empty string: the list's end"
+    )
+    continuing_connectors: DiagnosisWords = Field(
+        description="connectors after which words with no head continue the item before them"
+    )
+    bare_head_connectors: DiagnosisWords = Field(
+        description="connectors across which a bare head joins the item before it (lumbar sprain & strain)"
+    )
+
+
 class DiagnosisRules(_Strict):
     list_cues: list[DiagnosisCue]
+    list_grammar: ListGrammar
     statement_cues: list[DiagnosisCue]
     list_ends: list[DiagnosisCue] = Field(description="where a diagnosis list ends")
     heads: ConditionHeads

@@ -42,6 +42,12 @@ def _diagnosis_entries():
     out += [(f"statement_cue:{c.name}", c.examples) for c in RULES.statement_cues]
     out += [(f"list_end:{c.name}", c.examples) for c in RULES.list_ends]
     out += [("heads", RULES.heads.examples)]
+    grammar = RULES.list_grammar
+    out += [
+        (f"list_grammar:{name}", getattr(grammar, name).examples)
+        for name in type(grammar).model_fields
+        if name != "description"
+    ]
     if RULES.stated_conditions:
         out.append(("stated_conditions", RULES.stated_conditions.examples))
     for name in (
@@ -405,3 +411,29 @@ def test_a_code_says_how_the_words_support_it(text, code, by):
     assert coded and coded[0].icd10 == code and coded[0].icd10_by == by
     frame = imr_nlp.to_dataframe([det], level="diagnosis")
     assert list(frame["icd10_by"]) == [m.icd10_by for m in det.diagnoses]
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in type(RULES.list_grammar).model_fields if n != "description"], ids=lambda n: n
+)
+def test_every_list_grammar_rule_is_needed_by_its_examples(name):
+    """Each piece of the list grammar does work: with it disabled (a pattern that never
+    matches, a word list of no connector) at least one of its examples reads differently."""
+    import copy
+
+    from imr_nlp import resources
+    from imr_nlp.pipeline import build
+
+    nlp = build()
+    diagnoses = nlp.get_pipe("imr_diagnoses")
+    data = copy.deepcopy(resources.to_data("diagnoses.json", RULES))
+    entry = data["list_grammar"][name]
+    if "pattern" in entry:
+        entry["pattern"] = "(?!)"
+    else:
+        entry["words"] = ["no such connector"]
+    diagnoses.replace_rules({"diagnoses.json": data})
+    examples = getattr(RULES.list_grammar, name).examples
+    docs = [nlp(e.text) for e in examples]
+    read = [sorted(_norm(s.text) for s in doc.spans["imr_diagnoses"]) for doc in docs]
+    assert any(got != sorted(_norm(d) for d in e.diagnoses) for got, e in zip(read, examples, strict=True)), name

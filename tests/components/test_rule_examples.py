@@ -36,6 +36,7 @@ RUN_ELSEWHERE = {
     "DiagnosisCue": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
     "ConditionHeads": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
     "DiagnosisWords": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
+    "ListPattern": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
     "ConceptGroup": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
     "CoverageBackOff": "components/test_diagnoses.py::test_every_coding_rule_runs_its_examples",
     "StatedConditions": "components/test_diagnoses.py::test_every_diagnosis_rule_runs_its_examples",
