@@ -19,9 +19,6 @@ from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import share_table, spans_of
 from imr_nlp.normalize import values
 
-_CLAUSE_END = re.compile(r"[.;\n]|\s(?:and|or|but)\s")
-
-
 CONTRACT = declare(
     Contract(
         factory="imr_doses",
@@ -37,7 +34,10 @@ class IMRDoses(RuleComponent):
     contract = CONTRACT
 
     def _compile(self) -> None:
-        self.tables = values.compile_tables(self.rules["doses.json"])
+        rules = self.rules["doses.json"]
+        self.tables = values.compile_tables(rules)
+        self.tail_reach = rules.drug_tail.reach
+        self.tail_end = re.compile(rules.drug_tail.clause_end)
         # the number words are English, not dose wording: the request grammar reads them too
         share_table(self.nlp.vocab, "number_words", dict(self.tables.number_words))
 
@@ -54,8 +54,8 @@ class IMRDoses(RuleComponent):
             last = bisect_right(starts, drug.start_char) - 1  # inside an item: read there
             if last >= 0 and drug.start_char < reach[last]:
                 continue
-            tail = text[drug.end_char : drug.end_char + 60]
-            cut = _CLAUSE_END.search(tail)
+            tail = text[drug.end_char : drug.end_char + self.tail_reach]
+            cut = self.tail_end.search(tail)
             tail = tail[: cut.start()] if cut else tail
             for s, e, v in values.find_strengths(tail, self.tables):
                 out.append((drug.end_char + s, drug.end_char + e, "STRENGTH", {"value": v, "kind": "strength"}))

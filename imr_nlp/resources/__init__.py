@@ -701,9 +701,28 @@ class FrequencyRule(_Strict):
     examples: list[str] = Field(min_length=2)
 
 
+class DrugTailExample(_Strict):
+    """A sentence naming a drug outside any item, and the dose facts read after it, as
+    ``[label, text]`` pairs in text order (``[["STRENGTH", "10mg"], ["FREQUENCY", "twice daily"]]``)."""
+
+    text: str
+    doses: list[tuple[str, str]]
+
+
+class DrugTail(_Strict):
+    """How far after a drug mention outside the items its strength and frequency are read: at
+    most ``reach`` characters, up to the end of its clause (``clause_end``)."""
+
+    description: str = ""
+    reach: int = Field(ge=1)
+    clause_end: Regex
+    examples: list[DrugTailExample] = Field(min_length=2)
+
+
 class DoseRules(_ShowsItsTables):
     vocabulary_tables = ("number_words", "units", "count_nouns")
 
+    drug_tail: DrugTail
     number_words: dict[str, int]
     units: dict[str, str] = Field(description="surface unit -> canonical unit")
     frequencies: list[FrequencyRule]

@@ -84,6 +84,7 @@ RUN_HERE = {
     "RequestTableExamples",
     "DateTableExamples",
     "DateFormat",
+    "DrugTail",
     "CitationTableExamples",
     "PlausibleYears",
 }
@@ -267,6 +268,15 @@ DATE_TABLE_EXAMPLES = [(m.table, e) for m in _bearers("DateTableExamples") for e
 def test_date_table_examples_read_their_date(nlp, table, example):
     doc = nlp(example.text)
     assert example.iso in [span._.iso_date for span in doc.spans["imr_dates"]], table
+
+
+DRUG_TAIL_EXAMPLES = [e for m in _bearers("DrugTail") for e in m.examples]
+
+
+@pytest.mark.parametrize("example", DRUG_TAIL_EXAMPLES, ids=[e.text for e in DRUG_TAIL_EXAMPLES])
+def test_drug_tail_examples_read_their_doses(nlp, example):
+    doc = nlp(example.text)
+    assert [(s.label_, s.text) for s in doc.spans["imr_doses"]] == [tuple(pair) for pair in example.doses]
 
 
 DATE_FORMAT_EXAMPLES = [(m.name, e) for m in _bearers("DateFormat") for e in m.examples]
