@@ -161,6 +161,7 @@ def set_spans(doc: Doc, group: str, spans, key: str | None = None) -> None:
 SHARED_TABLES = {
     "number_words": "imr_number_words",  # imr_doses: number words -> values ("six" -> 6)
     "line_starts": "imr_line_starts",  # the tokenizer: patterns of the layout's headings and labels
+    "sentence_ends": "imr_sentence_ends",  # imr_sentences: {"stops": [...], "closers": [...]}
 }
 
 

@@ -59,6 +59,14 @@ class Component:
             raise ValueError(f"{self.name}: span_keys gives {', '.join(bad)} no key (a non-empty string)")
         return dict(span_keys)
 
+    def shared(self, doc: Doc, name: str):
+        """A table another component shares through the vocabulary (``SHARED_TABLES``); a doc
+        whose pipeline has no producer of it is refused, naming the producer."""
+        table = shared_table(doc.vocab, name)
+        if table is None:
+            self._refuse(LOOKUPS + name)
+        return table
+
     def write_spans(self, doc: Doc, group: str, spans) -> None:
         """Write a group this component produces, under its configured key."""
         set_spans(doc, group, spans, self.span_keys.get(group))

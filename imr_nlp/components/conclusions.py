@@ -12,7 +12,6 @@ decisions, a decisions section without an item, a decision without a rationale, 
 rationale that ends mid-sentence or states no conclusion.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,10 +22,8 @@ from imr_nlp import errors
 from imr_nlp.components.base import doc_text
 from imr_nlp.components.context import IMRContext
 from imr_nlp.components.contract import Contract, declare
-from imr_nlp.components.decisions import ENDS_SENTENCE
 from imr_nlp.extensions import spans_of, warn
-
-_LAST_FULL_STOP = re.compile(r"[.!?]\s")
+from imr_nlp.normalize.sentences import SentenceEnds, sentence_ends_from
 
 
 @dataclass
@@ -50,6 +47,7 @@ CONTRACT = declare(
             "span._.decision",
             "span._.block_index",
             "span._.necessity_polarity",
+            "vocab.lookups:sentence_ends",
         ),
         reads_if_present=(
             "doc.sents",
@@ -93,6 +91,10 @@ class IMRConclusions(IMRContext):
         found.warnings = self.truncation_warnings(doc, statements, polarity)
         return found
 
+    def ends(self, doc: Doc) -> SentenceEnds:
+        """What ends a sentence, as imr_sentences shares it."""
+        return sentence_ends_from(self.shared(doc, "sentence_ends"))
+
     def truncation_warnings(self, doc: Doc, statements, polarity) -> list[str]:
         """The warnings of a letter that seems cut short (see the module's docstring)."""
         items = list(spans_of(doc, "items"))
@@ -120,8 +122,8 @@ class IMRConclusions(IMRContext):
             inside = [s for s in statements if start <= s.start_char and s.end_char <= end]
             if not inside:
                 found.append(errors.warning("W006", decision=len(items)))
-            elif not ENDS_SENTENCE.search(text, start, end):
-                cuts = list(_LAST_FULL_STOP.finditer(text, start, end))
+            elif not self.ends(doc).ends_text.search(text, start, end):
+                cuts = list(self.ends(doc).stop_before_space.finditer(text, start, end))
                 final = cuts[-1].end() if cuts else start
                 if not any(s.start_char >= final for s in inside):
                     found.append(errors.warning("W007", decision=len(items)))

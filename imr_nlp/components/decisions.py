@@ -26,14 +26,13 @@ from imr_nlp.components.base import RuleComponent, char_span, doc_text, labelled
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.normalize import line_starts_pattern
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import shared_table, spans_of
+from imr_nlp.extensions import spans_of
 from imr_nlp.normalize.requests import request_bounds
+from imr_nlp.normalize.sentences import SentenceEnds, sentence_ends_from
 
 # Sentences on a line of their own that tell a partial item's history ("Baclofen 100mg #30 was
 # the original request.", "Baclofen 100mg #27 was authorized by the Claims Administrator.") belong
 # to the item header below them, however the lines were wrapped.
-_SENTENCE_BREAK = re.compile(r"(?<=\.)\s+(?=[A-Z])")
-ENDS_SENTENCE = re.compile(r"""[.!?]["')\]]*$""")
 
 
 @dataclass
@@ -53,7 +52,7 @@ class DecisionBlock:
 CONTRACT = declare(
     Contract(
         factory="imr_decisions",
-        reads=("spans:sections", "vocab.lookups:line_starts"),
+        reads=("spans:sections", "vocab.lookups:line_starts", "vocab.lookups:sentence_ends"),
         writes=(
             "spans:items",
             "spans:parts",
@@ -92,12 +91,10 @@ class IMRDecisions(RuleComponent):
         self.determination_statements = [re.compile(d.pattern, re.I | re.M) for d in rules.determination_statements]
         self.item_labels = [re.compile(label.pattern, re.M) for label in rules.item_labels]
 
-    def line_starts(self, vocab) -> re.Pattern:
+    def line_starts(self, doc: Doc) -> re.Pattern:
         """The pipeline's line starts (headings, labels): an item header never starts with one.
         The tokenizer shares them from its layout rules, their one home in the pipeline."""
-        patterns = shared_table(vocab, "line_starts")
-        if patterns is None:
-            self._refuse("vocab.lookups:line_starts")
+        patterns = self.shared(doc, "line_starts")
         if self._line_starts is None or self._line_starts[0] is not patterns:
             self._line_starts = (patterns, line_starts_pattern(patterns))
         return self._line_starts[1]
@@ -110,11 +107,12 @@ class IMRDecisions(RuleComponent):
         text = doc_text(doc)
         bounds = section_bounds(doc, "decisions")
         start, end = bounds if bounds else (0, len(text))
-        structural = self.line_starts(doc.vocab)
+        structural = self.line_starts(doc)
+        ends = sentence_ends_from(self.shared(doc, "sentence_ends"))
         blocks: list[DecisionBlock] = []
         floor = start
         for m in self.outcome.finditer(text, start, end):
-            block = self._header(text, m, floor, structural)
+            block = self._header(text, m, floor, structural, ends)
             if block is None:
                 continue
             floor = m.end()
@@ -172,7 +170,9 @@ class IMRDecisions(RuleComponent):
         ]
         return sorted(found)
 
-    def _header(self, text: str, m: re.Match, floor: int, structural: re.Pattern) -> DecisionBlock | None:
+    def _header(
+        self, text: str, m: re.Match, floor: int, structural: re.Pattern, ends: SentenceEnds
+    ) -> DecisionBlock | None:
         """Walk back from the outcome to where the item header starts."""
         colon = m.start("colon")
         line_start = text.rfind("\n", floor, colon) + 1 if text.rfind("\n", floor, colon) >= 0 else floor
@@ -180,7 +180,7 @@ class IMRDecisions(RuleComponent):
         if structural.match(text, header_start):
             # An item never starts with a block label or a heading: on such a line (a letter
             # whose line breaks were flattened) the item starts after the line's last sentence.
-            starts = [b.end() for b in _SENTENCE_BREAK.finditer(text, header_start, colon)]
+            starts = [b.end() for b in ends.break_before_capital.finditer(text, header_start, colon)]
             if starts:
                 item = len(starts) - 1
                 # the sentences of a partial request's history belong to its header, as on lines
@@ -198,13 +198,13 @@ class IMRDecisions(RuleComponent):
             prev_start = text.rfind("\n", floor, prev_end) + 1 if text.rfind("\n", floor, prev_end) >= 0 else floor
             prev_line = text[prev_start:prev_end].strip()
             if self.original_request.search(text, header_start, colon) and all(
-                self.request_history.match(sentence) for sentence in _SENTENCE_BREAK.split(prev_line)
+                self.request_history.match(sentence) for sentence in ends.break_before_capital.split(prev_line)
             ):
                 header_start = prev_start
                 continue
             if (
                 not prev_line
-                or ENDS_SENTENCE.search(prev_line)
+                or ends.ends_text.search(prev_line)
                 or self.preamble.search(prev_line)
                 or (structural.match(prev_line) and not prev_line.endswith(","))
                 or self.outcome.search(prev_line + "\n")

@@ -21,11 +21,10 @@ from spacy.tokens import Doc
 
 from imr_nlp.components.base import RuleComponent, remember_sentences, token_words
 from imr_nlp.components.contract import Contract, declare
+from imr_nlp.extensions import share_table
+from imr_nlp.normalize.sentences import SentenceEnds, sentence_ends_from
 
-_ENDERS = frozenset({".", "?", "!"})
 _LIST_CLOSERS = frozenset({")", "."})
-_STOP_CHARS = frozenset(".?!\"')")
-_CLOSING_QUOTES = frozenset({'"', "'", ")"})
 _NOT_BEFORE_LIST_ITEM = frozenset({"(", "#", "/", "-"})
 _LABEL_JOINERS = frozenset({"/", "-", "&", "(", ")"})
 _MAX_LIST_NUMBER = 30
@@ -35,7 +34,7 @@ CONTRACT = declare(
     Contract(
         factory="imr_sentences",
         reads=(),
-        writes=("token.is_sent_start", "doc.sents"),
+        writes=("token.is_sent_start", "doc.sents", "vocab.lookups:sentence_ends"),
         rule_files=("sentences.json",),
         scores=(),
     )
@@ -46,12 +45,17 @@ class SentenceSplitter(RuleComponent):
     contract = CONTRACT
 
     def _compile(self) -> None:
-        self.abbreviations = frozenset(w.lower() for w in self.rules["sentences.json"].abbreviations.words)
+        rules = self.rules["sentences.json"]
+        self.abbreviations = frozenset(w.lower() for w in rules.abbreviations.words)
+        ends = {"stops": list(rules.ends.stops), "closers": list(rules.ends.closers)}
+        self.ends = sentence_ends_from(ends)
+        # the item headers and the truncation check read the same definition
+        share_table(self.nlp.vocab, "sentence_ends", ends)
 
     def match(self, doc: Doc) -> list[int]:
         """Indices of the tokens that start a sentence."""
         words, spaces, _ = token_words(doc)
-        return sentence_starts(words, spaces, self.abbreviations)
+        return sentence_starts(words, spaces, self.abbreviations, self.ends)
 
     def set_annotations(self, doc: Doc, starts: list[int]) -> Doc:
         if len(doc):
@@ -62,10 +66,13 @@ class SentenceSplitter(RuleComponent):
         return doc
 
 
-def sentence_starts(words: list[str], spaces: list[str], abbreviations: frozenset[str]) -> list[int]:
+def sentence_starts(
+    words: list[str], spaces: list[str], abbreviations: frozenset[str], ends: SentenceEnds
+) -> list[int]:
     """Indices of the tokens that start a sentence, from the tokens' texts and trailing spaces
     (plain lists: reading spaCy Token attributes in a Python loop is slow); a full stop after
     one of ``abbreviations`` ends no sentence."""
+    stop_chars = ends.stop_or_closer
     n = len(words)
     starts = [0] if n else []
     open_parens = 0  # unclosed "(" since the last sentence start
@@ -81,7 +88,9 @@ def sentence_starts(words: list[str], spaces: list[str], abbreviations: frozense
             "\n" in prev
             or "\n" in spaces[i - 1]
             # the cheap tests first: most tokens follow no stop and start no list item or label
-            or (last >= 0 and words[last][-1] in _STOP_CHARS and _after_sentence_end(words, i, last, abbreviations))
+            or (
+                last >= 0 and words[last][-1] in stop_chars and _after_sentence_end(words, i, last, abbreviations, ends)
+            )
             or ((first.isdigit() or first.isupper()) and _opens_unit(words, spaces, i, open_parens))
         ):
             starts.append(i)
@@ -90,10 +99,11 @@ def sentence_starts(words: list[str], spaces: list[str], abbreviations: frozense
     return starts
 
 
-def _after_sentence_end(words: list[str], i: int, j: int, abbreviations: frozenset[str]) -> bool:
+def _after_sentence_end(words: list[str], i: int, j: int, abbreviations: frozenset[str], ends: SentenceEnds) -> bool:
     """Whether ``words[i]`` opens a sentence after ``words[j]``, the last non-space token."""
     last, first = words[j], words[i][0]
-    if last in _ENDERS or (last in _CLOSING_QUOTES and j > 0 and words[j - 1] in _ENDERS):
+    stops = ends.stops
+    if last in stops or (last in ends.closers and j > 0 and words[j - 1] in stops):
         if last == "." and j > 0 and words[j - 1].lower().rstrip(".") in abbreviations:
             return False
         if last == "." and j > 0 and _is_list_number(words[j - 1]) and _starts_list_item(words, None, j - 1):

@@ -99,7 +99,7 @@ class IMRServices(RuleComponent):
         (their one home) in the vocabulary's lookups, rebuilt when either's rules change."""
         number_words = shared_table(self.vocab, "number_words")
         if number_words is None:
-            self._refuse("vocab.lookups:number_words")
+            self._refuse("vocab.lookups:number_words")  # read outside a doc (``read``): no self.shared
         if self._tables is None or self._tables[0] is not number_words:
             sites = self.rules["body_sites.json"]
             tables = grammar.Tables.from_rules(

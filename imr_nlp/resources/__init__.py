@@ -249,10 +249,21 @@ class EntityRules(_Strict):
     examples: list[EntityExample] = Field(min_length=2)
 
 
+class SentenceEnds(_Strict):
+    """What ends a sentence, for every component that needs it (the splitter, the item headers,
+    the truncation check): a stop, then any closers ('daily.', 'daily."', '(see below.)')."""
+
+    description: str = ""
+    stops: list[Annotated[str, Field(min_length=1, max_length=1)]] = Field(min_length=1)
+    closers: list[Annotated[str, Field(min_length=1, max_length=1)]]
+    examples: list[SentenceExample] = Field(min_length=2)
+
+
 class SentenceRules(_Strict):
     """imr_sentences' rules (resources/sentences.json)."""
 
     description: str = ""
+    ends: SentenceEnds
     abbreviations: Abbreviations
 
 

@@ -171,3 +171,20 @@ def test_a_component_scores_through_its_registered_versioned_scorer(small_pipeli
         "imr_drugs", config={"imr_drugs": {"scorer": {"@scorers": "imr_nlp_tests.counting_scorer.v1"}}}
     )
     assert nlp.get_pipe("imr_drugs").score([object(), object()]) == {"imr_drugs_seen": 2, "slots": ("medications",)}
+
+
+def test_one_sentence_end_definition_reaches_every_reader(small_pipeline):
+    """The stops and closers of sentences.json are the splitter's, the item headers' and the
+    truncation check's: a stop added there ends sentences for all of them."""
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions")
+    sentences = nlp.get_pipe("imr_sentences")
+    assert nlp.get_pipe("imr_decisions").shared(nlp.make_doc(""), "sentence_ends") == {
+        "stops": [".", "?", "!"],
+        "closers": ['"', "'", ")", "]"],
+    }
+    assert len(list(nlp("Pain persists; Norco helps").sents)) == 1
+    rules = sentences.rules["sentences.json"].model_dump(mode="json")
+    rules["ends"]["stops"].append(";")
+    sentences.replace_rules({"sentences.json": rules})
+    assert len(list(nlp("Pain persists; Norco helps").sents)) == 2
+    assert nlp.get_pipe("imr_decisions").shared(nlp.make_doc(""), "sentence_ends")["stops"] == [".", "?", "!", ";"]

@@ -76,6 +76,7 @@ RUN_HERE = {
     "LayoutRules",
     "DrugWords",
     "Abbreviations",
+    "SentenceEnds",
     "Wording",
     "SectionRule",
     "ContextRule",
@@ -184,8 +185,13 @@ def test_topical_before_examples_make_a_topical(small_pipeline, example):
     assert [s._.drug_class for s in doc.spans["imr_drugs"]][:1] == ["topical analgesic"], example
 
 
-@pytest.mark.parametrize("example", resources.load("sentences.json").abbreviations.examples, ids=lambda e: e.text[:30])
-def test_abbreviation_examples_split_where_they_say(small_pipeline, example):
+SENTENCE_RULES = resources.load("sentences.json")
+
+
+@pytest.mark.parametrize(
+    "example", [*SENTENCE_RULES.abbreviations.examples, *SENTENCE_RULES.ends.examples], ids=lambda e: e.text[:30]
+)
+def test_abbreviation_and_sentence_end_examples_split_where_they_say(small_pipeline, example):
     doc = small_pipeline("imr_sentences")(example.text)
     assert len(list(doc.sents)) == example.sentences, [s.text for s in doc.sents]
 
