@@ -140,50 +140,34 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, models.GuidelineBasis]:
     }
 
 
-def assemble(doc: Doc) -> models.Determination:
-    """The Determination of a processed Doc."""
-    src = _Source(doc)
-    header = dict(doc._.header or {})
+def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict) -> models.Decision:
+    """One item's Decision: outcome, necessity (from the outcome when no statement said it),
+    treatment, the two guideline bases and the rationale."""
+    info = item._.decision or {}
+    index = info.get("index")
+    rationale = parts.get((index, "rationale"))
+    medically_necessary = info.get("medically_necessary")
+    outcome = item.label_ if item.label_ in ("upheld", "overturned") else None
+    if medically_necessary is None and outcome is not None:
+        medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
+    ev = src.evidence(item.start_char, item.end_char)
+    return models.Decision(
+        item=src.clean_words(item),
+        start=ev["start"],
+        end=ev["end"],
+        outcome=outcome,
+        medically_necessary=medically_necessary,
+        treatment=_treatment(doc, src, item, info),
+        claims_administrator=bases.get((index, "claims_administrator")) or models.GuidelineBasis(),
+        reviewer_basis=bases.get((index, "reviewer_basis")) or models.GuidelineBasis(),
+        rationale=src.clean_words(rationale) if rationale is not None else "",
+    )
+
+
+def _letter_warnings(doc: Doc, src: _Source, decisions: list[models.Decision], layout: str) -> list[str]:
+    """The components' warnings, then the letter's own: empty, no decision read (naming a known
+    layout), outcomes unread in a layout the rules are not written for."""
     warnings = list(doc._.imr_warnings or [])
-
-    dates = [
-        models.DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
-        for s in spans_of(doc, "dates")
-    ]
-    for field, role in (("injury_date", "injury"), ("ur_date", "utilization_review")):
-        if field not in header:
-            first = next((d.value for d in dates if d.role == role), None)
-            if first is not None:
-                header[field] = first
-
-    parts = {}
-    for span in spans_of(doc, "parts"):
-        parts[(span._.block_index, span.label_)] = span
-    decisions = []
-    bases = _bases(doc, src)
-    for item in spans_of(doc, "items"):
-        info = item._.decision or {}
-        index = info.get("index")
-        rationale = parts.get((index, "rationale"))
-        medically_necessary = info.get("medically_necessary")
-        outcome = item.label_ if item.label_ in ("upheld", "overturned") else None
-        if medically_necessary is None and outcome is not None:
-            medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
-        ev = src.evidence(item.start_char, item.end_char)
-        decisions.append(
-            models.Decision(
-                item=src.clean_words(item),
-                start=ev["start"],
-                end=ev["end"],
-                outcome=outcome,
-                medically_necessary=medically_necessary,
-                treatment=_treatment(doc, src, item, info),
-                claims_administrator=bases.get((index, "claims_administrator")) or models.GuidelineBasis(),
-                reviewer_basis=bases.get((index, "reviewer_basis")) or models.GuidelineBasis(),
-                rationale=src.clean_words(rationale) if rationale is not None else "",
-            )
-        )
-    layout = doc._.layout or "unknown"
     if not src.clean.strip():
         warnings.append(errors.warning("W001"))
     elif not decisions and layout != "unknown":
@@ -193,7 +177,26 @@ def assemble(doc: Doc) -> models.Determination:
     unread = [i for i, d in enumerate(decisions) if d.outcome is None]
     if unread and doc._.layout_read_as_primary is False:
         warnings.append(errors.warning("W009", layout=layout, decisions=", ".join(map(str, unread))))
+    return warnings
 
+
+def assemble(doc: Doc) -> models.Determination:
+    """The Determination of a processed Doc."""
+    src = _Source(doc)
+    header = dict(doc._.header or {})
+    dates = [
+        models.DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
+        for s in spans_of(doc, "dates")
+    ]
+    for field, role in (("injury_date", "injury"), ("ur_date", "utilization_review")):
+        if field not in header:
+            first = next((d.value for d in dates if d.role == role), None)
+            if first is not None:
+                header[field] = first
+    parts = {(span._.block_index, span.label_): span for span in spans_of(doc, "parts")}
+    bases = _bases(doc, src)
+    decisions = [_decision(doc, src, item, parts, bases) for item in spans_of(doc, "items")]
+    layout = doc._.layout or "unknown"
     return models.Determination(
         layout=layout,
         case_number=header.get("case_number"),
@@ -209,7 +212,7 @@ def assemble(doc: Doc) -> models.Determination:
         medications=[_medication(src, s) for s in spans_of(doc, "drugs")],
         dates=dates,
         decisions=decisions,
-        warnings=warnings,
+        warnings=_letter_warnings(doc, src, decisions, layout),
     )
 
 

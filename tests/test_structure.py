@@ -1,5 +1,6 @@
 """The package's structure, checked from its source: no import circle between its modules (lazy
-imports inside functions count too: they tie modules together just the same)."""
+imports inside functions count too: they tie modules together just the same), and no function
+longer than sixty lines."""
 
 from __future__ import annotations
 
@@ -77,3 +78,30 @@ def test_the_package_has_no_import_circle():
 
 def test_the_circle_finder_finds_a_circle():
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def long_functions(package: Path = PACKAGE, limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """``path:line name (N lines)`` of every function longer than ``limit`` lines, its
+    docstring included."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > limit:
+                    where = path.relative_to(package.parent).as_posix()
+                    found.append(f"{where}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    assert long_functions() == []
+
+
+def test_the_length_check_finds_a_long_function(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(61))
+    (tmp_path / "long.py").write_text(f"def long():\n{body}\n", encoding="utf-8")
+    assert long_functions(tmp_path) == [f"{tmp_path.name}/long.py:1 long (62 lines)"]

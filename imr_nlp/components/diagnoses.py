@@ -429,27 +429,7 @@ class IMRDiagnoses(RuleComponent):
             pos = m.end()
         pieces.append((pos, len(segment)))
         connectors.append("")
-        # Items may still coordinate conditions ("facet arthropathy and sacroiliitis" is
-        # two; "obesity, asthma and benign prostatic hyperplasia" three); "sprain of muscle
-        # and tendon" stays one (a piece of site or tissue words joins its neighbour in the merge).
-        finer, finer_connectors = [], []
-        for (s, e), connector in zip(pieces, connectors, strict=True):
-            if (
-                self.code_icd10
-                and self.and_split.search(segment, s, e)
-                and names_one_code(segment[s:e], self.icd_tables, self.index)
-            ):
-                finer.append((s, e))  # the code set names it whole: "synovitis and tenosynovitis"
-                finer_connectors.append(connector)
-                continue
-            at = s
-            for m in self.and_split.finditer(segment, s, e):
-                finer.append((at, m.start()))
-                finer_connectors.append(m.group())
-                at = m.end()
-            finer.append((at, e))
-            finer_connectors.append(connector)
-        pieces, connectors = finer, finer_connectors
+        pieces, connectors = self._split_coordination(segment, pieces, connectors)
         frags: list[list] = []  # [start, end, kind, connector_after]
         for i, (s, e) in enumerate(pieces):
             s, e = self._trim(segment, s, e)
@@ -471,6 +451,32 @@ class IMRDiagnoses(RuleComponent):
             if mention_start < e:
                 out.append((offset + mention_start, offset + e, offset + s))
         return out
+
+    def _split_coordination(
+        self, segment: str, pieces: list[tuple[int, int]], connectors: list[str]
+    ) -> tuple[list[tuple[int, int]], list[str]]:
+        """Split the items that still coordinate conditions ("facet arthropathy and sacroiliitis"
+        is two; "obesity, asthma and benign prostatic hyperplasia" three), unless the code set
+        names the item whole; "sprain of muscle and tendon" stays one (a piece of site or tissue
+        words joins its neighbour in the merge)."""
+        finer, finer_connectors = [], []
+        for (s, e), connector in zip(pieces, connectors, strict=True):
+            if (
+                self.code_icd10
+                and self.and_split.search(segment, s, e)
+                and names_one_code(segment[s:e], self.icd_tables, self.index)
+            ):
+                finer.append((s, e))  # the code set names it whole: "synovitis and tenosynovitis"
+                finer_connectors.append(connector)
+                continue
+            at = s
+            for m in self.and_split.finditer(segment, s, e):
+                finer.append((at, m.start()))
+                finer_connectors.append(m.group())
+                at = m.end()
+            finer.append((at, e))
+            finer_connectors.append(connector)
+        return finer, finer_connectors
 
     def _trim(self, segment: str, s: int, e: int) -> tuple[int, int]:
         marker = _MARKER.match(segment[s:e])
@@ -511,40 +517,7 @@ class IMRDiagnoses(RuleComponent):
             if pending is not None:
                 frag = [pending, frag[1], frag[2], frag[3]]
                 pending = None
-            first_word = (_TOKEN.findall(segment[frag[0] : frag[1]])[:1] or [""])[0].lower()
-            if (
-                frag[2] in ("other", "condition")
-                and merged
-                and merged[-1][2] == "condition"
-                and merged[-1][3].strip() == ","
-                and first_word in self.qualifiers
-                and (frag[2] == "other" or first_word in _QUALIFIERS_WITH_HEADS)
-            ):
-                # a code description's own qualifier: "migraine without aura, not intractable"
-                merged[-1][1] = frag[1]
-                merged[-1][3] = frag[3]
-                i += 1
-                continue
-            if (
-                frag[2] == "other"
-                and merged
-                and merged[-1][2] == "condition"
-                and merged[-1][3].strip().lower() in self.continuing_connectors
-            ):
-                # words with no head after "and" continue the item: "strain of muscle and or tendon of wrist"
-                merged[-1][1] = frag[1]
-                merged[-1][3] = frag[3]
-                i += 1
-                continue
-            if (
-                frag[2] == "condition"
-                and merged
-                and merged[-1][2] == "condition"
-                and merged[-1][3].strip().lower() in self.bare_head_connectors
-                and len(_TOKEN.findall(segment[frag[0] : frag[1]])) == 1
-                and len(_TOKEN.findall(segment[merged[-1][0] : merged[-1][1]])) > 1
-            ):
-                # a bare head joined to the one before by "&" or "/": "lumbar sprain & strain"
+            if merged and self._continues(frag, merged[-1], segment):
                 merged[-1][1] = frag[1]
                 merged[-1][3] = frag[3]
                 i += 1
@@ -552,6 +525,27 @@ class IMRDiagnoses(RuleComponent):
             merged.append(frag)
             i += 1
         return merged
+
+    def _continues(self, frag: list, previous: list, segment: str) -> bool:
+        """Whether a piece continues the item before it instead of starting one:
+        - a code description's own qualifier after a comma ("migraine without aura, not intractable");
+        - words with no head after a continuing connector ("strain of muscle and or tendon of wrist");
+        - a bare head after a bare-head connector ("lumbar sprain & strain")."""
+        if previous[2] != "condition":
+            return False
+        connector = previous[3].strip()
+        if frag[2] in ("other", "condition") and connector == ",":
+            first_word = (_TOKEN.findall(segment[frag[0] : frag[1]])[:1] or [""])[0].lower()
+            if first_word in self.qualifiers and (frag[2] == "other" or first_word in _QUALIFIERS_WITH_HEADS):
+                return True
+        if frag[2] == "other" and connector.lower() in self.continuing_connectors:
+            return True
+        return (
+            frag[2] == "condition"
+            and connector.lower() in self.bare_head_connectors
+            and len(_TOKEN.findall(segment[frag[0] : frag[1]])) == 1
+            and len(_TOKEN.findall(segment[previous[0] : previous[1]])) > 1
+        )
 
     def condition_phrases(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """Every condition phrase in text[start:end]: a run of modifier words ending in a head,
