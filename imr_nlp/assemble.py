@@ -140,7 +140,7 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, models.GuidelineBasis]:
     }
 
 
-def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict) -> models.Decision:
+def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict, reasons: dict) -> models.Decision:
     """One item's Decision: outcome, necessity (from the outcome when no statement said it),
     treatment, the two guideline bases and the rationale."""
     info = item._.decision or {}
@@ -161,7 +161,21 @@ def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict) -> m
         claims_administrator=bases.get((index, "claims_administrator")) or models.GuidelineBasis(),
         reviewer_basis=bases.get((index, "reviewer_basis")) or models.GuidelineBasis(),
         rationale=src.clean_words(rationale) if rationale is not None else "",
+        reasons=reasons.get(index, []),
     )
+
+
+def _reasons(src: _Source, doc: Doc) -> dict[int, list[models.Reason]]:
+    """Decision index -> its reasons (imr_reasons), evidence mapped to the source text."""
+    found: dict[int, list[models.Reason]] = {}
+    for span in spans_of(doc, "reasons"):
+        reason = span._.reason
+        found.setdefault(reason["index"], []).append(
+            models.Reason(
+                code=reason["code"], direction=reason["direction"], **src.evidence(span.start_char, span.end_char)
+            )
+        )
+    return found
 
 
 def _letter_warnings(doc: Doc, src: _Source, decisions: list[models.Decision], layout: str) -> list[str]:
@@ -195,7 +209,8 @@ def assemble(doc: Doc) -> models.Determination:
                 header[field] = first
     parts = {(span._.block_index, span.label_): span for span in spans_of(doc, "parts")}
     bases = _bases(doc, src)
-    decisions = [_decision(doc, src, item, parts, bases) for item in spans_of(doc, "items")]
+    reasons = _reasons(src, doc)
+    decisions = [_decision(doc, src, item, parts, bases, reasons) for item in spans_of(doc, "items")]
     layout = doc._.layout or "unknown"
     return models.Determination(
         layout=layout,

@@ -83,6 +83,9 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
     "decision": Extension(
         None, "dict", 'imr_decisions: an item {"index", "partial", "medically_necessary", "start", "end"}'
     ),
+    "reason": Extension(
+        None, "dict", 'imr_reasons: a reason of a decision {"index", "code", "direction"}; the span is its evidence'
+    ),
     "block_index": Extension(None, "int", "imr_decisions: the decision a block part or necessity statement is of"),
     "necessity_polarity": Extension(
         None, "str", "imr_decisions: a necessity statement's positive, negative or context"
@@ -118,6 +121,7 @@ SPAN_GROUPS = {
     "problems": "imr_problems",
     "citations": "imr_citations",
     "context_targets": "imr_context_targets",
+    "reasons": "imr_reasons",
 }
 
 

@@ -17,6 +17,20 @@ Outcome = Literal["upheld", "overturned"]
 Category = Literal["medication", "procedure", "service", "equipment", "other"]
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
 Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
+ReasonCode = Literal[
+    "guideline",
+    "indication",
+    "functional_improvement",
+    "pain_relief",
+    "prior_treatment",
+    "objective_findings",
+    "quantity_duration",
+    "monitoring",
+    "treatment_plan",
+    "prior_results",
+    "documentation",
+    "risk",
+]
 # Treatment.classified_by: the evidence that decided a request's category, strongest first
 # (imr_nlp.normalize.requests.EVIDENCE_KINDS; a test keeps the two equal).
 Evidence_ = Literal[
@@ -198,6 +212,23 @@ class GuidelineBasis(_Model):
     """the guidelines cited"""
 
 
+class Reason(_Model):
+    """Why a decision went the way it did: one finding of its rationale (spec: reasons.md)."""
+
+    code: ReasonCode
+    """the criterion: guideline, indication, functional_improvement, pain_relief, prior_treatment,
+    objective_findings, quantity_duration, monitoring, treatment_plan, prior_results,
+    documentation, risk"""
+    direction: Literal["for", "against"]
+    """whether the finding argues for the treatment's medical necessity or against it"""
+    text: str
+    """the evidence: the sentence of the rationale that states the finding"""
+    start: int
+    """where ``text`` starts in the string given to parse"""
+    end: int
+    """where ``text`` ends"""
+
+
 class Decision(_Model):
     """One disputed item and its outcome."""
 
@@ -219,6 +250,8 @@ class Decision(_Model):
     """the "MAXIMUS guideline:" paragraph (the expert reviewer's)"""
     rationale: str = ""
     """the "Decision rationale:" text, white space normalised"""
+    reasons: list[Reason] = Field(default_factory=list)
+    """the findings of the rationale, each once per direction, in text order"""
 
 
 class Reviewer(_Model):

@@ -22,6 +22,7 @@ from imr_nlp.components import (  # noqa: F401
     header,
     layout,
     normalize,
+    reasons,
     sections,
     sentences,
     services,
@@ -45,6 +46,7 @@ PIPELINE = (
     "imr_citations",  # guideline citations of the two guideline parts
     "imr_context",  # medspaCy ConText assertions on drugs and diagnoses
     "imr_entities",  # doc.ents: the mentions without overlaps, by priority; their sections
+    "imr_reasons",  # why each decision went the way it did: its rationale's findings (ConText on their cues)
 )
 
 

@@ -196,6 +196,24 @@ CASES = {
         "CLINICAL CASE SUMMARY\nThe patient takes Norco 10/325 mg at night.",
         lambda doc: [(e.text, e.label_) for e in doc.ents],
     ),
+    "imr_reasons/reasons.json": (
+        _json(
+            lambda d: d["cues"].append(
+                {
+                    "name": "zorbly",
+                    "code": "risk",
+                    "affirmed": "against",
+                    "pattern": "\\bzorbly\\b",
+                    "examples": [
+                        {"text": "The patient is zorbly.", "reasons": [["risk", "against"]]},
+                        {"text": "She was zorbly last year.", "reasons": [["risk", "against"]]},
+                    ],
+                }
+            )
+        ),
+        DECISIONS.format(item="MRI of the knee").replace("The request", "The patient is zorbly. The request"),
+        _spans("imr_reasons", lambda s: s._.reason["code"]),
+    ),
     "imr_context/context_rules.json": (
         _json(
             lambda d: d["context_rules"].append(

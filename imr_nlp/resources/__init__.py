@@ -1181,6 +1181,76 @@ class ConclusionRules(ContextRules):
     letter_sections: list[str] = Field(min_length=1)
 
 
+ReasonCode = Literal[
+    "guideline",
+    "indication",
+    "functional_improvement",
+    "pain_relief",
+    "prior_treatment",
+    "objective_findings",
+    "quantity_duration",
+    "monitoring",
+    "treatment_plan",
+    "prior_results",
+    "documentation",
+    "risk",
+]
+ReasonDirection = Literal["for", "against"]
+
+
+class ReasonExample(_Strict):
+    """A rationale and reasons it must give, as [code, direction] pairs (``absent``: pairs it
+    must not give); the item is upheld unless ``outcome`` says otherwise."""
+
+    text: str = Field(min_length=1)
+    reasons: list[tuple[ReasonCode, ReasonDirection]] = Field(default_factory=list)
+    absent: list[tuple[ReasonCode, ReasonDirection]] = Field(default_factory=list)
+    outcome: Literal["upheld", "overturned"] = "upheld"
+
+
+class ReasonCue(_Strict):
+    """Words that say which criterion a clause of a rationale is about (``code``), and the
+    direction of the finding when the clause affirms them (``affirmed``); a negated cue (ConText)
+    gives the other direction unless ``negation_flips`` is false ("not indicated for long-term
+    use": the negation is of the indication, the duration still argues against)."""
+
+    name: str
+    code: ReasonCode
+    affirmed: ReasonDirection
+    pattern: Regex
+    negation_flips: bool = True
+    examples: list[ReasonExample] = Field(min_length=2)
+
+
+class ReasonWording(_Strict):
+    """A regex for sentences of a rationale that play a part in reading its reasons."""
+
+    description: str = ""
+    pattern: Regex
+    examples: list[ReasonExample] = Field(min_length=2)
+
+
+class ReasonRules(ContextRules):
+    """imr_reasons' rules (resources/reasons.json): the cues of each reason code, the sentences
+    that are no reasons (boilerplate, advice) and those that quote a guideline, and ConText rules
+    (with medspaCy's defaults) that read whether a cue is negated."""
+
+    description: str = ""
+    turning_categories: list[ContextCategory] = Field(
+        default_factory=lambda: ["NEGATED_EXISTENCE"],
+        description="the ConText categories that turn a cue's direction: a finding denied, or left in doubt",
+    )
+    cues: list[ReasonCue] = Field(min_length=1)
+    not_reasons: ReasonWording = Field(description="sentences that give no reason: the closing verdict, advice")
+    guideline_quotes: ReasonWording = Field(
+        description="sentences that state what a guideline says: only code 'guideline' is read in them"
+    )
+    conditions: ReasonWording = Field(
+        description="a guideline statement made on a condition ('recommended when ...'): it is a reason only when no "
+        "finding about the patient follows in the rationale"
+    )
+
+
 _MODELS = {
     "sections.json": SectionRules,
     "sentences.json": SentenceRules,
@@ -1198,6 +1268,7 @@ _MODELS = {
     "icd10_terms.jsonl": IcdTerms,
     "context_rules.json": ContextRules,
     "conclusions.json": ConclusionRules,
+    "reasons.json": ReasonRules,
     "request_grammar.json": RequestGrammar,
     "service_names.jsonl": ServiceNames,
     "procedure_terms.json": ProcedureTerms,

@@ -86,6 +86,8 @@ RUN_HERE = {
     "DateTableExamples",
     "DateFormat",
     "DrugTail",
+    "ReasonCue",
+    "ReasonWording",
     "CitationTableExamples",
     "PlausibleYears",
 }
@@ -235,6 +237,19 @@ def test_context_examples_get_their_flags(decisions_nlp, where, example):
         assert statements, example.text
         assert {"negated": statements[0]._.is_negated} == example.expected()
         return
+    if where.startswith("reasons.json"):
+        from imr_nlp.components.base import char_span
+        from imr_nlp.components.context import IMRContext
+
+        nlp = imr_nlp.load()
+        doc = nlp(example.text)
+        start = example.text.index(example.target)
+        target = char_span(doc, start, start + len(example.target))
+        ((_, cues),) = IMRContext.match(nlp.get_pipe("imr_reasons"), doc, targets=[target])
+        flags = {"negated": "NEGATED_EXISTENCE", "uncertain": "POSSIBLE_EXISTENCE"}
+        got = {name: any(c.category == flags[name] for c in cues) for name in example.expected()}
+        assert got == example.expected(), cues
+        return
     start = example.text.index(example.target)
     found = imr_nlp.assert_spans(example.text, [(start, start + len(example.target))])[0]
     assert {name: getattr(found, name) for name in example.expected()} == example.expected(), found.cues
@@ -283,6 +298,38 @@ DRUG_TAIL_EXAMPLES = [e for m in _bearers("DrugTail") for e in m.examples]
 def test_drug_tail_examples_read_their_doses(nlp, example):
     doc = nlp(example.text)
     assert [(s.label_, s.text) for s in doc.spans["imr_doses"]] == [tuple(pair) for pair in example.doses]
+
+
+REASON_EXAMPLES = [
+    (m.name if hasattr(m, "name") else m.description, e)
+    for kind in ("ReasonCue", "ReasonWording")
+    for m in _bearers(kind)
+    for e in m.examples
+]
+
+
+def reason_letter(example) -> str:
+    """A decision section whose one item's rationale is the example's text."""
+    outcome = "Overturned" if example.outcome == "overturned" else "Upheld"
+    return (
+        "IMR ISSUES, DECISIONS AND RATIONALES\n"
+        f"Physical therapy 6 visits: {outcome}\n"
+        "Claims Administrator guideline: Decision based on MTUS.\n"
+        "MAXIMUS guideline: Decision based on MTUS.\n"
+        f"Decision rationale: {example.text}\n"
+    )
+
+
+@pytest.mark.parametrize("rule, example", REASON_EXAMPLES, ids=[e.text[:50] for _, e in REASON_EXAMPLES])
+def test_reason_examples_give_their_reasons(rule, example):
+    import imr_nlp
+
+    (decision,) = imr_nlp.parse(reason_letter(example)).decisions
+    pairs = {(r.code, r.direction) for r in decision.reasons}
+    assert {tuple(p) for p in example.reasons} <= pairs, (rule, sorted(pairs))
+    assert not {tuple(p) for p in example.absent} & pairs, (rule, sorted(pairs))
+    for reason in decision.reasons:
+        assert reason.text.strip() and reason.text in reason_letter(example)
 
 
 DATE_FORMAT_EXAMPLES = [(m.name, e) for m in _bearers("DateFormat") for e in m.examples]

@@ -1,0 +1,215 @@
+"""Why each decision went the way it did: the findings of its rationale (``Decision.reasons``,
+spec: reasons.md), each a criterion (code), a direction (for or against the treatment) and the
+sentence that states it.
+
+Each sentence of a rationale is read for the cues of the twelve criteria (resources/reasons.json:
+"functional improvement", "red flags", "urine drug screen", "exceeds" ...). Whether a cue is
+negated is read by ConText (medspaCy's default cues and the rules' own), the engine of
+``imr_context`` run on the cues: "There is no evidence of objective functional improvement" is
+functional_improvement, against. A negated cue gives the other direction than an affirmed one,
+unless its rule says the negation is of something else ("not indicated for long-term use").
+The closing verdict and advice are no reasons; in a sentence quoting a guideline only the
+guideline's position is read, and a position made on a condition ("recommended when ...") only
+when no finding about the patient follows. One reason per (code, direction) per decision: the
+first statement is the evidence.
+
+Writes ``doc.spans["imr_reasons"]``: the sentences stating a reason, labelled with its code,
+``span._.reason`` = {"index": the decision's, "code", "direction"}.
+"""
+
+import re
+from typing import NamedTuple
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from imr_nlp.components.base import char_span, doc_text, sentence_bounds
+from imr_nlp.components.context import IMRContext
+from imr_nlp.components.contract import Contract, declare
+from imr_nlp.extensions import spans_of
+
+CONTRACT = declare(
+    Contract(
+        factory="imr_reasons",
+        reads=("spans:parts", "span._.block_index"),
+        reads_if_present=("doc.sents",),
+        writes=("spans:reasons", "span._.reason"),
+        rule_files=("reasons.json",),
+        scores=(),
+    )
+)
+
+
+class CueHit(NamedTuple):
+    """A cue found in a sentence of a rationale."""
+
+    index: int  # the decision's
+    start: int  # characters of the cue
+    end: int
+    sentence: tuple[int, int]  # characters of its sentence (the evidence)
+    rule: int  # the cue rule's position in the rules
+    quoted: bool  # in a sentence that quotes a guideline
+    conditional: bool  # in a sentence that makes a position on a condition
+
+
+class Reason(NamedTuple):
+    index: int
+    start: int
+    end: int
+    code: str
+    direction: str
+
+
+class IMRReasons(IMRContext):
+    contract = CONTRACT
+
+    def __init__(self, nlp: Language, name: str, include_medspacy_defaults: bool = True, **settings) -> None:
+        super().__init__(nlp, name, include_medspacy_defaults=include_medspacy_defaults, **settings)
+
+    def _compile(self) -> None:
+        super()._compile()  # the ConText rules of reasons.json
+        rules = self.rules["reasons.json"]
+        self.cue_rules = rules.cues
+        self.turning = frozenset(rules.turning_categories)
+        self.cue_patterns = [re.compile(cue.pattern, re.I) for cue in rules.cues]
+        self.not_reason = re.compile(rules.not_reasons.pattern, re.I)
+        self.guideline_quote = re.compile(rules.guideline_quotes.pattern, re.I)
+        self.condition = re.compile(rules.conditions.pattern, re.I)
+
+    def match(self, doc: Doc, targets=None) -> list[Reason]:  # type: ignore[override]
+        """The reasons of every decision, in text order."""
+        hits = self.cue_hits(doc)
+        spans = [char_span(doc, hit.start, hit.end) for hit in hits]
+        kept = [(hit, span) for hit, span in zip(hits, spans, strict=True) if span is not None]
+        negated: dict[tuple[int, int], bool] = {}
+        # ConText reads only the cues whose direction a negation turns: a fixed cue ("unclear")
+        # as a target would hide its words from ConText as a cue
+        turnable = [span for hit, span in kept if self.cue_rules[hit.rule].negation_flips]
+        if turnable:
+            for target, cues in super().match(doc, targets=turnable):
+                negated[(target.start_char, target.end_char)] = any(c.category in self.turning for c in cues)
+        reasons: list[Reason] = []
+        for hit, span in kept:
+            rule = self.cue_rules[hit.rule]
+            direction = rule.affirmed
+            if negated.get((span.start_char, span.end_char)) and rule.negation_flips:
+                direction = "for" if direction == "against" else "against"
+            reasons.append(Reason(hit.index, *hit.sentence, rule.code, direction))
+        return _first_of_each(_without_met_conditions([hit for hit, _ in kept], reasons))
+
+    def cue_hits(self, doc: Doc) -> list[CueHit]:
+        """The cues of every rationale sentence, boilerplate and other codes of guideline quotes
+        left out."""
+        text = doc_text(doc)
+        rationales = sorted(
+            (part.start_char, part.end_char, part._.block_index)
+            for part in spans_of(doc, "parts")
+            if part.label_ == "rationale"
+        )
+        if not rationales:
+            return []
+        hits: list[CueHit] = []
+        for start, end, index in rationales:
+            for s, e in _sentences_within(doc, start, end):
+                hits.extend(self._sentence_hits(text, s, e, index))
+        return hits
+
+    def _sentence_hits(self, text: str, start: int, end: int, index: int) -> list[CueHit]:
+        sentence = text[start:end]
+        verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
+        quoted = self.guideline_quote.search(sentence) is not None
+        conditional = self.condition.search(sentence) is not None
+        found = []
+        for number, pattern in enumerate(self.cue_patterns):
+            rule = self.cue_rules[number]
+            if quoted and rule.code != "guideline":
+                continue
+            for m in pattern.finditer(sentence):
+                if rule.negation_flips and any(s < m.end() and m.start() < e for s, e in verdicts):
+                    continue  # the closing verdict's own words
+                # the ConText target: the cue's "target" group where it has one (the words a
+                # negation before them denies), else the whole cue
+                a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
+                found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, conditional))
+        return _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
+
+    def set_annotations(self, doc: Doc, reasons: list[Reason]) -> Doc:  # type: ignore[override]
+        spans = []
+        for reason in reasons:
+            span = char_span(doc, reason.start, reason.end, label=reason.code)
+            if span is not None:
+                span._.reason = {"index": reason.index, "code": reason.code, "direction": reason.direction}
+                spans.append(span)
+        self.write_spans(doc, "reasons", spans)
+        return doc
+
+
+def _longest_per_code(hits: list[CueHit], rules) -> list[CueHit]:
+    """Of cues of one code that overlap, the longest ("the requested surgical intervention is
+    not medically necessary" over its "surgical intervention")."""
+    kept = []
+    for hit in hits:
+        code = rules[hit.rule].code
+        rivals = [
+            other
+            for other in hits
+            if other is not hit and rules[other.rule].code == code and other.start < hit.end and hit.start < other.end
+        ]
+        if all(
+            other.end - other.start < hit.end - hit.start
+            or (other.end - other.start == hit.end - hit.start and other.rule > hit.rule)
+            for other in rivals
+        ):
+            kept.append(hit)
+    return kept
+
+
+def _sentences_within(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
+    """Character bounds of the doc's sentences inside [start, end), clipped to it."""
+    out = []
+    for s, e in sentence_bounds(doc):
+        if s >= len(doc):
+            break
+        a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
+        if b <= start or a >= end:
+            continue
+        out.append((max(a, start), min(b, end)))
+    return out
+
+
+def _without_met_conditions(hits: list[CueHit], reasons: list[Reason]) -> list[Reason]:
+    """Leave out a guideline position made on a condition (or quoted with one) when a finding
+    about the patient follows it in the same rationale: that finding is the reason."""
+    kept = []
+    for number, (hit, reason) in enumerate(zip(hits, reasons, strict=True)):
+        if reason.code == "guideline" and hit.conditional:
+            later = any(
+                other.index == hit.index and other.start > hit.sentence[1] and r.code != "guideline"
+                for other, r in zip(hits[number + 1 :], reasons[number + 1 :], strict=True)
+            )
+            if later:
+                continue
+        kept.append(reason)
+    return kept
+
+
+def _first_of_each(reasons: list[Reason]) -> list[Reason]:
+    """One reason per (decision, code, direction): the first statement."""
+    seen: set[tuple[int, str, str]] = set()
+    out = []
+    for reason in sorted(reasons, key=lambda r: (r.index, r.start)):
+        key = (reason.index, reason.code, reason.direction)
+        if key not in seen:
+            seen.add(key)
+            out.append(reason)
+    return out
+
+
+@Language.factory(
+    "imr_reasons",
+    requires=CONTRACT.requires,
+    assigns=CONTRACT.assigns,
+    default_config={"include_medspacy_defaults": True, "span_keys": {}},
+)
+def make_reasons(nlp: Language, name: str, include_medspacy_defaults: bool, span_keys: dict[str, str]) -> IMRReasons:
+    return IMRReasons(nlp, name, include_medspacy_defaults, span_keys=span_keys)
