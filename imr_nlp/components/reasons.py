@@ -31,7 +31,7 @@ from imr_nlp.extensions import spans_of
 CONTRACT = declare(
     Contract(
         factory="imr_reasons",
-        reads=("spans:parts", "span._.block_index"),
+        reads=("spans:items", "span._.decision", "spans:parts", "span._.block_index"),
         reads_if_present=("doc.sents",),
         writes=("spans:reasons", "span._.reason"),
         rule_files=("reasons.json",),
@@ -71,6 +71,7 @@ class IMRReasons(IMRContext):
         rules = self.rules["reasons.json"]
         self.cue_rules = rules.cues
         self.turning = frozenset(rules.turning_categories)
+        self.outcome_bound = frozenset(rules.outcome_bound_codes)
         self.cue_patterns = [re.compile(cue.pattern, re.I) for cue in rules.cues]
         self.not_reason = re.compile(rules.not_reasons.pattern, re.I)
         self.guideline_quote = re.compile(rules.guideline_quotes.pattern, re.I)
@@ -95,7 +96,19 @@ class IMRReasons(IMRContext):
             if negated.get((span.start_char, span.end_char)) and rule.negation_flips:
                 direction = "for" if direction == "against" else "against"
             reasons.append(Reason(hit.index, *hit.sentence, rule.code, direction))
-        return _first_of_each(_without_met_conditions([hit for hit, _ in kept], reasons))
+        reasons = _without_met_conditions([hit for hit, _ in kept], reasons)
+        return _first_of_each(self._with_the_outcome(doc, reasons))
+
+    def _with_the_outcome(self, doc: Doc, reasons: list[Reason]) -> list[Reason]:
+        """Leave out the reasons of outcome-bound codes that argue against the way their
+        decision went (see ``outcome_bound_codes``)."""
+        agreeing = {"upheld": "against", "overturned": "for"}
+        outcomes = {item._.decision["index"]: item.label_ for item in spans_of(doc, "items") if item._.decision}
+        return [
+            r
+            for r in reasons
+            if r.code not in self.outcome_bound or agreeing.get(outcomes.get(r.index, ""), r.direction) == r.direction
+        ]
 
     def cue_hits(self, doc: Doc) -> list[CueHit]:
         """The cues of every rationale sentence, boilerplate and other codes of guideline quotes
@@ -131,7 +144,9 @@ class IMRReasons(IMRContext):
                 # negation before them denies), else the whole cue
                 a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
                 found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, conditional))
-        return _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
+        found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
+        codes = {self.cue_rules[hit.rule].code for hit in found}
+        return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
 
     def set_annotations(self, doc: Doc, reasons: list[Reason]) -> Doc:  # type: ignore[override]
         spans = []

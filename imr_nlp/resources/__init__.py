@@ -1219,6 +1219,11 @@ class ReasonCue(_Strict):
     affirmed: ReasonDirection
     pattern: Regex
     negation_flips: bool = True
+    alone_only: bool = Field(
+        False,
+        description="counts only in a sentence where no cue of another code is found (a guideline's position stated "
+        "with a duration limit is the limit)",
+    )
     examples: list[ReasonExample] = Field(min_length=2)
 
 
@@ -1241,6 +1246,11 @@ class ReasonRules(ContextRules):
         description="the ConText categories that turn a cue's direction: a finding denied, or left in doubt",
     )
     cues: list[ReasonCue] = Field(min_length=1)
+    outcome_bound_codes: list[ReasonCode] = Field(
+        default_factory=list,
+        description="codes whose reasons count only when they argue the way the decision went (for an overturned, "
+        "against an upheld one): a guideline's position quoted the other way is the condition the findings answer",
+    )
     not_reasons: ReasonWording = Field(description="sentences that give no reason: the closing verdict, advice")
     guideline_quotes: ReasonWording = Field(
         description="sentences that state what a guideline says: only code 'guideline' is read in them"
