@@ -32,6 +32,7 @@ ORDER = (
     models.Medication,
     models.DateMention,
     models.Decision,
+    models.Reason,
     models.Treatment,
     models.Strength,
     models.Duration,
@@ -89,7 +90,27 @@ the exact string given to `parse` and `text` is that substring. Mentions carry t
 flags of `Assertions` (`negated`, `historical`, `hypothetical`, `uncertain`, `family`, `cues`).
 
 """
-    return head + "\n".join(model_table(m) for m in ORDER)
+    return head + "\n".join(model_table(m) for m in contract_models())
+
+
+def contract_models() -> list[type[BaseModel]]:
+    """The models of the output contract: ORDER, then any other model a Determination holds
+    (so a new one is never left out of the page)."""
+    found: list[type[BaseModel]] = list(ORDER)
+    pending = [models.Determination]
+    while pending:
+        for field in pending.pop().model_fields.values():
+            for model in _models_in(field.annotation):
+                if model not in found:
+                    found.append(model)
+                    pending.append(model)
+    return found
+
+
+def _models_in(annotation) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 def tables_page() -> str:

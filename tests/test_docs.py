@@ -63,3 +63,24 @@ def test_api_page_docstrings_have_no_raw_sphinx_roles():
                 assert not re.search(r":(?:func|class|meth|mod|attr):`", doc), f"{module.__name__}.{name}"
             checked += 1
     assert checked > 10
+
+
+def test_the_contract_page_has_a_section_for_every_model_a_determination_holds():
+    from pydantic import BaseModel
+
+    def held(model, seen):
+        for field in model.model_fields.values():
+            stack = [field.annotation]
+            while stack:
+                annotation = stack.pop()
+                if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                    if annotation not in seen:
+                        seen.append(annotation)
+                        held(annotation, seen)
+                else:
+                    stack.extend(getattr(annotation, "__args__", ()))
+        return seen
+
+    page = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+    missing = [m.__name__ for m in held(imr_nlp.Determination, []) if f"\n## {m.__name__}\n" not in page]
+    assert not missing
