@@ -52,7 +52,9 @@ class CueHit(NamedTuple):
     conditional: bool  # in a sentence that makes a position on a condition
 
 
-class Reason(NamedTuple):
+class FoundReason(NamedTuple):
+    """A reason as found: its decision, the characters of its evidence, its code and direction."""
+
     index: int
     start: int
     end: int
@@ -77,29 +79,29 @@ class IMRReasons(IMRContext):
         self.guideline_quote = re.compile(rules.guideline_quotes.pattern, re.I)
         self.condition = re.compile(rules.conditions.pattern, re.I)
 
-    def match(self, doc: Doc, targets=None) -> list[Reason]:  # type: ignore[override]
+    def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
         """The reasons of every decision, in text order."""
         hits = self.cue_hits(doc)
         spans = [char_span(doc, hit.start, hit.end) for hit in hits]
         kept = [(hit, span) for hit, span in zip(hits, spans, strict=True) if span is not None]
-        negated: dict[tuple[int, int], bool] = {}
+        turned: dict[tuple[int, int], bool] = {}
         # ConText reads only the cues whose direction a negation turns: a fixed cue ("unclear")
         # as a target would hide its words from ConText as a cue
         turnable = [span for hit, span in kept if self.cue_rules[hit.rule].negation_flips]
         if turnable:
             for target, cues in super().match(doc, targets=turnable):
-                negated[(target.start_char, target.end_char)] = any(c.category in self.turning for c in cues)
-        reasons: list[Reason] = []
+                turned[(target.start_char, target.end_char)] = any(c.category in self.turning for c in cues)
+        reasons: list[FoundReason] = []
         for hit, span in kept:
             rule = self.cue_rules[hit.rule]
             direction = rule.affirmed
-            if negated.get((span.start_char, span.end_char)) and rule.negation_flips:
+            if turned.get((span.start_char, span.end_char)) and rule.negation_flips:
                 direction = "for" if direction == "against" else "against"
-            reasons.append(Reason(hit.index, *hit.sentence, rule.code, direction))
+            reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction))
         reasons = _without_met_conditions([hit for hit, _ in kept], reasons)
         return _first_of_each(self._with_the_outcome(doc, reasons))
 
-    def _with_the_outcome(self, doc: Doc, reasons: list[Reason]) -> list[Reason]:
+    def _with_the_outcome(self, doc: Doc, reasons: list[FoundReason]) -> list[FoundReason]:
         """Leave out the reasons of outcome-bound codes that argue against the way their
         decision went (see ``outcome_bound_codes``)."""
         agreeing = {"upheld": "against", "overturned": "for"}
@@ -148,7 +150,7 @@ class IMRReasons(IMRContext):
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
 
-    def set_annotations(self, doc: Doc, reasons: list[Reason]) -> Doc:  # type: ignore[override]
+    def set_annotations(self, doc: Doc, reasons: list[FoundReason]) -> Doc:  # type: ignore[override]
         spans = []
         for reason in reasons:
             span = char_span(doc, reason.start, reason.end, label=reason.code)
@@ -192,7 +194,7 @@ def _sentences_within(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def _without_met_conditions(hits: list[CueHit], reasons: list[Reason]) -> list[Reason]:
+def _without_met_conditions(hits: list[CueHit], reasons: list[FoundReason]) -> list[FoundReason]:
     """Leave out a guideline position made on a condition (or quoted with one) when a finding
     about the patient follows it in the same rationale: that finding is the reason."""
     kept = []
@@ -208,7 +210,7 @@ def _without_met_conditions(hits: list[CueHit], reasons: list[Reason]) -> list[R
     return kept
 
 
-def _first_of_each(reasons: list[Reason]) -> list[Reason]:
+def _first_of_each(reasons: list[FoundReason]) -> list[FoundReason]:
     """One reason per (decision, code, direction): the first statement."""
     seen: set[tuple[int, str, str]] = set()
     out = []
