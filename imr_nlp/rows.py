@@ -1,4 +1,4 @@
-"""Flat rows for tables (pandas, CSV, Parquet, Spark), at five levels:
+"""Flat rows for tables (pandas, CSV, Parquet, Spark), at six levels:
 
 - ``letter``: one row per letter, with counts and lists;
 - ``decision``: one row per decision, each carrying its letter's fields (a letter with no
@@ -7,11 +7,13 @@
   treatment of, if any;
 - ``citation``: one row per guideline citation of a decision (claims administrator or reviewer);
 - ``diagnosis``: one row per diagnosis or problem mention, with its ICD-10-CM code and ConText
-  flags (group decisions by condition by joining on ``letter``).
+  flags (group decisions by condition by joining on ``letter``);
+- ``reason``: one row per reason of a decision (code, direction, evidence), with the decision's
+  item, outcome, DWC classes and drug class.
 
 At the letter and decision levels every letter gives at least one row, so nothing is lost;
-at the medication, citation and diagnosis levels a letter gives as many rows as it has
-mentions or citations. ``letter`` is the resolved path of the file a letter was read from (the
+at the medication, citation, diagnosis and reason levels a letter gives as many rows as it has
+mentions, citations or reasons. ``letter`` is the resolved path of the file a letter was read from (the
 same in the CLI, the API and Spark), or None for a text. Each level's columns and their types
 are in ``COLUMNS[level]``, written as Spark SQL types: "string", "int", "double", "boolean",
 "date", and the lists "array<string>" and "array<int>" (Python lists in the rows; each value
@@ -141,12 +143,28 @@ DIAGNOSIS_COLUMNS: dict[str, str] = {
     **_ASSERTION_COLUMNS,
 }
 
+REASON_COLUMNS: dict[str, str] = {
+    **_LETTER_ID,
+    "decision_index": "int",
+    "item": "string",
+    "outcome": "string",
+    "dwc_category": "string",
+    "dwc_subcategory": "string",
+    "drug_class": "string",
+    "code": "string",
+    "direction": "string",
+    "evidence": "string",
+    "start": "int",
+    "end": "int",
+}
+
 COLUMNS: dict[str, dict[str, str]] = {
     "letter": LETTER_COLUMNS,
     "decision": DECISION_COLUMNS,
     "medication": MEDICATION_COLUMNS,
     "citation": CITATION_COLUMNS,
     "diagnosis": DIAGNOSIS_COLUMNS,
+    "reason": REASON_COLUMNS,
 }
 LEVELS = tuple(COLUMNS)
 LIST_SEPARATOR = "; "
@@ -353,12 +371,44 @@ def citation_rows(determination: Determination, letter: str | None = None) -> li
     return rows
 
 
+def reason_rows(determination: Determination, letter: str | None = None) -> list[dict]:
+    """One row per reason of each decision (``Decision.reasons``), with its decision's item,
+    outcome and classes, so that reasons can be counted by code, DWC category or drug class."""
+    d = determination
+    ident = _letter_id(d, letter)
+    rows = []
+    for i, dec in enumerate(d.decisions):
+        t = dec.treatment
+        decision = {
+            "decision_index": i,
+            "item": dec.item,
+            "outcome": dec.outcome,
+            "dwc_category": t.dwc_category,
+            "dwc_subcategory": t.dwc_subcategory,
+            "drug_class": t.drug.drug_class if t.drug else None,
+        }
+        for reason in dec.reasons:
+            rows.append(
+                {
+                    **ident,
+                    **decision,
+                    "code": reason.code,
+                    "direction": reason.direction,
+                    "evidence": reason.text,
+                    "start": reason.start,
+                    "end": reason.end,
+                }
+            )
+    return rows
+
+
 ROWS: dict[str, Callable[[Determination, str | None], list[dict]]] = {
     "letter": letter_rows,
     "decision": decision_rows,
     "medication": medication_rows,
     "citation": citation_rows,
     "diagnosis": diagnosis_rows,
+    "reason": reason_rows,
 }
 
 

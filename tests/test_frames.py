@@ -47,6 +47,14 @@ def test_dataframe_rows_per_level(determinations):
     citations = imr_nlp.to_dataframe(determinations, "citation")
     assert set(citations["basis"]) == {"claims_administrator", "reviewer"}
     assert set(citations["source"]) <= {"MTUS", "ODG", "ACOEM", "OTHER"}
+    reasons = imr_nlp.to_dataframe(determinations, "reason")
+    assert len(reasons) == sum(len(dec.reasons) for d in determinations for dec in d.decisions) > 0
+    assert set(reasons["direction"]) <= {"for", "against"}
+    by_letter = {d.source: d for d in determinations}
+    for row in reasons.itertuples():
+        decision = by_letter[row.letter].decisions[row.decision_index]
+        assert (row.item, row.outcome) == (decision.item, decision.outcome)
+        assert row.evidence in decision.rationale or " ".join(row.evidence.split()) in decision.rationale
 
 
 def test_dataframe_of_one_letter_and_bad_input(determinations):
