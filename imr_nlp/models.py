@@ -31,6 +31,7 @@ ReasonCode = Literal[
     "documentation",
     "risk",
 ]
+ReasonDirection = Literal["for", "against"]
 # Treatment.classified_by: the evidence that decided a request's category, strongest first
 # (imr_nlp.normalize.requests.EVIDENCE_KINDS; a test keeps the two equal).
 Evidence_ = Literal[
@@ -219,7 +220,7 @@ class Reason(_Model):
     """the criterion: guideline, indication, functional_improvement, pain_relief, prior_treatment,
     objective_findings, quantity_duration, monitoring, treatment_plan, prior_results,
     documentation, risk"""
-    direction: Literal["for", "against"]
+    direction: ReasonDirection
     """whether the finding argues for the treatment's medical necessity or against it"""
     text: str
     """the evidence: the sentence of the rationale that states the finding"""

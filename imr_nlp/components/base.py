@@ -133,14 +133,8 @@ class RuleComponent(Component):
         """The rule files, as the component's contract declares them."""
         return self.contract.rule_files if self.contract is not None else ()
 
-    def __init__(
-        self,
-        nlp: Language,
-        name: str,
-        span_keys: dict[str, str] | None = None,
-        scorer: Callable[..., dict] | None = None,
-    ) -> None:
-        super().__init__(nlp, name, span_keys, scorer)
+    def __init__(self, nlp: Language, name: str, **settings) -> None:
+        super().__init__(nlp, name, **settings)
         self.rules: dict[str, object] = {n: resources.load(n) for n in self.resource_names}
         self._compile()
 

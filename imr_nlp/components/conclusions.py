@@ -120,10 +120,11 @@ class IMRConclusions(IMRContext):
             text = doc_text(doc)
             start, end = last.start_char, last.start_char + len(text[last.start_char : last.end_char].rstrip())
             inside = [s for s in statements if start <= s.start_char and s.end_char <= end]
+            ends = self.ends(doc)
             if not inside:
                 found.append(errors.warning("W006", decision=len(items)))
-            elif not self.ends(doc).ends_text.search(text, start, end):
-                cuts = list(self.ends(doc).stop_before_space.finditer(text, start, end))
+            elif not ends.ends_text.search(text, start, end):
+                cuts = list(ends.stop_before_space.finditer(text, start, end))
                 final = cuts[-1].end() if cuts else start
                 if not any(s.start_char >= final for s in inside):
                     found.append(errors.warning("W007", decision=len(items)))

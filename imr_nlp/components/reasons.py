@@ -18,12 +18,13 @@ Writes ``doc.spans["imr_reasons"]``: the sentences stating a reason, labelled wi
 """
 
 import re
+from bisect import bisect_right
 from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import char_span, doc_text, sentence_bounds
+from imr_nlp.components.base import char_span, doc_text, sentence_bounds, token_words
 from imr_nlp.components.context import IMRContext
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import spans_of
@@ -123,10 +124,15 @@ class IMRReasons(IMRContext):
         )
         if not rationales:
             return []
+        sentences = _sentence_chars(doc)
         hits: list[CueHit] = []
         for start, end, index in rationales:
-            for s, e in _sentences_within(doc, start, end):
-                hits.extend(self._sentence_hits(text, s, e, index))
+            first = max(0, bisect_right(sentences, (start, start)) - 1)  # the sentence holding start
+            for a, b in sentences[first:]:
+                if a >= end:
+                    break
+                if b > start:
+                    hits.extend(self._sentence_hits(text, max(a, start), min(b, end), index))
         return hits
 
     def _sentence_hits(self, text: str, start: int, end: int, index: int) -> list[CueHit]:
@@ -181,17 +187,10 @@ def _longest_per_code(hits: list[CueHit], rules) -> list[CueHit]:
     return kept
 
 
-def _sentences_within(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
-    """Character bounds of the doc's sentences inside [start, end), clipped to it."""
-    out = []
-    for s, e in sentence_bounds(doc):
-        if s >= len(doc):
-            break
-        a, b = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
-        if b <= start or a >= end:
-            continue
-        out.append((max(a, start), min(b, end)))
-    return out
+def _sentence_chars(doc: Doc) -> list[tuple[int, int]]:
+    """Character bounds of the doc's sentences, in order (read once per doc)."""
+    words, _, starts = token_words(doc)
+    return [(starts[s], starts[e - 1] + len(words[e - 1])) for s, e in sentence_bounds(doc) if s < e <= len(doc)]
 
 
 def _without_met_conditions(hits: list[CueHit], reasons: list[FoundReason]) -> list[FoundReason]:

@@ -44,12 +44,10 @@ def treatment_values(
     ``partial`` and ``body_sites`` left to the caller. ``prescribed``: the ISO dates the item
     gives the prescribed role, in text order."""
     by_label: dict[str, list[dict]] = {}
-    starts: dict[str, list[int]] = {}
     for fact in doses:
         by_label.setdefault(fact.label, []).append(fact.dose)
-        starts.setdefault(fact.label, []).append(fact.start)
     values = _classification(request, drugs, by_label)
-    values.update(_drug_and_strength(request, values["category"], drugs, by_label, starts))
+    values.update(_drug_and_strength(request, values["category"], drugs, doses))
     values["service"] = None if values["category"] == "medication" or not request else request["service"]
     values.update(_amounts(request, by_label))
     values["prescribed_date"] = prescribed[0] if prescribed else None
@@ -74,14 +72,13 @@ def _drug_and_strength(
     request: dict | None,
     category: str,
     drugs: Sequence[DrugMention],
-    by_label: dict[str, list[dict]],
-    starts: dict[str, list[int]],
+    doses: Sequence[DoseFact],
 ) -> dict:
     """The treatment's drug (its mentions from first to last) and strength. A drug named in a
     diagnostic test is what the test measures or a contrast agent ("TSH level", "MRI with
     gadolinium"), not the treatment: it is left out."""
     tested = bool(request) and request["dwc_category"] == "Diagnostic Testing"
-    strengths = by_label.get("STRENGTH", [])
+    strengths = [fact for fact in doses if fact.label == "STRENGTH"]
     if drugs and category in ("medication", "procedure") and not tested:
         first, last = drugs[0], drugs[-1]
         classes = [d.drug_class for d in drugs]
@@ -93,14 +90,14 @@ def _drug_and_strength(
             "drug_class": combined or classes[0],
             "class_by": next((d.class_evidence for d in drugs if d.dwc_class), None),
         }
-        after = [s for s, at in zip(strengths, starts.get("STRENGTH", []), strict=True) if at >= first.end]
+        after = [fact.dose for fact in strengths if fact.start >= first.end]
         single = len({d.generic for d in drugs}) == 1
         return {
             "drug": drug,
             "strength": after[0]["value"] if single and after and after[0]["value"] is not None else None,
         }
-    if category == "medication" and strengths and strengths[0]["value"]:
-        return {"strength": strengths[0]["value"]}
+    if category == "medication" and strengths and strengths[0].dose["value"]:
+        return {"strength": strengths[0].dose["value"]}
     return {}
 
 

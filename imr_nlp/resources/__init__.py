@@ -16,6 +16,8 @@ from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from imr_nlp.models import ReasonCode, ReasonDirection
+
 RESOURCE_DIR = Path(__file__).resolve().parent
 
 
@@ -1179,23 +1181,6 @@ class ConclusionRules(ContextRules):
 
     description: str = ""
     letter_sections: list[str] = Field(min_length=1)
-
-
-ReasonCode = Literal[
-    "guideline",
-    "indication",
-    "functional_improvement",
-    "pain_relief",
-    "prior_treatment",
-    "objective_findings",
-    "quantity_duration",
-    "monitoring",
-    "treatment_plan",
-    "prior_results",
-    "documentation",
-    "risk",
-]
-ReasonDirection = Literal["for", "against"]
 
 
 class ReasonExample(_Strict):
