@@ -168,13 +168,17 @@ def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict, reas
 def _reasons(src: _Source, doc: Doc) -> dict[int, list[models.Reason]]:
     """Decision index -> its reasons (imr_reasons), evidence mapped to the source text."""
     found: dict[int, list[models.Reason]] = {}
+    evidence_read: set[tuple[int, int]] = set()
     for span in spans_of(doc, "reasons"):
-        reason = span._.reason
-        found.setdefault(reason["index"], []).append(
-            models.Reason(
-                code=reason["code"], direction=reason["direction"], **src.evidence(span.start_char, span.end_char)
+        if (span.start_char, span.end_char) in evidence_read:
+            continue  # a sentence of two reasons: its spans share one list
+        evidence_read.add((span.start_char, span.end_char))
+        for reason in span._.reasons or []:
+            found.setdefault(reason["index"], []).append(
+                models.Reason(
+                    code=reason["code"], direction=reason["direction"], **src.evidence(span.start_char, span.end_char)
+                )
             )
-        )
     return found
 
 

@@ -83,8 +83,12 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
     "decision": Extension(
         None, "dict", 'imr_decisions: an item {"index", "partial", "medically_necessary", "start", "end"}'
     ),
-    "reason": Extension(
-        None, "dict", 'imr_reasons: a reason of a decision {"index", "code", "direction"}; the span is its evidence'
+    "reasons": Extension(
+        None,
+        "list",
+        'imr_reasons: the reasons whose evidence the span is, each {"index", "code", "direction"} (the group has a '
+        "span per reason, labelled with its code; a sentence stating two reasons gives two spans sharing this list, "
+        "as spaCy keys span extensions by offsets)",
     ),
     "block_index": Extension(None, "int", "imr_decisions: the decision a block part or necessity statement is of"),
     "necessity_polarity": Extension(

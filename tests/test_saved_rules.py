@@ -212,7 +212,7 @@ CASES = {
             )
         ),
         DECISIONS.format(item="MRI of the knee").replace("The request", "The patient is zorbly. The request"),
-        _spans("imr_reasons", lambda s: s._.reason["code"]),
+        _spans("imr_reasons", lambda s: s.label_),
     ),
     "imr_context/context_rules.json": (
         _json(

@@ -14,7 +14,8 @@ when no finding about the patient follows. One reason per (code, direction) per 
 first statement is the evidence.
 
 Writes ``doc.spans["imr_reasons"]``: the sentences stating a reason, labelled with its code,
-``span._.reason`` = {"index": the decision's, "code", "direction"}.
+``span._.reasons`` = [{"index": the decision's, "code", "direction"}, ...] (the reasons of that sentence:
+spaCy keys span extensions by offsets, so spans of one sentence share them).
 """
 
 import re
@@ -34,7 +35,7 @@ CONTRACT = declare(
         factory="imr_reasons",
         reads=("spans:items", "span._.decision", "spans:parts", "span._.block_index"),
         reads_if_present=("doc.sents",),
-        writes=("spans:reasons", "span._.reason"),
+        writes=("spans:reasons", "span._.reasons"),
         rule_files=("reasons.json",),
         scores=(),
     )
@@ -78,6 +79,8 @@ class IMRReasons(IMRContext):
         self.cue_patterns = [re.compile(cue.pattern, re.I) for cue in rules.cues]
         self.not_reason = re.compile(rules.not_reasons.pattern, re.I)
         self.guideline_quote = re.compile(rules.guideline_quotes.pattern, re.I)
+        self.general_statement = re.compile(rules.general_statements.pattern, re.I)
+        self.patient_statement = re.compile(rules.patient_statements.pattern, re.I)
         self.condition = re.compile(rules.conditions.pattern, re.I)
 
     def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
@@ -138,7 +141,7 @@ class IMRReasons(IMRContext):
     def _sentence_hits(self, text: str, start: int, end: int, index: int) -> list[CueHit]:
         sentence = text[start:end]
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
-        quoted = self.guideline_quote.search(sentence) is not None
+        quoted = self.guideline_only(sentence)
         conditional = self.condition.search(sentence) is not None
         found = []
         for number, pattern in enumerate(self.cue_patterns):
@@ -156,12 +159,23 @@ class IMRReasons(IMRContext):
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
 
+    def guideline_only(self, sentence: str) -> bool:
+        """Whether only a guideline's position is read in a sentence: it quotes a guideline or
+        speaks in general, and says nothing of this patient, these records or this request."""
+        flat = " ".join(sentence.split())
+        if self.patient_statement.search(flat):
+            return False
+        return self.guideline_quote.search(flat) is not None or self.general_statement.search(flat) is not None
+
     def set_annotations(self, doc: Doc, reasons: list[FoundReason]) -> Doc:  # type: ignore[override]
         spans = []
+        by_evidence: dict[tuple[int, int], list[dict]] = {}
         for reason in reasons:
             span = char_span(doc, reason.start, reason.end, label=reason.code)
             if span is not None:
-                span._.reason = {"index": reason.index, "code": reason.code, "direction": reason.direction}
+                shared = by_evidence.setdefault((reason.start, reason.end), [])
+                shared.append({"index": reason.index, "code": reason.code, "direction": reason.direction})
+                span._.reasons = shared
                 spans.append(span)
         self.write_spans(doc, "reasons", spans)
         return doc

@@ -1240,6 +1240,14 @@ class ReasonRules(ContextRules):
     guideline_quotes: ReasonWording = Field(
         description="sentences that state what a guideline says: only code 'guideline' is read in them"
     )
+    general_statements: ReasonWording = Field(
+        description="sentences that speak of patients or a treatment in general ('may be appropriate', 'most "
+        "patients'): like a guideline quote, only code 'guideline' is read in them unless they speak of this patient"
+    )
+    patient_statements: ReasonWording = Field(
+        description="sentences that speak of this patient, these records or this request: every code is read in "
+        "them, even when they quote a guideline"
+    )
     conditions: ReasonWording = Field(
         description="a guideline statement made on a condition ('recommended when ...'): it is a reason only when no "
         "finding about the patient follows in the rationale"
