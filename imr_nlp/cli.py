@@ -552,8 +552,9 @@ def report(
     progress: bool | None,
 ) -> None:
     """Write one self-contained HTML report of letters (files, folders, globs): outcomes and
-    overturn rates by DWC category, drug class, guideline, reviewer specialty and month, each
-    count linked to its letters, and every letter's text with what was extracted highlighted."""
+    overturn rates by DWC category, drug class, guideline, reviewer specialty and month, the
+    decisions' reasons (why upheld or overturned), each count linked to its letters, and every
+    letter's text with what was extracted highlighted."""
     from imr_nlp.html_report import EVIDENCE_LIMIT, build_report, letters_with_texts
 
     started = time.perf_counter()
