@@ -40,11 +40,13 @@ from imr_nlp.io import (
     unsupported_type,
     write_whole,
 )
+from imr_nlp.models import Decision, Reason
 from imr_nlp.rows import LEVELS
 
 LETTER_SUFFIXES = {".txt", ".pdf"}
 MAX_SKIPPED_SHOWN = 20  # a folder's files that are not letters, listed by name (then counted)
 FORMATS = ("jsonl", "csv", "parquet")
+REASON_EVIDENCE_WIDTH = 100  # characters of a reason's evidence that ``show`` prints
 
 
 def expand(
@@ -550,8 +552,9 @@ def report(
     progress: bool | None,
 ) -> None:
     """Write one self-contained HTML report of letters (files, folders, globs): outcomes and
-    overturn rates by DWC category, drug class, guideline, reviewer specialty and month, each
-    count linked to its letters, and every letter's text with what was extracted highlighted."""
+    overturn rates by DWC category, drug class, guideline, reviewer specialty and month, the
+    decisions' reasons (why upheld or overturned), each count linked to its letters, and every
+    letter's text with what was extracted highlighted."""
     from imr_nlp.html_report import EVIDENCE_LIMIT, build_report, letters_with_texts
 
     started = time.perf_counter()
@@ -610,8 +613,9 @@ def schema(level: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 def show(paths: tuple[str, ...]) -> None:
-    """Print a readable summary of each letter: header, decisions, outcomes, drugs, citations
-    (made terminal-safe: a letter's text is not ours). Exit 1 when a letter failed or none was found."""
+    """Print a readable summary of each letter: header, decisions, outcomes, reasons, drugs,
+    citations (made terminal-safe: a letter's text is not ours). Exit 1 when a letter failed or
+    none was found."""
     import imr_nlp
 
     files, problems = _letters_or_exit(paths)
@@ -627,31 +631,8 @@ def show(paths: tuple[str, ...]) -> None:
             f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
             f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
         )
-        for d in det.decisions:
-            t = d.treatment
-            what = t.drug.generic if t.drug else t.service
-            details = ", ".join(
-                f"{k}={v}"
-                for k, v in (
-                    ("strength", f"{t.strength.value:g} {t.strength.unit}" if t.strength else None),
-                    ("quantity", t.quantity),
-                    ("refills", t.refills),
-                    ("frequency", t.frequency),
-                    ("sites", "/".join(t.body_sites) or None),
-                    ("partial", t.partial or None),
-                )
-                if v is not None
-            )
-            _line(f"   [{(d.outcome or '?').upper():10}] {d.item}")
-            dwc = " / ".join(x for x in (t.dwc_category, t.dwc_subcategory) if x)
-            _line(
-                f"      {t.category}: {what or '-'}"
-                + (f" ({details})" if details else "")
-                + (f"  [DWC: {dwc}]" if dwc else "")
-            )
-            for side, basis in (("claims admin", d.claims_administrator), ("reviewer", d.reviewer_basis)):
-                cites = "; ".join(f"{c.source} {', '.join(c.topics)}".strip() for c in basis.citations)
-                _line(f"      {side}: mtus_based={basis.mtus_based} {cites}")
+        for decision in det.decisions:
+            _show_decision(decision)
         drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
         if drugs:
             _line(f"   drugs mentioned: {', '.join(drugs)}")
@@ -659,6 +640,45 @@ def show(paths: tuple[str, ...]) -> None:
             _line(f"   warning: {w}")
     if failed:
         sys.exit(1)
+
+
+def _show_decision(decision: Decision) -> None:
+    """``show``'s lines for one decision: outcome and item, the parsed request, each side's
+    guidelines, then its reasons."""
+    t = decision.treatment
+    what = t.drug.generic if t.drug else t.service
+    details = ", ".join(
+        f"{k}={v}"
+        for k, v in (
+            ("strength", f"{t.strength.value:g} {t.strength.unit}" if t.strength else None),
+            ("quantity", t.quantity),
+            ("refills", t.refills),
+            ("frequency", t.frequency),
+            ("sites", "/".join(t.body_sites) or None),
+            ("partial", t.partial or None),
+        )
+        if v is not None
+    )
+    _line(f"   [{(decision.outcome or '?').upper():10}] {decision.item}")
+    dwc = " / ".join(x for x in (t.dwc_category, t.dwc_subcategory) if x)
+    _line(
+        f"      {t.category}: {what or '-'}" + (f" ({details})" if details else "") + (f"  [DWC: {dwc}]" if dwc else "")
+    )
+    for side, basis in (("claims admin", decision.claims_administrator), ("reviewer", decision.reviewer_basis)):
+        cites = "; ".join(f"{c.source} {', '.join(c.topics)}".strip() for c in basis.citations)
+        _line(f"      {side}: mtus_based={basis.mtus_based} {cites}")
+    for reason in decision.reasons:
+        _line(reason_line(reason))
+
+
+def reason_line(reason: Reason) -> str:
+    """A reason as ``show`` prints it: direction, code and its evidence, white space collapsed
+    and cut after a word to at most REASON_EVIDENCE_WIDTH characters ("..." marks the cut)."""
+    evidence = " ".join(reason.text.split())
+    if len(evidence) > REASON_EVIDENCE_WIDTH:
+        kept = evidence[: REASON_EVIDENCE_WIDTH - 3]
+        evidence = (kept.rsplit(" ", 1)[0] if " " in kept else kept) + "..."
+    return f'      reason: {reason.direction} {reason.code}  "{evidence}"'
 
 
 @main.command()

@@ -1,8 +1,10 @@
 """A self-contained HTML report of a corpus of letters: the corpus at a glance, decisions and
 overturn rates by DWC category and subcategory, drug class, guideline source and topic,
 reviewer specialty and decision month, each as a sortable table beside an inline SVG chart
-whose counts open the list of their letters; and for every letter an evidence view, its text
-with each extracted span highlighted and labelled, line breaks kept.
+whose counts open the list of their letters; why decisions were upheld or overturned, their
+reasons counted by code and direction (also by DWC category and by drug class); and for every
+letter an evidence view, its text with each extracted span highlighted and labelled (reasons
+too), line breaks kept.
 
 One HTML file: no network, no script or style from elsewhere, so it can be mailed or archived.
 
@@ -37,6 +39,7 @@ SPAN_COLORS = {
     "diagnosis": "#d9b8f0",
     "date": "#e0e0e0",
     "citation": "#f5e87c",
+    "reason": "#fcd9a8",
 }
 
 
@@ -106,6 +109,7 @@ class Breakdown:
     columns: tuple[str, ...]
     keys: KeyFunction
     chronological: bool = False  # ordered by key and charted as columns, not bars
+    counted: str = "decisions"  # what a group's count counts, as its table says
 
 
 BREAKDOWNS = (
@@ -115,6 +119,42 @@ BREAKDOWNS = (
     Breakdown("guideline", "Guidelines the reviewer relied on", ("source", "topic"), _guideline),
     Breakdown("specialty", "By reviewer specialty", ("specialty",), _specialty),
     Breakdown("month", "Over decision dates", ("decision month",), _month, chronological=True),
+)
+
+
+def _reasons(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+    """The (code, direction) of each of a decision's reasons: the contract gives each pair once
+    per decision, so a group counts as many decisions as it has reasons."""
+    return [(reason.code, reason.direction) for reason in decision.reasons]
+
+
+def _with_reasons(groups: KeyFunction, width: int) -> KeyFunction:
+    """A key function of one key per reason of a decision in each of ``groups``'s groups (their
+    first ``width`` parts): (*group, code, direction)."""
+
+    def keys(det: Determination, decision: Decision) -> list[tuple[str, ...]]:
+        return [(*group[:width], *reason) for group in groups(det, decision) for reason in _reasons(det, decision)]
+
+    return keys
+
+
+# "Why upheld / why overturned": tables without a chart, their groups' counts are reasons.
+REASON_BREAKDOWNS = (
+    Breakdown("reasons", "Reasons by code and direction", ("code", "direction"), _reasons, counted="reasons"),
+    Breakdown(
+        "reasons-dwc",
+        "Reasons by DWC category",
+        ("DWC category", "code", "direction"),
+        _with_reasons(_dwc, 1),
+        counted="reasons",
+    ),
+    Breakdown(
+        "reasons-drug-class",
+        "Reasons by drug class",
+        ("drug class", "code", "direction"),
+        _with_reasons(_drug_class, 1),
+        counted="reasons",
+    ),
 )
 
 
@@ -256,6 +296,8 @@ def highlights(det: Determination) -> list[Highlight]:
     for d in det.decisions:
         kind = d.outcome or "item"
         out.append(Highlight(d.start, d.end, kind, (d.outcome or "item").upper(), d.treatment.category))
+        for r in d.reasons:
+            out.append(Highlight(r.start, r.end, "reason", f"{r.code} · {r.direction}", f"a reason of: {d.item}"))
     for m in det.medications:
         out.append(Highlight(m.start, m.end, "drug", " ".join(["DRUG", *_flags(m)]), m.generic or ""))
     for m in det.diagnoses:
@@ -325,6 +367,7 @@ class ReportTally:
     def __init__(self, evidence_limit: int = EVIDENCE_LIMIT):
         self.evidence_limit = evidence_limit
         self.groups = {(b.name, depth): {} for b in BREAKDOWNS for depth in (None, 1)}
+        self.groups.update({(b.name, None): {} for b in REASON_BREAKDOWNS})  # no chart: whole keys only
         self.rows: list[dict] = []
         self.views: list[dict] = []
         self.glance = dict.fromkeys(("letters", "failed", "decisions", "upheld", "overturned"), 0)
@@ -335,6 +378,8 @@ class ReportTally:
         for breakdown in BREAKDOWNS:
             for depth in (None, 1):
                 add_to_groups(self.groups[breakdown.name, depth], index, det, breakdown, depth)
+        for breakdown in REASON_BREAKDOWNS:
+            add_to_groups(self.groups[breakdown.name, None], index, det, breakdown, None)
         outcomes = [d.outcome for d in det.decisions]
         row = {
             "index": index,
@@ -370,6 +415,10 @@ class ReportTally:
             tables.append({"breakdown": breakdown, "groups": groups, "chart": chart})
         return tables
 
+    def reason_tables(self) -> list[dict]:
+        """The tables of "why upheld / why overturned" (no chart)."""
+        return [{"breakdown": b, "groups": sorted_groups(self.groups[b.name, None], b)} for b in REASON_BREAKDOWNS]
+
     def glance_figures(self) -> dict:
         known = self.glance["upheld"] + self.glance["overturned"]
         return {**self.glance, "rate": self.glance["overturned"] / known if known else None}
@@ -397,6 +446,7 @@ def build_report(
         generated=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         glance=tally.glance_figures(),
         tables=tally.tables(),
+        reason_tables=tally.reason_tables(),
         letters=tally.rows,
         views=tally.views,
         viewed={view["index"] for view in tally.views},

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 import imr_nlp
-from imr_nlp.cli import Progress, expand, main
+from imr_nlp.cli import REASON_EVIDENCE_WIDTH, Progress, expand, main, reason_line
+from imr_nlp.models import Reason
 from imr_nlp.rows import COLUMNS
 from imr_nlp.rows import rows as rows_of
 
@@ -435,6 +436,50 @@ def test_file_names_reach_the_terminal_escaped(tmp_path):
         everything = result.stdout + result.stderr
         assert "\x1b" not in everything and "\u202e" not in everything and "\x07" not in everything
         assert "\\x1b]0;owned\\x07\\x1b[2J\\u202e" in result.stderr
+
+
+def test_show_prints_each_decisions_reasons_under_it():
+    result = _run("show", SAMPLES / "synthetic_letter.txt")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    norco = lines.index("   [UPHELD    ] Norco 10/325mg #90 with one refill")
+    therapy = lines.index("   [OVERTURNED] Physical therapy 2 times a week for 4 weeks for the lumbar spine")
+    reason_lines = [(i, line) for i, line in enumerate(lines) if line.startswith("      reason: ")]
+    no_improvement = "There is no documentation of functional improvement with opioids."
+    within = "The request for eight sessions is within the guidelines and is medically necessary."  # line break gone
+    # each under its own decision, after the request and the two guideline lines
+    assert reason_lines == [
+        (norco + 4, f'      reason: against functional_improvement  "{no_improvement}"'),
+        (therapy + 4, f'      reason: for quantity_duration  "{within}"'),
+    ]
+
+
+def test_show_cuts_a_long_reason_and_escapes_what_it_quotes(tmp_path):
+    """A reason's evidence is the letter's text: shortened at a word, escapes shown escaped."""
+    letter = tmp_path / "letter.txt"
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    long_sentence = (
+        "There is no documentation of functional improvement with opioids in the records of the\x1b[2J\u202e "
+        "treating\nphysician from the visits of 2015, 2016 and the first months of 2017, as far as they were provided."
+    )
+    letter.write_text(text.replace("There is no documentation of functional improvement with opioids.", long_sentence))
+    result = _run("show", letter)
+    assert result.exit_code == 0 and "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert (
+        '      reason: against functional_improvement  "There is no documentation of functional improvement with '
+        'opioids in the records of the\\x1b[2J\\u202e..."'
+    ) in result.stdout.splitlines()
+
+
+def test_reason_line_keeps_at_most_its_width_of_the_evidence():
+    def line(text: str) -> str:
+        return reason_line(Reason(code="risk", direction="for", text=text, start=0, end=len(text)))
+
+    assert line("  a\n\t risk  of\r\ndependence ") == '      reason: for risk  "a risk of dependence"'
+    words = line("word " * 40)
+    evidence = words.split('"')[1]
+    assert len(evidence) <= REASON_EVIDENCE_WIDTH and evidence.endswith("word...")
+    assert line("x" * 150).endswith('"' + "x" * (REASON_EVIDENCE_WIDTH - 3) + '..."')
 
 
 def test_a_hard_link_is_the_same_letter_read_once_and_never_an_output(tmp_path):

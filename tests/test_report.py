@@ -3,6 +3,7 @@ escaped, a self-contained page, and ``imr-nlp report``. The page in a real brows
 tests/test_report_browser.py."""
 
 import datetime as dt
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,11 +16,13 @@ from imr_nlp.cli import main
 from imr_nlp.html_report import (
     BREAKDOWNS,
     NOT_STATED,
+    REASON_BREAKDOWNS,
     Highlight,
     build_report,
     evidence_html,
     group_decisions,
     highlights,
+    letters_with_texts,
 )
 from imr_nlp.models import (
     Citation,
@@ -27,15 +30,16 @@ from imr_nlp.models import (
     Determination,
     GuidelineBasis,
     Medication,
+    Reason,
     Reviewer,
     Treatment,
 )
 
 SAMPLES = Path(__file__).resolve().parent.parent / "imr_nlp" / "samples"
-BY_NAME = {b.name: b for b in BREAKDOWNS}
+BY_NAME = {b.name: b for b in (*BREAKDOWNS, *REASON_BREAKDOWNS)}
 
 
-def _decision(outcome, category=None, subcategory=None, drug_class=None, citations=()):
+def _decision(outcome, category=None, subcategory=None, drug_class=None, citations=(), reasons=()):
     drug = Medication(text="x", start=0, end=1, generic="x", drug_class=drug_class) if drug_class else None
     return Decision(
         item="an item",
@@ -48,28 +52,43 @@ def _decision(outcome, category=None, subcategory=None, drug_class=None, citatio
                 Citation(text=s, start=0, end=1, source=s, mtus=s == "MTUS", topics=list(t)) for s, t in citations
             ]
         ),
+        reasons=[Reason(code=code, direction=direction, text="x", start=0, end=1) for code, direction in reasons],
     )
 
 
 @pytest.fixture()
 def corpus() -> list[Determination]:
-    """Three letters: two decisions each in the first two, none in an unreadable third."""
+    """Three letters: two decisions each in the first two (five reasons), none in an unreadable third."""
+    no_improvement = ("functional_improvement", "against")
     return [
         Determination(
             source="/x/a.pdf",
             decision_date=dt.date(2016, 12, 5),
             reviewer=Reviewer(specialties=["Pain Management", "Anesthesiology"]),
             decisions=[
-                _decision("upheld", "Pharmaceuticals", "Opioids", "opioid", [("MTUS", ["Opioids", "Weaning"])]),
-                _decision("overturned", "Rehabilitation", "Acupuncture", citations=[("ODG", ["Acupuncture"])]),
+                _decision(
+                    "upheld",
+                    "Pharmaceuticals",
+                    "Opioids",
+                    "opioid",
+                    [("MTUS", ["Opioids", "Weaning"])],
+                    reasons=[no_improvement, ("monitoring", "against")],
+                ),
+                _decision(
+                    "overturned",
+                    "Rehabilitation",
+                    "Acupuncture",
+                    citations=[("ODG", ["Acupuncture"])],
+                    reasons=[("functional_improvement", "for")],
+                ),
             ],
         ),
         Determination(
             source="/x/b.pdf",
             decision_date=dt.date(2017, 1, 9),
             decisions=[
-                _decision("upheld", "Pharmaceuticals", "Opioids", "opioid", [("MTUS", ["Opioids"])]),
-                _decision(None),
+                _decision("upheld", "Pharmaceuticals", "Opioids", "opioid", [("MTUS", ["Opioids"])], [no_improvement]),
+                _decision(None, reasons=[("documentation", "against")]),
             ],
         ),
         Determination(source="/x/c.pdf", error="/x/c.pdf: not a readable PDF"),
@@ -111,6 +130,36 @@ def _counts(groups):
             {("Pain Management",): (2, 1, 1, 0.5), ("Anesthesiology",): (2, 1, 1, 0.5), (NOT_STATED,): (2, 1, 0, 0.0)},
         ),
         ("month", None, {("2016-12",): (2, 1, 1, 0.5), ("2017-01",): (2, 1, 0, 0.0)}),
+        # why upheld / why overturned: reasons by outcome, code and direction
+        (
+            "reasons",
+            None,
+            {
+                ("functional_improvement", "against"): (2, 2, 0, 0.0),
+                ("monitoring", "against"): (1, 1, 0, 0.0),
+                ("functional_improvement", "for"): (1, 0, 1, 1.0),
+                ("documentation", "against"): (1, 0, 0, None),
+            },
+        ),
+        (
+            "reasons-dwc",
+            None,
+            {
+                ("Pharmaceuticals", "functional_improvement", "against"): (2, 2, 0, 0.0),
+                ("Pharmaceuticals", "monitoring", "against"): (1, 1, 0, 0.0),
+                ("Rehabilitation", "functional_improvement", "for"): (1, 0, 1, 1.0),
+                (NOT_STATED, "documentation", "against"): (1, 0, 0, None),
+            },
+        ),
+        # only the decisions of a drug, as in "Drugs by class"
+        (
+            "reasons-drug-class",
+            None,
+            {
+                ("opioid", "functional_improvement", "against"): (2, 2, 0, 0.0),
+                ("opioid", "monitoring", "against"): (1, 1, 0, 0.0),
+            },
+        ),
     ],
 )
 def test_breakdowns_count_each_decision_in_its_groups(corpus, breakdown, depth, expected):
@@ -218,6 +267,101 @@ def test_the_page_is_self_contained_and_links_each_count_to_its_letters(corpus):
     assert "33.3%" in page  # overturn rate: 1 of 3 decisions with a known outcome
 
 
+def _why_links(page: str) -> list[tuple[str, str, str]]:
+    """(letters, label, count) of every count link in the "why upheld / why overturned" section."""
+    section = page[page.index('<section id="why">') :]
+    section = section[: section.index("</section>")]
+    return re.findall(r'<a href="#selection" class="n" data-l="([\d ]*)" data-t="([^"]*)">(\d+)<', section)
+
+
+def test_the_why_section_counts_every_reason_and_links_it_to_its_letters(corpus):
+    page = build_report(zip(corpus, ["a <letter> text", "b text", None], strict=True))
+    assert '<a href="#why">' in page and "<h2>Why upheld / why overturned</h2>" in page
+    links = _why_links(page)
+    groups = sum(len(group_decisions(corpus, breakdown)) for breakdown in REASON_BREAKDOWNS)
+    assert len(links) == 3 * groups  # reasons, upheld, overturned
+    by_code = {label: (letters, int(count)) for letters, label, count in links}
+    assert by_code["functional_improvement / against: 2 reasons"] == ("0 1", 2)
+    assert by_code["functional_improvement / against: 2 upheld"] == ("0 1", 2)
+    assert by_code["functional_improvement / for: 1 overturned"] == ("0", 1)
+    assert by_code["documentation / against: 1 reasons"] == ("1", 1)  # its outcome unknown: neither column
+    assert by_code["Pharmaceuticals / monitoring / against: 1 upheld"] == ("0", 1)
+    assert by_code["opioid / functional_improvement / against: 2 reasons"] == ("0 1", 2)
+    reasons = sum(len(d.reasons) for det in corpus for d in det.decisions)
+    assert (
+        sum(int(n) for _, label, n in links if re.fullmatch(r"\w+ / \w+: \d+ reasons", html.unescape(label))) == reasons
+    )
+    # each link names its letters (each once: at most its count), each with a view in the page
+    for letters, _, count in links:
+        assert len(letters.split()) <= int(count)
+        assert all(f'<section class="letter" id="letter-{i}">' in page for i in letters.split())
+
+
+@pytest.fixture(scope="module")
+def samples() -> list[tuple[Determination, str]]:
+    """The bundled sample letters, parsed, each with the text its offsets refer to."""
+    return list(letters_with_texts(sorted(SAMPLES.iterdir()), n_process=1))
+
+
+def test_the_why_section_counts_what_the_reason_table_counts(samples):
+    """The report's reasons of parsed letters agree with to_dataframe(level="reason"): by code and
+    direction, by DWC category, by drug class (of the decisions of a drug whose class is known)."""
+    page = build_report(samples)
+    frame = imr_nlp.to_dataframe([det for det, _ in samples], level="reason").fillna({"dwc_category": NOT_STATED})
+    assert len(frame) >= 10
+    shown = {html.unescape(label): int(n) for _, label, n in _why_links(page) if label.endswith(" reasons")}
+
+    def expected(table) -> dict[str, int]:
+        counts = table.groupby(list(table.columns)).size()
+        return {" / ".join(key) + f": {n} reasons": n for key, n in counts.items()}
+
+    by_code = expected(frame[["code", "direction"]])
+    by_dwc = expected(frame[["dwc_category", "code", "direction"]])
+    by_class = expected(frame.loc[frame["drug_class"].notna(), ["drug_class", "code", "direction"]])
+    class_unknown = {label: n for label, n in shown.items() if label.startswith("(class unknown) / ")}
+    assert shown == {**by_code, **by_dwc, **by_class, **class_unknown}
+    assert sum(by_code.values()) == len(frame) == sum(len(d.reasons) for det, _ in samples for d in det.decisions)
+    for letters, _, _ in _why_links(page):
+        assert all(f'<section class="letter" id="letter-{i}">' in page for i in letters.split())
+
+
+def test_each_reason_of_a_parsed_letter_is_highlighted_with_its_code_and_direction(samples):
+    for det, text in samples:
+        reasons = [reason for decision in det.decisions for reason in decision.reasons]
+        spans = [s for s in highlights(det) if s.kind == "reason"]
+        assert [(s.start, s.end, s.label) for s in spans] == [
+            (r.start, r.end, f"{r.code} · {r.direction}") for r in reasons
+        ]
+        shown, marks = _marks(str(evidence_html(text, highlights(det))))
+        assert shown == text
+        assert [(start, end) for kind, start, end in marks if kind == "k-reason"] == sorted(
+            (r.start, r.end) for r in reasons
+        )
+
+
+def test_a_reason_in_the_evidence_view_is_escaped():
+    """A reason's evidence and its decision's item are the letter's text: shown, never run."""
+    text = 'Norco "10" <img src=x>: Upheld\nDecision rationale: <script>alert("x")</script> & no improvement. Denied.\n'
+    item = 'Norco "10" <img src=x>'
+    evidence = '<script>alert("x")</script> & no improvement.'
+    start = text.index(evidence)
+    reason = Reason(
+        code="functional_improvement", direction="against", text=evidence, start=start, end=start + len(evidence)
+    )
+    det = Determination(decisions=[Decision(item=item, start=0, end=len(item), outcome="upheld", reasons=[reason])])
+    page = build_report([(det, text)])
+    assert "<script>alert" not in page and "<img" not in page
+    assert (
+        '<mark class="k-reason" title="a reason of: Norco &quot;10&quot; &lt;img src=x&gt;">'
+        "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; no improvement."
+        '<span class="lbl">functional_improvement · against</span></mark>'
+    ) in page
+    # the letter's list of decisions names its reasons too
+    assert (
+        '<span class="reasons">reasons: <mark class="k-reason">functional_improvement · against</mark></span>' in page
+    )
+
+
 def test_evidence_limit_keeps_the_tables_whole(corpus):
     page = build_report(zip(corpus, ["a", "b", None], strict=True), evidence_limit=1)
     assert re.findall(r'<section class="letter" id="letter-(\d+)"', page) == ["0"]
@@ -254,7 +398,6 @@ def test_cli_report_says_what_is_wrong(tmp_path):
 def test_each_file_is_read_once_and_its_view_shows_the_text_that_was_parsed(monkeypatch, tmp_path):
     """A file changed between parsing and the report must not get marks on the wrong text."""
     import imr_nlp.batches
-    from imr_nlp.html_report import letters_with_texts
 
     letter = tmp_path / "a.txt"
     original = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
