@@ -96,13 +96,17 @@ class IMRReasons(IMRContext):
             for target, cues in super().match(doc, targets=turnable):
                 turned[(target.start_char, target.end_char)] = any(c.category in self.turning for c in cues)
         reasons: list[FoundReason] = []
+        plain: list[bool] = []  # an affirmed cue that ConText could have turned but did not
         for hit, span in kept:
             rule = self.cue_rules[hit.rule]
             direction = rule.affirmed
-            if turned.get((span.start_char, span.end_char)) and rule.negation_flips:
+            was_turned = bool(turned.get((span.start_char, span.end_char))) and rule.negation_flips
+            if was_turned:
                 direction = "for" if direction == "against" else "against"
             reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction))
-        reasons = _without_met_conditions([hit for hit, _ in kept], reasons)
+            plain.append(rule.negation_flips and not was_turned)
+        hits, reasons = _settled_in_sentence([hit for hit, _ in kept], reasons, plain)
+        reasons = _without_met_conditions(hits, reasons)
         return _first_of_each(self._with_the_outcome(doc, reasons))
 
     def _with_the_outcome(self, doc: Doc, reasons: list[FoundReason]) -> list[FoundReason]:
@@ -205,6 +209,23 @@ def _sentence_chars(doc: Doc) -> list[tuple[int, int]]:
     """Character bounds of the doc's sentences, in order (read once per doc)."""
     words, _, starts = token_words(doc)
     return [(starts[s], starts[e - 1] + len(words[e - 1])) for s, e in sentence_bounds(doc) if s < e <= len(doc)]
+
+
+def _settled_in_sentence(
+    hits: list[CueHit], reasons: list[FoundReason], plain: list[bool]
+) -> tuple[list[CueHit], list[FoundReason]]:
+    """Where the cues of one code in one sentence disagree on the direction, leave out the plain
+    affirmed ones: the negated or fixed cue says what the sentence finds of them ("the
+    examination revealed no evidence of nerve compromise": findings named, and denied)."""
+    directions: dict[tuple[int, int, str], set[str]] = {}
+    for reason in reasons:
+        directions.setdefault((reason.index, reason.start, reason.code), set()).add(reason.direction)
+    kept = [
+        (hit, reason)
+        for hit, reason, affirmed_only in zip(hits, reasons, plain, strict=True)
+        if not (affirmed_only and len(directions[(reason.index, reason.start, reason.code)]) > 1)
+    ]
+    return [hit for hit, _ in kept], [reason for _, reason in kept]
 
 
 def _without_met_conditions(hits: list[CueHit], reasons: list[FoundReason]) -> list[FoundReason]:
