@@ -1,0 +1,48 @@
+"""imr_reasons' case folding: rule patterns compiled for lower-case text find what they find
+with re.I, at the same offsets."""
+
+import re
+
+import pytest
+
+from imr_nlp import resources
+from imr_nlp.components.reasons import folded, folded_regex
+
+RULES = resources.load("reasons.json")
+WORDINGS = [
+    RULES.not_reasons,
+    RULES.guideline_quotes,
+    RULES.general_statements,
+    RULES.patient_statements,
+    RULES.conditions,
+]
+PATTERNS = [(cue.name, cue.pattern, [e.text for e in cue.examples]) for cue in RULES.cues] + [
+    (w.description[:30], w.pattern, [e.text for e in w.examples]) for w in WORDINGS
+]
+
+
+@pytest.mark.parametrize("text", ["There is NO documentation.", "İstanbul MRI of the knee", "Straße und ǅ", "ΣΊΣΥΦΟΣ"])
+def test_folded_keeps_every_offset(text):
+    lower = folded(text)
+    assert len(lower) == len(text)
+    assert lower.casefold() == text.casefold()
+
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (r"\bMTUS\s+(?P<target>Recommended)\b", r"\bmtus\s+(?P<target>recommended)\b"),
+        (r"\S+\W\D\B[A-Z]", r"\S+\W\D\B[a-z]"),
+        (r"(?P<Word>X)(?P=Word)", r"(?P<Word>x)(?P=Word)"),
+    ],
+)
+def test_folded_regex_lowers_letters_but_not_escapes_or_group_names(pattern, expected):
+    assert folded_regex(pattern).pattern == expected
+
+
+@pytest.mark.parametrize("name, pattern, texts", PATTERNS, ids=[name for name, _, _ in PATTERNS])
+def test_folded_patterns_find_what_re_i_finds(name, pattern, texts):
+    ignoring_case = re.compile(pattern, re.I)
+    for text in texts + [text.upper() for text in texts]:
+        expected = [m.span() for m in ignoring_case.finditer(text)]
+        assert [m.span() for m in folded_regex(pattern).finditer(folded(text))] == expected, text
