@@ -107,9 +107,23 @@ class IMRReasons(IMRContext):
                 direction = "for" if direction == "against" else "against"
             reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction))
             plain.append(rule.negation_flips and not was_turned)
-        hits, reasons = _settled_in_sentence([hit for hit, _ in kept], reasons, plain)
+        hits, reasons, plain = self._denied_head_nouns([hit for hit, _ in kept], reasons, plain)
+        hits, reasons = _settled_in_sentence(hits, reasons, plain)
         reasons = _without_met_conditions(hits, reasons)
         return _first_of_each(self._with_the_outcome(doc, reasons))
+
+    def _denied_head_nouns(
+        self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool]
+    ) -> tuple[list[CueHit], list[FoundReason], list[bool]]:
+        """Of the head nouns (the last resort), only the first that ConText denies in its sentence."""
+        kept, sentences_done = [], set()
+        for hit, reason, affirmed_only in zip(hits, reasons, plain, strict=True):
+            if self.cue_rules[hit.rule].head_noun:
+                if affirmed_only or hit.sentence in sentences_done:
+                    continue
+                sentences_done.add(hit.sentence)
+            kept.append((hit, reason, affirmed_only))
+        return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
 
     def _with_the_outcome(self, doc: Doc, reasons: list[FoundReason]) -> list[FoundReason]:
         """Leave out the reasons of outcome-bound codes that argue against the way their
@@ -149,10 +163,29 @@ class IMRReasons(IMRContext):
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
         quoted = self.guideline_only(sentence)
         conditional = self.condition.search(sentence) is not None
+        found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False)
+        if not found and not quoted and self.patient_statement.search(" ".join(sentence.split())):
+            found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=True)
+        found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
+        codes = {self.cue_rules[hit.rule].code for hit in found}
+        return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
+
+    def _cue_matches(
+        self,
+        sentence: str,
+        start: int,
+        end: int,
+        index: int,
+        quoted: bool,
+        conditional: bool,
+        verdicts: list[tuple[int, int]],
+        head_nouns: bool,
+    ) -> list[CueHit]:
+        """The matches of the cues (or of the head nouns only) in a sentence starting at ``start``."""
         found = []
         for number, pattern in enumerate(self.cue_patterns):
             rule = self.cue_rules[number]
-            if quoted and rule.code != "guideline":
+            if rule.head_noun != head_nouns or (quoted and rule.code != "guideline"):
                 continue
             for m in pattern.finditer(sentence):
                 if rule.negation_flips and any(s < m.end() and m.start() < e for s, e in verdicts):
@@ -161,9 +194,7 @@ class IMRReasons(IMRContext):
                 # negation before them denies), else the whole cue
                 a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
                 found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, conditional))
-        found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
-        codes = {self.cue_rules[hit.rule].code for hit in found}
-        return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
+        return found
 
     def guideline_only(self, sentence: str) -> bool:
         """Whether only a guideline's position is read in a sentence: it quotes a guideline or

@@ -1209,6 +1209,12 @@ class ReasonCue(_Strict):
         description="counts only in a sentence where no cue of another code is found (a guideline's position stated "
         "with a duration limit is the limit)",
     )
+    head_noun: bool = Field(
+        False,
+        description="a head noun of the criterion, the last resort: read only in a sentence about this patient or "
+        "these records where no other cue is found, and only when ConText denies it ('no objective gains were "
+        "noted'); the first such noun of the sentence is its finding",
+    )
     examples: list[ReasonExample] = Field(min_length=2)
 
 
