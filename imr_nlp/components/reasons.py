@@ -8,14 +8,16 @@ negated is read by ConText (medspaCy's default cues and the rules' own), the eng
 ``imr_context`` run on the cues: "There is no evidence of objective functional improvement" is
 functional_improvement, against. A negated cue gives the other direction than an affirmed one,
 unless its rule says the negation is of something else ("not indicated for long-term use").
-The closing verdict and advice are no reasons; in a sentence quoting a guideline only the
+The closing verdict and advice are no reasons; in a sentence quoting a guideline or speaking in
+general ("may be appropriate", "most patients"), and saying nothing of this patient, only the
 guideline's position is read, and a position made on a condition ("recommended when ...") only
-when no finding about the patient follows. One reason per (code, direction) per decision: the
-first statement is the evidence.
+when no finding about the patient follows. Where no cue is found in a sentence about the patient,
+a head noun of a criterion that ConText denies is the finding ("no objective gains were
+noted"). One reason per (code, direction) per decision: the first statement is the evidence.
 
 Writes ``doc.spans["imr_reasons"]``: the sentences stating a reason, labelled with its code,
-``span._.reasons`` = [{"index": the decision's, "code", "direction"}, ...] (the reasons of that sentence:
-spaCy keys span extensions by offsets, so spans of one sentence share them).
+``span._.reasons`` = [{"index": the decision's, "code", "direction"}, ...] (the reasons of that
+sentence: spaCy keys span extensions by offsets, so spans of one sentence share them).
 """
 
 import re
@@ -161,10 +163,16 @@ class IMRReasons(IMRContext):
     def _sentence_hits(self, text: str, start: int, end: int, index: int) -> list[CueHit]:
         sentence = text[start:end]
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
-        quoted = self.guideline_only(sentence)
+        flat = " ".join(sentence.split())
+        about_patient = self.patient_statement.search(flat) is not None
+        # a sentence that quotes a guideline or speaks in general, and says nothing of this
+        # patient, these records or this request: only a guideline's position is read in it
+        quoted = not about_patient and (
+            self.guideline_quote.search(flat) is not None or self.general_statement.search(flat) is not None
+        )
         conditional = self.condition.search(sentence) is not None
         found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False)
-        if not found and not quoted and self.patient_statement.search(" ".join(sentence.split())):
+        if not found and about_patient:
             found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=True)
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
@@ -195,14 +203,6 @@ class IMRReasons(IMRContext):
                 a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
                 found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, conditional))
         return found
-
-    def guideline_only(self, sentence: str) -> bool:
-        """Whether only a guideline's position is read in a sentence: it quotes a guideline or
-        speaks in general, and says nothing of this patient, these records or this request."""
-        flat = " ".join(folded(sentence).split())
-        if self.patient_statement.search(flat):
-            return False
-        return self.guideline_quote.search(flat) is not None or self.general_statement.search(flat) is not None
 
     def set_annotations(self, doc: Doc, reasons: list[FoundReason]) -> Doc:  # type: ignore[override]
         spans = []
