@@ -138,23 +138,16 @@ def _with_reasons(groups: KeyFunction, width: int) -> KeyFunction:
     return keys
 
 
+def _reasons_by(name: str, title: str, column: str, groups: KeyFunction) -> Breakdown:
+    """A table of reasons by the first part of ``groups``'s groups, then code and direction."""
+    return Breakdown(name, title, (column, "code", "direction"), _with_reasons(groups, 1), counted="reasons")
+
+
 # "Why upheld / why overturned": tables without a chart, their groups' counts are reasons.
 REASON_BREAKDOWNS = (
     Breakdown("reasons", "Reasons by code and direction", ("code", "direction"), _reasons, counted="reasons"),
-    Breakdown(
-        "reasons-dwc",
-        "Reasons by DWC category",
-        ("DWC category", "code", "direction"),
-        _with_reasons(_dwc, 1),
-        counted="reasons",
-    ),
-    Breakdown(
-        "reasons-drug-class",
-        "Reasons by drug class",
-        ("drug class", "code", "direction"),
-        _with_reasons(_drug_class, 1),
-        counted="reasons",
-    ),
+    _reasons_by("reasons-dwc", "Reasons by DWC category", "DWC category", _dwc),
+    _reasons_by("reasons-drug-class", "Reasons by drug class", "drug class", _drug_class),
 )
 
 

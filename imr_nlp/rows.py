@@ -371,6 +371,9 @@ def citation_rows(determination: Determination, letter: str | None = None) -> li
     return rows
 
 
+_REASON_DECISION_FIELDS = ("decision_index", "item", "outcome", "dwc_category", "dwc_subcategory", "drug_class")
+
+
 def reason_rows(determination: Determination, letter: str | None = None) -> list[dict]:
     """One row per reason of each decision (``Decision.reasons``), with its decision's item,
     outcome and classes, so that reasons can be counted by code, DWC category or drug class."""
@@ -378,15 +381,8 @@ def reason_rows(determination: Determination, letter: str | None = None) -> list
     ident = _letter_id(d, letter)
     rows = []
     for i, dec in enumerate(d.decisions):
-        t = dec.treatment
-        decision = {
-            "decision_index": i,
-            "item": dec.item,
-            "outcome": dec.outcome,
-            "dwc_category": t.dwc_category,
-            "dwc_subcategory": t.dwc_subcategory,
-            "drug_class": t.drug.drug_class if t.drug else None,
-        }
+        fields = _decision_fields(i, dec)
+        decision = {name: fields[name] for name in _REASON_DECISION_FIELDS}
         for reason in dec.reasons:
             rows.append(
                 {
