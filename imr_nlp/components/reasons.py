@@ -13,7 +13,9 @@ general ("may be appropriate", "most patients"), and saying nothing of this pati
 guideline's position is read, and a position made on a condition ("recommended when ...") only
 when no finding about the patient follows. Where no cue is found in a sentence about the patient,
 a head noun of a criterion that ConText denies is the finding ("no objective gains were
-noted"). One reason per (code, direction) per decision: the first statement is the evidence.
+noted"); in the rationale of an overturned treatment, which states the findings that support it,
+an affirmed one too ("her function has improved since the injections"). One reason per (code,
+direction) per decision: the first statement is the evidence.
 
 Writes ``doc.spans["imr_reasons"]``: the sentences stating a reason, labelled with its code,
 ``span._.reasons`` = [{"index": the decision's, "code", "direction"}, ...] (the reasons of that
@@ -78,6 +80,7 @@ class IMRReasons(IMRContext):
         self.cue_rules = rules.cues
         self.turning = frozenset(rules.turning_categories)
         self.outcome_bound = frozenset(rules.outcome_bound_codes)
+        self.head_nouns_affirmed_in = frozenset(rules.head_nouns_affirmed_in)
         # the rules' patterns ignore case: compiled for lower-case text, which the scan of every
         # rationale sentence by every cue runs about 40% faster on than on re.I
         self.cue_patterns = [folded_regex(cue.pattern) for cue in rules.cues]
@@ -109,29 +112,31 @@ class IMRReasons(IMRContext):
                 direction = "for" if direction == "against" else "against"
             reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction))
             plain.append(rule.negation_flips and not was_turned)
-        hits, reasons, plain = self._denied_head_nouns([hit for hit, _ in kept], reasons, plain)
+        outcomes = _outcomes(doc)
+        hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
         reasons = _without_met_conditions(hits, reasons)
-        return _first_of_each(self._with_the_outcome(doc, reasons))
+        return _first_of_each(self._with_the_outcome(outcomes, reasons))
 
-    def _denied_head_nouns(
-        self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool]
+    def _head_nouns_read(
+        self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool], outcomes: dict[int, str]
     ) -> tuple[list[CueHit], list[FoundReason], list[bool]]:
-        """Of the head nouns (the last resort), only the first that ConText denies in its sentence."""
+        """Of the head nouns (the last resort), only the first in its sentence that ConText denies,
+        or, in a decision whose outcome is one of ``head_nouns_affirmed_in``, the first denied or not."""
         kept, sentences_done = [], set()
         for hit, reason, affirmed_only in zip(hits, reasons, plain, strict=True):
             if self.cue_rules[hit.rule].head_noun:
-                if affirmed_only or hit.sentence in sentences_done:
+                read_affirmed = outcomes.get(hit.index) in self.head_nouns_affirmed_in
+                if (affirmed_only and not read_affirmed) or hit.sentence in sentences_done:
                     continue
                 sentences_done.add(hit.sentence)
             kept.append((hit, reason, affirmed_only))
         return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
 
-    def _with_the_outcome(self, doc: Doc, reasons: list[FoundReason]) -> list[FoundReason]:
+    def _with_the_outcome(self, outcomes: dict[int, str], reasons: list[FoundReason]) -> list[FoundReason]:
         """Leave out the reasons of outcome-bound codes that argue against the way their
         decision went (see ``outcome_bound_codes``)."""
         agreeing = {"upheld": "against", "overturned": "for"}
-        outcomes = {item._.decision["index"]: item.label_ for item in spans_of(doc, "items") if item._.decision}
         return [
             r
             for r in reasons
@@ -216,6 +221,11 @@ class IMRReasons(IMRContext):
                 spans.append(span)
         self.write_spans(doc, "reasons", spans)
         return doc
+
+
+def _outcomes(doc: Doc) -> dict[int, str]:
+    """Each decision's outcome ("upheld" or "overturned"), by its index."""
+    return {item._.decision["index"]: item.label_ for item in spans_of(doc, "items") if item._.decision}
 
 
 def folded(text: str) -> str:

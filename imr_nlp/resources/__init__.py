@@ -1242,6 +1242,13 @@ class ReasonRules(ContextRules):
         description="codes whose reasons count only when they argue the way the decision went (for an overturned, "
         "against an upheld one): a guideline's position quoted the other way is the condition the findings answer",
     )
+    head_nouns_affirmed_in: list[Literal["upheld", "overturned"]] = Field(
+        default_factory=list,
+        description="outcomes of the decisions in whose rationale a head noun that ConText does not deny is a "
+        "finding too, in its cue's affirmed direction: the rationale of an overturned treatment states the "
+        "findings that support it ('Her function has improved since the injections'); elsewhere only a denied "
+        "head noun is read",
+    )
     not_reasons: ReasonWording = Field(description="sentences that give no reason: the closing verdict, advice")
     guideline_quotes: ReasonWording = Field(
         description="sentences that state what a guideline says: only code 'guideline' is read in them"
