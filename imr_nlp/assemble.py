@@ -200,6 +200,8 @@ def _letter_warnings(doc: Doc, src: _Source, decisions: list[models.Decision], l
 
 def assemble(doc: Doc) -> models.Determination:
     """The Determination of a processed Doc."""
+    if not any(isinstance(key, tuple) for key in doc.user_data) and any(len(group) for group in doc.spans.values()):
+        raise errors.ValuesNotStoredError()
     src = _Source(doc)
     header = dict(doc._.header or {})
     dates = [

@@ -15,6 +15,18 @@ class InputError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
+class ValuesNotStoredError(ValueError):
+    """A processed Doc read back without the values of its extensions (a ``DocBin`` made without
+    ``store_user_data=True``): its span groups and entities are there, but not what the Determination
+    is assembled from."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Doc was stored without its extension values (user_data), so its Determination cannot be "
+            "assembled: store processed docs with DocBin(store_user_data=True) or Doc.to_bytes()"
+        )
+
+
 @dataclass(frozen=True)
 class WarningKind:
     """One kind of warning: its stable code, its text (a ``str.format`` template) and what it

@@ -12,7 +12,7 @@ after medspaCy's Sectionizer.
 
 from bisect import bisect_right
 
-from medspacy.section_detection import Section
+from medspacy.section_detection import Section, SectionRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -79,7 +79,9 @@ class IMREntities(RuleComponent):
             if i >= 0 and first < sections[i][1]:
                 if i not in found:
                     start, end, label = sections[i]
-                    found[i] = Section(label, start, start + 1, start, end)
+                    # with its rule, as medspaCy's Sectionizer gives it: medspaCy's deserialiser
+                    # (Doc.from_bytes, DocBin, nlp.pipe(n_process=N)) cannot read a Section without one
+                    found[i] = Section(label, start, start + 1, start, end, rule=SectionRule(label, label))
                 # medspaCy reads a span's section from its first token (the Sectionizer sets
                 # every token's; only the entities' first tokens need it here)
                 doc[first]._.section = found[i]
