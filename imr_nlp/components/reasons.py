@@ -11,7 +11,9 @@ unless its rule says the negation is of something else ("not indicated for long-
 The closing verdict and advice are no reasons; in a sentence quoting a guideline or speaking in
 general ("may be appropriate", "most patients"), and saying nothing of this patient, only the
 guideline's position is read, and a position made on a condition ("recommended when ...") only
-when no finding about the patient follows. Where no cue is found in a sentence about the patient,
+when no finding about the patient follows; a sentence told in the past or present perfect that
+quotes no guideline is the story of this case, about the patient. Where no cue is found in a
+sentence about the patient,
 a head noun of a criterion that ConText denies is the finding ("no objective gains were
 noted"); in the rationale of an overturned treatment, which states the findings that support it,
 an affirmed one too ("her function has improved since the injections"). One reason per (code,
@@ -88,6 +90,7 @@ class IMRReasons(IMRContext):
         self.guideline_quote = folded_regex(rules.guideline_quotes.pattern)
         self.general_statement = folded_regex(rules.general_statements.pattern)
         self.patient_statement = folded_regex(rules.patient_statements.pattern)
+        self.narrative_statement = folded_regex(rules.narrative_statements.pattern)
         self.condition = folded_regex(rules.conditions.pattern)
 
     def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
@@ -175,6 +178,8 @@ class IMRReasons(IMRContext):
         quoted = not about_patient and (
             self.guideline_quote.search(flat) is not None or self.general_statement.search(flat) is not None
         )
+        # told in the past or present perfect, and quoting no guideline: the story of this case
+        about_patient = about_patient or (not quoted and self.narrative_statement.search(flat) is not None)
         conditional = self.condition.search(sentence) is not None
         found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False)
         if not found and about_patient:

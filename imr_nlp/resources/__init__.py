@@ -1261,6 +1261,11 @@ class ReasonRules(ContextRules):
         description="sentences that speak of this patient, these records or this request: every code is read in "
         "them, even when they quote a guideline"
     )
+    narrative_statements: ReasonWording = Field(
+        description="sentences in the past or present perfect tense, which tell this case's story rather than "
+        "state a guideline ('No trial of a tricyclic was recorded'): read as speaking of this patient when they "
+        "neither quote a guideline nor speak in general"
+    )
     conditions: ReasonWording = Field(
         description="a guideline statement made on a condition ('recommended when ...'): it is a reason only when no "
         "finding about the patient follows in the rationale"

@@ -14,6 +14,7 @@ WORDINGS = [
     RULES.guideline_quotes,
     RULES.general_statements,
     RULES.patient_statements,
+    RULES.narrative_statements,
     RULES.conditions,
 ]
 PATTERNS = [(cue.name, cue.pattern, [e.text for e in cue.examples]) for cue in RULES.cues] + [
