@@ -12,10 +12,10 @@ The closing verdict and advice are no reasons; in a sentence quoting a guideline
 general ("may be appropriate", "most patients"), and saying nothing of this patient, only the
 guideline's position is read, and a position made on a condition ("recommended when ...") only
 when no finding about the patient follows; a sentence told in the past or present perfect that
-quotes no guideline is the story of this case, about the patient. Where no cue is found in a
-sentence about the patient,
-a head noun of a criterion that ConText denies is the finding ("no objective gains were
-noted"); in the rationale of an overturned treatment, which states the findings that support it,
+quotes no guideline is the story of this case, about the patient. In a clause of a sentence about
+the patient where no cue is found (clauses meet at "; however", ", and there" ...), a head noun
+of a criterion that ConText denies is the finding ("no objective gains were noted"), the clause
+its evidence; in the rationale of an overturned treatment, which states the findings that support it,
 an affirmed one too ("her function has improved since the injections"). One reason per (code,
 direction) per decision: the first statement is the evidence.
 
@@ -91,6 +91,7 @@ class IMRReasons(IMRContext):
         self.general_statement = folded_regex(rules.general_statements.pattern)
         self.patient_statement = folded_regex(rules.patient_statements.pattern)
         self.narrative_statement = folded_regex(rules.narrative_statements.pattern)
+        self.clause_edge = folded_regex(rules.clause_edges.pattern)
         self.condition = folded_regex(rules.conditions.pattern)
 
     def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
@@ -124,7 +125,7 @@ class IMRReasons(IMRContext):
     def _head_nouns_read(
         self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool], outcomes: dict[int, str]
     ) -> tuple[list[CueHit], list[FoundReason], list[bool]]:
-        """Of the head nouns (the last resort), only the first in its sentence that ConText denies,
+        """Of the head nouns (the last resort), only the first in its clause that ConText denies,
         or, in a decision whose outcome is one of ``head_nouns_affirmed_in``, the first denied or not."""
         kept, sentences_done = [], set()
         for hit, reason, affirmed_only in zip(hits, reasons, plain, strict=True):
@@ -182,11 +183,32 @@ class IMRReasons(IMRContext):
         about_patient = about_patient or (not quoted and self.narrative_statement.search(flat) is not None)
         conditional = self.condition.search(sentence) is not None
         found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False)
-        if not found and about_patient:
-            found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=True)
+        if about_patient:
+            found += self._clause_head_nouns(sentence, start, index, conditional, verdicts, found)
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
+
+    def _clause_head_nouns(
+        self,
+        sentence: str,
+        start: int,
+        index: int,
+        conditional: bool,
+        verdicts: list[tuple[int, int]],
+        cues: list[CueHit],
+    ) -> list[CueHit]:
+        """The head nouns of each clause of a sentence about the patient in which no cue is found,
+        each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``)."""
+        edges = [0, *(m.end() for m in self.clause_edge.finditer(sentence)), len(sentence)]
+        found = []
+        for a, b in zip(edges, edges[1:], strict=False):
+            if b > a and not any(start + a <= hit.start < start + b for hit in cues):
+                clause_verdicts = [(s - a, e - a) for s, e in verdicts]
+                found += self._cue_matches(
+                    sentence[a:b], start + a, start + b, index, False, conditional, clause_verdicts, head_nouns=True
+                )
+        return found
 
     def _cue_matches(
         self,

@@ -1266,6 +1266,10 @@ class ReasonRules(ContextRules):
         "state a guideline ('No trial of a tricyclic was recorded'): read as speaking of this patient when they "
         "neither quote a guideline nor speak in general"
     )
+    clause_edges: ReasonWording = Field(
+        description="where a sentence's clauses meet (';', ', however', 'and there'): a clause in which no cue is "
+        "found is searched for head nouns on its own, with itself as the evidence"
+    )
     conditions: ReasonWording = Field(
         description="a guideline statement made on a condition ('recommended when ...'): it is a reason only when no "
         "finding about the patient follows in the rationale"

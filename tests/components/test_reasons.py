@@ -15,6 +15,7 @@ WORDINGS = [
     RULES.general_statements,
     RULES.patient_statements,
     RULES.narrative_statements,
+    RULES.clause_edges,
     RULES.conditions,
 ]
 PATTERNS = [(cue.name, cue.pattern, [e.text for e in cue.examples]) for cue in RULES.cues] + [
