@@ -57,7 +57,7 @@ class CueHit(NamedTuple):
     sentence: tuple[int, int]  # characters of its sentence (the evidence)
     rule: int  # the cue rule's position in the rules
     quoted: bool  # in a sentence that quotes a guideline
-    conditional: bool  # in a sentence that makes a position on a condition
+    conditional: bool  # in a clause that makes a position on a condition
 
 
 class FoundReason(NamedTuple):
@@ -181,10 +181,14 @@ class IMRReasons(IMRContext):
         )
         # told in the past or present perfect, and quoting no guideline: the story of this case
         about_patient = about_patient or (not quoted and self.narrative_statement.search(flat) is not None)
-        conditional = self.condition.search(sentence) is not None
+        edges = [0, *(m.end() for m in self.clause_edge.finditer(sentence)), len(sentence)]
+        clauses = [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+        # a position made on a condition: the condition in the position's own clause ("not recommended
+        # as a primary modality, but a trial may be considered if ..." is one position of each kind)
+        conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
         found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False)
         if about_patient:
-            found += self._clause_head_nouns(sentence, start, index, conditional, verdicts, found)
+            found += self._clause_head_nouns(sentence, start, index, clauses, verdicts, found)
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
@@ -194,19 +198,18 @@ class IMRReasons(IMRContext):
         sentence: str,
         start: int,
         index: int,
-        conditional: bool,
+        clauses: list[tuple[int, int]],
         verdicts: list[tuple[int, int]],
         cues: list[CueHit],
     ) -> list[CueHit]:
         """The head nouns of each clause of a sentence about the patient in which no cue is found,
         each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``)."""
-        edges = [0, *(m.end() for m in self.clause_edge.finditer(sentence)), len(sentence)]
         found = []
-        for a, b in zip(edges, edges[1:], strict=False):
-            if b > a and not any(start + a <= hit.start < start + b for hit in cues):
+        for a, b in clauses:
+            if not any(start + a <= hit.start < start + b for hit in cues):
                 clause_verdicts = [(s - a, e - a) for s, e in verdicts]
                 found += self._cue_matches(
-                    sentence[a:b], start + a, start + b, index, False, conditional, clause_verdicts, head_nouns=True
+                    sentence[a:b], start + a, start + b, index, False, [], clause_verdicts, head_nouns=True
                 )
         return found
 
@@ -217,11 +220,12 @@ class IMRReasons(IMRContext):
         end: int,
         index: int,
         quoted: bool,
-        conditional: bool,
+        conditional: list[tuple[int, int]],
         verdicts: list[tuple[int, int]],
         head_nouns: bool,
     ) -> list[CueHit]:
-        """The matches of the cues (or of the head nouns only) in a sentence starting at ``start``."""
+        """The matches of the cues (or of the head nouns only) in a sentence starting at ``start``;
+        ``conditional`` holds the sentence's clauses that state a condition."""
         found = []
         for number, pattern in enumerate(self.cue_patterns):
             rule = self.cue_rules[number]
@@ -233,7 +237,8 @@ class IMRReasons(IMRContext):
                 # the ConText target: the cue's "target" group where it has one (the words a
                 # negation before them denies), else the whole cue
                 a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
-                found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, conditional))
+                on_condition = any(ca <= m.start() < cb for ca, cb in conditional)
+                found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, on_condition))
         return found
 
     def set_annotations(self, doc: Doc, reasons: list[FoundReason]) -> Doc:  # type: ignore[override]
