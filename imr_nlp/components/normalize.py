@@ -19,6 +19,7 @@ from spacy.attrs import IDX, LENGTH
 from spacy.lang.en import English
 from spacy.language import Language
 from spacy.tokens import Doc
+from spacy.lang.tokenizer_exceptions import emoticons
 from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
 from imr_nlp import errors, resources
@@ -94,6 +95,9 @@ class IMRTokenizer:
             tokenizer.infix_finditer = compile_infix_regex([scispacy_infixes, *_EXTRA_INFIXES]).finditer
             scispacy_suffixes = tokenizer.suffix_search.__self__.pattern
             tokenizer.suffix_search = compile_suffix_regex([scispacy_suffixes, *_EXTRA_SUFFIXES]).search
+            # no emoticons in a letter: spaCy's special cases kept "(purchase):" as "(", "purchase", "):"
+            # (a sad face), so an item header ending in a parenthesis kept its colon
+            tokenizer.rules = {text: tokens for text, tokens in tokenizer.rules.items() if text not in emoticons}
         self.tokenizer = tokenizer
         self.vocab = nlp.vocab
         self._cached_chunks: set[str] = set()

@@ -204,6 +204,27 @@ def test_tokenizer_cache_gives_spacys_own_tokens(monkeypatch):
 
 
 @pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("TENS unit (purchase):", ["TENS", "unit", "(", "purchase", ")", ":"]),
+        ("CT scan (DOS 11/18/16):", ["CT", "scan", "(", "DOS", "11/18/16", ")", ":"]),
+        ("Norco (1): 8)", ["Norco", "(", "1", ")", ":", "8", ")"]),
+    ],
+)
+def test_tokenizer_has_no_emoticons(text, tokens):
+    """spaCy's emoticon special cases ("):", "8)") would glue a parenthesis to the colon after it."""
+    assert [t.text for t in IMRTokenizer(spacy.blank("en"))(text)] == tokens
+
+
+@pytest.mark.parametrize("header", ["TENS unit (purchase): Upheld", "CT scan of the neck (DOS 11/18/16):\nOverturned"])
+def test_an_item_ending_in_a_parenthesis_has_no_colon(small_pipeline, header):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions")
+    doc = nlp(LETTER_TAIL.format(header=header))
+    (item,) = doc.spans["imr_items"]
+    assert item.text.endswith(")")
+
+
+@pytest.mark.parametrize(
     "chunks, cached",
     [
         (["Norco", "10/325mg", "#60"], 3),  # no special case: all cached in one pass
