@@ -78,8 +78,10 @@ class IMRDecisions(RuleComponent):
         labels = "|".join(f"(?:{b.pattern})" for b in rules.block_labels)
         # "Item: Upheld" at the end of a line or before a block label (the label may follow on
         # the same line); the outcome word may stand alone on the next line.
+        # A page break can glue the next label to the outcome word ("UpheldClaims Administrator").
         self.outcome = re.compile(
-            rf"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>{wordings})\b\.?(?=[ \t]*(?:\n|$|{labels}))", re.I
+            rf"(?P<colon>:)[ \t]*\n?[ \t]*(?P<outcome>{wordings})(?:\b|(?={labels}))\.?(?=[ \t]*(?:\n|$|{labels}))",
+            re.I,
         )
         self.part_patterns = [(b.section, re.compile(b.pattern, re.I)) for b in rules.block_labels]
         self.preamble = re.compile(rules.preamble.pattern, re.I)

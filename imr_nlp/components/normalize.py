@@ -17,9 +17,9 @@ import srsly
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 from spacy.attrs import IDX, LENGTH
 from spacy.lang.en import English
+from spacy.lang.tokenizer_exceptions import emoticons
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.lang.tokenizer_exceptions import emoticons
 from spacy.util import compile_infix_regex, compile_suffix_regex, registry
 
 from imr_nlp import errors, resources

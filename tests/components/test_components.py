@@ -53,6 +53,18 @@ Decision rationale: The request is not medically necessary.
             False,
         ),
         ("Labs to include: EKG: Upheld", "Labs to include: EKG", "upheld", False),
+        (
+            "X-rays of the lumbar spine, 3 views: UpheldClaims Administrator guideline: MTUS.",
+            "X-rays of the lumbar spine, 3 views",
+            "upheld",
+            False,
+        ),
+        (
+            "Naproxen 550mg #60: OverturnedMAXIMUS guideline: Decision based on MTUS.",
+            "Naproxen 550mg #60",
+            "overturned",
+            False,
+        ),
     ],
 )
 def test_decision_headers(small_pipeline, header, item, outcome, partial):
