@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import imr_nlp
@@ -101,6 +102,18 @@ def test_letter_items_alone_meet_the_bar(shared, capsys):
     groups = _requests_scores(shared, capsys, "--items", str(items))["groups"]
     for slot in ("category", "service", "dwc_category"):
         assert groups[f"treatment.{slot}"] >= 0.97, groups
+
+
+def test_reasons_meet_the_bar(shared, capsys, monkeypatch):
+    """Regression floor (issue 27): the reasons of the public letters' 207 decisions."""
+    spec = importlib.util.spec_from_file_location("imr_reasons_eval", shared / "eval" / "reasons_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(sys, "argv", ["reasons_eval.py", "--json"])
+    module.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["decisions"] == 207
+    assert result["f1"] >= 0.78 and result["evidence"] >= 0.90, result
 
 
 def _record_outputs():
