@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 
 from imr_nlp import errors, models
 from imr_nlp.doc_views import SpanIndex, doc_text
-from imr_nlp.extensions import spans_of
+from imr_nlp.extensions import VALUES_MARK, spans_of
 from imr_nlp.normalize.text import OffsetMap
 
 
@@ -198,9 +198,16 @@ def _letter_warnings(doc: Doc, src: _Source, decisions: list[models.Decision], l
     return warnings
 
 
+def _values_lost(doc: Doc) -> bool:
+    """Whether the doc's span groups were written by the pipeline (they carry its mark) but their
+    extension values were not stored with them (a DocBin without user data)."""
+    marked = [group for group in doc.spans.values() if group.attrs.get(VALUES_MARK)]
+    return any(len(group) for group in marked) and not any(isinstance(key, tuple) for key in doc.user_data)
+
+
 def assemble(doc: Doc) -> models.Determination:
     """The Determination of a processed Doc."""
-    if not any(isinstance(key, tuple) for key in doc.user_data) and any(len(group) for group in doc.spans.values()):
+    if _values_lost(doc):
         raise errors.ValuesNotStoredError()
     src = _Source(doc)
     header = dict(doc._.header or {})

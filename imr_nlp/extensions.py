@@ -153,12 +153,18 @@ def spans_of(doc: Doc, group: str):
     return doc.spans.get(span_key(doc, group), ())
 
 
+VALUES_MARK = "imr_nlp.values"
+
+
 def set_spans(doc: Doc, group: str, spans, key: str | None = None) -> None:
     """Write a group's spans under ``key`` (its default when None), recording a renaming on the
     doc so that readers find it."""
     default = SPAN_GROUPS[group]
     key = key or default
     doc.spans[key] = spans
+    # the spans' values live in doc.user_data: a DocBin without user data keeps this mark (span
+    # group attributes travel with the groups) and loses the values, which the assembly then says
+    doc.spans[key].attrs[VALUES_MARK] = "user_data"
     if key != default:
         doc._.span_keys = {**(doc._.span_keys or {}), group: key}
 
