@@ -106,7 +106,8 @@ def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue])
     paired: dict[HeaderLabel, HeaderValue] = {}
     used: set[HeaderValue] = set()
     for label in labels:
-        inside = [v for v in values if label.start <= v.start and v.end <= label.end and v.kind == label.kind]
+        within = values[bisect_left(starts, label.start) : bisect_left(starts, label.end)]
+        inside = [v for v in within if v.end <= label.end and v.kind == label.kind]
         i = bisect_left(starts, label.end)
         beside = values[i] if i < len(values) and not text[label.end : values[i].start].strip(" \t") else None
         value = inside[0] if inside else beside if beside is not None and beside.kind == label.kind else None
@@ -179,9 +180,11 @@ class IMRHeader(RuleComponent):
         """Every value of the header block (before ``end``) told by its kind: the dates, then the
         matches of each value type that overlap no date."""
         values = [HeaderValue(start, stop, "date", iso) for start, stop, iso in dates if stop <= end]
+        date_starts = [v.start for v in values]  # dates are sorted and never overlap
         for kind, pattern in self.value_types:
             for m in pattern.finditer(text, 0, end):
-                if not any(v.start < m.end() and m.start() < v.end for v in values):
+                before = bisect_left(date_starts, m.end()) - 1  # the last date starting before the match ends
+                if before < 0 or values[before].end <= m.start():
                     values.append(HeaderValue(m.start(), m.end(), kind, m.group()))
         return values
 
