@@ -99,7 +99,7 @@ def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue])
     """Each label's value, told by its kind, in any reading order an extractor gives the header:
     the value inside a label split around it; else the value beside the label on its line; else,
     for the labels left, in their order, the next value of their kind among those standing alone
-    on a line after the first label (a block of values after a block of labels, or interleaved)."""
+    on a line of the label block (a block of values after a block of labels, or interleaved)."""
     view = mask_values(text, values)
     values = sorted(values)
     starts = [v.start for v in values]
@@ -114,8 +114,8 @@ def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue])
         if value is not None and value not in used:
             paired[label] = value
             used.add(value)
-    first_label = min((label.start for label in labels), default=len(text))
-    alone = [v for v in values if v not in used and v.start > first_label and _alone_on_line(view, v)]
+    block_start, block_end = label_block(view, labels)
+    alone = [v for v in values if v not in used and block_start < v.start < block_end and _alone_on_line(view, v)]
     last = -1
     for label in sorted(labels, key=lambda lab: lab.start):
         if label in paired:
@@ -126,6 +126,30 @@ def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue])
             used.add(value)
             last = value.start
     return paired
+
+
+def label_block(view: str, labels: list[HeaderLabel]) -> tuple[int, int]:
+    """Where the block of labels and values runs: from the first label through the lines that
+    hold nothing but labels and values (``view`` has its values blanked out); it ends at the first
+    line with anything else, so that a label without its value ("Date of Injury: unknown") never
+    takes a date from the text further on."""
+    if not labels:
+        return len(view), len(view)
+    chars = list(view)
+    for label in labels:
+        for i in range(label.start, label.end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    blank = "".join(chars)
+    first = min(label.start for label in labels)
+    line_start = first
+    while line_start < len(blank):
+        line_end = blank.find("\n", line_start)
+        line_end = len(blank) if line_end < 0 else line_end
+        if blank[line_start:line_end].strip():
+            return first, line_start
+        line_start = line_end + 1
+    return first, len(blank)
 
 
 def _alone_on_line(view: str, value: HeaderValue) -> bool:

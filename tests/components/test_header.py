@@ -161,10 +161,14 @@ def test_a_label_takes_only_a_value_of_its_kind(nlp, text, value):
             "date_assigned, injury_date",
         ),
         ("Case Number: [redacted]\nDecision Date: 03/01/2017\n", "case_number"),
+        # a date alone on a line after other text is not in the label block
+        ("Date of Injury: unknown\nThe claim was reviewed.\n04/04/2011\n", "injury_date"),
     ],
 )
 def test_a_header_label_without_a_value_is_a_warning_naming_its_field(nlp, header, unread):
-    warnings = nlp(header + BODY)._.imr_warnings
+    doc = nlp(header + BODY)
+    assert not set(unread.split(", ")) & set(doc._.header)
+    warnings = doc._.imr_warnings
     assert [w for w in warnings if warning_code(w) == "W021"] == [
         f"W021: header field(s) not read: {unread} (the label is there, but no value of its kind: a date, a case "
         "number, a priority word)"
