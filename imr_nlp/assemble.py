@@ -211,6 +211,7 @@ def assemble(doc: Doc) -> models.Determination:
         raise errors.ValuesNotStoredError()
     src = _Source(doc)
     header = dict(doc._.header or {})
+    sources = {field: (doc._.header_sources or {}).get(field, "header") for field in header}
     dates = [
         models.DateMention(**src.evidence(s.start_char, s.end_char), value=s._.iso_date, role=s._.role or "other")
         for s in spans_of(doc, "dates")
@@ -220,6 +221,7 @@ def assemble(doc: Doc) -> models.Determination:
             first = next((d.value for d in dates if d.role == role), None)
             if first is not None:
                 header[field] = first
+                sources[field] = "body"
     parts = {(span._.block_index, span.label_): span for span in spans_of(doc, "parts")}
     bases = _bases(doc, src)
     reasons = _reasons(src, doc)
@@ -236,6 +238,8 @@ def assemble(doc: Doc) -> models.Determination:
         patient=models.Patient(**(doc._.patient or {})),
         injury_date=header.get("injury_date"),
         ur_date=header.get("ur_date"),
+        injury_date_source=sources.get("injury_date"),
+        ur_date_source=sources.get("ur_date"),
         diagnoses=diagnosis_mentions(doc, src),
         medications=[_medication(src, s) for s in spans_of(doc, "drugs")],
         dates=dates,

@@ -139,6 +139,13 @@ WARNINGS: dict[str, WarningKind] = {
             "PDF read up to page {read} of {pages}: its text is over the budget of {budget:,} characters",
             "a PDF's later pages were not read",
         ),
+        WarningKind(
+            "W021",
+            "header field(s) not read: {fields} (the label is there, but no value of its kind: a date, a case "
+            "number, a priority word)",
+            "a header label without a readable value; a date the body gives that role may stand in (see "
+            "injury_date_source, ur_date_source)",
+        ),
     )
 }
 

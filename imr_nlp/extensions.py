@@ -26,6 +26,11 @@ DOC_EXTENSIONS: dict[str, Extension] = {
     ),
     "offset_map": Extension(None, "dict", "OffsetMap.to_dict(): cleaned-text offsets -> source offsets"),
     "header": Extension(None, "dict[str, str]", "header fields: case_number, date_assigned (ISO), ..."),
+    "header_sources": Extension(
+        None,
+        "dict[str, str]",
+        "imr_header: where each header field was read: header (its label) or statement (a sentence of the letter)",
+    ),
     "reviewer": Extension(None, "dict", "specialties, licensure_states (lists), board_certified (bool | None)"),
     "patient": Extension(None, "dict", "age (int | None), sex (male | female | None)"),
     "imr_warnings": Extension(None, "list[str]", "what could not be parsed and why"),

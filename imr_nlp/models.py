@@ -16,6 +16,7 @@ SCHEMA_VERSION = "1"
 Outcome = Literal["upheld", "overturned"]
 Category = Literal["medication", "procedure", "service", "equipment", "other"]
 DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
+DateSource = Literal["header", "statement", "body"]
 Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
 ReasonCode = Literal[
     "guideline",
@@ -301,6 +302,15 @@ class Determination(_Model):
     """the date of the industrial injury"""
     ur_date: dt.date | None = None
     """the date of the utilization review denial being challenged"""
+    injury_date_source: DateSource | None = None
+    """where ``injury_date`` was read: "header" (the header's "Date of Injury:"), "statement" (a
+    sentence of the letter that states it), or "body" (no such label or statement: the first
+    date the letter's text gives the injury role, as in "injured on 5/6/2014", which may be
+    another date than the header's); null without a date"""
+    ur_date_source: DateSource | None = None
+    """where ``ur_date`` was read: "header" ("UR Denial Date:"), "statement" ("disputing the
+    Utilization Review Denial dated ..."), or "body" (the first date the text gives the
+    utilization review role); null without a date"""
     diagnoses: list[Mention] = Field(default_factory=list)
     """every diagnosis or problem mention, in text order"""
     medications: list[Medication] = Field(default_factory=list)

@@ -46,6 +46,8 @@ _LETTER_FIELDS: dict[str, str] = {
 
 LETTER_COLUMNS: dict[str, str] = {
     **_LETTER_FIELDS,
+    "injury_date_source": "string",
+    "ur_date_source": "string",
     "decisions": "int",
     "upheld": "int",
     "overturned": "int",
@@ -204,6 +206,8 @@ def letter_rows(determination: Determination, letter: str | None = None) -> list
     return [
         {
             **_letter_fields(d, letter),
+            "injury_date_source": d.injury_date_source,
+            "ur_date_source": d.ur_date_source,
             "decisions": len(d.decisions),
             "upheld": outcomes.count("upheld"),
             "overturned": outcomes.count("overturned"),

@@ -1,34 +1,162 @@
 """Letter header fields, the expert reviewer's credentials and the patient's age and sex.
 
-Header labels ("Case Number:", "Date Assigned:", "Application Received:" ...) are read from the
-header block, whose PDF layout puts two columns on a line; a date label's value is the date
-``imr_dates`` found right after it. Credentials come in two wordings: "State(s) of Licensure:
-A, B" / "Certification(s)/Specialty: X, Y", or "Board Certified in X and is licensed to practice
-in Y". Labels and wordings are data (resources/header.json). Evidence spans go to
-``doc.spans["imr_header"]``, labelled by field, with the normalised value in ``span._.header_value``.
+The header is a two-column block of labels ("Case Number:", "Date Assigned:", "Application
+Received:" ...) and values, which extractors write in different reading orders: row by row (our
+PDF reader, ``pdftotext -raw``), every label first and then every value (plain ``pdftotext``,
+pdfminer.six), or rows with a two-line label split around its value (``pdftotext -layout``,
+pdfplumber). So a label's value is found by its kind (a date from ``imr_dates``, a case number's
+shape, a priority word: resources/header.json ``value_types``), never by position alone: the
+value inside a split label, else the value beside the label on its line, else, for the labels
+left, the values standing alone on their lines, matched kind by kind in the labels' order. A
+label found without a value of its kind is a warning (W021) naming its field.
+
+Credentials come in two wordings: "State(s) of Licensure: A, B" / "Certification(s)/Specialty:
+X, Y", or "Board Certified in X and is licensed to practice in Y". Labels and wordings are data
+(resources/header.json). Evidence spans go to ``doc.spans["imr_header"]``, labelled by field, with
+the normalised value in ``span._.header_value``; ``doc._.header_sources`` says where each header
+field was read: ``header`` (its label) or ``statement`` (a sentence of the letter).
 """
 
 import re
 from bisect import bisect_left
 from collections.abc import Callable
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from imr_nlp import errors
 from imr_nlp.components.base import RuleComponent, doc_text, labelled_span
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
-from imr_nlp.extensions import spans_of
+from imr_nlp.extensions import spans_of, warn
 
 CONTRACT = declare(
     Contract(
         factory="imr_header",
         reads=("spans:sections", "spans:dates", "span._.iso_date"),
-        writes=("spans:header", "span._.header_value", "doc._.header", "doc._.reviewer", "doc._.patient"),
+        writes=(
+            "spans:header",
+            "span._.header_value",
+            "doc._.header",
+            "doc._.header_sources",
+            "doc._.reviewer",
+            "doc._.patient",
+            "doc._.imr_warnings",
+        ),
         rule_files=("header.json",),
         scores=("header", "injury_date", "ur_date", "reviewer.", "patient."),
     )
 )
+
+# Kinds whose value is the rule regex's group ``v``, where the rule matches (not found by kind).
+POSITIONAL_KINDS = ("text", "names")
+# Where a header field was read (doc._.header_sources), by the scope of the rule that read it.
+SOURCE_OF_SCOPE = {"header": "header", "letter": "statement"}
+
+
+class HeaderValue(NamedTuple):
+    """A value of the header block told by its kind: a date, a case number, a priority word."""
+
+    start: int
+    end: int
+    kind: str
+    value: object
+
+
+class HeaderLabel(NamedTuple):
+    """A label of the header block whose value is found by its kind (``rule``: its index)."""
+
+    rule: int
+    field: str
+    kind: str
+    start: int
+    end: int
+
+
+class HeaderMatches(NamedTuple):
+    """What ``IMRHeader.match`` found: (field, start, end, value) facts, each header field's source,
+    and the fields whose label was found without a value of its kind."""
+
+    found: list[tuple[str, int, int, object]]
+    sources: dict[str, str]
+    unread: list[str]
+
+
+def mask_values(text: str, values: list[HeaderValue]) -> str:
+    """The text with every value blanked out (its line breaks kept, offsets unchanged), so that a
+    label split over two lines around its value ("Application  11/03/2016\n  Received:") reads
+    as one label, and a line holding only values reads as blank."""
+    chars = list(text)
+    for value in values:
+        for i in range(value.start, value.end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue]) -> dict[HeaderLabel, HeaderValue]:
+    """Each label's value, told by its kind, in any reading order an extractor gives the header:
+    the value inside a label split around it; else the value beside the label on its line; else,
+    for the labels left, in their order, the next value of their kind among those standing alone
+    on a line of the label block (a block of values after a block of labels, or interleaved)."""
+    view = mask_values(text, values)
+    values = sorted(values)
+    starts = [v.start for v in values]
+    paired: dict[HeaderLabel, HeaderValue] = {}
+    used: set[HeaderValue] = set()
+    for label in labels:
+        within = values[bisect_left(starts, label.start) : bisect_left(starts, label.end)]
+        inside = [v for v in within if v.end <= label.end and v.kind == label.kind]
+        i = bisect_left(starts, label.end)
+        beside = values[i] if i < len(values) and not text[label.end : values[i].start].strip(" \t") else None
+        value = inside[0] if inside else beside if beside is not None and beside.kind == label.kind else None
+        if value is not None and value not in used:
+            paired[label] = value
+            used.add(value)
+    block_start, block_end = label_block(view, labels)
+    alone = [v for v in values if v not in used and block_start < v.start < block_end and _alone_on_line(view, v)]
+    last = -1
+    for label in sorted(labels, key=lambda lab: lab.start):
+        if label in paired:
+            continue
+        value = next((v for v in alone if v.kind == label.kind and v.start > last and v not in used), None)
+        if value is not None:
+            paired[label] = value
+            used.add(value)
+            last = value.start
+    return paired
+
+
+def label_block(view: str, labels: list[HeaderLabel]) -> tuple[int, int]:
+    """Where the block of labels and values runs: from the first label through the lines that
+    hold nothing but labels and values (``view`` has its values blanked out); it ends at the first
+    line with anything else, so that a label without its value ("Date of Injury: unknown") never
+    takes a date from the text further on."""
+    if not labels:
+        return len(view), len(view)
+    chars = list(view)
+    for label in labels:
+        for i in range(label.start, label.end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    blank = "".join(chars)
+    first = min(label.start for label in labels)
+    line_start = first
+    while line_start < len(blank):
+        line_end = blank.find("\n", line_start)
+        line_end = len(blank) if line_end < 0 else line_end
+        if blank[line_start:line_end].strip():
+            return first, line_start
+        line_start = line_end + 1
+    return first, len(blank)
+
+
+def _alone_on_line(view: str, value: HeaderValue) -> bool:
+    """Whether the value's line holds nothing but values (blank once values are masked)."""
+    line_start = view.rfind("\n", 0, value.start) + 1
+    line_end = view.find("\n", value.end)
+    return not view[line_start : line_end if line_end >= 0 else len(view)].strip()
 
 
 class IMRHeader(RuleComponent):
@@ -37,6 +165,7 @@ class IMRHeader(RuleComponent):
     def _compile(self) -> None:
         rules = self.rules["header.json"]
         self.fields = [(rule, re.compile(rule.pattern, re.I if rule.ignore_case else 0)) for rule in rules.fields]
+        self.value_types = [(t.kind, re.compile(t.pattern, re.I if t.ignore_case else 0)) for t in rules.value_types]
         self.name_separators = re.compile(rules.name_separators, re.I)
         self.name_stop_words = frozenset(w.lower() for w in rules.name_stop_words)
         compounds = sorted(rules.compound_names.names, key=len, reverse=True)
@@ -71,10 +200,38 @@ class IMRHeader(RuleComponent):
                 names.append(part)
         return names
 
-    def match(self, doc: Doc) -> list[tuple[str, int, int, object]]:
-        """(field, start_char, end_char, value) for every header, credential and patient fact."""
+    def header_values(self, text: str, end: int, dates: list[tuple[int, int, str]]) -> list[HeaderValue]:
+        """Every value of the header block (before ``end``) told by its kind: the dates, then the
+        matches of each value type that overlap no date."""
+        values = [HeaderValue(start, stop, "date", iso) for start, stop, iso in dates if stop <= end]
+        date_starts = [v.start for v in values]  # dates are sorted and never overlap
+        for kind, pattern in self.value_types:
+            for m in pattern.finditer(text, 0, end):
+                before = bisect_left(date_starts, m.end()) - 1  # the last date starting before the match ends
+                if before < 0 or values[before].end <= m.start():
+                    values.append(HeaderValue(m.start(), m.end(), kind, m.group()))
+        return values
+
+    def header_labels(self, text: str, end: int, values: list[HeaderValue]) -> list[HeaderLabel]:
+        """The labels of the header block whose value is found by its kind: a field's first rule
+        whose label is there (read with values blanked out, so a label split around its value is
+        one)."""
+        view = mask_values(text[:end], values)
+        labels: dict[str, HeaderLabel] = {}
+        for index, (rule, pattern) in enumerate(self.fields):
+            if rule.scope != "header" or rule.kind in POSITIONAL_KINDS or rule.field in labels:
+                continue
+            m = pattern.search(view)
+            if m:
+                labels[rule.field] = HeaderLabel(index, rule.field, rule.kind, m.start(), m.end())
+        return sorted(labels.values(), key=lambda label: label.start)
+
+    def match(self, doc: Doc) -> HeaderMatches:
+        """Every header, credential and patient fact, where each header field was read, and the
+        header labels whose value could not be read."""
         text = doc_text(doc)
         found: list[tuple[str, int, int, object]] = []
+        sources: dict[str, str] = {}
         bounds = section_bounds(doc, "header")
         first_section = min(
             (s.start_char for s in spans_of(doc, "sections") if s.label_ != "header"),
@@ -83,29 +240,48 @@ class IMRHeader(RuleComponent):
         header_end = bounds[1] if bounds else min(len(text), max(first_section, 600))
         dates = sorted((s.start_char, s.end_char, s._.iso_date) for s in spans_of(doc, "dates"))
         date_starts = [start for start, _, _ in dates]
+        values = self.header_values(text, header_end, dates)
+        labels = self.header_labels(text, header_end, values)
+        paired = {label.rule: value for label, value in pair_labels(text[:header_end], labels, values).items()}
+        label_of = {label.rule: label for label in labels}
         done: set[str] = set()
-        for rule, pattern in self.fields:
+        for index, (rule, pattern) in enumerate(self.fields):
             if rule.field in done:
                 continue
-            m = pattern.search(text, 0, header_end if rule.scope == "header" else len(text))
-            if not m:
-                continue
-            if rule.kind == "date":
-                i = bisect_left(date_starts, m.end())
-                if i == len(dates) or text[m.end() : dates[i][0]].strip():  # only space between
+            if rule.scope == "header" and rule.kind not in POSITIONAL_KINDS:
+                value = paired.get(index)
+                if value is None:
                     continue
-                found.append((rule.field, dates[i][0], dates[i][1], dates[i][2]))
+                found.append((rule.field, value.start, value.end, value.value))
+                flag_span = (label_of[index].start, label_of[index].end)
             else:
-                value = m.group("v")
-                found.append(
-                    (rule.field, m.start("v"), m.end("v"), self.split_names(value) if rule.kind == "names" else value)
-                )
+                m = pattern.search(text, 0, header_end if rule.scope == "header" else len(text))
+                if not m:
+                    continue
+                if rule.kind == "date":
+                    i = bisect_left(date_starts, m.end())
+                    if i == len(dates) or text[m.end() : dates[i][0]].strip():  # only space between
+                        continue
+                    found.append((rule.field, dates[i][0], dates[i][1], dates[i][2]))
+                else:
+                    value = m.group("v")
+                    found.append(
+                        (
+                            rule.field,
+                            m.start("v"),
+                            m.end("v"),
+                            self.split_names(value) if rule.kind == "names" else value,
+                        )
+                    )
+                flag_span = (m.start(), m.end())
             done.add(rule.field)
+            sources[rule.field] = SOURCE_OF_SCOPE[rule.scope]
             if rule.flag:
-                found.append((rule.flag, m.start(), m.end(), True))
+                found.append((rule.flag, *flag_span, True))
                 done.add(rule.flag)
+        unread = [label.field for label in labels if label.rule not in paired]
         found.extend(self._patient(doc, text))
-        return found
+        return HeaderMatches(found, sources, unread)
 
     def _patient(self, doc: Doc, text: str) -> list[tuple[str, int, int, object]]:
         """Age and sex from the case summary (else the whole letter), sex also from pronouns."""
@@ -129,12 +305,12 @@ class IMRHeader(RuleComponent):
                 found.append(("sex", s_start, s_start, "male" if he > she else "female"))
         return found
 
-    def set_annotations(self, doc: Doc, matches) -> Doc:
+    def set_annotations(self, doc: Doc, matches: HeaderMatches) -> Doc:
         header: dict = {}
         reviewer: dict = {"specialties": [], "licensure_states": [], "board_certified": None}
         patient: dict = {"age": None, "sex": None}
         spans = []
-        for field, start, end, value in matches:
+        for field, start, end, value in matches.found:
             if field in reviewer:
                 reviewer[field] = value
             elif field in patient:
@@ -145,9 +321,12 @@ class IMRHeader(RuleComponent):
             if span is not None:
                 spans.append(span)
         doc._.header = header
+        doc._.header_sources = {field: source for field, source in matches.sources.items() if field in header}
         doc._.reviewer = reviewer
         doc._.patient = patient
         self.write_spans(doc, "header", spans)
+        if matches.unread:
+            warn(doc, errors.warning("W021", fields=", ".join(matches.unread)))
         return doc
 
 

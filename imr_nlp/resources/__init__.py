@@ -522,12 +522,14 @@ class HeaderFieldExample(_Strict):
 
 class HeaderField(_Strict):
     """One way a header or credential field is written. ``pattern`` is a regex: for ``text`` and
-    ``names`` its group ``v`` is the value (``names``: split into a list); for ``date`` it is the
-    label, and the value is the date found right after it; ``flag`` (a field name) is set true
-    when the rule matches."""
+    ``names`` its group ``v`` is the value (``names``: split into a list); for ``date`` and the
+    kinds of ``value_types`` it is the label. In the header such a label's value is found by its
+    kind in whatever reading order the text has (beside the label, inside a label split around it,
+    or in a block of values after a block of labels); in the letter it is the date right after the
+    wording. ``flag`` (a field name) is set true when the rule matches."""
 
     field: str
-    kind: Literal["text", "date", "names"]
+    kind: str = Field(description='"text", "date", "names" or a kind of the value_types')
     scope: Literal["header", "letter"]
     pattern: Regex
     ignore_case: bool = True
@@ -563,13 +565,41 @@ class CompoundNames(_Strict):
     examples: list[HeaderFieldExample] = Field(min_length=2)
 
 
+class ValueTypeExample(_Strict):
+    text: str
+    values: list[str] = Field(description="every value of the kind in the text, in order")
+
+
+class ValueType(_Strict):
+    """A kind of header value told by its shape (a case number, a priority word): a header label
+    of this kind takes a value of this shape and no other, wherever the extractor put it."""
+
+    kind: str
+    description: str = ""
+    pattern: Regex
+    ignore_case: bool = True
+    examples: list[ValueTypeExample] = Field(min_length=2)
+
+
+HEADER_KINDS = ("text", "date", "names")
+
+
 class HeaderRules(_Strict):
     description: str = ""
     fields: list[HeaderField]
+    value_types: list[ValueType] = Field(default_factory=list)
     name_separators: Regex
     name_stop_words: list[str]
     compound_names: CompoundNames
     patient: PatientRules
+
+    @model_validator(mode="after")
+    def _kinds_are_known(self) -> HeaderRules:
+        known = set(HEADER_KINDS) | {t.kind for t in self.value_types}
+        unknown = sorted({f.kind for f in self.fields} - known)
+        if unknown:
+            raise ValueError(f"header field kind(s) {unknown} are neither {HEADER_KINDS} nor a kind of value_types")
+        return self
 
 
 ServiceCategory = Literal["medication", "procedure", "service", "equipment", "other"]
