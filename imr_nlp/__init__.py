@@ -10,7 +10,7 @@ imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 """
 
 from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, parse_request, reset
-from imr_nlp.errors import InputError
+from imr_nlp.errors import InputError, MissingFileError, UnreadableFileError
 from imr_nlp.frames import to_dataframe, to_parquet
 from imr_nlp.html_report import report
 from imr_nlp.models import (
@@ -46,11 +46,13 @@ __all__ = [
     "InputError",
     "Medication",
     "Mention",
+    "MissingFileError",
     "Patient",
     "Reason",
     "Reviewer",
     "Strength",
     "Treatment",
+    "UnreadableFileError",
     "assert_spans",
     "load",
     "parse",

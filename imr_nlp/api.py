@@ -126,7 +126,9 @@ def parse_request(text: str) -> Treatment:
 
 
 def parse_file(path: str | Path) -> Determination:
-    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read.
+    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read (a
+    missing file's is a MissingFileError, also a FileNotFoundError; one the system will not read
+    an UnreadableFileError, also an OSError).
     How the file was read, when it was not plain UTF-8 text or a .pdf PDF (an encoding guessed,
     a PDF under another name), is said in the warnings."""
     letter = read_letter_file(path)

@@ -28,11 +28,55 @@ def test_non_letter_warning_text():
     assert NOT_A_LETTER in imr_nlp.parse("Just a shopping list: milk, eggs.").warnings
 
 
-def test_missing_file_raises_input_error_naming_it(tmp_path):
-    missing = tmp_path / "nope.pdf"
-    with pytest.raises(imr_nlp.InputError) as info:
-        imr_nlp.parse_file(missing)
-    assert str(missing) in str(info.value) and isinstance(info.value, ValueError)
+def _dangling(tmp_path: Path) -> Path:
+    link = tmp_path / "gone.txt"
+    link.symlink_to(tmp_path / "nowhere.txt")
+    return link
+
+
+def _denied(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "locked.txt"
+    path.write_text("text")
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)  # chmod would not stop root
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, error_type, errno_name",
+    [
+        (lambda tmp, mp: tmp / "nope.pdf", FileNotFoundError, "ENOENT"),
+        (lambda tmp, mp: str(tmp / "nope.txt"), FileNotFoundError, "ENOENT"),
+        (lambda tmp, mp: _dangling(tmp), FileNotFoundError, "ENOENT"),
+        (_denied, OSError, "EACCES"),
+    ],
+    ids=["missing", "missing, named by a str", "dangling link", "permission denied"],
+)
+def test_a_file_the_system_cannot_read_raises_an_input_error_that_is_an_os_error(
+    tmp_path, monkeypatch, make, error_type, errno_name
+):
+    """``except OSError`` (or FileNotFoundError) catches it as it would open()'s error, and the
+    existing ``except InputError`` / ``except ValueError`` still do; the message names the file."""
+    import errno
+    import pickle
+
+    path = make(tmp_path, monkeypatch)
+    with pytest.raises(error_type) as info:
+        imr_nlp.parse_file(path)
+    error = info.value
+    assert isinstance(error, imr_nlp.InputError) and isinstance(error, ValueError)
+    assert error.errno == getattr(errno, errno_name) and error.filename == str(path)
+    assert str(error).startswith(f"{path}: ")
+    copy = pickle.loads(pickle.dumps(error))  # as a worker process would hand it over
+    assert type(copy) is type(error) and str(copy) == str(error) and copy.errno == error.errno
+    if error_type is FileNotFoundError:
+        assert isinstance(error, imr_nlp.MissingFileError)
 
 
 def test_corrupt_pdf_raises_input_error(tmp_path):
