@@ -55,6 +55,20 @@ def names_a_letter_file(text: str) -> bool:
     return "\n" not in stripped and len(stripped) < 4096 and stripped.lower().endswith((".pdf", ".txt"))
 
 
+def names_a_file(text: str) -> bool:
+    """Whether a text is a file's name rather than a letter: one naming a .pdf or .txt file
+    (``names_a_letter_file``), or one short line that is the path of an existing file."""
+    if names_a_letter_file(text):
+        return True
+    stripped = text.strip()
+    if not stripped or "\n" in stripped or "\x00" in stripped or len(stripped) >= 4096:
+        return False
+    try:
+        return Path(stripped).is_file()
+    except (OSError, ValueError):  # a name too long for the system, or otherwise not a path
+        return False
+
+
 def plain_item(item: object) -> object:
     """A batch item as a plain ``str`` or ``Path`` (a subclass, whose pickling or methods could
     do anything in a worker, is copied to the base type); anything else is kept, to become its

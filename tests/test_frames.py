@@ -142,7 +142,7 @@ def test_render_leaves_the_doc_alone_and_checks_its_input():
     groups = set(doc.spans)
     html = imr_nlp.render(doc, jupyter=False, page=True)
     assert html.startswith("<!DOCTYPE html>") and set(doc.spans) == groups
-    with pytest.raises(TypeError, match="str or a spaCy Doc"):
+    with pytest.raises(TypeError, match=r"text \(str\), a letter file \(pathlib.Path\) or a spaCy Doc"):
         imr_nlp.render(42)
 
 
@@ -152,6 +152,41 @@ def test_render_shows_outcomes_citations_and_dates():
     html = imr_nlp.render(read_letter(SAMPLES[0]), jupyter=False)
     for label in ("UPHELD", "CITATION MTUS", "DATE injury", "QUANTITY"):
         assert label in html, label
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        (lambda tmp: SAMPLES[0], "0232543"),  # a PDF, read as parse_file reads it
+        (lambda tmp: next(p for p in SAMPLES if p.suffix == ".txt"), "0000001"),
+        (lambda tmp: next(p for p in SAMPLES if p.suffix == ".txt").read_text(encoding="utf-8"), "0000001"),
+        (lambda tmp: "Norco 10/325mg #120 is not medically necessary.", "Norco"),  # a one-line text
+    ],
+    ids=["Path of a PDF", "Path of a text", "a letter's text", "a one-line text"],
+)
+def test_render_shows_a_letter_given_as_a_path_or_as_its_text(given, shown, tmp_path):
+    assert shown in imr_nlp.render(given(tmp_path), jupyter=False)
+
+
+def _plain_file(tmp: Path) -> str:
+    (tmp / "letter").write_text("a letter", encoding="utf-8")
+    return str(tmp / "letter")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        lambda tmp: str(SAMPLES[0]),  # an existing PDF's path as a str
+        lambda tmp: "letters/CM16-0232543.pdf",  # a letter's name, the file not there
+        lambda tmp: " letter.txt\n",
+        _plain_file,  # an existing file without a suffix
+    ],
+    ids=["existing pdf", "missing pdf", "txt name", "existing file, no suffix"],
+)
+def test_render_refuses_a_file_name_given_as_text(name, tmp_path):
+    """Its view would be of the name, not of the letter: a TypeError saying to pass a Path."""
+    with pytest.raises(TypeError, match=r"file name as text .*pathlib\.Path"):
+        imr_nlp.render(name(tmp_path), jupyter=False)
 
 
 def test_decision_rows_carry_the_rationale_and_where_the_item_is():
