@@ -9,8 +9,8 @@ df = imr_nlp.to_dataframe(imr_nlp.parse_many(paths), level="decision")   # panda
 imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 """
 
-from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, parse_request, reset
-from imr_nlp.errors import InputError, MissingFileError, UnreadableFileError
+from imr_nlp.api import DeterminationStream, assert_spans, load, parse, parse_file, parse_many, parse_request, reset
+from imr_nlp.errors import InputError, MissingFileError, SpentResultsWarning, UnreadableFileError
 from imr_nlp.frames import to_dataframe, to_parquet
 from imr_nlp.html_report import report
 from imr_nlp.models import (
@@ -41,6 +41,7 @@ __all__ = [
     "DateMention",
     "Decision",
     "Determination",
+    "DeterminationStream",
     "Duration",
     "GuidelineBasis",
     "InputError",
@@ -50,6 +51,7 @@ __all__ = [
     "Patient",
     "Reason",
     "Reviewer",
+    "SpentResultsWarning",
     "Strength",
     "Treatment",
     "UnreadableFileError",

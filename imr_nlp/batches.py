@@ -84,11 +84,17 @@ class InputIteratorError(Exception):
     """The iterator of ``parse_many``'s items raised: its record ends the input."""
 
 
+def check_items(items: object) -> None:
+    """TypeError for one text (or bytes, or path) where an iterable of letters is expected: its
+    characters would be read as letters."""
+    if isinstance(items, (str, bytes, bytearray, Path)):
+        raise TypeError("parse_many expects an iterable of letters (texts or paths), not one " + type(items).__name__)
+
+
 def numbered_items(items: Iterable) -> Iterator[tuple[int, object]]:
     """``(index, item)`` for each item; should the iterator itself raise, one last pair whose item
     is an InputIteratorError, so its record is counted and the input ends there."""
-    if isinstance(items, (str, bytes)):
-        raise TypeError("parse_many expects an iterable of letters (texts or paths), not one " + type(items).__name__)
+    check_items(items)
     index = 0
     iterator = iter(items)
     while True:

@@ -60,6 +60,11 @@ class ValuesNotStoredError(ValueError):
         )
 
 
+class SpentResultsWarning(UserWarning):
+    """A second pass over ``parse_many``'s results, which are read once: it gives nothing (an
+    empty table, an empty list), so it is said instead of left silent."""
+
+
 @dataclass(frozen=True)
 class WarningKind:
     """One kind of warning: its stable code, its text (a ``str.format`` template) and what it

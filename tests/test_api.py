@@ -170,7 +170,62 @@ def test_usable_cores_follow_the_affinity_mask(monkeypatch):
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_parse_many_rejects_bad_n_process(bad):
     with pytest.raises(ValueError):
-        list(imr_nlp.parse_many(["x"], n_process=bad))
+        imr_nlp.parse_many(["x"], n_process=bad)  # at the call, not at the first result
+
+
+def _second_pass_by_list(stream, tmp_path):
+    return list(stream)
+
+
+def _second_pass_by_frame(stream, tmp_path):
+    return imr_nlp.to_dataframe(stream, level="medication")
+
+
+def _second_pass_by_loop(stream, tmp_path):
+    return [det for det in stream]
+
+
+def _second_pass_by_parquet(stream, tmp_path):
+    return [None] * imr_nlp.to_parquet(stream, tmp_path / "again.parquet")
+
+
+@pytest.mark.parametrize(
+    "second_pass", [_second_pass_by_list, _second_pass_by_frame, _second_pass_by_loop, _second_pass_by_parquet]
+)
+def test_a_second_pass_over_spent_parse_many_results_warns_instead_of_giving_nothing_silently(second_pass, tmp_path):
+    """parse_many streams (bounded memory): its results are read once. The first pass is
+    silent; a second one is empty, and says so, naming the caller's line."""
+    import warnings
+
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    stream = imr_nlp.parse_many([text, text], n_process=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning on the first pass
+        assert len(imr_nlp.to_dataframe(stream)) == 4
+    with pytest.warns(imr_nlp.SpentResultsWarning, match=r"list\(imr_nlp.parse_many") as caught:
+        assert len(second_pass(stream, tmp_path)) == 0
+    assert caught[0].filename == __file__
+
+
+def test_parse_many_reads_its_input_as_its_results_are_asked_for():
+    """Nothing is read at the call, and a result needs only its own batch: memory stays bounded
+    on any length of input."""
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    read = []
+
+    def letters():
+        for index in range(1000):
+            read.append(index)
+            yield text
+
+    stream = imr_nlp.parse_many(letters(), batch_size=2, n_process=1)
+    assert read == []
+    next(stream)
+    next(stream)
+    assert len(read) <= 3
+    stream.close()
+    with pytest.warns(imr_nlp.SpentResultsWarning):
+        assert list(stream) == []
 
 
 def test_load_docs_carry_determination(nlp):
