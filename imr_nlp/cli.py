@@ -1,18 +1,20 @@
 """The ``imr-nlp`` command line.
 
     imr-nlp parse PATH... [--format jsonl|csv|parquet] [--out FILE]
-                          [--level letter|decision|medication|citation|diagnosis] [--workers N]
+                          [--level letter|decision|medication|citation|diagnosis|reason] [--workers N]
     imr-nlp show PATH...      a readable summary of each letter
     imr-nlp report PATH... --out report.html   one self-contained HTML report of the letters
     imr-nlp schema [--level]  the JSON Schema of a record, or a table level's columns
 
-PATHs are files, folders (their .txt and .pdf files, recursively) and glob patterns. A file that
-cannot be read is reported on stderr with its path, still gives its error record or row, and
-makes the exit code 1; the other letters are written all the same.
+PATHs are files, folders (their .txt and .pdf files, recursively) and glob patterns; ``-`` is one
+letter (text or PDF) read from standard input. A file that cannot be read is reported on stderr
+with its path, still gives its error record or row, and makes the exit code 1; the other letters
+are written all the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import glob
@@ -22,19 +24,23 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 import click
 
 from imr_nlp.io import (
+    MAX_FILE_BYTES,
     commit_output,
     expect_files,
     file_key,
     is_special_file,
+    letter_identity,
+    looks_like_pdf,
     remove_quietly,
     temporary_for,
     unsupported_type,
@@ -160,6 +166,42 @@ def _why_not_a_letter(path: Path, inside: str) -> str | None:
     if path.exists() and not path.is_file():
         return "not a regular file (a FIFO, device or socket is not read)"
     return None
+
+
+STDIN = "-"  # the PATH that stands for standard input
+STDIN_NAME = "<stdin>"  # the letter's name in records, rows and messages
+
+
+@contextlib.contextmanager
+def stdin_letter(paths: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Path | None]]:
+    """``paths`` with ``-`` standing for a file that holds what standard input gave (read once, up
+    to the read budget: more is refused as a file over it would be), and that file, removed
+    afterwards; ``paths`` as they are without ``-``. A file that is read like any other: a PDF
+    by its content, text by its encoding, each letter's error its own."""
+    if STDIN not in paths:
+        yield paths, None
+        return
+    if paths.count(STDIN) > 1:
+        raise click.UsageError("- (standard input) can be named once")
+    if sys.stdin.isatty():
+        _say("reading one letter from standard input (end it with Ctrl-D) ...")
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    with tempfile.TemporaryDirectory(prefix="imr-nlp-stdin-") as folder:
+        file = Path(folder) / ("stdin.pdf" if looks_like_pdf(data) else "stdin.txt")
+        file.write_bytes(data)
+        yield tuple(str(file) if path == STDIN else path for path in paths), file
+
+
+def named_as_given(determination, stdin_file: Path | None):
+    """A Determination of the letter read from standard input named ``<stdin>`` (its source, its
+    error and warnings), not by the file that held it; any other as it is."""
+    if stdin_file is not None and determination.source == letter_identity(stdin_file):
+        held = str(stdin_file)
+        determination.source = STDIN_NAME
+        if determination.error:
+            determination.error = determination.error.replace(held, STDIN_NAME)
+        determination.warnings = [w.replace(held, STDIN_NAME) for w in determination.warnings]
+    return determination
 
 
 def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> list[Path]:
@@ -422,16 +464,20 @@ def parse(
     progress: bool | None,
     csv_formulas: bool,
 ) -> None:
-    """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
+    """Parse letters (files, folders of .txt/.pdf, globs; - for one letter on standard input) to
+    JSON lines, CSV or Parquet."""
     started = time.perf_counter()
-    level, files, problems = _parse_inputs(paths, fmt, out, level)
-    talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
-    bar = _load_pipeline(files, problems, talk)
-    try:
-        writer = _Writer(fmt, level, out, csv_formulas)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
-    letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out)
+    if fmt == "parquet" and not out:  # before standard input is read
+        raise click.UsageError("--format parquet needs --out FILE")
+    with stdin_letter(paths) as (paths, stdin_file):
+        level, files, problems = _parse_inputs(paths, fmt, out, level)
+        talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
+        bar = _load_pipeline(files, problems, talk)
+        try:
+            writer = _Writer(fmt, level, out, csv_formulas)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
+        letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out, stdin_file)
     failed = len(problems) + failed_letters
     try:
         writer.commit()
@@ -479,7 +525,14 @@ def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bo
 
 
 def _parse_into(
-    writer: _Writer, files: list[Path], workers: int | None, bar: Progress, level: str, fmt: str, out: str | None
+    writer: _Writer,
+    files: list[Path],
+    workers: int | None,
+    bar: Progress,
+    level: str,
+    fmt: str,
+    out: str | None,
+    stdin_file: Path | None = None,
 ) -> tuple[int, int, str | None]:
     """Parse and write every letter: (letters written, failed, "interrupted"/"terminated" or None)."""
     import imr_nlp
@@ -488,6 +541,7 @@ def _parse_into(
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         for determination in imr_nlp.parse_many(files, n_process=workers):
+            determination = named_as_given(determination, stdin_file)
             if determination.error:
                 failed += 1
                 if bar.enabled:
@@ -618,28 +672,34 @@ def show(paths: tuple[str, ...]) -> None:
     none was found."""
     import imr_nlp
 
-    files, problems = _letters_or_exit(paths)
-    failed = len(problems)
-    for det in imr_nlp.parse_many(files):
-        if det.error:
-            failed += 1
-            _say(f"error: {det.error}")
-            continue
-        _line(f"== {det.source}  [{det.layout} layout]")
-        _line(
-            f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
-            f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
-            f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
-        )
-        for decision in det.decisions:
-            _show_decision(decision)
-        drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
-        if drugs:
-            _line(f"   drugs mentioned: {', '.join(drugs)}")
-        for w in det.warnings:
-            _line(f"   warning: {w}")
+    with stdin_letter(paths) as (paths, stdin_file):
+        files, problems = _letters_or_exit(paths)
+        failed = len(problems)
+        for det in imr_nlp.parse_many(files):
+            failed += _show_letter(named_as_given(det, stdin_file))
     if failed:
         sys.exit(1)
+
+
+def _show_letter(det) -> bool:
+    """``show``'s lines for one letter; whether it failed."""
+    if det.error:
+        _say(f"error: {det.error}")
+        return True
+    _line(f"== {det.source}  [{det.layout} layout]")
+    _line(
+        f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
+        f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
+        f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
+    )
+    for decision in det.decisions:
+        _show_decision(decision)
+    drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
+    if drugs:
+        _line(f"   drugs mentioned: {', '.join(drugs)}")
+    for w in det.warnings:
+        _line(f"   warning: {w}")
+    return False
 
 
 def _show_decision(decision: Decision) -> None:

@@ -584,3 +584,40 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(tmp_path, monkeypa
     result = _run("parse", scan, "--out", tmp_path / "o.jsonl")
     assert result.exit_code == 1 and "no longer the file the scan found" in result.stderr
     assert "CM99-7777777" not in (tmp_path / "o.jsonl").read_text(encoding="utf-8")
+
+
+def _synthetic_bytes() -> bytes:
+    return (SAMPLES / "synthetic_letter.txt").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "stdin, args, exit_code, cases, said",
+    [
+        (_synthetic_bytes(), ["-"], 0, ["CM99-0000001"], None),
+        ((SAMPLES / "CM16-0232543.pdf").read_bytes(), ["-"], 0, ["CM16-0232543"], None),  # a PDF, by its content
+        (_synthetic_bytes().decode("utf-8").encode("cp1252"), ["-"], 0, ["CM99-0000001"], None),
+        (_synthetic_bytes(), ["-", SAMPLES / "CM16-0232543.pdf"], 0, ["CM99-0000001", "CM16-0232543"], None),
+        (_synthetic_bytes(), [SAMPLES / "CM16-0232543.pdf", "-"], 0, ["CM16-0232543", "CM99-0000001"], None),
+        (b"%PDF-1.4 truncated", ["-"], 1, [None], "error: <stdin>: "),
+        (_synthetic_bytes(), ["-", "-"], 2, [], "can be named once"),
+    ],
+    ids=["text", "pdf", "cp1252 text", "first of two", "second of two", "a broken PDF", "named twice"],
+)
+def test_parse_dash_reads_one_letter_from_standard_input(stdin, args, exit_code, cases, said):
+    """``-`` is the letter on standard input, read as a file would be (a PDF by its content, text
+    by its encoding), named ``<stdin>`` in its record and its messages, in its place among the
+    others."""
+    result = CliRunner().invoke(main, ["parse", *map(str, args)], input=stdin)
+    assert result.exit_code == exit_code, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["case_number"] for r in records] == cases
+    from_stdin = [r for r in records if r["source"] == "<stdin>"]
+    assert len(from_stdin) == (1 if cases else 0)
+    if said:
+        assert said in result.stderr
+    assert "imr-nlp-stdin-" not in result.output  # the file that held it is never named
+
+
+def test_show_dash_shows_the_letter_on_standard_input():
+    result = CliRunner().invoke(main, ["show", "-"], input=_synthetic_bytes())
+    assert result.exit_code == 0 and "== <stdin>" in result.stdout and "CM99-0000001" in result.stdout

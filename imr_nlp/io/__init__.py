@@ -321,6 +321,11 @@ def read_letter_file(path) -> LetterText:
     return decode_text(data)
 
 
+def looks_like_pdf(data: bytes) -> bool:
+    """Whether a file's bytes are a PDF's (they start with "%PDF", white space allowed before)."""
+    return bool(_PDF_START.match(data))
+
+
 def unsupported_type(path: Path) -> str:
     """Why a file is not read as a letter: its type (a .docx, a .zip is not a letter's text)."""
     return f"unsupported file type {path.suffix.lower()}: letters are .pdf or .txt files (or text with no suffix)"
