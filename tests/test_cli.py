@@ -390,26 +390,47 @@ def test_every_letter_once_through_links_and_link_loops(tmp_path):
     assert len(by_scan) == 1 and any("the same file as" in r for _, r in skipped)
 
 
-@pytest.mark.parametrize("command", ["parse", "report", "parquet"])
-def test_outputs_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(command, tmp_path):
-    """Written through a temporary file (mkstemp makes it 0600), an output still gets 0644 under
-    umask 022, and an existing output's own mode is kept."""
+def _write_by_cli(*args):
+    def write(letter: Path, out: Path) -> None:
+        assert CliRunner().invoke(main, [args[0], str(letter), "--out", str(out), *args[1:]]).exit_code == 0
+
+    return write
+
+
+def _to_parquet(letter: Path, out: Path) -> None:
+    imr_nlp.to_parquet([imr_nlp.parse_file(letter)], out)
+
+
+def _report(letter: Path, out: Path) -> None:
+    imr_nlp.report([letter], out=out, n_process=1)
+
+
+OUTPUT_WRITERS = {
+    "parse jsonl": ("jsonl", _write_by_cli("parse")),
+    "parse csv": ("csv", _write_by_cli("parse", "--format", "csv")),
+    "parse parquet": ("parquet", _write_by_cli("parse", "--format", "parquet")),
+    "report": ("html", _write_by_cli("report", "--no-progress")),
+    "imr_nlp.to_parquet": ("parquet", _to_parquet),
+    "imr_nlp.report": ("html", _report),
+}
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+@pytest.mark.parametrize("writer", sorted(OUTPUT_WRITERS))
+def test_outputs_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(writer, umask, mode, tmp_path):
+    """Every output written whole through a temporary file (mkstemp makes it 0600) gets the mode
+    a new file gets under the umask, as ``open`` would give it; an existing output keeps its own."""
     import stat
 
-    letter = str(SAMPLES / "synthetic_letter.txt")
-    out = tmp_path / f"out.{'html' if command == 'report' else 'parquet' if command == 'parquet' else 'jsonl'}"
-    args = {
-        "parse": ["parse", letter, "--out", str(out)],
-        "report": ["report", letter, "--out", str(out), "--no-progress"],
-        "parquet": ["parse", letter, "--format", "parquet", "--out", str(out)],
-    }[command]
-    previous = os.umask(0o022)
+    suffix, write = OUTPUT_WRITERS[writer]
+    out = tmp_path / f"out.{suffix}"
+    previous = os.umask(umask)
     try:
-        assert CliRunner().invoke(main, args).exit_code == 0
-        assert stat.S_IMODE(out.stat().st_mode) == 0o644
-        out.chmod(0o640)
-        assert CliRunner().invoke(main, args).exit_code == 0
-        assert stat.S_IMODE(out.stat().st_mode) == 0o640
+        write(SAMPLES / "synthetic_letter.txt", out)
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+        out.chmod(0o604)
+        write(SAMPLES / "synthetic_letter.txt", out)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o604
     finally:
         os.umask(previous)
 
