@@ -440,7 +440,8 @@ def main() -> None:
     "--level",
     type=click.Choice(list(LEVELS)),
     default=None,
-    help="a record per letter, decision, drug, citation or diagnosis mention [jsonl: letter; csv, parquet: decision]",
+    help="a record per letter, decision, medication (drug mention), citation, diagnosis (mention) or reason "
+    "(of a decision) [jsonl: letter; csv, parquet: decision]",
 )
 @click.option(
     "--workers",

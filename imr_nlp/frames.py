@@ -53,7 +53,8 @@ def iter_rows(determinations: Determination | Iterable[Determination], level: st
 
 def to_dataframe(determinations: Determination | Iterable[Determination], level: str = "decision") -> pd.DataFrame:
     """A pandas DataFrame of Determinations (one, or an iterable such as ``parse_many``'s) at
-    ``level``: "letter", "decision" (default), "medication", "citation" or "diagnosis"."""
+    ``level``: "letter", "decision" (default), "medication", "citation", "diagnosis" or "reason"
+    (``imr_nlp.rows.LEVELS``)."""
     return _typed_frame(list(iter_rows(determinations, level)), level)
 
 

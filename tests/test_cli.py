@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import imr_nlp
 from imr_nlp.cli import REASON_EVIDENCE_WIDTH, Progress, expand, main, reason_line
 from imr_nlp.models import Reason
-from imr_nlp.rows import COLUMNS
+from imr_nlp.rows import COLUMNS, LEVELS
 from imr_nlp.rows import rows as rows_of
 
 SAMPLES = Path(__file__).resolve().parent.parent / "imr_nlp" / "samples"
@@ -642,3 +642,27 @@ def test_parse_dash_reads_one_letter_from_standard_input(stdin, args, exit_code,
 def test_show_dash_shows_the_letter_on_standard_input():
     result = CliRunner().invoke(main, ["show", "-"], input=_synthetic_bytes())
     assert result.exit_code == 0 and "== <stdin>" in result.stdout and "CM99-0000001" in result.stdout
+
+
+def _level_lists() -> list[tuple[str, str]]:
+    """Every ``--level a|b|...`` usage line of the docs, the README and the CLI's docstring."""
+    import imr_nlp.cli
+
+    root = Path(__file__).resolve().parent.parent
+    sources = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in (root / "docs").glob("*.md")}
+    sources["README.md"] = (root / "README.md").read_text(encoding="utf-8")
+    sources["imr_nlp/cli.py docstring"] = imr_nlp.cli.__doc__
+    return [(name, found) for name, text in sources.items() for found in re.findall(r"--level ([a-z|]+\|[a-z]+)", text)]
+
+
+@pytest.mark.parametrize("source, listed", _level_lists())
+def test_every_level_list_of_the_docs_is_the_codes(source, listed):
+    assert listed.split("|") == list(LEVELS), source
+
+
+@pytest.mark.parametrize("command", ["parse", "schema"])
+def test_the_level_option_offers_and_names_every_level(command):
+    option = next(p for p in main.commands[command].params if p.name == "level")
+    assert list(option.type.choices) == list(LEVELS)
+    if command == "parse":
+        assert all(level in option.help for level in LEVELS)
