@@ -292,3 +292,24 @@ def test_files_of_other_types_are_refused_not_misread(tmp_path, name, data):
         imr_nlp.io.read_letter_file(path)
     [record] = list(imr_nlp.parse_many([path], n_process=1))
     assert "unsupported file type" in record.error and record.case_number is None
+
+
+@pytest.mark.parametrize(
+    "field, role",
+    [
+        ("date_assigned", "assigned"),
+        ("decision_date", "decision"),
+        ("application_received", "application_received"),
+        ("injury_date", "injury"),
+        ("ur_date", "utilization_review"),
+    ],
+)
+@pytest.mark.parametrize("sample", ["CM16-0232543.pdf", "CM17-0010420.pdf", "synthetic_letter.txt"])
+def test_each_header_date_carries_its_role(sample, field, role):
+    """The date a header field was read from is a date mention with that field's role (the PDF
+    layout may break a label over lines: "Application \\nReceived: \\n12/02/2016")."""
+    det = imr_nlp.parse_file(SAMPLES / sample)
+    value = getattr(det, field)
+    assert value is not None
+    in_header = min((m for m in det.dates if m.value == value), key=lambda m: m.start)  # the header comes first
+    assert in_header.role == role
