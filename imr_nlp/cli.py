@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -279,28 +279,62 @@ def _letters_or_exit(paths: Iterable[str]) -> tuple[list[Path], list[tuple[Path,
 
 
 class Progress:
-    """A one-line progress bar on stderr (letters done, rate, time left); silent when off."""
+    """A one-line progress bar on stderr (letters done, rate, time left); silent when off.
 
-    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None) -> None:
+    The rate, and the time left from it, are measured from the first letters done, not from the
+    start (which holds starting the worker processes), up to the last letters before this
+    moment's: workers hand their letters back a batch at a time, and a batch half counted would
+    halve the rate. Until ``ESTIMATE_AFTER`` seconds of letters have been seen the bar says
+    "estimating" instead of a guess that could be off by a factor of ten."""
+
+    ESTIMATE_AFTER = 3.0  # seconds of letters before a rate is shown
+
+    def __init__(
+        self, total: int, enabled: bool, stream: TextIO | None = None, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.total, self.enabled = total, enabled
         self.stream = stream or sys.stderr
+        self.clock = clock
         self.done = 0
-        self.started = self.last = time.perf_counter()
+        self.started = self.last = clock()
+        # (when, letters done by then) of the first letters, of the letters before this moment's, of the latest
+        self.first: tuple[float, int] | None = None
+        self.settled: tuple[float, int] | None = None
+        self.latest: tuple[float, int] | None = None
 
     def advance(self) -> None:
         self.done += 1
-        now = time.perf_counter()
+        now = self.clock()
+        if self.latest is not None and now > self.latest[0]:
+            self.settled = self.latest  # the letters of an earlier moment are all in
+            if self.first is None:
+                self.first = self.latest
+        self.latest = (now, self.done)
         if self.enabled and (now - self.last >= 0.1 or self.done == self.total):
             self.last = now
             self._draw(now)
 
+    def rate(self) -> float | None:
+        """Letters a second from the first letters to the last complete moment, or None while
+        fewer than ``ESTIMATE_AFTER`` seconds lie between them."""
+        if self.first is None or self.settled is None:
+            return None
+        seconds = self.settled[0] - self.first[0]
+        if seconds < self.ESTIMATE_AFTER or self.settled[1] <= self.first[1]:
+            return None
+        return (self.settled[1] - self.first[1]) / seconds
+
     def _draw(self, now: float) -> None:
-        elapsed = max(now - self.started, 1e-9)
-        rate = self.done / elapsed
         filled = int(30 * self.done / self.total) if self.total else 30
-        left = (self.total - self.done) / rate if rate else 0.0
         bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\r[{bar}] {self.done}/{self.total} letters  {rate:5.1f}/s  {left:4.0f} s left ")
+        rate = self.rate()
+        if self.done == self.total:
+            pace = f"{self.done / max(now - self.started, 1e-9):5.1f}/s     0 s left"
+        elif rate is None:
+            pace = "estimating the time left"
+        else:
+            pace = f"{rate:5.1f}/s  {(self.total - self.done) / rate:4.0f} s left"
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} letters  {pace:<24} ")
         self.stream.flush()
 
     def close(self) -> None:

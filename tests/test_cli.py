@@ -133,6 +133,49 @@ def test_progress_bar_when_asked():
     assert quiet.getvalue() == ""
 
 
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    "startup, batch, seconds_per_letter, total",
+    [
+        (20.0, 1, 0.1, 300),  # workers take 20 s to start, then a letter every 0.1 s
+        (10.0, 16, 0.1, 320),  # a batch of 16 letters at a time, two batches from the start
+        (0.5, 1, 0.02, 1000),  # one process, fast letters
+        (5.0, 8, 0.5, 200),  # slow letters (large PDFs)
+    ],
+)
+def test_the_progress_estimate_is_never_wild_at_the_start(startup, batch, seconds_per_letter, total):
+    """Until a few seconds of letters have been seen the bar says it is estimating; from then on
+    the time left it shows is within 25% of the true one (or of one batch's time, near the end),
+    however long the workers took to start and however the letters came (one at a time or a batch
+    at once). Measured from the start, as it was, the first estimates were 19 to 201 times too long."""
+    clock, stream = _Clock(), io.StringIO()
+    bar = Progress(total, enabled=True, stream=stream, clock=clock)
+    shown = []  # (the time left shown, the true time left)
+    for letter in range(total):
+        clock.now = startup + (letter // batch + 1) * batch * seconds_per_letter
+        if letter < batch:  # the first batches arrive together
+            clock.now = startup + batch * seconds_per_letter
+        before = stream.getvalue()
+        bar.advance()
+        drawn = stream.getvalue()[len(before) :]
+        if match := re.search(r"(\d+) s left", drawn):
+            finished = startup + (total // batch) * batch * seconds_per_letter
+            shown.append((float(match.group(1)), finished - clock.now))
+        elif drawn:
+            assert "estimating" in drawn
+    assert "estimating" in stream.getvalue()
+    assert shown
+    for left, truth in shown:
+        assert abs(left - truth) <= max(0.25 * truth, batch * seconds_per_letter, 2.0), (left, truth)
+
+
 def test_schema_and_columns():
     result = _run("schema")
     schema = json.loads(result.stdout)
