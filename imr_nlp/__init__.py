@@ -31,8 +31,7 @@ from imr_nlp.models import (
     Treatment,
 )
 from imr_nlp.render import render
-
-__version__ = "0.1.0"
+from imr_nlp.version import __version__ as __version__  # re-exported: imr_nlp.__version__
 
 __all__ = [
     "SCHEMA_VERSION",

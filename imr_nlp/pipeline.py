@@ -29,6 +29,7 @@ from imr_nlp.components import (  # noqa: F401
 )
 from imr_nlp.extensions import register_extensions
 from imr_nlp.scoring import make_slot_scorer  # noqa: F401 - registers imr_nlp.scorer.v1
+from imr_nlp.version import __version__
 
 PIPELINE = (
     "imr_layout",  # which layout the letter follows (2016, 2013 notice, ...), from its headings
@@ -101,8 +102,6 @@ SOURCES = (
 def pipeline_meta() -> dict:
     """The pipeline's meta (``nlp.meta``, a saved copy's meta.json): its name, the package's
     version, description and licence, the package it needs, and its sources."""
-    from imr_nlp import __version__
-
     return {
         "name": "imr_pipeline",
         "version": __version__,
