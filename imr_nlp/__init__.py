@@ -9,8 +9,8 @@ df = imr_nlp.to_dataframe(imr_nlp.parse_many(paths), level="decision")   # panda
 imr_nlp.render(text)               # displaCy view (Jupyter, or HTML)
 """
 
-from imr_nlp.api import assert_spans, load, parse, parse_file, parse_many, parse_request, reset
-from imr_nlp.errors import InputError
+from imr_nlp.api import DeterminationStream, assert_spans, load, parse, parse_file, parse_many, parse_request, reset
+from imr_nlp.errors import InputError, MissingFileError, SpentResultsWarning, UnreadableFileError
 from imr_nlp.frames import to_dataframe, to_parquet
 from imr_nlp.html_report import report
 from imr_nlp.models import (
@@ -31,8 +31,7 @@ from imr_nlp.models import (
     Treatment,
 )
 from imr_nlp.render import render
-
-__version__ = "0.1.0"
+from imr_nlp.version import __version__ as __version__  # re-exported: imr_nlp.__version__
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -41,16 +40,20 @@ __all__ = [
     "DateMention",
     "Decision",
     "Determination",
+    "DeterminationStream",
     "Duration",
     "GuidelineBasis",
     "InputError",
     "Medication",
     "Mention",
+    "MissingFileError",
     "Patient",
     "Reason",
     "Reviewer",
+    "SpentResultsWarning",
     "Strength",
     "Treatment",
+    "UnreadableFileError",
     "assert_spans",
     "load",
     "parse",

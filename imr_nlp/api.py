@@ -1,4 +1,5 @@
-"""The public API: load, parse, parse_file, parse_many, assert_spans. Thin: no NLP logic here."""
+"""The public API: load, parse, parse_file, parse_many (a DeterminationStream), assert_spans. Thin: no NLP
+logic here."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import multiprocessing
 import operator
 import os
+import warnings
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
@@ -18,6 +20,7 @@ from imr_nlp import errors
 from imr_nlp.assemble import assertion_fields
 from imr_nlp.batches import (
     InputIteratorError,
+    check_items,
     error_record,
     internal_error,
     item_result,
@@ -39,6 +42,7 @@ logger = logging.getLogger("imr_nlp")
 # error records), kept here so that code written against the API reads them where it did.
 __all__ = [
     "MAX_NEW_STRINGS",
+    "DeterminationStream",
     "InputError",
     "InputIteratorError",
     "LetterText",
@@ -126,7 +130,9 @@ def parse_request(text: str) -> Treatment:
 
 
 def parse_file(path: str | Path) -> Determination:
-    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read.
+    """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read (a
+    missing file's is a MissingFileError, also a FileNotFoundError; one the system will not read
+    an UnreadableFileError, also an OSError).
     How the file was read, when it was not plain UTF-8 text or a .pdf PDF (an encoding guessed,
     a PDF under another name), is said in the warnings."""
     letter = read_letter_file(path)
@@ -153,10 +159,60 @@ def default_workers() -> int:
     return usable_cores()
 
 
-def parse_many(
-    items: Iterable[str | Path], batch_size: int = 16, n_process: int | None = None
-) -> Iterator[Determination]:
-    """Parse many letters (texts, or ``pathlib.Path`` files), yielding Determinations in order.
+class DeterminationStream(Iterator[Determination]):
+    """What ``parse_many`` returns: the Determinations in input order, each parsed as it is asked
+    for, so memory stays flat on any length of input. Like any iterator it is read once; a
+    second pass over it once spent (a second ``to_dataframe``, ``list`` or ``for`` over it)
+    gives nothing, and says so with a ``SpentResultsWarning`` rather than an empty table in
+    silence. To use the results more than once, keep them: ``list(imr_nlp.parse_many(...))``.
+    ``close()`` stops the work early (worker processes included)."""
+
+    def __init__(self, results: Iterator[Determination]) -> None:
+        self._results = results
+        self.spent = False  # the last result was given: a new pass gets nothing
+
+    def __iter__(self) -> DeterminationStream:
+        if self.spent:
+            warnings.warn(
+                "these parse_many results were all read already, so this pass gets none (an empty table or "
+                "list): parse_many streams its results once; keep them with list(imr_nlp.parse_many(...)) "
+                "to use them more than once",
+                errors.SpentResultsWarning,
+                stacklevel=_outside_package(),
+            )
+        return self
+
+    def __next__(self) -> Determination:
+        try:
+            return next(self._results)
+        except StopIteration:
+            self.spent = True
+            raise
+
+    def close(self) -> None:
+        """Stop parsing (worker processes end); the stream gives nothing more."""
+        close = getattr(self._results, "close", None)
+        if close is not None:
+            close()
+        self.spent = True
+
+
+def _outside_package() -> int:
+    """The ``stacklevel`` of the first caller outside imr_nlp (a warning then names the user's
+    line, not the library's own call of ``iter``)."""
+    import sys
+
+    package = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int | None = None) -> DeterminationStream:
+    """Parse many letters (texts, or ``pathlib.Path`` files), giving Determinations in order, as
+    a ``DeterminationStream``: parsed as they are asked for, read once (a second pass warns and
+    gets nothing; keep them with ``list(parse_many(...))`` to use them twice).
 
     ``n_process=None`` (the default) uses one worker process per usable core
     (``usable_cores``), except for an input of fewer than two batches per worker, which is
@@ -167,12 +223,19 @@ def parse_many(
     length of input). An item that cannot be read or parsed still yields a Determination, with
     no data, ``error`` set (its path or index and the reason) and a warning that starts with
     "error:", so counts in equal counts out; the other items of its batch are not affected.
-    A file's Determination has its path in ``source``.
+    A file's Determination has its path in ``source``. Bad arguments (one text instead of an
+    iterable, a bad ``n_process`` or ``batch_size``) raise at the call.
     """
     if n_process is not None and (not isinstance(n_process, int) or isinstance(n_process, bool) or n_process < 1):
         raise ValueError(f"n_process must be a positive int or None (one per core), not {n_process!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
+    check_items(items)
+    return DeterminationStream(_parsed(items, batch_size, n_process))
+
+
+def _parsed(items: Iterable[str | Path], batch_size: int, n_process: int | None) -> Iterator[Determination]:
+    """``parse_many``'s work, done as its results are asked for."""
     numbered = numbered_items(items)
     if n_process is None:
         n_process = default_workers()

@@ -55,6 +55,20 @@ def names_a_letter_file(text: str) -> bool:
     return "\n" not in stripped and len(stripped) < 4096 and stripped.lower().endswith((".pdf", ".txt"))
 
 
+def names_a_file(text: str) -> bool:
+    """Whether a text is a file's name rather than a letter: one naming a .pdf or .txt file
+    (``names_a_letter_file``), or one short line that is the path of an existing file."""
+    if names_a_letter_file(text):
+        return True
+    stripped = text.strip()
+    if not stripped or "\n" in stripped or "\x00" in stripped or len(stripped) >= 4096:
+        return False
+    try:
+        return Path(stripped).is_file()
+    except (OSError, ValueError):  # a name too long for the system, or otherwise not a path
+        return False
+
+
 def plain_item(item: object) -> object:
     """A batch item as a plain ``str`` or ``Path`` (a subclass, whose pickling or methods could
     do anything in a worker, is copied to the base type); anything else is kept, to become its
@@ -70,11 +84,17 @@ class InputIteratorError(Exception):
     """The iterator of ``parse_many``'s items raised: its record ends the input."""
 
 
+def check_items(items: object) -> None:
+    """TypeError for one text (or bytes, or path) where an iterable of letters is expected: its
+    characters would be read as letters."""
+    if isinstance(items, (str, bytes, bytearray, Path)):
+        raise TypeError("parse_many expects an iterable of letters (texts or paths), not one " + type(items).__name__)
+
+
 def numbered_items(items: Iterable) -> Iterator[tuple[int, object]]:
     """``(index, item)`` for each item; should the iterator itself raise, one last pair whose item
     is an InputIteratorError, so its record is counted and the input ends there."""
-    if isinstance(items, (str, bytes)):
-        raise TypeError("parse_many expects an iterable of letters (texts or paths), not one " + type(items).__name__)
+    check_items(items)
     index = 0
     iterator = iter(items)
     while True:

@@ -1,18 +1,20 @@
 """The ``imr-nlp`` command line.
 
     imr-nlp parse PATH... [--format jsonl|csv|parquet] [--out FILE]
-                          [--level letter|decision|medication|citation|diagnosis] [--workers N]
+                          [--level letter|decision|medication|citation|diagnosis|reason] [--workers N]
     imr-nlp show PATH...      a readable summary of each letter
     imr-nlp report PATH... --out report.html   one self-contained HTML report of the letters
     imr-nlp schema [--level]  the JSON Schema of a record, or a table level's columns
 
-PATHs are files, folders (their .txt and .pdf files, recursively) and glob patterns. A file that
-cannot be read is reported on stderr with its path, still gives its error record or row, and
-makes the exit code 1; the other letters are written all the same.
+PATHs are files, folders (their .txt and .pdf files, recursively) and glob patterns; ``-`` is one
+letter (text or PDF) read from standard input. A file that cannot be read is reported on stderr
+with its path, still gives its error record or row, and makes the exit code 1; the other letters
+are written all the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import glob
@@ -22,19 +24,23 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 import click
 
 from imr_nlp.io import (
+    MAX_FILE_BYTES,
     commit_output,
     expect_files,
     file_key,
     is_special_file,
+    letter_identity,
+    looks_like_pdf,
     remove_quietly,
     temporary_for,
     unsupported_type,
@@ -162,6 +168,42 @@ def _why_not_a_letter(path: Path, inside: str) -> str | None:
     return None
 
 
+STDIN = "-"  # the PATH that stands for standard input
+STDIN_NAME = "<stdin>"  # the letter's name in records, rows and messages
+
+
+@contextlib.contextmanager
+def stdin_letter(paths: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Path | None]]:
+    """``paths`` with ``-`` standing for a file that holds what standard input gave (read once, up
+    to the read budget: more is refused as a file over it would be), and that file, removed
+    afterwards; ``paths`` as they are without ``-``. A file that is read like any other: a PDF
+    by its content, text by its encoding, each letter's error its own."""
+    if STDIN not in paths:
+        yield paths, None
+        return
+    if paths.count(STDIN) > 1:
+        raise click.UsageError("- (standard input) can be named once")
+    if sys.stdin.isatty():
+        _say("reading one letter from standard input (end it with Ctrl-D) ...")
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    with tempfile.TemporaryDirectory(prefix="imr-nlp-stdin-") as folder:
+        file = Path(folder) / ("stdin.pdf" if looks_like_pdf(data) else "stdin.txt")
+        file.write_bytes(data)
+        yield tuple(str(file) if path == STDIN else path for path in paths), file
+
+
+def named_as_given(determination, stdin_file: Path | None):
+    """A Determination of the letter read from standard input named ``<stdin>`` (its source, its
+    error and warnings), not by the file that held it; any other as it is."""
+    if stdin_file is not None and determination.source == letter_identity(stdin_file):
+        held = str(stdin_file)
+        determination.source = STDIN_NAME
+        if determination.error:
+            determination.error = determination.error.replace(held, STDIN_NAME)
+        determination.warnings = [w.replace(held, STDIN_NAME) for w in determination.warnings]
+    return determination
+
+
 def _letter_files(paths: Iterable[str], problems: list[tuple[Path, str]]) -> list[Path]:
     """``expand(paths)``, saying on stderr which files of the folders were skipped and why (the
     first MAX_SKIPPED_SHOWN by name, then a count); folders that cannot be listed go to
@@ -237,28 +279,62 @@ def _letters_or_exit(paths: Iterable[str]) -> tuple[list[Path], list[tuple[Path,
 
 
 class Progress:
-    """A one-line progress bar on stderr (letters done, rate, time left); silent when off."""
+    """A one-line progress bar on stderr (letters done, rate, time left); silent when off.
 
-    def __init__(self, total: int, enabled: bool, stream: TextIO | None = None) -> None:
+    The rate, and the time left from it, are measured from the first letters done, not from the
+    start (which holds starting the worker processes), up to the last letters before this
+    moment's: workers hand their letters back a batch at a time, and a batch half counted would
+    halve the rate. Until ``ESTIMATE_AFTER`` seconds of letters have been seen the bar says
+    "estimating" instead of a guess that could be off by a factor of ten."""
+
+    ESTIMATE_AFTER = 3.0  # seconds of letters before a rate is shown
+
+    def __init__(
+        self, total: int, enabled: bool, stream: TextIO | None = None, clock: Callable[[], float] = time.perf_counter
+    ) -> None:
         self.total, self.enabled = total, enabled
         self.stream = stream or sys.stderr
+        self.clock = clock
         self.done = 0
-        self.started = self.last = time.perf_counter()
+        self.started = self.last = clock()
+        # (when, letters done by then) of the first letters, of the letters before this moment's, of the latest
+        self.first: tuple[float, int] | None = None
+        self.settled: tuple[float, int] | None = None
+        self.latest: tuple[float, int] | None = None
 
     def advance(self) -> None:
         self.done += 1
-        now = time.perf_counter()
+        now = self.clock()
+        if self.latest is not None and now > self.latest[0]:
+            self.settled = self.latest  # the letters of an earlier moment are all in
+            if self.first is None:
+                self.first = self.latest
+        self.latest = (now, self.done)
         if self.enabled and (now - self.last >= 0.1 or self.done == self.total):
             self.last = now
             self._draw(now)
 
+    def rate(self) -> float | None:
+        """Letters a second from the first letters to the last complete moment, or None while
+        fewer than ``ESTIMATE_AFTER`` seconds lie between them."""
+        if self.first is None or self.settled is None:
+            return None
+        seconds = self.settled[0] - self.first[0]
+        if seconds < self.ESTIMATE_AFTER or self.settled[1] <= self.first[1]:
+            return None
+        return (self.settled[1] - self.first[1]) / seconds
+
     def _draw(self, now: float) -> None:
-        elapsed = max(now - self.started, 1e-9)
-        rate = self.done / elapsed
         filled = int(30 * self.done / self.total) if self.total else 30
-        left = (self.total - self.done) / rate if rate else 0.0
         bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\r[{bar}] {self.done}/{self.total} letters  {rate:5.1f}/s  {left:4.0f} s left ")
+        rate = self.rate()
+        if self.done == self.total:
+            pace = f"{self.done / max(now - self.started, 1e-9):5.1f}/s     0 s left"
+        elif rate is None:
+            pace = "estimating the time left"
+        else:
+            pace = f"{rate:5.1f}/s  {(self.total - self.done) / rate:4.0f} s left"
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} letters  {pace:<24} ")
         self.stream.flush()
 
     def close(self) -> None:
@@ -398,7 +474,8 @@ def main() -> None:
     "--level",
     type=click.Choice(list(LEVELS)),
     default=None,
-    help="a record per letter, decision, drug, citation or diagnosis mention [jsonl: letter; csv, parquet: decision]",
+    help="a record per letter, decision, medication (drug mention), citation, diagnosis (mention) or reason "
+    "(of a decision) [jsonl: letter; csv, parquet: decision]",
 )
 @click.option(
     "--workers",
@@ -422,16 +499,20 @@ def parse(
     progress: bool | None,
     csv_formulas: bool,
 ) -> None:
-    """Parse letters (files, folders of .txt/.pdf, globs) to JSON lines, CSV or Parquet."""
+    """Parse letters (files, folders of .txt/.pdf, globs; - for one letter on standard input) to
+    JSON lines, CSV or Parquet."""
     started = time.perf_counter()
-    level, files, problems = _parse_inputs(paths, fmt, out, level)
-    talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
-    bar = _load_pipeline(files, problems, talk)
-    try:
-        writer = _Writer(fmt, level, out, csv_formulas)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
-    letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out)
+    if fmt == "parquet" and not out:  # before standard input is read
+        raise click.UsageError("--format parquet needs --out FILE")
+    with stdin_letter(paths) as (paths, stdin_file):
+        level, files, problems = _parse_inputs(paths, fmt, out, level)
+        talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
+        bar = _load_pipeline(files, problems, talk)
+        try:
+            writer = _Writer(fmt, level, out, csv_formulas)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
+        letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out, stdin_file)
     failed = len(problems) + failed_letters
     try:
         writer.commit()
@@ -479,7 +560,14 @@ def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bo
 
 
 def _parse_into(
-    writer: _Writer, files: list[Path], workers: int | None, bar: Progress, level: str, fmt: str, out: str | None
+    writer: _Writer,
+    files: list[Path],
+    workers: int | None,
+    bar: Progress,
+    level: str,
+    fmt: str,
+    out: str | None,
+    stdin_file: Path | None = None,
 ) -> tuple[int, int, str | None]:
     """Parse and write every letter: (letters written, failed, "interrupted"/"terminated" or None)."""
     import imr_nlp
@@ -488,6 +576,7 @@ def _parse_into(
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         for determination in imr_nlp.parse_many(files, n_process=workers):
+            determination = named_as_given(determination, stdin_file)
             if determination.error:
                 failed += 1
                 if bar.enabled:
@@ -618,28 +707,34 @@ def show(paths: tuple[str, ...]) -> None:
     none was found."""
     import imr_nlp
 
-    files, problems = _letters_or_exit(paths)
-    failed = len(problems)
-    for det in imr_nlp.parse_many(files):
-        if det.error:
-            failed += 1
-            _say(f"error: {det.error}")
-            continue
-        _line(f"== {det.source}  [{det.layout} layout]")
-        _line(
-            f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
-            f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
-            f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
-        )
-        for decision in det.decisions:
-            _show_decision(decision)
-        drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
-        if drugs:
-            _line(f"   drugs mentioned: {', '.join(drugs)}")
-        for w in det.warnings:
-            _line(f"   warning: {w}")
+    with stdin_letter(paths) as (paths, stdin_file):
+        files, problems = _letters_or_exit(paths)
+        failed = len(problems)
+        for det in imr_nlp.parse_many(files):
+            failed += _show_letter(named_as_given(det, stdin_file))
     if failed:
         sys.exit(1)
+
+
+def _show_letter(det) -> bool:
+    """``show``'s lines for one letter; whether it failed."""
+    if det.error:
+        _say(f"error: {det.error}")
+        return True
+    _line(f"== {det.source}  [{det.layout} layout]")
+    _line(
+        f"   case {det.case_number or '-'}  decided {det.decision_date or '-'}  "
+        f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
+        f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
+    )
+    for decision in det.decisions:
+        _show_decision(decision)
+    drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})
+    if drugs:
+        _line(f"   drugs mentioned: {', '.join(drugs)}")
+    for w in det.warnings:
+        _line(f"   warning: {w}")
+    return False
 
 
 def _show_decision(decision: Decision) -> None:

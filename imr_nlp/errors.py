@@ -7,12 +7,45 @@ from dataclasses import dataclass
 
 
 class InputError(ValueError):
-    """A file or input that cannot be read as an IMR letter (missing, unreadable, corrupt...)."""
+    """A file or input that cannot be read as an IMR letter (missing, unreadable, corrupt...).
+    A file that is not there is a ``MissingFileError``, one the system cannot read an
+    ``UnreadableFileError``: both are InputErrors and ``OSError``s, so either catch works."""
 
     def __init__(self, path, reason: str) -> None:
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"  # the path first, as OSError's own str would not
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason)  # picklable (worker processes, multiprocessing)
+
+
+class UnreadableFileError(InputError, OSError):
+    """A file the system refused to read (no permission, an I/O error): an InputError and the
+    ``OSError`` of ``errno`` (``errno``, ``strerror`` and ``filename`` set as ``open`` sets them)."""
+
+    def __init__(self, path, reason: str, errno: int | None = None, strerror: str | None = None) -> None:
+        super().__init__(path, reason)
+        self.errno, self.strerror, self.filename = errno, strerror or reason, self.path
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason, self.errno, self.strerror)
+
+
+class MissingFileError(UnreadableFileError, FileNotFoundError):
+    """A letter file that is not there (or a dangling link): an InputError and a
+    ``FileNotFoundError``, so ``except FileNotFoundError`` and ``except OSError`` catch it too."""
+
+    def __init__(self, path, reason: str = "no such file") -> None:
+        import errno
+
+        super().__init__(path, reason, errno.ENOENT, reason)
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason)
 
 
 class ValuesNotStoredError(ValueError):
@@ -25,6 +58,11 @@ class ValuesNotStoredError(ValueError):
             "this Doc was stored without its extension values (user_data), so its Determination cannot be "
             "assembled: store processed docs with DocBin(store_user_data=True) or Doc.to_bytes()"
         )
+
+
+class SpentResultsWarning(UserWarning):
+    """A second pass over ``parse_many``'s results, which are read once: it gives nothing (an
+    empty table, an empty list), so it is said instead of left silent."""
 
 
 @dataclass(frozen=True)

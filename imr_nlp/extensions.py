@@ -52,7 +52,11 @@ DOC_EXTENSIONS: dict[str, Extension] = {
 # Span extension values are keyed by character offsets, so each group gets its own names.
 SPAN_EXTENSIONS: dict[str, Extension] = {
     "iso_date": Extension(None, "str", "imr_dates: the date in ISO form (YYYY-MM-DD)"),
-    "role": Extension(None, "str", "imr_dates: injury, utilization_review, prescribed, report or other"),
+    "role": Extension(
+        None,
+        "str",
+        "imr_dates: injury, utilization_review, prescribed, report, assigned, decision, application_received or other",
+    ),
     "header_value": Extension(
         None, "str | list[str] | bool | int", "imr_header: the field's value (ISO for dates, a list for names)"
     ),

@@ -1,11 +1,13 @@
 """Determinations as pandas DataFrames and Parquet files, at the levels of ``imr_nlp.rows``.
 
 Columns follow ``imr_nlp.rows.COLUMNS[level]`` with pandas' nullable types (``string``,
-``Int64``, ``Float64``, ``boolean``; dates as ``datetime64[ms]``; lists as Python lists in
-``object`` columns), so a column keeps its type even when every value is missing. Parquet goes
-through pyarrow with native list columns (``list<string>``, ``list<int64>``), dates as
-``timestamp[ms]`` and pandas' schema metadata, so a plain ``pd.read_parquet`` gives back the
-same dtypes as ``to_dataframe``; it is written in row groups so a long run needs little memory.
+``Int64``, ``Float64``, ``boolean``; dates as dates, ``date32[day][pyarrow]``; lists as Python
+lists in ``object`` columns), so a column keeps its type even when every value is missing.
+Parquet goes through pyarrow with native list columns (``list<string>``, ``list<int64>``), dates
+as ``date32`` (a "date" column is a date everywhere: DuckDB and Spark read DATE from the Parquet
+file as from the CSV's "YYYY-MM-DD") and pandas' schema metadata, so a plain
+``pd.read_parquet`` gives back the same dtypes as ``to_dataframe``; it is written in row groups
+so a long run needs little memory.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from imr_nlp.models import Determination
 from imr_nlp.rows import COLUMNS, check_level, rows
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -27,7 +28,7 @@ _PANDAS_TYPES = {
     "int": "Int64",
     "double": "Float64",
     "boolean": "boolean",
-    "date": "datetime64[ms]",
+    "date": "date32[day][pyarrow]",
     "array<string>": "object",
     "array<int>": "object",
 }
@@ -53,7 +54,8 @@ def iter_rows(determinations: Determination | Iterable[Determination], level: st
 
 def to_dataframe(determinations: Determination | Iterable[Determination], level: str = "decision") -> pd.DataFrame:
     """A pandas DataFrame of Determinations (one, or an iterable such as ``parse_many``'s) at
-    ``level``: "letter", "decision" (default), "medication", "citation" or "diagnosis"."""
+    ``level``: "letter", "decision" (default), "medication", "citation", "diagnosis" or "reason"
+    (``imr_nlp.rows.LEVELS``)."""
     return _typed_frame(list(iter_rows(determinations, level)), level)
 
 
@@ -71,19 +73,25 @@ def _typed_frame(row_dicts: list[dict], level: str) -> pd.DataFrame:
     return frame
 
 
-def _as_dates(values) -> np.ndarray:
-    """Dates (``datetime.date``, ISO strings or missing) as ``datetime64[ms]`` straight from numpy,
-    never through pandas' nanosecond timestamps: any year from 1 to 9999 fits a column, so one
-    odd value ("0202-03-21") cannot lose the whole table."""
-    import numpy as np
+def _as_dates(values) -> pd.api.extensions.ExtensionArray:
+    """Dates (``datetime.date``, ISO strings or missing) as an Arrow ``date32`` array, never
+    through pandas' nanosecond timestamps: any year from 1 to 9999 fits a column, so one odd
+    value ("0202-03-21") cannot lose the whole table."""
+    import datetime as dt
 
-    def one(value) -> np.datetime64:
+    import pandas as pd
+    import pyarrow as pa
+
+    def one(value) -> dt.date | None:
         if value is None or (isinstance(value, float) and value != value):
-            return np.datetime64("NaT", "ms")
-        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-        return np.datetime64(text[:10] if len(text) >= 10 and text[4] == "-" else text, "ms")
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(str(value)[:10])
 
-    return np.array([one(v) for v in values], dtype="datetime64[ms]")
+    return pd.arrays.ArrowExtensionArray(pa.array([one(v) for v in values], type=pa.date32()))
 
 
 def arrow_schema(level: str = "decision") -> pa.Schema:
@@ -96,7 +104,7 @@ def arrow_schema(level: str = "decision") -> pa.Schema:
         "int": pa.int64(),
         "double": pa.float64(),
         "boolean": pa.bool_(),
-        "date": pa.timestamp("ms"),
+        "date": pa.date32(),
         "array<string>": pa.list_(pa.string()),
         "array<int>": pa.list_(pa.int64()),
     }

@@ -43,21 +43,26 @@ SPAN_COLORS = {
 }
 
 
+# A decision of the report: (its letter's index, its index among the letter's decisions).
+DecisionRef = tuple[int, int]
+
+
 @dataclass
 class Group:
-    """One row of a breakdown: its key and the letters (by index) of each of its decisions."""
+    """One row of a breakdown: its key and each of its decisions (letter and decision index),
+    so that its counts link to the very decisions they count."""
 
     key: tuple[str, ...]
-    decisions: list[int] = field(default_factory=list)
-    upheld: list[int] = field(default_factory=list)
-    overturned: list[int] = field(default_factory=list)
+    decisions: list[DecisionRef] = field(default_factory=list)
+    upheld: list[DecisionRef] = field(default_factory=list)
+    overturned: list[DecisionRef] = field(default_factory=list)
 
-    def add(self, letter: int, decision: Decision) -> None:
-        self.decisions.append(letter)
+    def add(self, where: DecisionRef, decision: Decision) -> None:
+        self.decisions.append(where)
         if decision.outcome == "upheld":
-            self.upheld.append(letter)
+            self.upheld.append(where)
         elif decision.outcome == "overturned":
-            self.overturned.append(letter)
+            self.overturned.append(where)
 
     @property
     def overturn_rate(self) -> float | None:
@@ -165,10 +170,10 @@ def add_to_groups(
     groups: dict[tuple[str, ...], Group], index: int, det: Determination, breakdown: Breakdown, depth: int | None
 ) -> None:
     """Count one letter's decisions in a breakdown's groups (the report adds letters one by one)."""
-    for decision in det.decisions:
+    for number, decision in enumerate(det.decisions):
         keys = [key[:depth] for key in breakdown.keys(det, decision)]
         for key in dict.fromkeys(keys):
-            groups.setdefault(key, Group(key)).add(index, decision)
+            groups.setdefault(key, Group(key)).add((index, number), decision)
 
 
 def sorted_groups(groups: dict[tuple[str, ...], Group], breakdown: Breakdown) -> list[Group]:
@@ -277,18 +282,27 @@ class Highlight:
     kind: str
     label: str
     note: str = ""
+    anchor: str = ""  # the mark's id, which links land on (a decision's item)
 
 
 def _flags(mention) -> list[str]:
     return [name for name in ("negated", "historical", "hypothetical", "uncertain", "family") if getattr(mention, name)]
 
 
-def highlights(det: Determination) -> list[Highlight]:
-    """Every span the Determination records, decision items first (they hold the others)."""
+def decision_anchor(letter: int, decision: int) -> str:
+    """The id of a decision's item in its letter's evidence view (``decision`` from 0), where a
+    count's link lands."""
+    return f"letter-{letter}-decision-{decision}"
+
+
+def highlights(det: Determination, letter: int | None = None) -> list[Highlight]:
+    """Every span the Determination records, decision items first (they hold the others); with
+    ``letter`` (its index in the report), each item carries its ``decision_anchor``."""
     out = []
-    for d in det.decisions:
+    for number, d in enumerate(det.decisions):
         kind = d.outcome or "item"
-        out.append(Highlight(d.start, d.end, kind, (d.outcome or "item").upper(), d.treatment.category))
+        anchor = decision_anchor(letter, number) if letter is not None else ""
+        out.append(Highlight(d.start, d.end, kind, (d.outcome or "item").upper(), d.treatment.category, anchor))
         for r in d.reasons:
             out.append(Highlight(r.start, r.end, "reason", f"{r.code} · {r.direction}", f"a reason of: {d.item}"))
     for m in det.medications:
@@ -331,7 +345,8 @@ def evidence_html(text: str, spans: Iterable[Highlight]) -> Markup:
             continue
         parts.append(html.escape(text[position : span.start]))
         title = f' title="{html.escape(span.note)}"' if span.note else ""
-        parts.append(f'<mark class="k-{span.kind}"{title}>')
+        anchor = f' id="{html.escape(span.anchor)}"' if span.anchor else ""
+        parts.append(f'<mark class="k-{span.kind}"{anchor}{title}>')
         open_ends.append((end, span))
         position = span.start
     close_until(len(text))
@@ -342,13 +357,14 @@ def evidence_html(text: str, spans: Iterable[Highlight]) -> Markup:
 # --- the page ------------------------------------------------------------------------------
 
 
-def _letter_ids(indexes: list[int]) -> str:
-    return " ".join(str(i) for i in sorted(set(indexes)))
+def _decision_refs(refs: list[DecisionRef]) -> str:
+    """A count's decisions as its link carries them: "letter-decision" pairs (from 0), in order."""
+    return " ".join(f"{letter}-{decision}" for letter, decision in sorted(set(refs)))
 
 
 def _letter_name(det: Determination, index: int) -> str:
-    """A letter's short name in the report: its file's name, else "text N"."""
-    return Path(det.source).name if det.source else f"text {index}"
+    """A letter's short name in the report: its file's name, else "text N" (N from 1)."""
+    return Path(det.source).name if det.source else f"text {index + 1}"
 
 
 class ReportTally:
@@ -395,7 +411,7 @@ class ReportTally:
             glance["first"] = min(filter(None, (glance["first"], det.decision_date)))
             glance["last"] = max(filter(None, (glance["last"], det.decision_date)))
         if text is not None and det.error is None and len(self.views) < self.evidence_limit:
-            self.views.append({"index": index, "det": det, "html": evidence_html(text, highlights(det))})
+            self.views.append({"index": index, "det": det, "html": evidence_html(text, highlights(det, index))})
 
     def tables(self) -> list[dict]:
         tables = []
@@ -432,7 +448,7 @@ def build_report(
     for det, text in letters:
         tally.add(det, text)
     environment = Environment(loader=PackageLoader("imr_nlp", "templates"), autoescape=select_autoescape(["j2"]))
-    environment.filters["ids"] = _letter_ids
+    environment.filters["refs"] = _decision_refs
     template = environment.get_template("report.html.j2")
     return template.render(
         title=title,

@@ -15,7 +15,9 @@ SCHEMA_VERSION = "1"
 
 Outcome = Literal["upheld", "overturned"]
 Category = Literal["medication", "procedure", "service", "equipment", "other"]
-DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
+DateRole = Literal[
+    "injury", "utilization_review", "prescribed", "report", "assigned", "decision", "application_received", "other"
+]
 DateSource = Literal["header", "statement", "body"]
 Source = Literal["MTUS", "ODG", "ACOEM", "OTHER"]
 ReasonCode = Literal[
@@ -125,7 +127,8 @@ class DateMention(Evidence):
     value: dt.date
     """the date (ISO "YYYY-MM-DD"; two-digit years 00-29 are 20xx, 30-99 19xx)"""
     role: DateRole = "other"
-    """what the date is: "injury", "utilization_review", "prescribed", "report" or "other"."""
+    """what the date is: "injury", "utilization_review", "prescribed", "report", the header's
+    "assigned" (Date Assigned), "decision" (Decision Date) and "application_received", or "other"."""
 
 
 class Strength(_Model):

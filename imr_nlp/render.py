@@ -4,6 +4,8 @@ its ConText assertions ("DRUG negated", "DIAGNOSIS historical")."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from spacy import displacy
 from spacy.tokens import Doc, Span
 from spacy.util import is_in_jupyter
@@ -73,10 +75,15 @@ def render_spans(doc: Doc) -> list[Span]:
     return sorted(spans, key=lambda s: (s.start, -s.end))
 
 
-def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = False, style: str = "span") -> str | None:
+def render(
+    text_or_doc: str | Path | Doc, jupyter: bool | None = None, page: bool = False, style: str = "span"
+) -> str | None:
     """Show a letter with displaCy: in Jupyter the view is displayed (and None returned);
-    elsewhere the HTML is returned (``page=True`` for a whole HTML page). A str is parsed
-    first; a Doc must come from the imr_nlp pipeline. The Doc given is not changed.
+    elsewhere the HTML is returned (``page=True`` for a whole HTML page). A str is the letter's
+    text, parsed first; a ``pathlib.Path`` a letter file (.txt or .pdf), read and parsed; a Doc
+    must come from the imr_nlp pipeline, and is not changed. A str that is a file's name
+    ("letter.pdf", the path of a file) is a TypeError saying to pass ``pathlib.Path``: its
+    view would be of the name, not of the letter.
 
     ``style="span"`` (the default) shows every span, overlaps included (an item and the drug in
     it), token by token; ``style="ent"`` shows ``doc.ents``, the mentions without overlaps,
@@ -84,14 +91,17 @@ def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = Fal
     flags and a date's role either way."""
     if style not in ("span", "ent"):
         raise ValueError(f"render style must be 'span' or 'ent', not {style!r}")
-    if isinstance(text_or_doc, str):
+    if isinstance(text_or_doc, (str, Path)):
         from imr_nlp.api import load
 
-        doc = load()(text_or_doc)
+        doc = load()(_letter_text(text_or_doc))
     elif isinstance(text_or_doc, Doc):
         doc = text_or_doc.copy()
     else:
-        raise TypeError(f"render expects a str or a spaCy Doc, got {type(text_or_doc).__name__}")
+        raise TypeError(
+            f"render expects a letter's text (str), a letter file (pathlib.Path) or a spaCy Doc, "
+            f"got {type(text_or_doc).__name__}"
+        )
     if style == "ent":
         shown = [Span(doc, e.start, e.end, label=_entity_label(e)) for e in doc.ents]
         doc.ents = shown
@@ -111,3 +121,20 @@ def render(text_or_doc: str | Doc, jupyter: bool | None = None, page: bool = Fal
         display(HTML(f'<span class="tex2jax_ignore">{html}</span>'))
         return None
     return html
+
+
+def _letter_text(letter: str | Path) -> str:
+    """The text to show: a file's as read (InputError when it cannot be), a str as it is unless it
+    is a file's name (TypeError)."""
+    from imr_nlp.batches import names_a_file
+    from imr_nlp.io import read_letter_file
+
+    if isinstance(letter, Path):
+        return read_letter_file(letter).text
+    if names_a_file(letter):
+        name = letter.strip()
+        raise TypeError(
+            f"render was given a file name as text ({name!r}): pass a pathlib.Path to show that file, "
+            f"imr_nlp.render(pathlib.Path({name!r})), or the letter's text"
+        )
+    return letter

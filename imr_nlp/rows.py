@@ -18,7 +18,8 @@ same in the CLI, the API and Spark), or None for a text. Each level's columns an
 are in ``COLUMNS[level]``, written as Spark SQL types: "string", "int", "double", "boolean",
 "date", and the lists "array<string>" and "array<int>" (Python lists in the rows; each value
 once, in the letter's order; ``items`` has one entry per decision). CSV joins a list with
-``LIST_SEPARATOR`` ("; ").
+``LIST_SEPARATOR`` ("; "). A "date" is a date wherever it goes: ``date32`` in Parquet (DuckDB
+and Spark read DATE), ``date32[day][pyarrow]`` in pandas, "YYYY-MM-DD" in CSV and JSON.
 """
 
 from __future__ import annotations

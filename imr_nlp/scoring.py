@@ -391,13 +391,27 @@ def example_tally(example) -> Tally:
     return cached
 
 
+def has_gold(example) -> bool:
+    """Whether an Example carries a letter's gold slots (``make_example``): an ordinary one
+    (``Example.from_dict(doc, {"entities": ...})``) has none to score the slots against."""
+    return _GOLD_KEY in example.reference.user_data
+
+
 def family_scores(factory: str, prefixes: tuple[str, ...], examples: Iterable) -> dict:
     """The spaCy scores of a component's family (``prefixes``: the slots its contract declares)
-    over ``examples``, keyed by its factory name (a renamed instance scores under the same keys)."""
+    over the ``examples`` that carry gold slots, keyed by its factory name (a renamed instance
+    scores under the same keys). Without any such example the scores are None, as spaCy's own
+    scorers give for a kind of annotation no example has (never a perfect 1.0 over no gold)."""
     tally = Tally()
+    scored = 0
     for example in examples:
-        tally.merge(example_tally(example).only(prefixes))
-    return tally.scores(factory)
+        if has_gold(example):
+            tally.merge(example_tally(example).only(prefixes))
+            scored += 1
+    scores = tally.scores(factory)
+    if not scored:
+        scores.update({f"{factory}_p": None, f"{factory}_r": None, f"{factory}_f": None})
+    return scores
 
 
 def score_slots(examples: Iterable, *, factory: str, slots: tuple[str, ...], **_settings) -> dict:

@@ -1,5 +1,5 @@
 """imr_nlp on Apache Spark: a DataFrame of letter texts, or a folder of PDFs, to a DataFrame of
-rows at any level of ``imr_nlp.rows`` (decision, letter, medication, citation, diagnosis).
+rows at any level of ``imr_nlp.rows`` (decision, letter, medication, citation, diagnosis, reason).
 
 Install with ``pip install "imr-nlp[spark]"`` (pyspark 4 needs Java 17). Work runs in
 ``mapInPandas``: each Python worker loads the pipeline once and reuses it for every batch. A

@@ -28,11 +28,55 @@ def test_non_letter_warning_text():
     assert NOT_A_LETTER in imr_nlp.parse("Just a shopping list: milk, eggs.").warnings
 
 
-def test_missing_file_raises_input_error_naming_it(tmp_path):
-    missing = tmp_path / "nope.pdf"
-    with pytest.raises(imr_nlp.InputError) as info:
-        imr_nlp.parse_file(missing)
-    assert str(missing) in str(info.value) and isinstance(info.value, ValueError)
+def _dangling(tmp_path: Path) -> Path:
+    link = tmp_path / "gone.txt"
+    link.symlink_to(tmp_path / "nowhere.txt")
+    return link
+
+
+def _denied(tmp_path: Path, monkeypatch) -> Path:
+    path = tmp_path / "locked.txt"
+    path.write_text("text")
+    real_open = Path.open
+
+    def deny(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", deny)  # chmod would not stop root
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, error_type, errno_name",
+    [
+        (lambda tmp, mp: tmp / "nope.pdf", FileNotFoundError, "ENOENT"),
+        (lambda tmp, mp: str(tmp / "nope.txt"), FileNotFoundError, "ENOENT"),
+        (lambda tmp, mp: _dangling(tmp), FileNotFoundError, "ENOENT"),
+        (_denied, OSError, "EACCES"),
+    ],
+    ids=["missing", "missing, named by a str", "dangling link", "permission denied"],
+)
+def test_a_file_the_system_cannot_read_raises_an_input_error_that_is_an_os_error(
+    tmp_path, monkeypatch, make, error_type, errno_name
+):
+    """``except OSError`` (or FileNotFoundError) catches it as it would open()'s error, and the
+    existing ``except InputError`` / ``except ValueError`` still do; the message names the file."""
+    import errno
+    import pickle
+
+    path = make(tmp_path, monkeypatch)
+    with pytest.raises(error_type) as info:
+        imr_nlp.parse_file(path)
+    error = info.value
+    assert isinstance(error, imr_nlp.InputError) and isinstance(error, ValueError)
+    assert error.errno == getattr(errno, errno_name) and error.filename == str(path)
+    assert str(error).startswith(f"{path}: ")
+    copy = pickle.loads(pickle.dumps(error))  # as a worker process would hand it over
+    assert type(copy) is type(error) and str(copy) == str(error) and copy.errno == error.errno
+    if error_type is FileNotFoundError:
+        assert isinstance(error, imr_nlp.MissingFileError)
 
 
 def test_corrupt_pdf_raises_input_error(tmp_path):
@@ -126,7 +170,62 @@ def test_usable_cores_follow_the_affinity_mask(monkeypatch):
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
 def test_parse_many_rejects_bad_n_process(bad):
     with pytest.raises(ValueError):
-        list(imr_nlp.parse_many(["x"], n_process=bad))
+        imr_nlp.parse_many(["x"], n_process=bad)  # at the call, not at the first result
+
+
+def _second_pass_by_list(stream, tmp_path):
+    return list(stream)
+
+
+def _second_pass_by_frame(stream, tmp_path):
+    return imr_nlp.to_dataframe(stream, level="medication")
+
+
+def _second_pass_by_loop(stream, tmp_path):
+    return [det for det in stream]
+
+
+def _second_pass_by_parquet(stream, tmp_path):
+    return [None] * imr_nlp.to_parquet(stream, tmp_path / "again.parquet")
+
+
+@pytest.mark.parametrize(
+    "second_pass", [_second_pass_by_list, _second_pass_by_frame, _second_pass_by_loop, _second_pass_by_parquet]
+)
+def test_a_second_pass_over_spent_parse_many_results_warns_instead_of_giving_nothing_silently(second_pass, tmp_path):
+    """parse_many streams (bounded memory): its results are read once. The first pass is
+    silent; a second one is empty, and says so, naming the caller's line."""
+    import warnings
+
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    stream = imr_nlp.parse_many([text, text], n_process=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning on the first pass
+        assert len(imr_nlp.to_dataframe(stream)) == 4
+    with pytest.warns(imr_nlp.SpentResultsWarning, match=r"list\(imr_nlp.parse_many") as caught:
+        assert len(second_pass(stream, tmp_path)) == 0
+    assert caught[0].filename == __file__
+
+
+def test_parse_many_reads_its_input_as_its_results_are_asked_for():
+    """Nothing is read at the call, and a result needs only its own batch: memory stays bounded
+    on any length of input."""
+    text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
+    read = []
+
+    def letters():
+        for index in range(1000):
+            read.append(index)
+            yield text
+
+    stream = imr_nlp.parse_many(letters(), batch_size=2, n_process=1)
+    assert read == []
+    next(stream)
+    next(stream)
+    assert len(read) <= 3
+    stream.close()
+    with pytest.warns(imr_nlp.SpentResultsWarning):
+        assert list(stream) == []
 
 
 def test_load_docs_carry_determination(nlp):
@@ -193,3 +292,24 @@ def test_files_of_other_types_are_refused_not_misread(tmp_path, name, data):
         imr_nlp.io.read_letter_file(path)
     [record] = list(imr_nlp.parse_many([path], n_process=1))
     assert "unsupported file type" in record.error and record.case_number is None
+
+
+@pytest.mark.parametrize(
+    "field, role",
+    [
+        ("date_assigned", "assigned"),
+        ("decision_date", "decision"),
+        ("application_received", "application_received"),
+        ("injury_date", "injury"),
+        ("ur_date", "utilization_review"),
+    ],
+)
+@pytest.mark.parametrize("sample", ["CM16-0232543.pdf", "CM17-0010420.pdf", "synthetic_letter.txt"])
+def test_each_header_date_carries_its_role(sample, field, role):
+    """The date a header field was read from is a date mention with that field's role (the PDF
+    layout may break a label over lines: "Application \\nReceived: \\n12/02/2016")."""
+    det = imr_nlp.parse_file(SAMPLES / sample)
+    value = getattr(det, field)
+    assert value is not None
+    in_header = min((m for m in det.dates if m.value == value), key=lambda m: m.start)  # the header comes first
+    assert in_header.role == role

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import imr_nlp
 from imr_nlp.cli import REASON_EVIDENCE_WIDTH, Progress, expand, main, reason_line
 from imr_nlp.models import Reason
-from imr_nlp.rows import COLUMNS
+from imr_nlp.rows import COLUMNS, LEVELS
 from imr_nlp.rows import rows as rows_of
 
 SAMPLES = Path(__file__).resolve().parent.parent / "imr_nlp" / "samples"
@@ -83,6 +83,51 @@ def test_parquet_decisions(letters, tmp_path):
     assert "4 letters, 16 decision records, 1 failed" in result.stderr
 
 
+@pytest.fixture(scope="module")
+def csv_and_parquet(tmp_path_factory) -> tuple[Path, Path]:
+    """The decision rows of the sample letters as CSV and as Parquet, both from the CLI."""
+    folder = tmp_path_factory.mktemp("tables")
+    for fmt in ("csv", "parquet"):
+        result = _run("parse", SAMPLES, "--format", fmt, "--out", folder / f"decisions.{fmt}", "--workers", "1")
+        assert result.exit_code == 0, result.output
+    return folder / "decisions.csv", folder / "decisions.parquet"
+
+
+DATE_COLUMNS = [name for name, kind in COLUMNS["decision"].items() if kind == "date"]
+
+
+def _pandas_types(path: Path) -> dict[str, str]:
+    """The dtypes pandas reads: Parquet plainly; CSV with pyarrow's reader and types, the one
+    reader of pandas that types a date column by itself."""
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, engine="pyarrow", dtype_backend="pyarrow")
+    return {name: str(frame[name].dtype) for name in DATE_COLUMNS}
+
+
+def _duckdb_types(path: Path) -> dict[str, str]:
+    duckdb = pytest.importorskip("duckdb")
+    reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+    query = f"SELECT {', '.join(f'typeof({name})' for name in DATE_COLUMNS)} FROM {reader}('{path}') LIMIT 1"
+    (row,) = duckdb.connect().execute(query).fetchall()
+    return dict(zip(DATE_COLUMNS, row, strict=True))
+
+
+@pytest.mark.parametrize(
+    "read, date_type",
+    [(_pandas_types, "date32[day][pyarrow]"), (_duckdb_types, "DATE")],
+    ids=["pandas", "duckdb"],
+)
+def test_a_date_column_reads_as_the_same_date_type_from_csv_and_parquet(csv_and_parquet, read, date_type):
+    """The schema says "date" and the Parquet file stores date32, so DuckDB reads DATE from both
+    files and pandas date32 from both (and to_dataframe gives the same); before, Parquet held
+    timestamp[ms] and DuckDB read TIMESTAMP from it but DATE from the CSV. (duckdb is not a
+    dependency: its case is skipped unless it is installed.)"""
+    from_csv, from_parquet = (read(path) for path in csv_and_parquet)
+    assert from_csv == from_parquet == dict.fromkeys(DATE_COLUMNS, date_type)
+
+
 def test_parquet_needs_an_output_file(letters):
     result = _run("parse", letters, "--format", "parquet")
     assert result.exit_code == 2 and "--out" in result.stderr
@@ -131,6 +176,49 @@ def test_progress_bar_when_asked():
     bar.advance()
     bar.close()
     assert quiet.getvalue() == ""
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    "startup, batch, seconds_per_letter, total",
+    [
+        (20.0, 1, 0.1, 300),  # workers take 20 s to start, then a letter every 0.1 s
+        (10.0, 16, 0.1, 320),  # a batch of 16 letters at a time, two batches from the start
+        (0.5, 1, 0.02, 1000),  # one process, fast letters
+        (5.0, 8, 0.5, 200),  # slow letters (large PDFs)
+    ],
+)
+def test_the_progress_estimate_is_never_wild_at_the_start(startup, batch, seconds_per_letter, total):
+    """Until a few seconds of letters have been seen the bar says it is estimating; from then on
+    the time left it shows is within 25% of the true one (or of one batch's time, near the end),
+    however long the workers took to start and however the letters came (one at a time or a batch
+    at once). Measured from the start, as it was, the first estimates were 19 to 201 times too long."""
+    clock, stream = _Clock(), io.StringIO()
+    bar = Progress(total, enabled=True, stream=stream, clock=clock)
+    shown = []  # (the time left shown, the true time left)
+    for letter in range(total):
+        clock.now = startup + (letter // batch + 1) * batch * seconds_per_letter
+        if letter < batch:  # the first batches arrive together
+            clock.now = startup + batch * seconds_per_letter
+        before = stream.getvalue()
+        bar.advance()
+        drawn = stream.getvalue()[len(before) :]
+        if match := re.search(r"(\d+) s left", drawn):
+            finished = startup + (total // batch) * batch * seconds_per_letter
+            shown.append((float(match.group(1)), finished - clock.now))
+        elif drawn:
+            assert "estimating" in drawn
+    assert "estimating" in stream.getvalue()
+    assert shown
+    for left, truth in shown:
+        assert abs(left - truth) <= max(0.25 * truth, batch * seconds_per_letter, 2.0), (left, truth)
 
 
 def test_schema_and_columns():
@@ -390,26 +478,47 @@ def test_every_letter_once_through_links_and_link_loops(tmp_path):
     assert len(by_scan) == 1 and any("the same file as" in r for _, r in skipped)
 
 
-@pytest.mark.parametrize("command", ["parse", "report", "parquet"])
-def test_outputs_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(command, tmp_path):
-    """Written through a temporary file (mkstemp makes it 0600), an output still gets 0644 under
-    umask 022, and an existing output's own mode is kept."""
+def _write_by_cli(*args):
+    def write(letter: Path, out: Path) -> None:
+        assert CliRunner().invoke(main, [args[0], str(letter), "--out", str(out), *args[1:]]).exit_code == 0
+
+    return write
+
+
+def _to_parquet(letter: Path, out: Path) -> None:
+    imr_nlp.to_parquet([imr_nlp.parse_file(letter)], out)
+
+
+def _report(letter: Path, out: Path) -> None:
+    imr_nlp.report([letter], out=out, n_process=1)
+
+
+OUTPUT_WRITERS = {
+    "parse jsonl": ("jsonl", _write_by_cli("parse")),
+    "parse csv": ("csv", _write_by_cli("parse", "--format", "csv")),
+    "parse parquet": ("parquet", _write_by_cli("parse", "--format", "parquet")),
+    "report": ("html", _write_by_cli("report", "--no-progress")),
+    "imr_nlp.to_parquet": ("parquet", _to_parquet),
+    "imr_nlp.report": ("html", _report),
+}
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+@pytest.mark.parametrize("writer", sorted(OUTPUT_WRITERS))
+def test_outputs_get_the_permissions_of_a_new_file_or_of_the_file_they_replace(writer, umask, mode, tmp_path):
+    """Every output written whole through a temporary file (mkstemp makes it 0600) gets the mode
+    a new file gets under the umask, as ``open`` would give it; an existing output keeps its own."""
     import stat
 
-    letter = str(SAMPLES / "synthetic_letter.txt")
-    out = tmp_path / f"out.{'html' if command == 'report' else 'parquet' if command == 'parquet' else 'jsonl'}"
-    args = {
-        "parse": ["parse", letter, "--out", str(out)],
-        "report": ["report", letter, "--out", str(out), "--no-progress"],
-        "parquet": ["parse", letter, "--format", "parquet", "--out", str(out)],
-    }[command]
-    previous = os.umask(0o022)
+    suffix, write = OUTPUT_WRITERS[writer]
+    out = tmp_path / f"out.{suffix}"
+    previous = os.umask(umask)
     try:
-        assert CliRunner().invoke(main, args).exit_code == 0
-        assert stat.S_IMODE(out.stat().st_mode) == 0o644
-        out.chmod(0o640)
-        assert CliRunner().invoke(main, args).exit_code == 0
-        assert stat.S_IMODE(out.stat().st_mode) == 0o640
+        write(SAMPLES / "synthetic_letter.txt", out)
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+        out.chmod(0o604)
+        write(SAMPLES / "synthetic_letter.txt", out)
+        assert stat.S_IMODE(out.stat().st_mode) == 0o604
     finally:
         os.umask(previous)
 
@@ -584,3 +693,64 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(tmp_path, monkeypa
     result = _run("parse", scan, "--out", tmp_path / "o.jsonl")
     assert result.exit_code == 1 and "no longer the file the scan found" in result.stderr
     assert "CM99-7777777" not in (tmp_path / "o.jsonl").read_text(encoding="utf-8")
+
+
+def _synthetic_bytes() -> bytes:
+    return (SAMPLES / "synthetic_letter.txt").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "stdin, args, exit_code, cases, said",
+    [
+        (_synthetic_bytes(), ["-"], 0, ["CM99-0000001"], None),
+        ((SAMPLES / "CM16-0232543.pdf").read_bytes(), ["-"], 0, ["CM16-0232543"], None),  # a PDF, by its content
+        (_synthetic_bytes().decode("utf-8").encode("cp1252"), ["-"], 0, ["CM99-0000001"], None),
+        (_synthetic_bytes(), ["-", SAMPLES / "CM16-0232543.pdf"], 0, ["CM99-0000001", "CM16-0232543"], None),
+        (_synthetic_bytes(), [SAMPLES / "CM16-0232543.pdf", "-"], 0, ["CM16-0232543", "CM99-0000001"], None),
+        (b"%PDF-1.4 truncated", ["-"], 1, [None], "error: <stdin>: "),
+        (_synthetic_bytes(), ["-", "-"], 2, [], "can be named once"),
+    ],
+    ids=["text", "pdf", "cp1252 text", "first of two", "second of two", "a broken PDF", "named twice"],
+)
+def test_parse_dash_reads_one_letter_from_standard_input(stdin, args, exit_code, cases, said):
+    """``-`` is the letter on standard input, read as a file would be (a PDF by its content, text
+    by its encoding), named ``<stdin>`` in its record and its messages, in its place among the
+    others."""
+    result = CliRunner().invoke(main, ["parse", *map(str, args)], input=stdin)
+    assert result.exit_code == exit_code, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["case_number"] for r in records] == cases
+    from_stdin = [r for r in records if r["source"] == "<stdin>"]
+    assert len(from_stdin) == (1 if cases else 0)
+    if said:
+        assert said in result.stderr
+    assert "imr-nlp-stdin-" not in result.output  # the file that held it is never named
+
+
+def test_show_dash_shows_the_letter_on_standard_input():
+    result = CliRunner().invoke(main, ["show", "-"], input=_synthetic_bytes())
+    assert result.exit_code == 0 and "== <stdin>" in result.stdout and "CM99-0000001" in result.stdout
+
+
+def _level_lists() -> list[tuple[str, str]]:
+    """Every ``--level a|b|...`` usage line of the docs, the README and the CLI's docstring."""
+    import imr_nlp.cli
+
+    root = Path(__file__).resolve().parent.parent
+    sources = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in (root / "docs").glob("*.md")}
+    sources["README.md"] = (root / "README.md").read_text(encoding="utf-8")
+    sources["imr_nlp/cli.py docstring"] = imr_nlp.cli.__doc__
+    return [(name, found) for name, text in sources.items() for found in re.findall(r"--level ([a-z|]+\|[a-z]+)", text)]
+
+
+@pytest.mark.parametrize("source, listed", _level_lists())
+def test_every_level_list_of_the_docs_is_the_codes(source, listed):
+    assert listed.split("|") == list(LEVELS), source
+
+
+@pytest.mark.parametrize("command", ["parse", "schema"])
+def test_the_level_option_offers_and_names_every_level(command):
+    option = next(p for p in main.commands[command].params if p.name == "level")
+    assert list(option.type.choices) == list(LEVELS)
+    if command == "parse":
+        assert all(level in option.help for level in LEVELS)

@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import imr_nlp
+from imr_nlp.rows import LEVELS, ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,3 +87,44 @@ def test_the_contract_page_has_a_section_for_every_model_a_determination_holds()
     page = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
     missing = [m.__name__ for m in held(imr_nlp.Determination, []) if f"\n## {m.__name__}\n" not in page]
     assert not missing
+
+
+def _api_members() -> set[str]:
+    """The names docs/api.md documents, as ``module.name``."""
+    import re
+
+    page = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    members = set()
+    for block in re.split(r"^::: ", page, flags=re.M)[1:]:
+        module = block.split()[0]
+        members.update(f"{module}.{name}" for name in re.findall(r"^\s+- (\w+)$", block, flags=re.M))
+    return members
+
+
+def _exported_api() -> list[tuple[str, object]]:
+    """Every function and class imr_nlp exports but the models (the contract page has those)."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    return [
+        (name, value)
+        for name in imr_nlp.__all__
+        if callable(value := getattr(imr_nlp, name)) and not (inspect.isclass(value) and issubclass(value, BaseModel))
+    ]
+
+
+@pytest.mark.parametrize("name, value", _exported_api(), ids=lambda x: x if isinstance(x, str) else "")
+def test_the_api_reference_documents_every_exported_function_and_class(name, value):
+    """Each is a member of a ``:::`` block of docs/api.md, under the module it comes from or the
+    one that exports it to the API (imr_nlp.api re-exports load and reset)."""
+    import inspect
+
+    members = _api_members()
+    homes = {value.__module__, "imr_nlp.api"} if inspect.isfunction(value) else {value.__module__}
+    assert any(f"{home}.{name}" in members for home in homes), name
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_api_reference_documents_each_rows_function(level):
+    assert f"imr_nlp.rows.{ROWS[level].__name__}" in _api_members()

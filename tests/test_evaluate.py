@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +14,8 @@ from click.testing import CliRunner
 import imr_nlp
 from imr_nlp.cli import main
 from imr_nlp.scoring import Tally, families, make_example, score_letter
+
+SYNTHETIC = Path(imr_nlp.__file__).parent / "samples" / "synthetic_letter.txt"
 
 GOLD = {
     "case_number": "CM16-0000001",
@@ -113,3 +116,42 @@ def test_tally_scores_are_spacy_style():
     scores = tally.scores("imr_header")
     assert scores["imr_header_p"] == 0.75 and scores["imr_header_r"] == 1.0
     assert scores["imr_header_per_group"]["header"]["tp"] == 3
+
+
+def _entity_example(nlp, changes: str):
+    """An ordinary spaCy Example of the synthetic letter, its gold entities the pipeline's own
+    ``doc.ents`` changed as ``changes`` says: "none", "drop" (the last one missed), "relabel" (the
+    first one given another label)."""
+    from spacy.training import Example
+
+    text = SYNTHETIC.read_text(encoding="utf-8")
+    entities = [(e.start_char, e.end_char, e.label_) for e in nlp(text).ents]
+    if changes == "drop":
+        entities = entities[:-1]
+    elif changes == "relabel":
+        start, end, label = entities[0]
+        entities[0] = (start, end, "DRUG" if label != "DRUG" else "DATE")
+    return Example.from_dict(nlp.make_doc(text), {"entities": entities}), len(entities)
+
+
+@pytest.mark.parametrize(
+    "changes, precision, recall",
+    [("none", 1.0, 1.0), ("drop", "below 1", 1.0), ("relabel", "below 1", "below 1")],
+)
+def test_evaluate_gives_entity_scores_for_ordinary_examples(nlp, changes, precision, recall):
+    """``nlp.evaluate`` with ``Example.from_dict(doc, {"entities": ...})`` scores ``doc.ents`` as
+    it scores an ``ner`` pipe's (imr_entities' scorer is spacy.ner_scorer.v1), and the slot
+    families, which have no gold in such an Example, give None, not a perfect score."""
+    example, _ = _entity_example(nlp, changes)
+    scores = nlp.evaluate([example])
+    for name, expected in (("ents_p", precision), ("ents_r", recall)):
+        assert scores[name] < 1.0 if expected == "below 1" else scores[name] == expected, name
+    assert scores["ents_per_type"] and 0.0 < scores["ents_f"] <= 1.0
+    for family in families(nlp):
+        assert scores[f"{family}_f"] is None, family
+
+
+def test_letter_gold_without_entities_leaves_the_entity_scores_none(nlp):
+    text = SYNTHETIC.read_text(encoding="utf-8")
+    scores = nlp.evaluate([make_example(nlp, text, GOLD, "synthetic")])
+    assert scores["ents_f"] is None and scores["imr_header_f"] is not None

@@ -29,7 +29,7 @@ def test_dataframe_columns_and_types(determinations, level):
                 "int": "Int64",
                 "double": "Float64",
                 "boolean": "boolean",
-                "date": "datetime64[ms]",
+                "date": "date32[day][pyarrow]",
                 "array<string>": "object",
                 "array<int>": "object",
             }[kind]
@@ -73,7 +73,7 @@ def test_letter_level_keeps_the_error(determinations):
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_parquet_round_trip(determinations, level, tmp_path):
-    """A plain pd.read_parquet gives to_dataframe's frame back: the same dtypes (datetime,
+    """A plain pd.read_parquet gives to_dataframe's frame back: the same dtypes (dates,
     nullable Int64 and boolean, string) from the schema's pandas metadata, lists as lists."""
     path = tmp_path / f"{level}.parquet"
     count = imr_nlp.to_parquet(determinations, path, level=level)
@@ -88,7 +88,7 @@ def test_parquet_round_trip(determinations, level, tmp_path):
     pd.testing.assert_frame_equal(frame, expected)
 
 
-def test_list_columns_are_native_lists_and_dates_are_datetimes(determinations, tmp_path):
+def test_list_columns_are_native_lists_and_dates_are_dates(determinations, tmp_path):
     import pyarrow.parquet as pq
 
     path = tmp_path / "citation.parquet"
@@ -99,8 +99,9 @@ def test_list_columns_are_native_lists_and_dates_are_datetimes(determinations, t
     citations = pd.read_parquet(path)
     assert all(len(topics) >= 0 and all(isinstance(t, str) for t in topics) for topics in citations["topics"])
     decisions = imr_nlp.to_dataframe(determinations, "decision")
-    assert pd.api.types.is_datetime64_dtype(decisions["decision_date"])
-    assert decisions["decision_date"].notna().any()
+    dates = decisions["decision_date"]
+    assert str(dates.dtype) == "date32[day][pyarrow]" and dates.notna().any()
+    assert (dates.dt.year >= 2016).any()  # the .dt accessor works on them
 
 
 def test_letter_is_the_resolved_path_in_every_table(tmp_path, monkeypatch):
@@ -122,7 +123,7 @@ def test_parquet_of_nothing_keeps_the_schema(tmp_path):
     assert imr_nlp.to_parquet([], tmp_path / "empty.parquet") == 0
     schema = pq.read_schema(tmp_path / "empty.parquet")
     assert schema.names == list(COLUMNS["decision"])
-    assert str(schema.field("decision_date").type) == "timestamp[ms]"
+    assert str(schema.field("decision_date").type) == "date32[day]"
     assert str(schema.field("warnings").type) == "list<element: string>"
     assert schema.pandas_metadata is not None
 
@@ -142,7 +143,7 @@ def test_render_leaves_the_doc_alone_and_checks_its_input():
     groups = set(doc.spans)
     html = imr_nlp.render(doc, jupyter=False, page=True)
     assert html.startswith("<!DOCTYPE html>") and set(doc.spans) == groups
-    with pytest.raises(TypeError, match="str or a spaCy Doc"):
+    with pytest.raises(TypeError, match=r"text \(str\), a letter file \(pathlib.Path\) or a spaCy Doc"):
         imr_nlp.render(42)
 
 
@@ -152,6 +153,41 @@ def test_render_shows_outcomes_citations_and_dates():
     html = imr_nlp.render(read_letter(SAMPLES[0]), jupyter=False)
     for label in ("UPHELD", "CITATION MTUS", "DATE injury", "QUANTITY"):
         assert label in html, label
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        (lambda tmp: SAMPLES[0], "0232543"),  # a PDF, read as parse_file reads it
+        (lambda tmp: next(p for p in SAMPLES if p.suffix == ".txt"), "0000001"),
+        (lambda tmp: next(p for p in SAMPLES if p.suffix == ".txt").read_text(encoding="utf-8"), "0000001"),
+        (lambda tmp: "Norco 10/325mg #120 is not medically necessary.", "Norco"),  # a one-line text
+    ],
+    ids=["Path of a PDF", "Path of a text", "a letter's text", "a one-line text"],
+)
+def test_render_shows_a_letter_given_as_a_path_or_as_its_text(given, shown, tmp_path):
+    assert shown in imr_nlp.render(given(tmp_path), jupyter=False)
+
+
+def _plain_file(tmp: Path) -> str:
+    (tmp / "letter").write_text("a letter", encoding="utf-8")
+    return str(tmp / "letter")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        lambda tmp: str(SAMPLES[0]),  # an existing PDF's path as a str
+        lambda tmp: "letters/CM16-0232543.pdf",  # a letter's name, the file not there
+        lambda tmp: " letter.txt\n",
+        _plain_file,  # an existing file without a suffix
+    ],
+    ids=["existing pdf", "missing pdf", "txt name", "existing file, no suffix"],
+)
+def test_render_refuses_a_file_name_given_as_text(name, tmp_path):
+    """Its view would be of the name, not of the letter: a TypeError saying to pass a Path."""
+    with pytest.raises(TypeError, match=r"file name as text .*pathlib\.Path"):
+        imr_nlp.render(name(tmp_path), jupyter=False)
 
 
 def test_decision_rows_carry_the_rationale_and_where_the_item_is():

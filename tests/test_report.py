@@ -168,7 +168,8 @@ def test_breakdowns_count_each_decision_in_its_groups(corpus, breakdown, depth, 
 
 def test_groups_keep_their_letters_and_a_chronological_order(corpus):
     (opioids,) = [g for g in group_decisions(corpus, BY_NAME["dwc"]) if g.key[1] == "Opioids"]
-    assert opioids.decisions == [0, 1] and opioids.upheld == [0, 1] and opioids.overturned == []
+    # each decision by its letter and its place in the letter
+    assert opioids.decisions == [(0, 0), (1, 0)] and opioids.upheld == [(0, 0), (1, 0)] and opioids.overturned == []
     months = [g.key for g in group_decisions(corpus, BY_NAME["month"])]
     assert months == sorted(months)
 
@@ -249,7 +250,7 @@ def test_highlights_of_a_parsed_letter_match_their_text():
 
 
 def test_the_page_is_self_contained_and_links_each_count_to_its_letters(corpus):
-    texts = ["a <letter> text", "b text", None]
+    texts = ["a <letter> text", "b letter text", None]
     page = build_report(zip(corpus, texts, strict=True), title="Test & <corpus>")
     assert page.startswith("<!DOCTYPE html>") and "<title>Test &amp; &lt;corpus&gt;</title>" in page
     # nothing fetched from elsewhere: no src attribute, links only within the page
@@ -258,11 +259,19 @@ def test_the_page_is_self_contained_and_links_each_count_to_its_letters(corpus):
     assert set(re.findall(r"https?://[^\"' ]+", page)) <= {"http://www.w3.org/2000/svg"}
     assert page.count('<svg class="chart"') == len(BREAKDOWNS)
     assert "<letter>" not in page and "er&gt; text" in page  # the text escaped
-    # the DWC table's Pharmaceuticals / Opioids count: 2 decisions, in letters 0 and 1
-    assert re.search(r'data-l="0 1" data-t="Pharmaceuticals / Opioids: 2 decisions">2<', page)
-    assert re.search(r'data-l="0" data-t="Rehabilitation / Acupuncture: 1 overturned">1<', page)
+    # the DWC table's Pharmaceuticals / Opioids count: 2 decisions, the first of letters 0 and 1
+    assert re.search(r'data-l="0-0 1-0" data-t="Pharmaceuticals / Opioids: 2 decisions">2<', page)
+    assert re.search(r'data-l="0-1" data-t="Rehabilitation / Acupuncture: 1 overturned">1<', page)
     # evidence views for readable letters with a text only; every letter in the index
     assert re.findall(r'<section class="letter" id="letter-(\d+)"', page) == ["0", "1"]
+    # each decision's item is where its links land; letters are numbered from 1
+    assert sorted(re.findall(r'<mark class="k-\w+" id="(letter-\d-decision-\d)"', page)) == [
+        "letter-0-decision-0",
+        "letter-0-decision-1",
+        "letter-1-decision-0",
+        "letter-1-decision-1",
+    ]
+    assert re.findall(r'<tr id="row-\d">\s*<td class="num" data-v="(\d)">', page) == ["1", "2", "3"]
     assert all(f'id="row-{i}"' in page for i in range(3)) and "not a readable PDF" in page
     assert "33.3%" in page  # overturn rate: 1 of 3 decisions with a known outcome
 
@@ -271,30 +280,30 @@ def _why_links(page: str) -> list[tuple[str, str, str]]:
     """(letters, label, count) of every count link in the "why upheld / why overturned" section."""
     section = page[page.index('<section id="why">') :]
     section = section[: section.index("</section>")]
-    return re.findall(r'<a href="#selection" class="n" data-l="([\d ]*)" data-t="([^"]*)">(\d+)<', section)
+    return re.findall(r'<a href="#selection" class="n" data-l="([\d -]*)" data-t="([^"]*)">(\d+)<', section)
 
 
 def test_the_why_section_counts_every_reason_and_links_it_to_its_letters(corpus):
-    page = build_report(zip(corpus, ["a <letter> text", "b text", None], strict=True))
+    page = build_report(zip(corpus, ["a <letter> text", "b letter text", None], strict=True))
     assert '<a href="#why">' in page and "<h2>Why upheld / why overturned</h2>" in page
     links = _why_links(page)
     groups = sum(len(group_decisions(corpus, breakdown)) for breakdown in REASON_BREAKDOWNS)
     assert len(links) == 3 * groups  # reasons, upheld, overturned
     by_code = {label: (letters, int(count)) for letters, label, count in links}
-    assert by_code["functional_improvement / against: 2 reasons"] == ("0 1", 2)
-    assert by_code["functional_improvement / against: 2 upheld"] == ("0 1", 2)
-    assert by_code["functional_improvement / for: 1 overturned"] == ("0", 1)
-    assert by_code["documentation / against: 1 reasons"] == ("1", 1)  # its outcome unknown: neither column
-    assert by_code["Pharmaceuticals / monitoring / against: 1 upheld"] == ("0", 1)
-    assert by_code["opioid / functional_improvement / against: 2 reasons"] == ("0 1", 2)
+    assert by_code["functional_improvement / against: 2 reasons"] == ("0-0 1-0", 2)
+    assert by_code["functional_improvement / against: 2 upheld"] == ("0-0 1-0", 2)
+    assert by_code["functional_improvement / for: 1 overturned"] == ("0-1", 1)
+    assert by_code["documentation / against: 1 reasons"] == ("1-1", 1)  # its outcome unknown: neither column
+    assert by_code["Pharmaceuticals / monitoring / against: 1 upheld"] == ("0-0", 1)
+    assert by_code["opioid / functional_improvement / against: 2 reasons"] == ("0-0 1-0", 2)
     reasons = sum(len(d.reasons) for det in corpus for d in det.decisions)
     assert (
         sum(int(n) for _, label, n in links if re.fullmatch(r"\w+ / \w+: \d+ reasons", html.unescape(label))) == reasons
     )
-    # each link names its letters (each once: at most its count), each with a view in the page
-    for letters, _, count in links:
-        assert len(letters.split()) <= int(count)
-        assert all(f'<section class="letter" id="letter-{i}">' in page for i in letters.split())
+    # each link names its decisions (as many as its count), each with its item in the page
+    for refs, _, count in links:
+        assert len(refs.split()) == int(count)
+        assert all(f'id="letter-{ref.replace("-", "-decision-")}"' in page for ref in refs.split())
 
 
 @pytest.fixture(scope="module")
@@ -321,8 +330,9 @@ def test_the_why_section_counts_what_the_reason_table_counts(samples):
     class_unknown = {label: n for label, n in shown.items() if label.startswith("(class unknown) / ")}
     assert shown == {**by_code, **by_dwc, **by_class, **class_unknown}
     assert sum(by_code.values()) == len(frame) == sum(len(d.reasons) for det, _ in samples for d in det.decisions)
-    for letters, _, _ in _why_links(page):
-        assert all(f'<section class="letter" id="letter-{i}">' in page for i in letters.split())
+    for refs, _, count in _why_links(page):
+        assert len(refs.split()) == int(count)
+        assert all(f'id="letter-{ref.replace("-", "-decision-")}"' in page for ref in refs.split())
 
 
 def test_each_reason_of_a_parsed_letter_is_highlighted_with_its_code_and_direction(samples):

@@ -109,18 +109,52 @@ def test_the_report_in_a_browser(browser, report_file):
     column = _numbers(table.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(3)"))
     assert column == sorted(column, reverse=True)
 
-    # a count opens its letters; a letter opens its evidence view
+    # letters are numbered from 1
+    assert rows[0].find_element(By.TAG_NAME, "td").text == "1"
+
+    # a count opens its decisions; each lands on the decision's item in its letter's view
     link = table.find_element(By.CSS_SELECTOR, "tbody tr td:nth-child(3) a.n")
-    letters = set(link.get_attribute("data-l").split())
+    decisions = link.get_attribute("data-l").split()
     link.click()
     panel = browser.find_element(By.ID, "selection")
     assert panel.is_displayed()
     items = panel.find_elements(By.CSS_SELECTOR, "#selection-list a")
-    assert len(items) == len(letters) > 0
-    target = items[0].get_attribute("href").split("#")[1]
-    items[0].click()
+    assert len(items) == len(decisions) == int(link.text) > 0
+    letter, decision = (int(n) for n in decisions[-1].split("-"))
+    assert items[-1].text.startswith(f"#{letter + 1} ") and items[-1].text.endswith(f"decision {decision + 1}")
+    target = items[-1].get_attribute("href").split("#")[1]
+    assert target == f"letter-{letter}-decision-{decision}"
+    items[-1].click()
     assert browser.execute_script("return location.hash") == f"#{target}"
-    assert browser.find_element(By.ID, target).find_elements(By.CSS_SELECTOR, "mark")
+    landed = browser.find_element(By.ID, target)
+    assert landed.tag_name == "mark" and landed.get_attribute("class") in ("k-upheld", "k-overturned", "k-item")
+    assert browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight;", landed
+    )
+
+    # the panel closes: by its button (in view however far its list is scrolled), Escape, a click outside
+    from selenium.webdriver.common.keys import Keys
+
+    assert panel.is_displayed()
+    browser.execute_script("arguments[0].scrollTop = arguments[0].scrollHeight", panel)
+    close = browser.find_element(By.ID, "selection-close")
+    assert browser.execute_script(
+        "var b = arguments[0].getBoundingClientRect(), p = arguments[1].getBoundingClientRect();"
+        "return b.top >= p.top && b.bottom <= p.bottom;",
+        close,
+        panel,
+    )
+    close.click()
+    assert not panel.is_displayed()
+    link.click()
+    assert panel.is_displayed()
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    assert not panel.is_displayed()
+    link.click()
+    assert panel.is_displayed()
+    browser.find_element(By.TAG_NAME, "h1").click()
+    assert not panel.is_displayed()
+    link.click()  # open again for the screenshot below
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.execute_script("window.scrollTo(0, 0)")

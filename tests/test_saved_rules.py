@@ -14,6 +14,7 @@ import spacy
 
 import imr_nlp
 
+ROOT = Path(__file__).resolve().parent.parent
 DECISIONS = (
     "IMR ISSUES, DECISIONS AND RATIONALES\n{item}: Upheld\n"
     "Decision rationale: The request is not medically necessary.\n"
@@ -351,3 +352,41 @@ def test_rules_excluded_from_bytes_cannot_be_loaded_as_if_they_were_there(origin
     drugs = original.get_pipe("imr_drugs")
     with pytest.raises(ValueError, match="has no rule file"):
         imr_nlp.pipeline.build().get_pipe("imr_drugs").from_bytes(drugs.to_bytes(exclude=["rules"]))
+
+
+def _project() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+SAVED_META = ROOT / "models" / "imr_pipeline" / "meta.json"
+
+
+@pytest.mark.parametrize(
+    "field, check",
+    [
+        ("name", lambda value, project: value == "imr_pipeline"),
+        ("version", lambda value, project: value == project["version"] == imr_nlp.__version__),
+        ("description", lambda value, project: project["description"] in value and project["name"] in value),
+        ("license", lambda value, project: value == project["license"]["text"]),
+        ("requirements", lambda value, project: value == [f"{project['name']}=={project['version']}"]),
+        (
+            "sources",
+            lambda value, project: (
+                len(value) >= 5
+                and all(
+                    source["name"] and source["url"].startswith("https://") and source["license"] for source in value
+                )
+            ),
+        ),
+    ],
+)
+def test_the_saved_pipelines_meta_names_its_package_version_description_licence_and_sources(field, check):
+    """meta.json (what spacy.load gives as nlp.meta, and what spacy package reads) says what the
+    pipeline is, from the package's own pyproject, and is what build() writes today."""
+    saved = json.loads(SAVED_META.read_text(encoding="utf-8"))
+    assert check(saved[field], _project()), saved[field]
+    from imr_nlp.pipeline import pipeline_meta
+
+    assert saved[field] == pipeline_meta()[field]

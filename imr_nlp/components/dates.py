@@ -43,6 +43,7 @@ class IMRDates(RuleComponent):
                 r.role,
                 re.compile(r.before, re.I) if r.before else None,
                 re.compile(r.after, re.I) if r.after else None,
+                r.across_lines,
             )
             for r in rules.roles
         ]
@@ -60,13 +61,12 @@ class IMRDates(RuleComponent):
     def role(self, text: str, start: int, end: int) -> str:
         """The role of the date at [start, end) from the cue phrases of its sentence."""
         before_start = max(0, start - self.window)
-        before = text[before_start:start]
-        cut = max(before.rfind(". "), before.rfind("\n"))
-        if cut >= 0:
-            before = before[cut + 1 :]
+        window = text[before_start:start]
+        cut = max(window.rfind(". "), window.rfind("\n"))
+        before = window[cut + 1 :] if cut >= 0 else window
         after = text[end : end + self.window].split("\n", 1)[0]
-        for role, before_re, after_re in self.roles:
-            if before_re is not None and before_re.search(before):
+        for role, before_re, after_re, across_lines in self.roles:
+            if before_re is not None and before_re.search(window if across_lines else before):
                 return role
             if after_re is not None and after_re.search(after):
                 return role

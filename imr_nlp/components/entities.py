@@ -11,6 +11,7 @@ after medspaCy's Sectionizer.
 """
 
 from bisect import bisect_right
+from collections.abc import Callable
 
 from medspacy.section_detection import Section, SectionRule
 from spacy.language import Language
@@ -42,6 +43,14 @@ CONTRACT = declare(
 
 class IMREntities(RuleComponent):
     contract = CONTRACT
+
+    def score(self, examples, **kwargs) -> dict:
+        """spaCy's entity scores (``ents_p``, ``ents_r``, ``ents_f``, ``ents_per_type``) of
+        ``doc.ents`` against the Examples' reference entities (``Example.from_dict(doc,
+        {"entities": ...})``), by the ``scorer`` setting (``spacy.ner_scorer.v1``, the entity
+        recognizer's own): ``nlp.evaluate`` scores the entities as it would an ``ner`` pipe's.
+        Examples without entity annotation are not counted (all None when none has any)."""
+        return self.scorer(examples, **kwargs) if self.scorer is not None else {}
 
     def _compile(self) -> None:
         rules = self.rules["entities.json"]
@@ -92,7 +101,7 @@ class IMREntities(RuleComponent):
     "imr_entities",
     requires=CONTRACT.requires,
     assigns=CONTRACT.assigns,
-    default_config={},
+    default_config={"scorer": {"@scorers": "spacy.ner_scorer.v1"}},
 )
-def make_entities(nlp: Language, name: str) -> IMREntities:
-    return IMREntities(nlp, name)
+def make_entities(nlp: Language, name: str, scorer: Callable[..., dict] | None) -> IMREntities:
+    return IMREntities(nlp, name, scorer=scorer)

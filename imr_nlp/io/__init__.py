@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imr_nlp.errors import InputError, warning
+from imr_nlp.errors import InputError, MissingFileError, UnreadableFileError, warning
 from imr_nlp.io import pdf_reader
 
 PDF_SUFFIXES = {".pdf"}
@@ -115,10 +115,18 @@ def _read_bytes(path: Path) -> bytes:
                     raise InputError(path, "is no longer the file the scan found (replaced or made a link since)")
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
+        raise _os_error(path, exc) from exc
     if len(data) > MAX_FILE_BYTES:
         raise _over_budget(path)
     return data
+
+
+def _os_error(path: Path, exc: OSError) -> UnreadableFileError:
+    """The InputError of a file the system would not open or read, an OSError too: a
+    MissingFileError (a FileNotFoundError) for one that is not there."""
+    if isinstance(exc, FileNotFoundError):
+        return MissingFileError(path, "dangling symbolic link" if path.is_symlink() else "no such file")
+    return UnreadableFileError(path, f"cannot read file: {exc.strerror or exc}", exc.errno, exc.strerror)
 
 
 def _over_budget(path: Path) -> InputError:
@@ -276,7 +284,9 @@ _READER = BoundedPdfReader()
 def read_letter(path) -> str:
     """The text of a letter file (.txt or .pdf), or InputError naming the file and the reason
     (missing, a folder, not a regular file, over the read budget, unreadable, not a PDF,
-    corrupt, encrypted, no text layer)."""
+    corrupt, encrypted, no text layer). A missing file's error is a ``MissingFileError``, also a
+    ``FileNotFoundError``; one the system cannot read an ``UnreadableFileError``, also an
+    ``OSError``."""
     return read_letter_file(path).text
 
 
@@ -289,11 +299,10 @@ def read_letter_file(path) -> LetterText:
     path = Path(path)
     try:
         info = os.stat(path)
-    except FileNotFoundError:
-        reason = "dangling symbolic link" if path.is_symlink() else "no such file"
-        raise InputError(path, reason) from None
+    except FileNotFoundError as exc:
+        raise _os_error(path, exc) from None
     except OSError as exc:
-        raise InputError(path, f"cannot read file: {exc.strerror or exc}") from exc
+        raise _os_error(path, exc) from exc
     if stat.S_ISDIR(info.st_mode):
         raise InputError(path, "is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
@@ -310,6 +319,11 @@ def read_letter_file(path) -> LetterText:
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise InputError(path, unsupported_type(path))
     return decode_text(data)
+
+
+def looks_like_pdf(data: bytes) -> bool:
+    """Whether a file's bytes are a PDF's (they start with "%PDF", white space allowed before)."""
+    return bool(_PDF_START.match(data))
 
 
 def unsupported_type(path: Path) -> str:

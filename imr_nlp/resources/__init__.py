@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from imr_nlp.models import ReasonCode, ReasonDirection
+from imr_nlp.models import DateRole, ReasonCode, ReasonDirection
 
 RESOURCE_DIR = Path(__file__).resolve().parent
 
@@ -802,9 +802,6 @@ class GuidelineRules(_ShowsItsTables):
     table_examples: list[CitationTableExamples] = Field(min_length=1)
 
 
-DateRole = Literal["injury", "utilization_review", "prescribed", "report", "other"]
-
-
 class DateRoleExample(_Strict):
     """A sentence whose first date must get ``role``."""
 
@@ -819,6 +816,11 @@ class DateRoleCue(_Strict):
     role: DateRole
     before: Regex | None = Field(None, description="regex matched against the text just before the date")
     after: Regex | None = Field(None, description="regex matched against the text just after the date")
+    across_lines: bool = Field(
+        False,
+        description="match ``before`` across line breaks: a label the PDF layout broke over lines "
+        '("Application\\nReceived:\\n12/02/2016"); for a label that must end right before the date',
+    )
     examples: list[DateRoleExample] = Field(min_length=2)
 
 
