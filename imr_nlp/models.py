@@ -190,7 +190,9 @@ class Treatment(_Model):
 
 
 class Citation(Evidence):
-    """A guideline citation."""
+    """A guideline citation: one guideline and its own sections (a sentence that cites a list of
+    guidelines, "Low Back Complaints 2004, Section(s): Summary, and Chronic Pain Medical Treatment
+    2016, Section(s): Facet blocks", gives one citation each)."""
 
     source: Source
     """the guideline family: "MTUS", "ODG", "ACOEM" or "OTHER"."""
@@ -199,7 +201,8 @@ class Citation(Evidence):
     guideline: str | None = None
     """the guideline's name ("Chronic Pain Medical Treatment 2016")"""
     topics: list[str] = Field(default_factory=list)
-    """the sections cited (["Benzodiazepine", "Weaning of medications"])"""
+    """the sections cited (["Benzodiazepine", "Weaning of medications"]); for the ODG, its chapter
+    first, without the word "Chapter" (["Low Back", "Heat therapy"])"""
     pages: list[int] = Field(default_factory=list)
     """the pages cited ([24, 124])"""
 

@@ -758,6 +758,8 @@ class CitationWordings(_Strict):
     page_words: Wording
     sections: Wording
     edition_notes: Wording
+    next_guideline: Wording
+    chapter_label: Wording
 
 
 class GuidelineRules(_ShowsItsTables):

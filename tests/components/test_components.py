@@ -179,6 +179,68 @@ def test_citations(small_pipeline, part, mtus_based, sources, topics, pages):
     assert [p for c in cites for p in c["pages"]] == pages
 
 
+@pytest.mark.parametrize(
+    "part, citations",
+    [
+        (  # a list of MTUS guidelines, each with its own sections: one citation each
+            "Decision based on MTUS Low Back Complaints 2004, Section(s): Summary, and Chronic Pain Medical "
+            "Treatment 2016, Section(s): Facet blocks.",
+            [
+                ("Low Back Complaints 2004", ["Summary"], "Low Back Complaints 2004, Section(s): Summary"),
+                (
+                    "Chronic Pain Medical Treatment 2016",
+                    ["Facet blocks"],
+                    "Chronic Pain Medical Treatment 2016, Section(s): Facet blocks",
+                ),
+            ],
+        ),
+        (  # guidelines named with their years, no sections; a comma-list of three
+            "Decision based on MTUS Shoulder Complaints 2004, Elbow Complaints 2007, and Forearm, Wrist, and Hand "
+            "Complaints 2004.",
+            [
+                ("Shoulder Complaints 2004", [], "Shoulder Complaints 2004"),
+                ("Elbow Complaints 2007", [], "Elbow Complaints 2007"),
+                ("Forearm, Wrist, and Hand Complaints 2004", [], "Forearm, Wrist, and Hand Complaints 2004"),
+            ],
+        ),
+        (  # a topic that starts like a guideline, with no year and no sections: not a new citation
+            "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): TENS, chronic pain.",
+            [("Chronic Pain Medical Treatment 2016", ["TENS", "chronic pain"], None)],
+        ),
+        (  # "and" of the topic list is not a topic's
+            "Decision based on MTUS Knee Complaints 2004, Section(s): Initial Care, and Follow-up Visits.",
+            [("Knee Complaints 2004", ["Initial Care", "Follow-up Visits"], None)],
+        ),
+        (  # "Chapter" is a label: neither a topic nor part of one
+            "Decision based on Non-MTUS Citation Official Disability Guidelines, Low Back Chapter, Heat therapy.",
+            [("Official Disability Guidelines", ["Low Back", "Heat therapy"], None)],
+        ),
+        (
+            "Decision based on Non-MTUS Citation ODG Knee Chapter Indications for surgery.",
+            [("Official Disability Guidelines", ["Knee", "Indications for surgery"], None)],
+        ),
+        (  # a chapter qualified after its label, and a chapter followed by its topic without a comma
+            "Decision based on Non-MTUS Citation ODG, Low Back & Thoracic chapter (Acute & Chronic): Preoperative "
+            "testing. Decision based on Non-MTUS Citation ODG Low Back Procedures",
+            [
+                ("Official Disability Guidelines", ["Low Back & Thoracic", "Preoperative testing"], None),
+                ("Official Disability Guidelines", ["Low Back", "Procedures"], None),
+            ],
+        ),
+    ],
+)
+def test_citation_lists_and_chapters(small_pipeline, part, citations):
+    comp = small_pipeline("imr_citations").get_pipe("imr_citations")
+    found = comp.parse(part)
+    assert [(c["guideline"], c["topics"]) for c in found] == [(g, t) for g, t, _ in citations]
+    for c, (_, _, text) in zip(found, citations, strict=True):
+        start, end = c["_span"]
+        assert part[start:end] == c["text"]
+        if text is not None:
+            assert c["text"] == text
+    assert not any(t.lower().startswith("and ") or "chapter" in t.lower() for c in found for t in c["topics"])
+
+
 def test_tokenizer_cache_gives_spacys_own_tokens(monkeypatch):
     """Chunks are cached one by one before the text is tokenized (spaCy stops caching after a
     special case such as "Dr."); the tokens must be exactly those of the bare tokenizer, also
