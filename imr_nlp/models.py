@@ -128,12 +128,17 @@ class DateMention(Evidence):
 
 
 class Strength(_Model):
-    """A drug strength ("10mg", "5%", "10/325")."""
+    """A drug strength ("10mg", "5%", one number of "10/325mg")."""
 
     value: float
-    """the number (the first one of a combination)"""
+    """the number"""
     unit: str
-    """lower-case unit: "mg", "mcg", "g", "ml", "%", "mg/ml", ..."""
+    """lower-case unit: "mg", "mcg", "g", "ml", "%", "mg/ml", ... (a combination written without
+    one, "Norco 10/325", is in "mg", as its tablets are labelled)"""
+    ingredient: str | None = None
+    """the generic name of the ingredient the number is of ("hydrocodone" for the 10 of "Norco
+    10/325mg"), when the item tells (a combination's numbers as many as its ingredients, a single
+    strength after a one-ingredient drug); null otherwise"""
 
 
 class Duration(_Model):
@@ -157,7 +162,13 @@ class Treatment(_Model):
     injection into the left knee"); null for a diagnostic test, whose drug is what it measures
     ("TSH level")"""
     strength: Strength | None = None
-    """the drug's strength"""
+    """the drug's strength: the first of ``strengths`` (the first number of a combination: 10 mg
+    for "Norco 10/325mg")"""
+    strengths: list[Strength] = Field(default_factory=list)
+    """every strength written for the drug, in order, one per ingredient: "Norco 10/325mg" gives
+    10 mg hydrocodone and 325 mg acetaminophen, "Flurbiprofen 20%/Lidocaine 5% cream" 20 %
+    flurbiprofen and 5 % lidocaine (what an opioid dose in morphine milligram equivalents is
+    computed from)"""
     frequency: str | None = None
     """canonical code: "QD", "BID", "TID", "QID", "QHS", "QOD", "QW", "QM", "PRN", "Q<n>H", "<n>xW"."""
     duration: Duration | None = None
