@@ -141,15 +141,17 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, models.GuidelineBasis]:
 
 
 def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict, reasons: dict) -> models.Decision:
-    """One item's Decision: outcome, necessity (from the outcome when no statement said it),
-    treatment, the two guideline bases and the rationale."""
+    """One item's Decision: outcome, necessity (the outcome's meaning where the outcome is read,
+    so that the two never contradict; else the rationale's conclusion), treatment, the two
+    guideline bases and the rationale."""
     info = item._.decision or {}
     index = info.get("index")
     rationale = parts.get((index, "rationale"))
     medically_necessary = info.get("medically_necessary")
     outcome = item.label_ if item.label_ in ("upheld", "overturned") else None
-    if medically_necessary is None and outcome is not None:
-        medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
+    if outcome is not None:
+        # the contract's meaning of the outcome (imr_conclusions warns where the rationale disagrees)
+        medically_necessary = outcome == "overturned"
     ev = src.evidence(item.start_char, item.end_char)
     return models.Decision(
         item=src.clean_words(item),

@@ -139,6 +139,12 @@ WARNINGS: dict[str, WarningKind] = {
             "PDF read up to page {read} of {pages}: its text is over the budget of {budget:,} characters",
             "a PDF's later pages were not read",
         ),
+        WarningKind(
+            "W021",
+            "decision {decision}: the rationale concludes {said!r} but the outcome is {outcome}: "
+            "medically_necessary follows the outcome",
+            "the rationale's conclusion and the outcome disagree (a letter's slip, or a conclusion misread)",
+        ),
     )
 }
 

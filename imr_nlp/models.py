@@ -256,7 +256,9 @@ class Decision(_Model):
     outcome: Outcome | None = None
     """"upheld" (the utilization review denial stands) or "overturned" (it is reversed)"""
     medically_necessary: bool | None = None
-    """the reviewer's conclusion in the rationale"""
+    """whether the item is medically necessary: the outcome's meaning where the outcome is read
+    (overturned: true, upheld: false), so the two never contradict (warning W021 where the
+    rationale concludes otherwise); else the rationale's conclusion"""
     treatment: Treatment = Field(default_factory=Treatment)
     """the parsed request"""
     claims_administrator: GuidelineBasis = Field(default_factory=GuidelineBasis)

@@ -287,7 +287,9 @@ def test_treatment_rules(rule, text, spans, expected):
     [
         ("upheld", None, False),  # no statement: the outcome's meaning in the contract
         ("overturned", None, True),
-        ("upheld", True, True),  # a statement wins over the outcome
+        ("upheld", True, False),  # the outcome wins: the two never contradict
+        ("overturned", False, True),
+        ("unknown", True, True),  # no outcome read: the rationale's conclusion
         ("unknown", None, None),
     ],
 )

@@ -73,7 +73,8 @@ def test_a_rationale_without_a_necessity_statement_has_no_conclusion(small_pipel
             "The request is not medically necessary.", "No conclusion here."
         )
     )
-    assert [item._.decision["medically_necessary"] for item in doc.spans["imr_items"]] == [None]
+    assert [item._.decision["conclusion"] for item in doc.spans["imr_items"]] == [None]
+    assert [item._.decision["medically_necessary"] for item in doc.spans["imr_items"]] == [False]  # the outcome's
 
 
 @pytest.mark.parametrize(
@@ -309,7 +310,7 @@ def test_split_topics(text, topics):
         ("Decision rationale: The request is not medically necessary.", []),
         ("Decision rationale: The request for the EMG is not medically necessary", []),
         (
-            "Decision rationale: The guidelines recommend a trial. The request is medically necessary. Also the",
+            "Decision rationale: The guidelines recommend a trial. The request is not medically necessary. Also the",
             ["W007: decision 1: the rationale ends mid-sentence: the letter may be truncated"],
         ),
         (
@@ -323,6 +324,43 @@ def test_truncated_decisions_are_warned(small_pipeline, tail, expected):
     nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
     text = LETTER_TAIL.format(header="Klonopin 2mg #30: Upheld").split("Decision rationale:")[0] + tail
     assert (nlp(text)._.imr_warnings or []) == expected
+
+
+@pytest.mark.parametrize(
+    "outcome, conclusion, said, warned",
+    [
+        ("Upheld", "Therefore, the request is not-medically necessary.", False, False),
+        ("Upheld", "The request is non-medically necessary at this time.", False, False),
+        ("Upheld", "The request is not-certified.", False, False),
+        (
+            "Upheld",
+            "The request for Norco is not supported by the guidelines as being medically necessary.",
+            False,
+            False,
+        ),
+        ("Upheld", "The documentation does not support this request as medically necessary.", False, False),
+        ("Upheld", "There is no evidence to establish the request as medically necessary.", False, False),
+        ("Overturned", "It was not tolerated before, but the request is medically necessary.", True, False),
+        ("Overturned", "The guidelines support the request as medically necessary.", True, False),
+        # the conclusion and the outcome still disagree: the outcome wins, and a warning says so
+        ("Upheld", "The request is medically necessary.", True, True),
+        ("Overturned", "The request is not medically necessary.", False, True),
+    ],
+)
+def test_medically_necessary_never_contradicts_the_outcome(small_pipeline, outcome, conclusion, said, warned):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
+    doc = nlp(
+        LETTER_TAIL.format(header=f"Klonopin 2mg #30: {outcome}").replace(
+            "The request is not medically necessary.", conclusion
+        )
+    )
+    (item,) = doc.spans["imr_items"]
+    assert item._.decision["conclusion"] is said
+    assert item._.decision["medically_necessary"] is (outcome == "Overturned")
+    said_words = "medically necessary" if said else "not medically necessary"
+    expected = f"W021: decision 1: the rationale concludes {said_words!r} but the outcome is {outcome.lower()}"
+    disagreements = [w for w in doc._.imr_warnings or [] if w.startswith("W021")]
+    assert disagreements == ([expected + ": medically_necessary follows the outcome"] if warned else [])
 
 
 @pytest.mark.parametrize(

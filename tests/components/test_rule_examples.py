@@ -149,7 +149,7 @@ NECESSITY_EXAMPLES = [e for model in _bearers("NecessityStatement") for e in mod
 @pytest.mark.parametrize("example", NECESSITY_EXAMPLES, ids=[e.text[:40] for e in NECESSITY_EXAMPLES])
 def test_necessity_examples_give_their_conclusion(decisions_nlp, example):
     doc = decisions_nlp(_section(f"Norco 10/325mg #60: Upheld\nDecision rationale: {example.text}"))
-    assert [i._.decision["medically_necessary"] for i in doc.spans["imr_items"]] == [example.medically_necessary]
+    assert [i._.decision["conclusion"] for i in doc.spans["imr_items"]] == [example.medically_necessary]
 
 
 LAYOUT_EXAMPLES = [e for model in _bearers("LayoutRules") for e in model.examples]
