@@ -6,12 +6,18 @@ text through the offset map, and checked by the pydantic models at this one boun
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc, Span
 
 from imr_nlp import errors, models
 from imr_nlp.doc_views import SpanIndex, doc_text
 from imr_nlp.extensions import spans_of
 from imr_nlp.normalize.text import OffsetMap
+
+# What a text on one line never holds: line and page breaks, and the characters PDFs use for
+# soft hyphens (U+FFFE, U+00AD), which the cleaned text has read.
+_OFF_ONE_LINE = re.compile("[\r\n\f\v\u2028\u2029\x85\ufffe\u00ad]")
 
 
 class _Source:
@@ -35,8 +41,14 @@ class _Source:
         return " ".join(self.clean[span.start_char : span.end_char].split())
 
     def evidence(self, start_char: int, end_char: int) -> dict:
+        """The source offsets of a cleaned-text span and its text as written, on one line: a
+        span the source writes across a line break, or with a PDF's soft hyphen, reads as the
+        cleaned text does ("right shoulder injury", "11-21-2016", "Electrodiagnostic")."""
         start, end = self.map.span(start_char, end_char)
-        return {"text": self.text[start:end], "start": start, "end": end}
+        text = self.text[start:end]
+        if _OFF_ONE_LINE.search(text):
+            text = " ".join(self.clean[start_char:end_char].split())
+        return {"text": text, "start": start, "end": end}
 
 
 def assertion_fields(span: Span) -> dict:

@@ -56,10 +56,13 @@ class _Model(BaseModel):
 
 
 class Evidence(_Model):
-    """Where a value came from: ``text == source[start:end]`` of the string given to parse."""
+    """Where a value came from: ``start``/``end`` index the string given to parse, and ``text``
+    is ``source[start:end]`` as written, on one line."""
 
     text: str
-    """the evidence, as written"""
+    """the evidence as written (``source[start:end]``), on one line: where the source writes it
+    across a line break, or with a PDF's soft hyphen (U+FFFE, U+00AD), it reads as the cleaned
+    text does ("right shoulder injury", "11-21-2016", "Electrodiagnostic")"""
     start: int
     """its first character's offset in the string given to parse"""
     end: int
@@ -237,7 +240,8 @@ class Reason(_Model):
     direction: ReasonDirection
     """whether the finding argues for the treatment's medical necessity or against it"""
     text: str
-    """the evidence: the sentence of the rationale that states the finding"""
+    """the evidence: the sentence of the rationale that states the finding (on one line, as
+    every evidence's ``text``)"""
     start: int
     """where ``text`` starts in the string given to parse"""
     end: int

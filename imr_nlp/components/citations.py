@@ -194,7 +194,7 @@ class IMRCitations(RuleComponent):
             topic_text = ""
         else:
             topic_text = ""
-            guideline = text.split(",")[0].strip() or None
+            guideline = " ".join(text.split(",")[0].split()) or None
         topic_text = self.edition_notes.sub(" ", topic_text)
         topics = []
         if source == "ODG":

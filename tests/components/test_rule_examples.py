@@ -74,6 +74,7 @@ RUN_HERE = {
     "PartialRequests",
     "NecessityStatement",
     "LayoutRules",
+    "SoftHyphenRules",
     "DrugWords",
     "Abbreviations",
     "SentenceEnds",
@@ -141,6 +142,18 @@ def test_block_label_examples_open_their_part(decisions_nlp, section, example):
     doc = decisions_nlp(_section(example.text))
     parts = {p.label_: p.text.strip() for p in doc.spans["imr_block_parts"]}
     assert parts.get(section) == example.content
+
+
+SOFT_HYPHEN_EXAMPLES = [e for model in _bearers("SoftHyphenRules") for e in model.examples]
+
+
+@pytest.mark.parametrize("example", SOFT_HYPHEN_EXAMPLES, ids=[e.reads[:40] for e in SOFT_HYPHEN_EXAMPLES])
+def test_soft_hyphen_examples_read_as_they_say(example):
+    import spacy
+
+    from imr_nlp.components.normalize import IMRTokenizer
+
+    assert IMRTokenizer(spacy.blank("en"))(example.text).text == example.reads
 
 
 NECESSITY_EXAMPLES = [e for model in _bearers("NecessityStatement") for e in model.examples]
