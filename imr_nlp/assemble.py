@@ -6,12 +6,18 @@ text through the offset map, and checked by the pydantic models at this one boun
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Doc, Span
 
 from imr_nlp import errors, models
 from imr_nlp.doc_views import SpanIndex, doc_text
 from imr_nlp.extensions import VALUES_MARK, spans_of
 from imr_nlp.normalize.text import OffsetMap
+
+# What a text on one line never holds: line and page breaks, and the characters PDFs use for
+# soft hyphens (U+FFFE, U+00AD), which the cleaned text has read.
+_OFF_ONE_LINE = re.compile("[\r\n\f\v\u2028\u2029\x85\ufffe\u00ad]")
 
 
 class _Source:
@@ -35,8 +41,14 @@ class _Source:
         return " ".join(self.clean[span.start_char : span.end_char].split())
 
     def evidence(self, start_char: int, end_char: int) -> dict:
+        """The source offsets of a cleaned-text span and its text as written, on one line: a
+        span the source writes across a line break, or with a PDF's soft hyphen, reads as the
+        cleaned text does ("right shoulder injury", "11-21-2016", "Electrodiagnostic")."""
         start, end = self.map.span(start_char, end_char)
-        return {"text": self.text[start:end], "start": start, "end": end}
+        text = self.text[start:end]
+        if _OFF_ONE_LINE.search(text):
+            text = " ".join(self.clean[start_char:end_char].split())
+        return {"text": text, "start": start, "end": end}
 
 
 def assertion_fields(span: Span) -> dict:
@@ -141,15 +153,17 @@ def _bases(doc: Doc, src: _Source) -> dict[tuple, models.GuidelineBasis]:
 
 
 def _decision(doc: Doc, src: _Source, item: Span, parts: dict, bases: dict, reasons: dict) -> models.Decision:
-    """One item's Decision: outcome, necessity (from the outcome when no statement said it),
-    treatment, the two guideline bases and the rationale."""
+    """One item's Decision: outcome, necessity (the outcome's meaning where the outcome is read,
+    so that the two never contradict; else the rationale's conclusion), treatment, the two
+    guideline bases and the rationale."""
     info = item._.decision or {}
     index = info.get("index")
     rationale = parts.get((index, "rationale"))
     medically_necessary = info.get("medically_necessary")
     outcome = item.label_ if item.label_ in ("upheld", "overturned") else None
-    if medically_necessary is None and outcome is not None:
-        medically_necessary = outcome == "overturned"  # the contract's meaning of the outcome
+    if outcome is not None:
+        # the contract's meaning of the outcome (imr_conclusions warns where the rationale disagrees)
+        medically_necessary = outcome == "overturned"
     ev = src.evidence(item.start_char, item.end_char)
     return models.Decision(
         item=src.clean_words(item),

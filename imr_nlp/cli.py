@@ -745,7 +745,7 @@ def _show_decision(decision: Decision) -> None:
     details = ", ".join(
         f"{k}={v}"
         for k, v in (
-            ("strength", f"{t.strength.value:g} {t.strength.unit}" if t.strength else None),
+            ("strength", " / ".join(f"{x.value:g} {x.unit}" for x in t.strengths) or None),
             ("quantity", t.quantity),
             ("refills", t.refills),
             ("frequency", t.frequency),

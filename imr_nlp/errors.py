@@ -184,6 +184,12 @@ WARNINGS: dict[str, WarningKind] = {
             "a header label without a readable value; a date the body gives that role may stand in (see "
             "injury_date_source, ur_date_source)",
         ),
+        WarningKind(
+            "W022",
+            "decision {decision}: the rationale concludes {said!r} but the outcome is {outcome}: "
+            "medically_necessary follows the outcome",
+            "the rationale's conclusion and the outcome disagree (a letter's slip, or a conclusion misread)",
+        ),
     )
 }
 

@@ -90,7 +90,10 @@ SPAN_EXTENSIONS: dict[str, Extension] = {
         '({"category", "drug": {"start", "end", "generic", ...} | None, "strength", "quantity", ...})',
     ),
     "decision": Extension(
-        None, "dict", 'imr_decisions: an item {"index", "partial", "medically_necessary", "start", "end"}'
+        None,
+        "dict",
+        'imr_decisions: an item {"index", "partial", "medically_necessary", "start", "end"}; imr_conclusions: '
+        'its "conclusion" (the rationale\'s) and "medically_necessary" (the outcome\'s meaning where read)',
     ),
     "reasons": Extension(
         None,

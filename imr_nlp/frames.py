@@ -3,7 +3,7 @@
 Columns follow ``imr_nlp.rows.COLUMNS[level]`` with pandas' nullable types (``string``,
 ``Int64``, ``Float64``, ``boolean``; dates as dates, ``date32[day][pyarrow]``; lists as Python
 lists in ``object`` columns), so a column keeps its type even when every value is missing.
-Parquet goes through pyarrow with native list columns (``list<string>``, ``list<int64>``), dates
+Parquet goes through pyarrow with native list columns (``list<string>``, ``list<int64>``, ``list<double>``), dates
 as ``date32`` (a "date" column is a date everywhere: DuckDB and Spark read DATE from the Parquet
 file as from the CSV's "YYYY-MM-DD") and pandas' schema metadata, so a plain
 ``pd.read_parquet`` gives back the same dtypes as ``to_dataframe``; it is written in row groups
@@ -31,6 +31,7 @@ _PANDAS_TYPES = {
     "date": "date32[day][pyarrow]",
     "array<string>": "object",
     "array<int>": "object",
+    "array<double>": "object",
 }
 ROW_GROUP = 5000
 
@@ -107,6 +108,7 @@ def arrow_schema(level: str = "decision") -> pa.Schema:
         "date": pa.date32(),
         "array<string>": pa.list_(pa.string()),
         "array<int>": pa.list_(pa.int64()),
+        "array<double>": pa.list_(pa.float64()),
     }
     schema = pa.schema([(name, kinds[kind]) for name, kind in COLUMNS[check_level(level)].items()])
     empty = pa.Table.from_pandas(_typed_frame([], level), schema=schema, preserve_index=False)

@@ -59,10 +59,13 @@ class _Model(BaseModel):
 
 
 class Evidence(_Model):
-    """Where a value came from: ``text == source[start:end]`` of the string given to parse."""
+    """Where a value came from: ``start``/``end`` index the string given to parse, and ``text``
+    is ``source[start:end]`` as written, on one line."""
 
     text: str
-    """the evidence, as written"""
+    """the evidence as written (``source[start:end]``), on one line: where the source writes it
+    across a line break, or with a PDF's soft hyphen (U+FFFE, U+00AD), it reads as the cleaned
+    text does ("right shoulder injury", "11-21-2016", "Electrodiagnostic")"""
     start: int
     """its first character's offset in the string given to parse"""
     end: int
@@ -132,12 +135,17 @@ class DateMention(Evidence):
 
 
 class Strength(_Model):
-    """A drug strength ("10mg", "5%", "10/325")."""
+    """A drug strength ("10mg", "5%", one number of "10/325mg")."""
 
     value: float
-    """the number (the first one of a combination)"""
+    """the number"""
     unit: str
-    """lower-case unit: "mg", "mcg", "g", "ml", "%", "mg/ml", ..."""
+    """lower-case unit: "mg", "mcg", "g", "ml", "%", "mg/ml", ... (a combination written without
+    one, "Norco 10/325", is in "mg", as its tablets are labelled)"""
+    ingredient: str | None = None
+    """the generic name of the ingredient the number is of ("hydrocodone" for the 10 of "Norco
+    10/325mg"), when the item tells (a combination's numbers as many as its ingredients, a single
+    strength after a one-ingredient drug); null otherwise"""
 
 
 class Duration(_Model):
@@ -161,7 +169,13 @@ class Treatment(_Model):
     injection into the left knee"); null for a diagnostic test, whose drug is what it measures
     ("TSH level")"""
     strength: Strength | None = None
-    """the drug's strength"""
+    """the drug's strength: the first of ``strengths`` (the first number of a combination: 10 mg
+    for "Norco 10/325mg")"""
+    strengths: list[Strength] = Field(default_factory=list)
+    """every strength written for the drug, in order, one per ingredient: "Norco 10/325mg" gives
+    10 mg hydrocodone and 325 mg acetaminophen, "Flurbiprofen 20%/Lidocaine 5% cream" 20 %
+    flurbiprofen and 5 % lidocaine (what an opioid dose in morphine milligram equivalents is
+    computed from)"""
     frequency: str | None = None
     """canonical code: "QD", "BID", "TID", "QID", "QHS", "QOD", "QW", "QM", "PRN", "Q<n>H", "<n>xW"."""
     duration: Duration | None = None
@@ -194,7 +208,9 @@ class Treatment(_Model):
 
 
 class Citation(Evidence):
-    """A guideline citation."""
+    """A guideline citation: one guideline and its own sections (a sentence that cites a list of
+    guidelines, "Low Back Complaints 2004, Section(s): Summary, and Chronic Pain Medical Treatment
+    2016, Section(s): Facet blocks", gives one citation each)."""
 
     source: Source
     """the guideline family: "MTUS", "ODG", "ACOEM" or "OTHER"."""
@@ -203,7 +219,8 @@ class Citation(Evidence):
     guideline: str | None = None
     """the guideline's name ("Chronic Pain Medical Treatment 2016")"""
     topics: list[str] = Field(default_factory=list)
-    """the sections cited (["Benzodiazepine", "Weaning of medications"])"""
+    """the sections cited (["Benzodiazepine", "Weaning of medications"]); for the ODG, its chapter
+    first, without the word "Chapter" (["Low Back", "Heat therapy"])"""
     pages: list[int] = Field(default_factory=list)
     """the pages cited ([24, 124])"""
 
@@ -227,7 +244,8 @@ class Reason(_Model):
     direction: ReasonDirection
     """whether the finding argues for the treatment's medical necessity or against it"""
     text: str
-    """the evidence: the sentence of the rationale that states the finding"""
+    """the evidence: the sentence of the rationale that states the finding (on one line, as
+    every evidence's ``text``)"""
     start: int
     """where ``text`` starts in the string given to parse"""
     end: int
@@ -246,7 +264,9 @@ class Decision(_Model):
     outcome: Outcome | None = None
     """"upheld" (the utilization review denial stands) or "overturned" (it is reversed)"""
     medically_necessary: bool | None = None
-    """the reviewer's conclusion in the rationale"""
+    """whether the item is medically necessary: the outcome's meaning where the outcome is read
+    (overturned: true, upheld: false), so the two never contradict (warning W022 where the
+    rationale concludes otherwise); else the rationale's conclusion"""
     treatment: Treatment = Field(default_factory=Treatment)
     """the parsed request"""
     claims_administrator: GuidelineBasis = Field(default_factory=GuidelineBasis)

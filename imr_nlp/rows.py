@@ -16,10 +16,12 @@ at the medication, citation, diagnosis and reason levels a letter gives as many 
 mentions, citations or reasons. ``letter`` is the resolved path of the file a letter was read from (the
 same in the CLI, the API and Spark), or None for a text. Each level's columns and their types
 are in ``COLUMNS[level]``, written as Spark SQL types: "string", "int", "double", "boolean",
-"date", and the lists "array<string>" and "array<int>" (Python lists in the rows; each value
-once, in the letter's order; ``items`` has one entry per decision). CSV joins a list with
-``LIST_SEPARATOR`` ("; "). A "date" is a date wherever it goes: ``date32`` in Parquet (DuckDB
-and Spark read DATE), ``date32[day][pyarrow]`` in pandas, "YYYY-MM-DD" in CSV and JSON.
+"date", and the lists "array<string>", "array<int>" and "array<double>" (Python lists in the
+rows; each value once, in the letter's order; ``items`` has one entry per decision, and the
+``strength_*`` lists one per ingredient, side by side: ``strength_ingredients`` is null where the
+item does not tell). CSV joins a list with ``LIST_SEPARATOR`` ("; "), a null entry as nothing.
+A "date" is a date wherever it goes: ``date32`` in Parquet (DuckDB and Spark read DATE),
+``date32[day][pyarrow]`` in pandas, "YYYY-MM-DD" in CSV and JSON.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ DECISION_COLUMNS: dict[str, str] = {
     "drug_class": "string",
     "strength_value": "double",
     "strength_unit": "string",
+    "strength_values": "array<double>",
+    "strength_units": "array<string>",
+    "strength_ingredients": "array<string>",
     "quantity": "int",
     "refills": "int",
     "frequency": "string",
@@ -278,6 +283,10 @@ def _decision_fields(index: int, decision: Decision) -> dict:
         "drug_class": t.drug.drug_class if t.drug else None,
         "strength_value": t.strength.value if t.strength else None,
         "strength_unit": t.strength.unit if t.strength else None,
+        # one entry per ingredient, in order (not each value once: "5/5 mg" is two)
+        "strength_values": [x.value for x in t.strengths],
+        "strength_units": [x.unit for x in t.strengths],
+        "strength_ingredients": [x.ingredient for x in t.strengths],
         "quantity": t.quantity,
         "refills": t.refills,
         "frequency": t.frequency,
@@ -414,9 +423,12 @@ ROWS: dict[str, Callable[[Determination, str | None], list[dict]]] = {
 
 
 def flat_row(row: dict) -> dict:
-    """A row with its lists joined by LIST_SEPARATOR (an empty list as None), for CSV."""
+    """A row with its lists joined by LIST_SEPARATOR (an empty list as None, a null entry as
+    nothing), for CSV."""
     return {
-        name: (LIST_SEPARATOR.join(map(str, value)) or None) if isinstance(value, list) else value
+        name: (LIST_SEPARATOR.join("" if v is None else str(v) for v in value) or None)
+        if isinstance(value, list)
+        else value
         for name, value in row.items()
     }
 

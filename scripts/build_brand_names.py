@@ -37,12 +37,12 @@ def unii_names() -> Path:
 
 def build(path: Path) -> dict[str, str]:
     """name -> generic, for the drug names of the UNII list the lexicon lacks."""
-    from imr_nlp.normalize.drugs import DrugLexicon, _code_set_words, _english_words, without_salts
+    from imr_nlp.normalize.drugs import DrugLexicon, code_set_words, english_words, without_salts
 
     lexicon = DrugLexicon()
     # an exact name is a brand unless it is a real word: a medical word, a stop word or an English
     # word (brands such as "Demerol" are in the English list too, and are left to the lexicon)
-    guard = _code_set_words() | _english_words(EXACT_GUARD_MIN_COUNT)
+    guard = code_set_words() | english_words(EXACT_GUARD_MIN_COUNT)
     found: dict[str, set[str]] = {}
     with path.open(encoding="utf-8") as fh:
         next(fh)

@@ -12,6 +12,7 @@ attribute docstrings in imr_nlp/models.py). docs/tables.md: the columns of every
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 import types
@@ -63,7 +64,7 @@ def model_table(model: type[BaseModel]) -> str:
     lines = [
         f"## {model.__name__}",
         "",
-        (model.__doc__ or "").strip(),
+        inspect.cleandoc(model.__doc__ or ""),
         "",
         "| field | type | meaning |",
         "|---|---|---|",
@@ -138,7 +139,6 @@ def component_pages() -> dict[str, str]:
     """One page per pipeline step: what it assigns, its rule files and settings, and its
     module's docstring (what it does and why)."""
     import importlib
-    import inspect
 
     from spacy.language import Language
     from spacy.util import registry

@@ -1,6 +1,8 @@
+import re
 from pathlib import Path
 
 import pytest
+from evidence import reads_as_written
 
 import imr_nlp
 from imr_nlp.errors import warning
@@ -101,7 +103,7 @@ def test_sample_letter_round_trip_and_evidence():
     carpal = [m for m in det.diagnoses if "carpal" in m.text]
     assert carpal and carpal[0].uncertain
     for m in det.medications + det.diagnoses + det.dates:
-        assert text[m.start : m.end] == m.text
+        assert reads_as_written(text, m.text, m.start, m.end)
     again = imr_nlp.Determination.model_validate_json(det.model_dump_json())
     assert again == det
 
@@ -313,3 +315,56 @@ def test_each_header_date_carries_its_role(sample, field, role):
     assert value is not None
     in_header = min((m for m in det.dates if m.value == value), key=lambda m: m.start)  # the header comes first
     assert in_header.role == role
+
+
+SOFT_HYPHEN_LETTER = """CLINICAL CASE SUMMARY
+The injured worker is a 50 year old male with right\ufffesided carpal tunnel syndrome and a lumbar
+sprain\ufffestrain. He was diagnosed with right
+shoulder impingement. Electro\ufffediagnostic studies were
+normal on 11-21-
+2016. He takes Hydro\u00ad
+codone.
+IMR ISSUES, DECISIONS AND RATIONALES
+The Final Determination was based on decisions for the disputed items/services set forth below:
+Electro\ufffediagnostic studies of the
+upper extremities: Upheld
+Claims Administrator guideline: Decision based on Non\ufffeMTUS Citation Official Disability
+Guidelines, Forearm, Wrist and Hand Chapter.
+MAXIMUS guideline: Decision based on MTUS Chronic Pain Treatment Guidelines.
+Decision rationale: The guide\ufffelines do not support a repeat study. The request is not
+medically necessary.
+"""
+
+
+def _strings(value, path=""):
+    """Every string of a dumped Determination with its path."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}[{index}]")
+    elif isinstance(value, str):
+        yield path, value
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        (".decisions[0].item", "Electrodiagnostic studies of the upper extremities"),
+        (
+            ".decisions[0].rationale",
+            "The guidelines do not support a repeat study. The request is not medically necessary.",
+        ),
+        (".decisions[0].reviewer_basis.citations[0].guideline", "Chronic Pain Treatment Guidelines"),
+    ],
+)
+def test_soft_hyphens_and_line_breaks_never_reach_an_output_field(path, expected):
+    det = imr_nlp.parse(SOFT_HYPHEN_LETTER)
+    strings = dict(_strings(det.model_dump(mode="json")))
+    assert strings[path] == expected
+    assert not [(p, s) for p, s in strings.items() if re.search("[\n\r\f\ufffe\u00ad]", s)]
+    texts = {s for p, s in strings.items() if p.endswith(".text")}
+    assert {"right shoulder impingement", "11-21-2016", "Hydrocodone"} <= texts, texts
+    for m in det.medications + det.diagnoses + det.dates:
+        assert reads_as_written(SOFT_HYPHEN_LETTER, m.text, m.start, m.end), m

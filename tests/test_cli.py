@@ -564,12 +564,13 @@ def test_show_prints_each_decisions_reasons_under_it():
 
 
 def test_show_cuts_a_long_reason_and_escapes_what_it_quotes(tmp_path):
-    """A reason's evidence is the letter's text: shortened at a word, escapes shown escaped."""
+    """A reason's evidence is the letter's text: shortened at a word, escapes shown escaped (a
+    sentence on one line: one written across lines reads as the cleaned text, which has none)."""
     letter = tmp_path / "letter.txt"
     text = (SAMPLES / "synthetic_letter.txt").read_text(encoding="utf-8")
     long_sentence = (
         "There is no documentation of functional improvement with opioids in the records of the\x1b[2J\u202e "
-        "treating\nphysician from the visits of 2015, 2016 and the first months of 2017, as far as they were provided."
+        "treating physician from the visits of 2015, 2016 and the first months of 2017, as far as they were provided."
     )
     letter.write_text(text.replace("There is no documentation of functional improvement with opioids.", long_sentence))
     result = _run("show", letter)

@@ -41,12 +41,12 @@ def test_brand_name_examples_get_their_generic(example):
 def test_brand_names_are_known_drugs_and_never_real_words():
     """Every name maps to a generic of the DrugBank lexicon with a known class (no pesticide,
     excipient or dye), and no single-word name is an ICD-10-CM word."""
-    from imr_nlp.normalize.drugs import DrugLexicon, _code_set_words
+    from imr_nlp.normalize.drugs import DrugLexicon, code_set_words
 
     bare = DrugLexicon()  # the package lexicon without the table
     generics = {info.generic for info in bare.names.values()}
     assert len(BRANDS.names) > 1000
-    medical = _code_set_words()
+    medical = code_set_words()
     for name, generic in BRANDS.names.items():
         assert generic in generics, (name, generic)
         assert bare.class_of(generic) or bare.dwc_of(generic, None, topical=False), (name, generic)

@@ -32,6 +32,7 @@ def test_dataframe_columns_and_types(determinations, level):
                 "date": "date32[day][pyarrow]",
                 "array<string>": "object",
                 "array<int>": "object",
+                "array<double>": "object",
             }[kind]
         ), name
 
@@ -263,3 +264,41 @@ def test_to_parquet_on_a_full_disk_keeps_the_old_file(determinations, tmp_path, 
         imr_nlp.to_parquet(determinations, out)
     assert out.read_bytes() == b"the previous export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
+
+
+@pytest.mark.parametrize(
+    "strengths, values, units, ingredients, csv",
+    [
+        (
+            [(10.0, "mg", "hydrocodone"), (325.0, "mg", "acetaminophen")],
+            [10.0, 325.0],
+            ["mg", "mg"],
+            ["hydrocodone", "acetaminophen"],
+            ("10.0; 325.0", "mg; mg", "hydrocodone; acetaminophen"),
+        ),
+        (  # one entry per ingredient, not each value once; an unknown ingredient stays in its place
+            [(5.0, "%", None), (5.0, "%", "lidocaine")],
+            [5.0, 5.0],
+            ["%", "%"],
+            [None, "lidocaine"],
+            ("5.0; 5.0", "%; %", "; lidocaine"),
+        ),
+        ([], [], [], [], (None, None, None)),
+    ],
+)
+def test_strength_lists_side_by_side_in_every_table(strengths, values, units, ingredients, csv, tmp_path):
+    from imr_nlp.rows import flat_row
+
+    treatment = imr_nlp.Treatment(
+        category="medication",
+        strength=imr_nlp.Strength(value=strengths[0][0], unit=strengths[0][1]) if strengths else None,
+        strengths=[imr_nlp.Strength(value=v, unit=u, ingredient=i) for v, u, i in strengths],
+    )
+    determination = imr_nlp.Determination(decisions=[imr_nlp.Decision(item="x", start=0, end=1, treatment=treatment)])
+    (row,) = rows(determination, "decision")
+    columns = ("strength_values", "strength_units", "strength_ingredients")
+    assert [row[c] for c in columns] == [values, units, ingredients]
+    assert tuple(flat_row(row)[c] for c in columns) == csv
+    imr_nlp.to_parquet(determination, tmp_path / "d.parquet")
+    frame = pd.read_parquet(tmp_path / "d.parquet")
+    assert [list(frame[c][0]) for c in columns] == [values, units, ingredients]

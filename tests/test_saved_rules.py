@@ -115,7 +115,7 @@ CASES = {
     "imr_conclusions/conclusions.json": (
         _json(lambda d: d.update(context_rules=[])),
         DECISIONS.format(item="MRI of the knee"),
-        _items(lambda s: s._.decision["medically_necessary"]),
+        _items(lambda s: s._.decision["conclusion"]),
     ),
     "imr_drugs/drugs.json": (
         _json(

@@ -43,3 +43,59 @@ def test_offsets_point_back_to_source(raw):
 def test_offset_map_round_trips_as_plain_data():
     _, omap = clean_text("a\n\nb  c")
     assert OffsetMap.from_dict(omap.to_dict()) == omap
+
+
+class _Lexicon:
+    """A Hyphenation over a fixed word list: joins a word it knows, else keeps the hyphen."""
+
+    def __init__(self, *words: str) -> None:
+        self.words = set(words)
+
+    def joins(self, left: str, right: str, letter: str) -> bool:
+        return (left + right).lower() in self.words
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        # pdfium's U+FFFE (the line already joined): as the hyphenation decides
+        ("The guide\ufffelines say so.", "The guidelines say so."),
+        ("a follow\ufffeup visit", "a follow-up visit"),
+        # U+00AD before a line break and a lower-case word: the same decision, the lines joined
+        ("The guide\u00ad\n\nlines say so.", "The guidelines say so."),
+        ("a follow\u00ad  \nup visit", "a follow-up visit"),
+        ("a pdfium cut before a capital: Non\ufffe\nMTUS", "a pdfium cut before a capital: Non-MTUS"),
+        # elsewhere a soft hyphen shows nothing
+        ("Hydro\u00adcodone", "Hydrocodone"),
+        ("the end\u00ad\n\nNext sentence.", "the end Next sentence."),
+    ],
+)
+def test_soft_hyphens_never_reach_the_clean_text_and_keep_the_offsets(raw, expected):
+    clean, omap = clean_text(raw, hyphenation=_Lexicon("guidelines"))
+    assert clean == expected
+    for i, char in enumerate(clean):
+        if char.isalnum():  # every letter maps back to itself in the source
+            assert raw[omap.to_original(i)] == char, (i, char)
+
+
+@pytest.mark.parametrize(
+    "left, right, letter, joins",
+    [
+        ("Electro", "diagnostic", "", True),  # a combining form closed up before a consonant
+        ("guide", "lines", "", True),  # the joined word is a word
+        ("Post", "surgical", "", True),  # a word of the ICD-10-CM code set
+        ("follow", "up", "", False),  # "followup" is among the list's rarest: no word
+        ("sprain", "strain", "", False),
+        ("x", "ray", "", False),
+        ("two", "week", "", False),  # "two" is no combining form
+        ("electro", "oculography", "", False),  # a vowel after the combining form: hyphenated
+        ("non", "certified", "UR noncertified it twice, noncertified.", True),  # the letter's own spelling
+        ("anti", "depressants", "She takes anti-depressants.", False),
+        ("10", "2016", "", False),  # digits: no word
+    ],
+)
+def test_hyphenation_joins_a_word_and_keeps_a_compound(left, right, letter, joins):
+    from imr_nlp import resources
+    from imr_nlp.normalize.hyphens import Hyphenation
+
+    assert Hyphenation(resources.load("layout.json").soft_hyphens).joins(left, right, letter) is joins

@@ -104,6 +104,29 @@ def test_strength(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, numbers",
+    [
+        ("Norco 10/325mg #120", [10.0, 325.0]),
+        ("Norco 7.5-325 mg", [7.5, 325.0]),
+        ("Percocet 5mg/325mg", [5.0, 325.0]),
+        ("Fioricet 50/325/40 mg #30", [50.0, 325.0, 40.0]),
+        ("Norco 10/325 #60", [10.0, 325.0]),  # no unit: a three-digit last number
+        ("Norco 10/325.", [10.0, 325.0]),
+        # never a date, a month and year or a pain score
+        ("Norco (DOS 12/29) #60", None),
+        ("Norco on 10/14/2016", None),
+        ("Norco since 12/2016", None),
+        ("pain 7/10 with Norco", None),
+        ("Klonopin 2mg #30", None),
+    ],
+)
+def test_combination_strength(text, numbers):
+    found = values.find_combination_strengths(text)
+    assert ([part["value"] for part in found[0][2]] if found else None) == numbers
+    assert all(part["unit"] == "mg" for _, _, parts in found for part in parts)
+
+
+@pytest.mark.parametrize(
     "text, expected",
     [
         ("01/29/09", "2009-01-29"),

@@ -3,8 +3,11 @@
 Each "Decision based on [Non-MTUS Citation] ..." sentence is a citation; an MTUS sentence that
 also names the ODG ("MTUS Chronic Pain Treatment Guidelines Official Disability Guidelines (ODG):
 Mental Illness & Stress: Office visits") gives two. A citation has a source (MTUS, ODG, ACOEM,
-OTHER), a guideline name, topics and pages ("Page(s): 24, 124"). "did not base their decision
-on the MTUS" makes ``mtus_based`` false. Guideline names, ODG chapters and phrases are data
+OTHER), a guideline name, topics and pages ("Page(s): 24, 124"). A list of MTUS guidelines, each
+with its own sections ("Low Back Complaints 2004, Section(s): Summary, and Chronic Pain Medical
+Treatment 2016, Section(s): Facet blocks"), is one citation per guideline. An ODG chapter's name
+is a topic, its label "Chapter" never is. "did not base their decision on the MTUS" makes
+``mtus_based`` false. Guideline names, ODG chapters and phrases are data
 (resources/guidelines.json). Writes ``doc.spans["imr_citations"]``: CITATION spans with
 ``span._.citation`` and, per part, a BASIS span with ``span._.basis`` = {"mtus_based", "part",
 "index"}.
@@ -21,6 +24,11 @@ from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import spans_of
 
 _TOPIC_SPLIT = re.compile(r"\s*(?:[,:;/]|\.\s)\s*")
+# The conjunction of a list ("Initial Care, and Physical Methods") belongs to the list, not to a topic.
+_LIST_CONJUNCTION = re.compile(r"^(?:and|or)\s+", re.I)
+# A chapter name is followed by another chapter, the topics or nothing.
+_CHAPTER_END = re.compile(r"\s*(?:[,:;/]|\band\b|-(?=\s)|$)", re.I)
+_YEAR_END = re.compile(r"(?:19|20)\d{2}$")
 
 
 def split_topics(text: str) -> list[str]:
@@ -56,8 +64,8 @@ class IMRCitations(RuleComponent):
 
     def _compile(self) -> None:
         g = self.rules["guidelines.json"]
-        self.mtus_guideline = re.compile(r"^(?:" + "|".join(g.mtus_guidelines) + r")", re.I)
-        self.odg_chapter = re.compile(r"^(?:" + "|".join(g.odg_chapters) + r")", re.I)
+        self.mtus_guideline = re.compile(r"(?:" + "|".join(g.mtus_guidelines) + r")", re.I)
+        self.odg_chapter = re.compile(r"(?:" + "|".join(g.odg_chapters) + r")", re.I)
         self.odg = re.compile(
             r"(?:" + "|".join(re.escape(n) for n in g.odg_names) + r")(?:\s*\((?:ODG|TWC)\))?(?:,\s*\d+\w*\s+Edition)?",
             re.I,
@@ -71,6 +79,9 @@ class IMRCitations(RuleComponent):
         self.page_words = re.compile(w.page_words.pattern, re.I)
         self.sections = re.compile(w.sections.pattern, re.I)
         self.edition_notes = re.compile(w.edition_notes.pattern, re.I)
+        self.next_guideline = re.compile(w.next_guideline.pattern, re.I)
+        self.chapter_label = re.compile(w.chapter_label.pattern, re.I)
+        self.section_after = re.compile(r"\s*,?\s*(?:" + w.sections.pattern + ")", re.I)
 
     def match(self, doc: Doc) -> list[tuple[str, int, int, dict]]:
         text = doc_text(doc)
@@ -126,13 +137,29 @@ class IMRCitations(RuleComponent):
             rest_start = body_start + lead.end()
             rest = stripped[lead.end() :]
             odg = self.odg.search(rest)
+            mtus_text = rest[: odg.start()].rstrip(" ,.;:") if odg and odg.start() > 0 else rest
+            for piece_start, piece in self.guideline_list(mtus_text):
+                out.append(self._citation("MTUS", True, piece, rest_start + piece_start, part_text))
             if odg and odg.start() > 0:
-                mtus_text = rest[: odg.start()].rstrip(" ,.;:")
-                out.append(self._citation("MTUS", True, mtus_text, rest_start, part_text))
                 out.append(self._citation("ODG", False, rest[odg.start() :], rest_start + odg.start(), part_text))
-            else:
-                out.append(self._citation("MTUS", True, rest, rest_start, part_text))
         return out
+
+    def guideline_list(self, text: str) -> list[tuple[int, str]]:
+        """The MTUS guidelines of a list, each with its own sections, as (offset, text): a list
+        separator (``next_guideline``) followed by a guideline named with its year or followed by
+        its "Section(s):" label starts the next one ("Low Back Complaints 2004, Section(s):
+        Summary, and Chronic Pain Medical Treatment 2016, ...")."""
+        pieces: list[tuple[int, str]] = []
+        start = 0
+        for separator in self.next_guideline.finditer(text):
+            if separator.start() <= start:
+                continue
+            name = self.mtus_guideline.match(text, separator.end())
+            if name and (_YEAR_END.search(name.group()) or self.section_after.match(text, name.end())):
+                pieces.append((start, text[start : separator.start()]))
+                start = separator.end()
+        pieces.append((start, text[start:]))
+        return pieces
 
     def _source(self, text: str) -> str:
         if self.odg.search(text):
@@ -167,16 +194,14 @@ class IMRCitations(RuleComponent):
             topic_text = ""
         else:
             topic_text = ""
-            guideline = text.split(",")[0].strip() or None
+            guideline = " ".join(text.split(",")[0].split()) or None
         topic_text = self.edition_notes.sub(" ", topic_text)
         topics = []
         if source == "ODG":
-            chapter = self.odg_chapter.match(topic_text.strip(" :,-"))
-            if chapter:
-                topics.append(" ".join(chapter.group().split()))
-                topic_text = topic_text.strip(" :,-")[chapter.end() :]
+            chapters, topic_text = self._odg_chapters(self.chapter_label.sub(", ", topic_text))
+            topics.extend(chapters)
         for t in split_topics(topic_text):
-            t = " ".join(t.split()).strip(" .-&")
+            t = _LIST_CONJUNCTION.sub("", " ".join(t.split()).strip(" .-&"))
             if t and not t.isdigit() and t.lower() not in ("and", "section", "sections"):
                 topics.append(t)
         offset = part_text.find(text, start) if text else start
@@ -190,6 +215,24 @@ class IMRCitations(RuleComponent):
             "text": text,
             "_span": (offset, offset + len(text)),
         }
+
+    def _odg_chapters(self, text: str) -> tuple[list[str], str]:
+        """The ODG chapters that open ``text`` (the word "Chapter" already read as a separator),
+        and the text after them: chapter names keep their commas ("Forearm, Wrist, and Hand"),
+        and one may follow another ("Neck & Upper Back and Low Back chapters"). The first ends
+        at a word's end ("Low Back Procedures"); a further one only at a separator, so that a
+        topic that starts like a chapter stays whole ("Pain, Opioids for chronic pain")."""
+        chapters: list[str] = []
+        pos = 0
+        while True:
+            while pos < len(text) and text[pos] in " :,-":
+                pos += 1
+            chapter = self.odg_chapter.match(text, pos)
+            after = chapter and _CHAPTER_END.match(text, chapter.end())
+            if not chapter or (chapters and not after) or text[chapter.end() : chapter.end() + 1].isalnum():
+                return chapters, text[pos:]
+            chapters.append(" ".join(chapter.group().split()))
+            pos = after.end() if after and after.group().strip().lower() == "and" else chapter.end()
 
     def set_annotations(self, doc: Doc, matches) -> Doc:
         spans = (

@@ -6,10 +6,13 @@ medically necessary") is positive unless a ConText negation cue reaches it ("is 
 medically necessary"): this component is ConText (the algorithm of ``imr_context``) over those
 statements, with its own cues (resources/conclusions.json), whose scope is a few words.
 
-Sets ``medically_necessary`` in each item's ``span._.decision`` and ``span._.is_negated`` on the
-statements, and warns (``doc._.imr_warnings``) when a letter has a letter's sections but no
-decisions, a decisions section without an item, a decision without a rationale, or a last
-rationale that ends mid-sentence or states no conclusion.
+Sets ``conclusion`` (what the rationale concludes: necessary, not, or None) and
+``medically_necessary`` in each item's ``span._.decision``, and ``span._.is_negated`` on the
+statements. ``medically_necessary`` never contradicts the item's outcome: where the outcome is
+read (upheld: not necessary; overturned: necessary) it is the outcome's meaning, and a conclusion
+that says otherwise is a warning; where it is not, the conclusion. Warns (``doc._.imr_warnings``)
+too when a letter has a letter's sections but no decisions, a decisions section without an item,
+a decision without a rationale, or a last rationale that ends mid-sentence or states no conclusion.
 """
 
 from collections.abc import Callable
@@ -25,13 +28,17 @@ from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import spans_of, warn
 from imr_nlp.normalize.sentences import SentenceEnds, sentence_ends_from
 
+# The outcomes an item's label can be, and what they mean: "overturned" is medically necessary.
+OUTCOMES = ("upheld", "overturned")
+
 
 @dataclass
 class Conclusions:
     """What ``match`` found: per statement (by offsets) whether a cue negates it, per item
-    index its conclusion, and the truncation warnings."""
+    index the rationale's conclusion and medical necessity, and the warnings."""
 
     negated: dict[tuple[int, int], bool] = field(default_factory=dict)
+    conclusion: dict[int, bool | None] = field(default_factory=dict)
     necessary: dict[int, bool | None] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -85,10 +92,17 @@ class IMRConclusions(IMRContext):
         by_block: dict[int, list[tuple[int, bool]]] = {}
         for s in statements:
             by_block.setdefault(s._.block_index, []).append((s.start_char, polarity[(s.start_char, s.end_char)]))
-        for item in spans_of(doc, "items"):
+        disagreements = []
+        for number, item in enumerate(spans_of(doc, "items"), start=1):
             index = item._.decision["index"]
-            found.necessary[index] = max(by_block[index])[1] if index in by_block else None
-        found.warnings = self.truncation_warnings(doc, statements, polarity)
+            said = max(by_block[index])[1] if index in by_block else None
+            outcome = item.label_ if item.label_ in OUTCOMES else None
+            if outcome is not None and said is not None and said != (outcome == "overturned"):
+                necessity = "medically necessary" if said else "not medically necessary"
+                disagreements.append(errors.warning("W022", decision=number, said=necessity, outcome=outcome))
+            found.conclusion[index] = said
+            found.necessary[index] = said if outcome is None else outcome == "overturned"
+        found.warnings = self.truncation_warnings(doc, statements, polarity) + disagreements
         return found
 
     def ends(self, doc: Doc) -> SentenceEnds:
@@ -135,6 +149,7 @@ class IMRConclusions(IMRContext):
             statement._.is_negated = matches.negated.get((statement.start_char, statement.end_char), False)
         for item in spans_of(doc, "items"):
             decision = dict(item._.decision)
+            decision["conclusion"] = matches.conclusion.get(decision["index"])
             decision["medically_necessary"] = matches.necessary.get(decision["index"])
             item._.decision = decision
         for message in matches.warnings:

@@ -253,7 +253,8 @@ class IMRDecisions(RuleComponent):
             span._.decision = {
                 "index": index,
                 "partial": block.partial,
-                "medically_necessary": None,  # imr_conclusions reads it from the statements
+                "conclusion": None,  # imr_conclusions reads it from the statements
+                "medically_necessary": None,  # and decides it with the outcome
                 "start": block.item[0],
                 "end": block.item[1],
             }

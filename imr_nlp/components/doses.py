@@ -84,8 +84,9 @@ def item_values(item_text: str, tables: values.DoseTables, offset: int = 0) -> l
     out = []
     for s, e, v in values.find_strengths(item_text, tables):
         out.append((offset + s, offset + e, "STRENGTH", {"value": v, "kind": "strength"}))
-    for s, e, v in values.find_combination_strengths(item_text):
-        out.append((offset + s, offset + e, "STRENGTH", {"value": None, "kind": "combination", "text": v}))
+    for s, e, parts in values.find_combination_strengths(item_text):
+        # the first number is the strength; every ingredient's is in "parts"
+        out.append((offset + s, offset + e, "STRENGTH", {"value": parts[0], "kind": "combination", "parts": parts}))
     for s, e, v, kind in values.find_quantities_with_kind(item_text, tables):
         out.append((offset + s, offset + e, "QUANTITY", {"value": v, "kind": kind}))
     for s, e, v in values.find_refills(item_text, tables):

@@ -1,5 +1,6 @@
-"""The imr_nlp tokenizer: clean PDF artefacts (keeping an offset map), then tokenize with
-scispaCy's rules plus a few infixes for drug lists ("5%/Amitriptyline", "Lidocaine/Capsaicin").
+"""The imr_nlp tokenizer: clean PDF artefacts (keeping an offset map; a word cut by a PDF's soft
+hyphen joined or hyphenated as imr_nlp.normalize.hyphens decides), then tokenize with scispaCy's
+rules plus a few infixes for drug lists ("5%/Amitriptyline", "Lidocaine/Capsaicin").
 
 Text normalisation has to happen before tokenization (a Doc's text cannot change afterwards),
 so it lives in the tokenizer: ``doc.text`` is the cleaned text, ``doc._.source_text`` the string
@@ -26,6 +27,7 @@ from imr_nlp import errors, resources
 from imr_nlp.components.base import remember_text
 from imr_nlp.components.contract import TOKENIZER, Contract, declare
 from imr_nlp.extensions import register_extensions, share_table, warn
+from imr_nlp.normalize.hyphens import Hyphenation
 from imr_nlp.normalize.text import clean_text
 
 # Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
@@ -109,6 +111,7 @@ class IMRTokenizer:
         self.layout = layout
         self.line_starts = line_starts_pattern(layout.line_starts)
         self.midline_starts = midline_starts_pattern(layout)
+        self.hyphenation = Hyphenation(layout.soft_hyphens)
         # imr_decisions reads them too (an item header never starts with one)
         share_table(self.vocab, "line_starts", list(layout.line_starts))
 
@@ -122,7 +125,7 @@ class IMRTokenizer:
         if given > MAX_TEXT_CHARS:
             cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
             text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-        clean, offset_map = clean_text(text, self.line_starts, self.midline_starts)
+        clean, offset_map = clean_text(text, self.line_starts, self.midline_starts, self.hyphenation)
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)

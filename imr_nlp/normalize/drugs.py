@@ -203,7 +203,7 @@ class DrugLexicon:
         if self._guard is None:
             names = self.names
             # drug names the code set uses ("Poisoning by tramadol") stay names
-            real_words = _code_set_words() | _english_words(self.english_min_count)
+            real_words = code_set_words() | english_words(self.english_min_count)
             self._guard = frozenset(w for w in real_words if w not in names) | self.extra_guard
         return self._guard
 
@@ -316,7 +316,7 @@ def _deletes(word: str) -> set[str]:
 
 
 @lru_cache(maxsize=2)
-def _english_words(min_count: int) -> frozenset[str]:
+def english_words(min_count: int) -> frozenset[str]:
     """English words seen at least ``min_count`` times in the word-frequency list that the
     MIT-licensed ``pyspellchecker`` package ships (en.json.gz): the common words ("warrant",
     "ability", "precise") a misspelt drug name is never taken for."""
@@ -330,7 +330,7 @@ def _english_words(min_count: int) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _code_set_words() -> frozenset[str]:
+def code_set_words() -> frozenset[str]:
     """Every lower-case word of the ICD-10-CM descriptions and inclusion terms, with spaCy's
     English stop words: the real words a misspelt drug name is never taken for."""
     import simple_icd_10_cm as cm

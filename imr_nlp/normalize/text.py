@@ -17,6 +17,7 @@ import re
 import string
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # One-to-one character replacements: the cleaned text keeps the same length for these.
 _TRANSLATION = str.maketrans(
@@ -61,9 +62,16 @@ _INVISIBLE_RANGES = [
     (0xFFF9, 0xFFFB),
 ]
 INVISIBLE = "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in _INVISIBLE_RANGES)
-# A soft hyphen that ends a line before a lower-case word is a hyphenation: read as "-" (and
-# joined like one); anywhere else it shows nothing and is dropped.
-_SOFT_HYPHEN_AT_BREAK = re.compile("\u00ad(?= *[\r\n\f\u2028\u2029\x85][ \r\n\f]*[a-z])")
+# A word cut at a line end by a soft hyphen: U+FFFE, pdfium's mark of a hyphen that ended a line
+# (the line already joined), or U+00AD before a line break and a lower-case word. Read joined or
+# hyphenated, as the Hyphenation given to clean_text decides; a U+00AD anywhere else shows
+# nothing and is dropped.
+_BREAK_CHARS = "\r\n\f\u2028\u2029\x85"
+_SOFT_HYPHEN = re.compile(rf"\ufffe|\u00ad(?= *[{_BREAK_CHARS}][ {_BREAK_CHARS}]*[a-z])")
+# What follows a soft hyphen: the line break, if any, and the second half of the word.
+_AFTER_SOFT_HYPHEN = re.compile(rf"(?P<gap> *(?:[{_BREAK_CHARS}][ {_BREAK_CHARS}]*)?)(?P<right>[^\W\d_]*)")
+# The mark of a soft hyphen read as joining: invisible, so the cleaning drops it.
+_JOINED = "\u00ad"
 # Budgets that keep the tokenizer linear: spaCy's tokenizer strips affixes one character at a
 # time, re-searching the rest of the chunk each time, so its cost grows with the square of a
 # chunk's length. A run of seven or more of one punctuation character is kept to its first
@@ -181,8 +189,18 @@ def _is_structural_start(line: str, starts: re.Pattern | None) -> bool:
     return bool(_LIST_ITEM.match(line) or (starts is not None and starts.match(line)))
 
 
+class Hyphenation(Protocol):
+    """Decides whether the two halves of a word cut by a soft hyphen join (``letter``: the whole
+    text, whose own spelling may tell); imr_nlp.normalize.hyphens has the tokenizer's."""
+
+    def joins(self, left: str, right: str, letter: str) -> bool: ...
+
+
 def clean_text(
-    raw: str, structural_starts: re.Pattern | None = None, midline_starts: re.Pattern | None = None
+    raw: str,
+    structural_starts: re.Pattern | None = None,
+    midline_starts: re.Pattern | None = None,
+    hyphenation: Hyphenation | None = None,
 ) -> tuple[str, OffsetMap]:
     """Return the cleaned text of ``raw`` and the map of its offsets back into ``raw``.
 
@@ -190,23 +208,32 @@ def clean_text(
     line breaks were flattened): that space becomes a line break.
     ``structural_starts`` matches the start of lines that always begin a new unit (section
     headings, "Decision rationale:", header labels); it comes from the tokenizer's layout rules.
+    ``hyphenation`` decides whether a word cut by a soft hyphen is joined; without it the hyphen
+    stays.
     """
     # str.translate copies the text; plain ASCII without tabs (most letters) needs none of it
     text = raw
+    hyphen_breaks: frozenset[int] = frozenset()
+    joined_breaks: frozenset[int] = frozenset()
     if not (raw.isascii() and "\t" not in raw and "\x0b" not in raw):
-        text = _SOFT_HYPHEN_AT_BREAK.sub("-", raw.translate(_TRANSLATION))
+        text = raw.translate(_TRANSLATION)
+        if "\ufffe" in text or "\u00ad" in text:
+            text, hyphen_breaks, joined_breaks = _read_soft_hyphens(text, hyphenation)
     if midline_starts is not None:
         text = midline_starts.sub("\n", text)
     builder = _Builder()
     lines = _lines(text)
     prev: str | None = None
+    prev_end = 0
     for content_start, content_end, _ in lines:
         line = text[content_start:content_end]
         if prev is not None:
             sep_pos = content_start - 1  # the whitespace just before this line
             # the line ends are tested on their last characters (a regex "...$" would scan the line)
             last = prev[-1]
-            if last == "-" and prev[-2:-1] in _ASCII_LETTERS and line[:1].islower():
+            if line[:1].isalpha() and (prev_end in joined_breaks or prev_end - 1 in hyphen_breaks):
+                pass  # a word cut by a soft hyphen: joined, or with its hyphen, as decided
+            elif last == "-" and prev[-2:-1] in _ASCII_LETTERS and line[:1].islower():
                 pass  # join a hyphenated word across the break, keeping its hyphen
             elif last in "/-" and prev[-2:-1].isdecimal() and line[:1].isdigit():
                 pass  # join a date or range cut at its separator
@@ -223,10 +250,31 @@ def clean_text(
             _add_line_content(builder, line, content_start)
         else:
             builder.add(line, content_start)
-        prev = line
+        prev, prev_end = line, content_end
     clean = "".join(builder.parts)
     omap = OffsetMap(builder.clean_starts or [0], builder.orig_starts or [0], len(raw))
     return clean, omap
+
+
+def _read_soft_hyphens(text: str, hyphenation: Hyphenation | None) -> tuple[str, frozenset[int], frozenset[int]]:
+    """``text`` with each soft hyphen that cuts a word replaced, one character for one, by "-"
+    or by the invisible mark of a join, as ``hyphenation`` decides; and the offsets of those
+    that stand before a line break, hyphenated and joined (the line joiner reads them)."""
+    chars = list(text)
+    hyphenated: set[int] = set()
+    joined: set[int] = set()
+    for mark in _SOFT_HYPHEN.finditer(text):
+        at = mark.start()
+        after = _AFTER_SOFT_HYPHEN.match(text, mark.end())
+        first = at
+        while first > 0 and text[first - 1].isalpha():
+            first -= 1
+        left, right = text[first:at], after.group("right")
+        joins = hyphenation is not None and hyphenation.joins(left, right, text)
+        chars[at] = _JOINED if joins else "-"
+        if any(c in _BREAK_CHARS for c in after.group("gap")):
+            (joined if joins else hyphenated).add(at)
+    return "".join(chars), frozenset(hyphenated), frozenset(joined)
 
 
 def _may_need_cuts(line: str) -> bool:

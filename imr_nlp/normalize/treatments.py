@@ -74,11 +74,12 @@ def _drug_and_strength(
     drugs: Sequence[DrugMention],
     doses: Sequence[DoseFact],
 ) -> dict:
-    """The treatment's drug (its mentions from first to last) and strength. A drug named in a
+    """The treatment's drug (its mentions from first to last), its strengths (one per ingredient,
+    see :func:`ingredient_strengths`) and strength (the first of them). A drug named in a
     diagnostic test is what the test measures or a contrast agent ("TSH level", "MRI with
     gadolinium"), not the treatment: it is left out."""
     tested = bool(request) and request["dwc_category"] == "Diagnostic Testing"
-    strengths = [fact for fact in doses if fact.label == "STRENGTH"]
+    strengths = [fact for fact in doses if fact.label == "STRENGTH" and fact.dose["value"] is not None]
     if drugs and category in ("medication", "procedure") and not tested:
         first, last = drugs[0], drugs[-1]
         classes = [d.drug_class for d in drugs]
@@ -90,15 +91,47 @@ def _drug_and_strength(
             "drug_class": combined or classes[0],
             "class_by": next((d.class_evidence for d in drugs if d.dwc_class), None),
         }
-        after = [fact.dose for fact in strengths if fact.start >= first.end]
-        single = len({d.generic for d in drugs}) == 1
-        return {
-            "drug": drug,
-            "strength": after[0]["value"] if single and after and after[0]["value"] is not None else None,
-        }
-    if category == "medication" and strengths and strengths[0].dose["value"]:
-        return {"strength": strengths[0].dose["value"]}
+        found = ingredient_strengths(drugs, [fact for fact in strengths if fact.start >= first.end])
+        return {"drug": drug, "strength": found[0] if found else None, "strengths": found}
+    if category == "medication" and strengths:
+        found = ingredient_strengths((), strengths)
+        return {"strength": found[0], "strengths": found}
     return {}
+
+
+def ingredient_strengths(drugs: Sequence[DrugMention], strengths: Sequence[DoseFact]) -> list[dict]:
+    """The strengths written after the drug, in order, each {"value", "unit", "ingredient"}. A
+    strength is of the mentions right before it that have none yet: a combination's numbers go to
+    their ingredients when they are as many ("Norco 10/325mg", "Hydrocodone/APAP 10/325mg":
+    hydrocodone 10, acetaminophen 325), a single strength to the nearest mention when it has one
+    ingredient ("Flurbiprofen 20%/Lidocaine 5%"); the ingredient is None where the words do not
+    tell ("Gabapentin 100-200mg"). A number with no mention since the last strength is the
+    amount dispensed, no ingredient's ("Lidocaine 5% ointment 120 grams")."""
+    out: list[dict] = []
+    pending: list[DrugMention] = []  # the mentions since the last strength, nearest last
+    mentions = sorted(drugs, key=lambda d: d.start)
+    seen = 0
+    for fact in sorted(strengths, key=lambda f: f.start):
+        while seen < len(mentions) and mentions[seen].start < fact.start:
+            pending.append(mentions[seen])
+            seen += 1
+        if out and not pending:
+            continue
+        parts = fact.dose.get("parts") or [fact.dose["value"]]
+        ingredients: list[str] = []
+        for mention in reversed(pending):  # the nearest mentions, as many as the numbers
+            if len(ingredients) >= len(parts):
+                break
+            ingredients[:0] = _ingredients(mention)
+        named = ingredients if len(ingredients) == len(parts) else [None] * len(parts)
+        out.extend({**part, "ingredient": name} for part, name in zip(parts, named, strict=True))
+        pending = []
+    return out
+
+
+def _ingredients(drug: DrugMention) -> list[str]:
+    """The generic names of a mention's ingredients ("hydrocodone / acetaminophen": two)."""
+    return [g.strip() for g in drug.generic.split(" / ")] if drug.generic else []
 
 
 def _amounts(request: dict | None, by_label: dict[str, list[dict]]) -> dict:

@@ -14,8 +14,17 @@ from types import MappingProxyType
 
 from imr_nlp import resources
 
-# "5/325mg", "7.5-325mg", "10/325 mg": combination strengths, kept apart from single strengths.
-COMBINATION_STRENGTH = re.compile(r"(?<![\w./])\d+(?:\.\d+)?\s?(?:mg)?\s?[/-]\s?\d+(?:\.\d+)?\s?mg\b", re.IGNORECASE)
+# "5/325mg", "7.5-325mg", "10/325 mg", "5mg/325mg", "50/325/40 mg": combination strengths, one
+# number per ingredient, kept apart from single strengths. Without a unit ("Norco 10/325") the last
+# number must have three digits, which no date's day, month or year and no pain score has.
+_COMBINATION_PART = r"\d+(?:\.\d+)?"
+COMBINATION_STRENGTH = re.compile(
+    rf"(?<![\w./]){_COMBINATION_PART}(?:\s?mg)?(?:\s?[/-]\s?{_COMBINATION_PART}(?:\s?mg)?)*?\s?[/-]\s?"
+    rf"(?:{_COMBINATION_PART}\s?mg\b|\d{{3}}(?![\w/%-]|\.\d))",
+    re.IGNORECASE,
+)
+# The unit of a combination written without one: combination tablets are labelled in mg.
+COMBINATION_UNIT = "mg"
 _VISIT_PLAN = re.compile(r"\b(?P<n>\d)\s?x\s?(?P<w>\d{1,2})\b(?!\s*(?:mg|ml|%|refill))", re.IGNORECASE)
 _EVERY_HOURS = re.compile(r"\b(?:every|q)\s?(\d{1,2})\s?(?:hours?|hrs?|h)\b(?!\s*-)", re.IGNORECASE)
 
@@ -133,8 +142,14 @@ def find_strengths(text: str, tables: DoseTables) -> list[tuple[int, int, dict]]
     return out
 
 
-def find_combination_strengths(text: str) -> list[tuple[int, int, str]]:
-    return [(m.start(), m.end(), m.group()) for m in COMBINATION_STRENGTH.finditer(text)]
+def find_combination_strengths(text: str) -> list[tuple[int, int, list[dict]]]:
+    """Combination strengths ("10/325mg", "7.5-325 mg", "Norco 10/325") as one {"value", "unit"}
+    per ingredient, in the order written."""
+    out = []
+    for m in COMBINATION_STRENGTH.finditer(text):
+        parts = [{"value": float(n), "unit": COMBINATION_UNIT} for n in re.findall(_COMBINATION_PART, m.group())]
+        out.append((m.start(), m.end(), parts))
+    return out
 
 
 # Which wording gave a quantity, strongest first: "#30" and "quantity 6" beat "times 6", which

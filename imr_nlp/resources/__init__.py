@@ -276,15 +276,43 @@ class LayoutExample(_Strict):
     keeps: str = Field(description="a line start that must stay at the start of its line after cleaning")
 
 
+class SoftHyphenExample(_Strict):
+    """A text with a PDF's soft hyphen and how the tokenizer's cleaning must read it."""
+
+    text: str = Field(min_length=1)
+    reads: str = Field(description="the cleaned text: the hyphen kept or the word joined")
+
+
+class SoftHyphenRules(_Strict):
+    """How a word cut at a line end by a PDF's soft hyphen (U+FFFE from pdfium, U+00AD before a
+    line break) is read: joined when the letter itself writes it joined, else when the joined
+    word is a word, else when its first half is a combining form; otherwise hyphenated."""
+
+    description: str = ""
+    common_word_min_count: int = Field(
+        51,
+        ge=1,
+        description="a joined word seen this often in pyspellchecker's English frequency list is a word (the "
+        "list's floor, 50, holds its rarest words, variants such as 'followup' among them)",
+    )
+    combining_form: Regex = Field(
+        description="a first half (lower-case) that is a combining form, closed up with a second half that "
+        "starts with a consonant ('electro' + 'diagnostic')"
+    )
+    examples: list[SoftHyphenExample] = Field(min_length=2)
+
+
 class LayoutRules(_Strict):
     """The letter layout the tokenizer's cleaning knows (the tokenizer's layout.json): line
     starts (regexes: headings, labels) that always begin a line, so a wrapped line is never
     joined onto them; in a letter whose line breaks were flattened, a label followed by its
-    colon or an upper-case heading met inside a line gets its line break back."""
+    colon or an upper-case heading met inside a line gets its line break back; and how a word
+    cut by a soft hyphen is read (``soft_hyphens``)."""
 
     description: str = ""
     line_starts: list[Regex]
     examples: list[LayoutExample] = Field(min_length=2)
+    soft_hyphens: SoftHyphenRules
 
 
 class LetterLayout(_Strict):
@@ -788,6 +816,8 @@ class CitationWordings(_Strict):
     page_words: Wording
     sections: Wording
     edition_notes: Wording
+    next_guideline: Wording
+    chapter_label: Wording
 
 
 class GuidelineRules(_ShowsItsTables):

@@ -48,6 +48,15 @@ def dose(words, label, value, kind, **more):
     return ("doses", words, label, {"dose": {"value": value, "kind": kind, **more}})
 
 
+def combination(words, *numbers, unit="mg"):
+    parts = [{"value": n, "unit": unit} for n in numbers]
+    return dose(words, "STRENGTH", parts[0], "combination", parts=parts)
+
+
+def strength(value, unit, ingredient):
+    return {"value": value, "unit": unit, "ingredient": ingredient}
+
+
 def request(words, category, service=None, count=None):
     value = {"service": service, "category": category, "dwc_category": "X", "dwc_subcategory": None}
     return ("services", words, "SERVICE", {"request": {**value, "head_word": None, "count": count}})
@@ -101,20 +110,69 @@ TREATMENT_RULES = [
         {"strength.value": 2.0, "strength.unit": "mg"},
     ),
     (
-        "no strength for a combination of different generics",
+        "several drugs: the first strength after the first drug is the strength; a single strength is the "
+        "ingredient's of the mention right before it",
         "Norco and Soma 350mg",
         [
             drug("Norco", "hydrocodone", "opioid"),
             drug("Soma", "carisoprodol", None),
             dose("350mg", "STRENGTH", {"value": 350.0, "unit": "mg"}, "strength"),
         ],
-        {"strength": None},
+        {"strength.value": 350.0, "strengths": [strength(350.0, "mg", "carisoprodol")]},
     ),
     (
-        "a combination strength (no single value) is not a strength",
+        "a combination's first number is the strength; its numbers go to the ingredients in order",
         "Norco 10/325mg",
-        [drug("Norco", "hydrocodone", "opioid"), dose("10/325mg", "STRENGTH", None, "combination", text="10/325mg")],
-        {"strength": None},
+        [drug("Norco", "hydrocodone / acetaminophen", "opioid"), combination("10/325mg", 10.0, 325.0)],
+        {
+            "strength.value": 10.0,
+            "strength.ingredient": "hydrocodone",
+            "strengths": [strength(10.0, "mg", "hydrocodone"), strength(325.0, "mg", "acetaminophen")],
+        },
+    ),
+    (
+        "a combination after one mention per ingredient",
+        "Hydrocodone/APAP 10/325mg",
+        [
+            drug("Hydrocodone", "hydrocodone", "opioid"),
+            drug("APAP", "acetaminophen", None),
+            combination("10/325mg", 10.0, 325.0),
+        ],
+        {"strengths": [strength(10.0, "mg", "hydrocodone"), strength(325.0, "mg", "acetaminophen")]},
+    ),
+    (
+        "numbers and ingredients not as many: no ingredient is guessed",
+        "Gabapentin 100-200mg",
+        [drug("Gabapentin", "gabapentin", None), combination("100-200mg", 100.0, 200.0)],
+        {"strength.value": 100.0, "strengths": [strength(100.0, "mg", None), strength(200.0, "mg", None)]},
+    ),
+    (
+        "a compound: each strength is the ingredient's before it; an amount after the last is no strength",
+        "Flurbiprofen 20%/Lidocaine/Capsaicin 0.025% 120g",
+        [
+            drug("Flurbiprofen", "flurbiprofen", None),
+            dose("20%", "STRENGTH", {"value": 20.0, "unit": "%"}, "strength"),
+            drug("Lidocaine", "lidocaine", None),
+            drug("Capsaicin", "capsaicin", None),
+            dose("0.025%", "STRENGTH", {"value": 0.025, "unit": "%"}, "strength"),
+            dose("120g", "STRENGTH", {"value": 120.0, "unit": "g"}, "strength"),
+        ],
+        {
+            "strengths": [
+                strength(20.0, "%", "flurbiprofen"),
+                strength(0.025, "%", "capsaicin"),
+            ]
+        },
+    ),
+    (
+        "a medication no lexicon knows keeps its strength, not the amount after it",
+        "Zorblax 5% cream 120g",
+        [
+            request("Zorblax 5% cream 120g", "medication"),
+            dose("5%", "STRENGTH", {"value": 5.0, "unit": "%"}, "strength"),
+            dose("120g", "STRENGTH", {"value": 120.0, "unit": "g"}, "strength"),
+        ],
+        {"strength.value": 5.0, "strengths": [strength(5.0, "%", None)]},
     ),
     (
         "a medication no lexicon knows keeps its strength",
@@ -220,6 +278,7 @@ def test_treatment_rules(rule, text, spans, expected):
     treatment = treatment_of(text, spans)
     got = {key: _field(treatment, key) for key in expected}
     got = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in got.items()}
+    got = {k: [x.model_dump() for x in v] if k == "strengths" else v for k, v in got.items()}
     assert got == expected
 
 
@@ -228,7 +287,9 @@ def test_treatment_rules(rule, text, spans, expected):
     [
         ("upheld", None, False),  # no statement: the outcome's meaning in the contract
         ("overturned", None, True),
-        ("upheld", True, True),  # a statement wins over the outcome
+        ("upheld", True, False),  # the outcome wins: the two never contradict
+        ("overturned", False, True),
+        ("unknown", True, True),  # no outcome read: the rationale's conclusion
         ("unknown", None, None),
     ],
 )

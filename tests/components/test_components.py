@@ -85,7 +85,8 @@ def test_a_rationale_without_a_necessity_statement_has_no_conclusion(small_pipel
             "The request is not medically necessary.", "No conclusion here."
         )
     )
-    assert [item._.decision["medically_necessary"] for item in doc.spans["imr_items"]] == [None]
+    assert [item._.decision["conclusion"] for item in doc.spans["imr_items"]] == [None]
+    assert [item._.decision["medically_necessary"] for item in doc.spans["imr_items"]] == [False]  # the outcome's
 
 
 @pytest.mark.parametrize(
@@ -191,6 +192,68 @@ def test_citations(small_pipeline, part, mtus_based, sources, topics, pages):
     assert [p for c in cites for p in c["pages"]] == pages
 
 
+@pytest.mark.parametrize(
+    "part, citations",
+    [
+        (  # a list of MTUS guidelines, each with its own sections: one citation each
+            "Decision based on MTUS Low Back Complaints 2004, Section(s): Summary, and Chronic Pain Medical "
+            "Treatment 2016, Section(s): Facet blocks.",
+            [
+                ("Low Back Complaints 2004", ["Summary"], "Low Back Complaints 2004, Section(s): Summary"),
+                (
+                    "Chronic Pain Medical Treatment 2016",
+                    ["Facet blocks"],
+                    "Chronic Pain Medical Treatment 2016, Section(s): Facet blocks",
+                ),
+            ],
+        ),
+        (  # guidelines named with their years, no sections; a comma-list of three
+            "Decision based on MTUS Shoulder Complaints 2004, Elbow Complaints 2007, and Forearm, Wrist, and Hand "
+            "Complaints 2004.",
+            [
+                ("Shoulder Complaints 2004", [], "Shoulder Complaints 2004"),
+                ("Elbow Complaints 2007", [], "Elbow Complaints 2007"),
+                ("Forearm, Wrist, and Hand Complaints 2004", [], "Forearm, Wrist, and Hand Complaints 2004"),
+            ],
+        ),
+        (  # a topic that starts like a guideline, with no year and no sections: not a new citation
+            "Decision based on MTUS Chronic Pain Medical Treatment 2016, Section(s): TENS, chronic pain.",
+            [("Chronic Pain Medical Treatment 2016", ["TENS", "chronic pain"], None)],
+        ),
+        (  # "and" of the topic list is not a topic's
+            "Decision based on MTUS Knee Complaints 2004, Section(s): Initial Care, and Follow-up Visits.",
+            [("Knee Complaints 2004", ["Initial Care", "Follow-up Visits"], None)],
+        ),
+        (  # "Chapter" is a label: neither a topic nor part of one
+            "Decision based on Non-MTUS Citation Official Disability Guidelines, Low Back Chapter, Heat therapy.",
+            [("Official Disability Guidelines", ["Low Back", "Heat therapy"], None)],
+        ),
+        (
+            "Decision based on Non-MTUS Citation ODG Knee Chapter Indications for surgery.",
+            [("Official Disability Guidelines", ["Knee", "Indications for surgery"], None)],
+        ),
+        (  # a chapter qualified after its label, and a chapter followed by its topic without a comma
+            "Decision based on Non-MTUS Citation ODG, Low Back & Thoracic chapter (Acute & Chronic): Preoperative "
+            "testing. Decision based on Non-MTUS Citation ODG Low Back Procedures",
+            [
+                ("Official Disability Guidelines", ["Low Back & Thoracic", "Preoperative testing"], None),
+                ("Official Disability Guidelines", ["Low Back", "Procedures"], None),
+            ],
+        ),
+    ],
+)
+def test_citation_lists_and_chapters(small_pipeline, part, citations):
+    comp = small_pipeline("imr_citations").get_pipe("imr_citations")
+    found = comp.parse(part)
+    assert [(c["guideline"], c["topics"]) for c in found] == [(g, t) for g, t, _ in citations]
+    for c, (_, _, text) in zip(found, citations, strict=True):
+        start, end = c["_span"]
+        assert part[start:end] == c["text"]
+        if text is not None:
+            assert c["text"] == text
+    assert not any(t.lower().startswith("and ") or "chapter" in t.lower() for c in found for t in c["topics"])
+
+
 def test_tokenizer_cache_gives_spacys_own_tokens(monkeypatch):
     """Chunks are cached one by one before the text is tokenized (spaCy stops caching after a
     special case such as "Dr."); the tokens must be exactly those of the bare tokenizer, also
@@ -280,7 +343,7 @@ def test_split_topics(text, topics):
         ("Decision rationale: The request is not medically necessary.", []),
         ("Decision rationale: The request for the EMG is not medically necessary", []),
         (
-            "Decision rationale: The guidelines recommend a trial. The request is medically necessary. Also the",
+            "Decision rationale: The guidelines recommend a trial. The request is not medically necessary. Also the",
             ["W007: decision 1: the rationale ends mid-sentence: the letter may be truncated"],
         ),
         (
@@ -294,6 +357,43 @@ def test_truncated_decisions_are_warned(small_pipeline, tail, expected):
     nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
     text = LETTER_TAIL.format(header="Klonopin 2mg #30: Upheld").split("Decision rationale:")[0] + tail
     assert (nlp(text)._.imr_warnings or []) == expected
+
+
+@pytest.mark.parametrize(
+    "outcome, conclusion, said, warned",
+    [
+        ("Upheld", "Therefore, the request is not-medically necessary.", False, False),
+        ("Upheld", "The request is non-medically necessary at this time.", False, False),
+        ("Upheld", "The request is not-certified.", False, False),
+        (
+            "Upheld",
+            "The request for Norco is not supported by the guidelines as being medically necessary.",
+            False,
+            False,
+        ),
+        ("Upheld", "The documentation does not support this request as medically necessary.", False, False),
+        ("Upheld", "There is no evidence to establish the request as medically necessary.", False, False),
+        ("Overturned", "It was not tolerated before, but the request is medically necessary.", True, False),
+        ("Overturned", "The guidelines support the request as medically necessary.", True, False),
+        # the conclusion and the outcome still disagree: the outcome wins, and a warning says so
+        ("Upheld", "The request is medically necessary.", True, True),
+        ("Overturned", "The request is not medically necessary.", False, True),
+    ],
+)
+def test_medically_necessary_never_contradicts_the_outcome(small_pipeline, outcome, conclusion, said, warned):
+    nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions", "imr_conclusions")
+    doc = nlp(
+        LETTER_TAIL.format(header=f"Klonopin 2mg #30: {outcome}").replace(
+            "The request is not medically necessary.", conclusion
+        )
+    )
+    (item,) = doc.spans["imr_items"]
+    assert item._.decision["conclusion"] is said
+    assert item._.decision["medically_necessary"] is (outcome == "Overturned")
+    said_words = "medically necessary" if said else "not medically necessary"
+    expected = f"W022: decision 1: the rationale concludes {said_words!r} but the outcome is {outcome.lower()}"
+    disagreements = [w for w in doc._.imr_warnings or [] if w.startswith("W022")]
+    assert disagreements == ([expected + ": medically_necessary follows the outcome"] if warned else [])
 
 
 @pytest.mark.parametrize(

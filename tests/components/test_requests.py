@@ -7,6 +7,7 @@ import json
 
 import pytest
 import spacy
+from evidence import reads_as_written
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -255,7 +256,7 @@ def test_parse_request_never_raises_on_text(text):
     t = imr_nlp.parse_request(text)
     assert t.category in ("medication", "procedure", "service", "equipment", "other")
     if t.drug is not None:
-        assert text[t.drug.start : t.drug.end] == t.drug.text
+        assert reads_as_written(text, t.drug.text, t.drug.start, t.drug.end)
 
 
 def test_grammar_reads_a_bounded_prefix_of_a_hostile_item(services):
@@ -401,3 +402,23 @@ def test_analytes_and_salts(text, generic):
     in -us is no plural class word."""
     t = imr_nlp.parse_request(text)
     assert (t.drug.generic if t.drug else None) == generic, text
+
+
+@pytest.mark.parametrize(
+    "header, strength, strengths",
+    [
+        ("Norco 10/325mg #120", (10.0, "mg"), [(10.0, "mg", "hydrocodone"), (325.0, "mg", "acetaminophen")]),
+        ("Percocet 5/325 #60", (5.0, "mg"), [(5.0, "mg", "oxycodone"), (325.0, "mg", "acetaminophen")]),
+        ("Tramadol ER 150mg #30", (150.0, "mg"), [(150.0, "mg", "tramadol")]),
+        (
+            "Flurbiprofen 20%/Lidocaine 5% cream 120gm",
+            (20.0, "%"),
+            [(20.0, "%", "flurbiprofen"), (5.0, "%", "lidocaine")],  # 120 grams: the amount
+        ),
+        ("MRI of the lumbar spine", None, []),
+    ],
+)
+def test_parse_request_gives_the_strength_of_each_ingredient(header, strength, strengths):
+    t = imr_nlp.parse_request(header)
+    assert ((t.strength.value, t.strength.unit) if t.strength else None) == strength
+    assert [(s.value, s.unit, s.ingredient) for s in t.strengths] == strengths

@@ -75,6 +75,7 @@ RUN_HERE = {
     "PartialRequests",
     "NecessityStatement",
     "LayoutRules",
+    "SoftHyphenRules",
     "DrugWords",
     "Abbreviations",
     "SentenceEnds",
@@ -144,13 +145,25 @@ def test_block_label_examples_open_their_part(decisions_nlp, section, example):
     assert parts.get(section) == example.content
 
 
+SOFT_HYPHEN_EXAMPLES = [e for model in _bearers("SoftHyphenRules") for e in model.examples]
+
+
+@pytest.mark.parametrize("example", SOFT_HYPHEN_EXAMPLES, ids=[e.reads[:40] for e in SOFT_HYPHEN_EXAMPLES])
+def test_soft_hyphen_examples_read_as_they_say(example):
+    import spacy
+
+    from imr_nlp.components.normalize import IMRTokenizer
+
+    assert IMRTokenizer(spacy.blank("en"))(example.text).text == example.reads
+
+
 NECESSITY_EXAMPLES = [e for model in _bearers("NecessityStatement") for e in model.examples]
 
 
 @pytest.mark.parametrize("example", NECESSITY_EXAMPLES, ids=[e.text[:40] for e in NECESSITY_EXAMPLES])
 def test_necessity_examples_give_their_conclusion(decisions_nlp, example):
     doc = decisions_nlp(_section(f"Norco 10/325mg #60: Upheld\nDecision rationale: {example.text}"))
-    assert [i._.decision["medically_necessary"] for i in doc.spans["imr_items"]] == [example.medically_necessary]
+    assert [i._.decision["conclusion"] for i in doc.spans["imr_items"]] == [example.medically_necessary]
 
 
 LAYOUT_EXAMPLES = [e for model in _bearers("LayoutRules") for e in model.examples]
