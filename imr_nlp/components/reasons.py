@@ -54,7 +54,7 @@ class CueHit(NamedTuple):
     index: int  # the decision's
     start: int  # characters of the cue
     end: int
-    sentence: tuple[int, int]  # characters of its sentence (the evidence)
+    sentence: tuple[int, int]  # characters of its sentence, or a head noun's clause (the evidence)
     rule: int  # the cue rule's position in the rules
     quoted: bool  # in a sentence that quotes a guideline
     conditional: bool  # in a clause that makes a position on a condition
@@ -127,13 +127,13 @@ class IMRReasons(IMRContext):
     ) -> tuple[list[CueHit], list[FoundReason], list[bool]]:
         """Of the head nouns (the last resort), only the first in its clause that ConText denies,
         or, in a decision whose outcome is one of ``head_nouns_affirmed_in``, the first denied or not."""
-        kept, sentences_done = [], set()
+        kept, clauses_done = [], set()
         for hit, reason, affirmed_only in zip(hits, reasons, plain, strict=True):
             if self.cue_rules[hit.rule].head_noun:
                 read_affirmed = outcomes.get(hit.index) in self.head_nouns_affirmed_in
-                if (affirmed_only and not read_affirmed) or hit.sentence in sentences_done:
+                if (affirmed_only and not read_affirmed) or hit.sentence in clauses_done:
                     continue
-                sentences_done.add(hit.sentence)
+                clauses_done.add(hit.sentence)  # a head noun's evidence is its clause
             kept.append((hit, reason, affirmed_only))
         return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
 
