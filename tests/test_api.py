@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from evidence import reads_as_written
+from file_faults import unreadable_file
 
 import imr_nlp
 from imr_nlp.errors import warning
@@ -36,27 +37,13 @@ def _dangling(tmp_path: Path) -> Path:
     return link
 
 
-def _denied(tmp_path: Path, monkeypatch) -> Path:
-    path = tmp_path / "locked.txt"
-    path.write_text("text")
-    real_open = Path.open
-
-    def deny(self, *args, **kwargs):
-        if self == path:
-            raise PermissionError(13, "Permission denied")
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", deny)  # chmod would not stop root
-    return path
-
-
 @pytest.mark.parametrize(
     "make, error_type, errno_name",
     [
         (lambda tmp, mp: tmp / "nope.pdf", FileNotFoundError, "ENOENT"),
         (lambda tmp, mp: str(tmp / "nope.txt"), FileNotFoundError, "ENOENT"),
         (lambda tmp, mp: _dangling(tmp), FileNotFoundError, "ENOENT"),
-        (_denied, OSError, "EACCES"),
+        (unreadable_file, OSError, "EACCES"),
     ],
     ids=["missing", "missing, named by a str", "dangling link", "permission denied"],
 )

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from file_faults import unreadable_file
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -196,26 +197,12 @@ def _pdf(tmp_path, name, text=None, password=None) -> Path:
     return path
 
 
-def _unreadable(tmp_path, monkeypatch):
-    path = tmp_path / "locked.txt"
-    path.write_text("text")
-    real_open = Path.open
-
-    def deny(self, *args, **kwargs):
-        if self == path:
-            raise PermissionError(13, "Permission denied")
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", deny)  # chmod would not stop root
-    return path
-
-
 @pytest.mark.parametrize(
     "make, reason",
     [
         (lambda tmp, mp: tmp / "missing.pdf", "no such file"),
         (lambda tmp, mp: tmp, "is a directory"),
-        (_unreadable, "Permission denied"),
+        (unreadable_file, "Permission denied"),
         (lambda tmp, mp: _write(tmp / "corrupt.pdf", b"%PDF-1.4\n%garbage\n"), "not a readable PDF"),
         (lambda tmp, mp: _write(tmp / "empty.pdf", b""), "not a readable PDF"),
         (lambda tmp, mp: _write(tmp / "cut.pdf", (SAMPLES / "CM16-0232543.pdf").read_bytes()[:3000]), "PDF"),
