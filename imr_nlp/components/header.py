@@ -87,9 +87,15 @@ def mask_values(text: str, values: list[HeaderValue]) -> str:
     """The text with every value blanked out (its line breaks kept, offsets unchanged), so that a
     label split over two lines around its value ("Application  11/03/2016\n  Received:") reads
     as one label, and a line holding only values reads as blank."""
+    return _blanked(text, values)
+
+
+def _blanked(text: str, spans: list[HeaderValue] | list[HeaderLabel]) -> str:
+    """The text with the characters of each span (anything with ``start`` and ``end``) turned
+    to spaces, its line breaks kept."""
     chars = list(text)
-    for value in values:
-        for i in range(value.start, value.end):
+    for span in spans:
+        for i in range(span.start, span.end):
             if chars[i] != "\n":
                 chars[i] = " "
     return "".join(chars)
@@ -135,12 +141,7 @@ def label_block(view: str, labels: list[HeaderLabel]) -> tuple[int, int]:
     takes a date from the text further on."""
     if not labels:
         return len(view), len(view)
-    chars = list(view)
-    for label in labels:
-        for i in range(label.start, label.end):
-            if chars[i] != "\n":
-                chars[i] = " "
-    blank = "".join(chars)
+    blank = _blanked(view, labels)
     first = min(label.start for label in labels)
     line_start = first
     while line_start < len(blank):
