@@ -12,7 +12,7 @@ from spacy.tokens import Doc, Span
 
 from imr_nlp import errors, models
 from imr_nlp.doc_views import SpanIndex, doc_text
-from imr_nlp.extensions import VALUES_MARK, spans_of
+from imr_nlp.extensions import VALUES_MARK, restore_values, spans_of
 from imr_nlp.normalize.text import OffsetMap
 
 # What a text on one line never holds: line and page breaks, and the characters PDFs use for
@@ -214,7 +214,9 @@ def _letter_warnings(doc: Doc, src: _Source, decisions: list[models.Decision], l
 
 def _values_lost(doc: Doc) -> bool:
     """Whether the doc's span groups were written by the pipeline (they carry its mark) but their
-    extension values were not stored with them (a DocBin without user data)."""
+    extension values were not stored with them (a DocBin without user data, of a pipeline without
+    ``imr_portable``, whose ``imr_values`` group carries them)."""
+    restore_values(doc)
     marked = [group for group in doc.spans.values() if group.attrs.get(VALUES_MARK)]
     return any(len(group) for group in marked) and not any(isinstance(key, tuple) for key in doc.user_data)
 

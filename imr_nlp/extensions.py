@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 
 class Extension(NamedTuple):
@@ -138,17 +138,103 @@ SPAN_GROUPS = {
     "citations": "imr_citations",
     "context_targets": "imr_context_targets",
     "reasons": "imr_reasons",
+    "values": "imr_values",  # imr_portable: no spans; its attributes carry the extension values
 }
 
 
+# Where a doc's extension values travel when its user_data does not (a DocBin made without
+# ``store_user_data=True``): the ``imr_portable`` component copies them into the attributes of an
+# empty span group (its ``values`` group), which spaCy stores with the groups, and the getters
+# below put them back.
+CARRIED_VALUES = "imr_nlp.extension_values"
+_RESTORED = "imr_nlp.values_restored"
+# medspaCy's extension that imr_entities writes (an entity's first token's section), read
+# through the same getter so that it comes back too
+TOKEN_EXTENSIONS: dict[str, Extension] = {
+    "section": Extension(None, "medspacy Section", "imr_entities: the section an entity's first token lies in"),
+}
+
+
+def carry_values(doc: Doc) -> None:
+    """Copy the doc's extension values (``doc.user_data``'s ``("._.", name, start, end)`` entries)
+    into the attributes of its ``values`` span group (written already, under its key), so that
+    they are stored with the span groups. The values are shared, not copied: what is set later
+    is not carried."""
+    carried = [[key[1], key[2], key[3], value] for key, value in doc.user_data.items() if _is_extension_key(key)]
+    doc.spans[span_key(doc, "values")].attrs[CARRIED_VALUES] = carried
+
+
+def _is_extension_key(key) -> bool:
+    return isinstance(key, tuple) and len(key) == 4 and key[0] == "._."
+
+
+def restore_values(doc: Doc) -> bool:
+    """Put back the extension values carried by the ``imr_values`` span group into
+    ``doc.user_data``, once per doc and never over a value it holds; True when this call did.
+    A doc read from a DocBin without user data has only the carried copy; any other doc has
+    its values already, and the first call marks it so that later ones cost a lookup."""
+    data = doc.user_data
+    if _RESTORED in data:
+        return False
+    data[_RESTORED] = True
+    # found by its attribute, not its key: a renamed key is recorded in a value it carries
+    carried = next((g.attrs[CARRIED_VALUES] for g in doc.spans.values() if CARRIED_VALUES in g.attrs), None)
+    if not carried:
+        return False
+    for name, start, end, value in carried:
+        data.setdefault(("._.", name, start, end), value)
+    return True
+
+
+def _accessors(name: str, default, offsets):
+    """A getter and setter keeping a value where spaCy keeps an extension's default-valued one
+    (``doc.user_data[("._.", name, start, end)]``), whose getter restores the carried values
+    of a doc read without them before answering."""
+
+    def get(obj):
+        doc = obj.doc
+        key = ("._.", name, *offsets(obj))
+        data = doc.user_data
+        if key in data:
+            return data[key]
+        if restore_values(doc) and key in data:
+            return data[key]
+        return default
+
+    def set_(obj, value) -> None:
+        obj.doc.user_data[("._.", name, *offsets(obj))] = value
+
+    get.imr_nlp = True
+    return get, set_
+
+
+def _doc_offsets(doc: Doc) -> tuple[None, None]:
+    return None, None
+
+
+def _span_offsets(span: Span) -> tuple[int, int]:
+    return span.start_char, span.end_char
+
+
+def _token_offsets(token: Token) -> tuple[int, None]:
+    return token.idx, None
+
+
 def register_extensions() -> None:
-    """Register every extension once; safe to call again (existing ones are left alone)."""
-    for name, extension in DOC_EXTENSIONS.items():
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, default=extension.default)
-    for name, extension in SPAN_EXTENSIONS.items():
-        if not Span.has_extension(name):
-            Span.set_extension(name, default=extension.default)
+    """Register every extension once; safe to call again. Each is read and written through
+    :func:`_accessors` (the values stay where spaCy keeps them, so ``Doc.to_bytes`` and a DocBin
+    with user data store them as before); one registered by another package under the same
+    name (medspaCy's ConText flags and ``token._.section``, same meaning) is taken over."""
+    for cls, table, offsets in (
+        (Doc, DOC_EXTENSIONS, _doc_offsets),
+        (Span, SPAN_EXTENSIONS, _span_offsets),
+        (Token, TOKEN_EXTENSIONS, _token_offsets),
+    ):
+        for name, extension in table.items():
+            getter = cls.get_extension(name)[2] if cls.has_extension(name) else None
+            if not getattr(getter, "imr_nlp", False):
+                get, set_ = _accessors(name, extension.default, offsets)
+                cls.set_extension(name, getter=get, setter=set_, force=True)
 
 
 def span_key(doc: Doc, group: str) -> str:

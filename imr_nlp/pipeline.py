@@ -22,6 +22,7 @@ from imr_nlp.components import (  # noqa: F401
     header,
     layout,
     normalize,
+    portable,
     reasons,
     sections,
     sentences,
@@ -48,6 +49,7 @@ PIPELINE = (
     "imr_context",  # medspaCy ConText assertions on drugs and diagnoses
     "imr_entities",  # doc.ents: the mentions without overlaps, by priority; their sections
     "imr_reasons",  # why each decision went the way it did: its rationale's findings (ConText on their cues)
+    "imr_portable",  # the extension values copied into a span group's attributes: docs travel without user_data
 )
 
 

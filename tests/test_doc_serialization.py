@@ -67,15 +67,40 @@ def test_docbin_with_user_data_round_trip(nlp, docs):
         assert_same(copy, doc)
 
 
-def test_docbin_without_user_data_keeps_spans_and_says_what_is_lost(nlp, docs):
+def test_docbin_without_user_data_round_trip(nlp, docs):
+    # spaCy drops user_data here; imr_portable's span group carries the values instead
     copies = list(DocBin(docs=docs).get_docs(nlp.vocab))
+    assert len(copies) == len(docs)
     for copy, doc in zip(copies, docs, strict=True):
-        assert span_groups(copy) == span_groups(doc)
-        assert [(e.start_char, e.end_char, e.label_) for e in copy.ents] == [
-            (e.start_char, e.end_char, e.label_) for e in doc.ents
-        ]
-        with pytest.raises(ValuesNotStoredError, match="store_user_data=True"):
-            _ = copy._.determination
+        assert not copy.user_data or set(copy.user_data) <= {"imr_nlp.values_restored"}
+        assert_same(copy, doc)
+
+
+@pytest.mark.parametrize("first_read", ["entity flag", "section", "determination", "header"])
+def test_values_come_back_whatever_is_read_first(nlp, docs, first_read):
+    """The carried values are put back on the first read of any of them, not only through the
+    Determination."""
+    doc = docs[0]
+    copy = next(DocBin(docs=[doc]).get_docs(nlp.vocab))
+    read = {
+        "entity flag": lambda d: entity_flags(d),
+        "section": lambda d: sections(d),
+        "determination": lambda d: d._.determination,
+        "header": lambda d: d._.header,
+    }[first_read]
+    assert read(copy) == read(doc)
+    assert_same(copy, doc)
+
+
+def test_docbin_without_user_data_or_carried_values_says_what_is_lost(nlp, docs):
+    """A doc whose values were not carried (a pipeline without imr_portable) cannot be
+    assembled: said, never an empty Determination."""
+    doc = Doc(nlp.vocab).from_bytes(docs[0].to_bytes())
+    del doc.spans["imr_values"]
+    copy = next(DocBin(docs=[doc]).get_docs(nlp.vocab))
+    assert span_groups(copy) == span_groups(doc)
+    with pytest.raises(ValuesNotStoredError, match="store_user_data=True"):
+        _ = copy._.determination
 
 
 def test_pipe_with_two_processes(nlp, letters, docs):
@@ -86,3 +111,15 @@ def test_pipe_with_two_processes(nlp, letters, docs):
     assert len(piped) == len(docs)
     for copy, doc in zip(piped, docs, strict=True):
         assert_same(copy, doc)
+
+
+def test_carried_values_found_under_a_renamed_key(letters):
+    """The carrying group is found by what it carries, not by its key (the renaming itself is
+    one of the values it carries)."""
+    from imr_nlp.pipeline import build
+
+    nlp = build(config={"imr_portable": {"span_keys": {"values": "moved_values"}}})
+    doc = nlp(letters[-1])
+    assert "moved_values" in doc.spans and "imr_values" not in doc.spans
+    copy = next(DocBin(docs=[doc]).get_docs(nlp.vocab))
+    assert_same(copy, doc)
