@@ -369,7 +369,7 @@ def temporary_beside(target: str, folder: str | None = None) -> str:
     handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=folder or where)
     try:
         if folder is None:  # renamed onto target at the end: give it the mode target should have
-            os.fchmod(handle, _output_mode(target))
+            os.fchmod(handle, output_mode(target))
     finally:
         os.close(handle)
     return temp
@@ -397,7 +397,7 @@ def commit_output(temp: str, target: str) -> None:
     remove_quietly(temp)
 
 
-def _output_mode(target: str) -> int:
+def output_mode(target: str) -> int:
     """The permissions an output renamed onto ``target`` should have: those of the file it
     replaces, else those of a new file under the process's umask (mkstemp's own 0600 would
     make a shared report unreadable to the group)."""

@@ -10,8 +10,8 @@ distance 1 against the names of drugs whose class we know.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from imr_nlp import resources
 
@@ -20,8 +20,9 @@ _LEADING_WORD = re.compile(r"[a-z0-9]+")
 _FUZZY_CACHE_SIZE = 50_000
 
 
-@dataclass(frozen=True)
-class DrugInfo:
+class DrugInfo(NamedTuple):
+    """What a name of the lexicon stands for (a tuple: 107k of them are made at start)."""
+
     generic: str
     drug_class: str | None
     source: str  # "imr_nlp" (our data) or "lexicon" (the drug NER package)
@@ -97,9 +98,8 @@ class DrugLexicon:
         form_words = form_words_pattern(rules.form_words.words)
         self.names: dict[str, DrugInfo] = {}
         class_like = re.compile("|".join(rules.ignore_generic_patterns)) if rules.ignore_generic_patterns else None
-        analytes = _package_analytes(tuple(rules.analyte_branches.words)) if rules.analyte_branches else frozenset()
         if include_package_lexicon:
-            self._add_package_names(form_words, class_like, analytes)
+            self._add_package_names(rules, form_words, class_like)
         if brands is not None:
             self._add_brand_names(brands)
         for entry in rules.drugs:
@@ -150,9 +150,32 @@ class DrugLexicon:
         )
 
     def _add_package_names(
-        self, form_words: re.Pattern, class_like: re.Pattern | None, analytes: frozenset[str]
+        self, rules: resources.DrugRules, form_words: re.Pattern, class_like: re.Pattern | None
     ) -> None:
-        """The drug NER package's name variants, as our generics (no ignored name, class word or analyte)."""
+        """The drug NER package's name variants, as our generics with their classes: read from
+        their stored file (:mod:`imr_nlp.stored_indexes`, keyed by these rules), built from the
+        package (5-8 s) only where none was stored."""
+        from imr_nlp.stored_indexes import stored
+
+        names = stored(
+            "drug_package_names",
+            rules.model_dump(mode="json"),
+            lambda: self._package_names(rules, form_words, class_like),
+            lambda found: {variant: [info.generic, info.drug_class] for variant, info in found.items()},
+            lambda data: {
+                variant: DrugInfo(generic, drug_class, "lexicon") for variant, (generic, drug_class) in data.items()
+            },
+            packages=("drug-named-entity-recognition",),
+            builders=(__name__,),
+        )
+        self.names.update(names)
+
+    def _package_names(
+        self, rules: resources.DrugRules, form_words: re.Pattern, class_like: re.Pattern | None
+    ) -> dict[str, DrugInfo]:
+        """Built from the package: its variants as our generics (no ignored name, class word or analyte)."""
+        analytes = _package_analytes(tuple(rules.analyte_branches.words)) if rules.analyte_branches else frozenset()
+        names: dict[str, DrugInfo] = {}
         for variant, canonicals in _package_variants().items():
             if variant in self.ignore or len(variant) < 3 or not canonicals or canonicals[0] in analytes:
                 continue
@@ -161,7 +184,8 @@ class DrugLexicon:
                 continue
             if class_like and class_like.search(generic) and generic not in self.classes:
                 continue
-            self.names[variant] = DrugInfo(generic, self.class_of(generic), "lexicon")
+            names[variant] = DrugInfo(generic, self.class_of(generic), "lexicon")
+        return names
 
     def _add_brand_names(self, brands: resources.BrandNames) -> None:
         """Names of the FDA's list the lexicon lacks ("Keflex", "Demerol"): the lexicon's own win."""
@@ -332,7 +356,22 @@ def english_words(min_count: int) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def code_set_words() -> frozenset[str]:
     """Every lower-case word of the ICD-10-CM descriptions and inclusion terms, with spaCy's
-    English stop words: the real words a misspelt drug name is never taken for."""
+    English stop words: the real words a misspelt drug name is never taken for (read from its
+    stored file, :mod:`imr_nlp.stored_indexes`; built in about 4 s where none was stored)."""
+    from imr_nlp.stored_indexes import stored
+
+    return stored(
+        "code_set_words",
+        None,
+        _code_set_words,
+        sorted,
+        frozenset,
+        packages=("simple_icd_10_cm", "spacy"),
+        builders=(__name__,),
+    )
+
+
+def _code_set_words() -> frozenset[str]:
     import simple_icd_10_cm as cm
     from spacy.lang.en.stop_words import STOP_WORDS
 

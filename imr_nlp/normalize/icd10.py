@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from imr_nlp.resources import CodingWords, IcdTerms, IcdVocabulary
@@ -293,8 +293,10 @@ def _region_lookup(regions: tuple[tuple[tuple[str, ...], str], ...]) -> tuple[re
     return pattern, region_of
 
 
-@dataclass(frozen=True)
-class CodeEntry:
+class CodeEntry(NamedTuple):
+    """One phrase of the code set (a code's description or an inclusion term) as concepts (a
+    tuple: 96k of them are made or read back at start)."""
+
     code: str
     description: str
     words: frozenset[str]  # concepts that count (laterality, encounter, ignorable words taken out)
@@ -451,13 +453,80 @@ _INDEXES: dict[str, CodeIndex] = {}
 
 
 def code_index(tables: IcdTables) -> CodeIndex:
-    """The index of the installed code set for these tables, built once per process."""
+    """The index of the installed code set for these tables, once per process: read from its
+    stored file (:mod:`imr_nlp.stored_indexes`), built (10-20 s) only where none was stored for
+    the same tables, code set and builder."""
     index = _INDEXES.get(tables.fingerprint)
     if index is None:
-        index = build_index(tables, code_set_items(tables.excluded_chapters))
+        from imr_nlp.stored_indexes import stored
+
+        index = stored(
+            "icd10_index",
+            tables.fingerprint,
+            lambda: build_index(tables, code_set_items(tables.excluded_chapters)),
+            encode_index,
+            decode_index,
+            packages=("simple_icd_10_cm",),
+            builders=(__name__,),
+        )
         _INDEXES.clear()
         _INDEXES[tables.fingerprint] = index
     return index
+
+
+def encode_index(index: CodeIndex) -> dict:
+    """The index as msgpack-serialisable data (sets as sorted lists), for :func:`decode_index`."""
+    return {
+        "entries": [
+            [
+                e.code,
+                e.description,
+                sorted(e.words),
+                sorted(e.sides),
+                e.encounter,
+                e.residual,
+                e.qualified,
+                e.names_site,
+                [sorted(group) for group in e.alternatives],
+                sorted(e.free),
+            ]
+            for e in index.entries
+        ],
+        "postings": index.postings,
+        "descriptions": index.descriptions,
+        "vocabulary": sorted(index.vocabulary),
+        "by_code": index.by_code,
+        "places": sorted(index.places),
+    }
+
+
+def decode_index(data: dict) -> CodeIndex:
+    """The index :func:`encode_index` gave."""
+    entries = [
+        CodeEntry(
+            code,
+            description,
+            frozenset(words),
+            frozenset(sides),
+            encounter,
+            residual,
+            qualified,
+            names_site,
+            tuple(frozenset(group) for group in alternatives),
+            frozenset(free),
+        )
+        for code, description, words, sides, encounter, residual, qualified, names_site, alternatives, free in data[
+            "entries"
+        ]
+    ]
+    return CodeIndex(
+        entries,
+        data["postings"],
+        data["descriptions"],
+        frozenset(data["vocabulary"]),
+        data["by_code"],
+        frozenset(data["places"]),
+    )
 
 
 @dataclass(frozen=True)

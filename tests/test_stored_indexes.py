@@ -1,0 +1,144 @@
+"""Indexes derived from lexicons and code sets are stored once and read back the same; a changed
+input is a new index; a damaged file or a folder that cannot be written costs a build, never a
+failure."""
+
+import os
+import stat
+
+import pytest
+
+from imr_nlp import stored_indexes
+from imr_nlp.normalize import drugs, icd10
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMR_NLP_INDEX_DIR", str(tmp_path / "indexes"))
+    return tmp_path / "indexes"
+
+
+def counted_build(value):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return value
+
+    return build, calls
+
+
+def store(inputs, build):
+    return stored_indexes.stored("example", inputs, build, sorted, frozenset)
+
+
+def test_built_once_then_read(folder):
+    build, calls = counted_build(frozenset({"b", "a"}))
+    assert store("v1", build) == {"a", "b"}
+    assert store("v1", build) == {"a", "b"}
+    assert len(calls) == 1
+    (path,) = folder.iterdir()
+    assert path.name.startswith("example-") and path.suffix == ".msgpack"
+
+
+def test_other_inputs_are_another_index(folder):
+    build, calls = counted_build(frozenset({"a"}))
+    store("v1", build)
+    store("v2", build)
+    assert len(calls) == 2
+    assert len(list(folder.iterdir())) == 2
+
+
+def test_a_changed_builder_is_another_index():
+    one = stored_indexes.index_key("example", "v1", (), ("imr_nlp.normalize.drugs",))
+    other = stored_indexes.index_key("example", "v1", (), ("imr_nlp.normalize.icd10",))
+    assert one != other
+    assert one == stored_indexes.index_key("example", "v1", (), ("imr_nlp.normalize.drugs",))
+
+
+@pytest.mark.parametrize("damage", [b"", b"\xc1not msgpack", b"\x93\x01\x02"])
+def test_a_damaged_file_is_rebuilt_and_replaced(folder, damage):
+    build, calls = counted_build(frozenset({"a"}))
+    store("v1", build)
+    (path,) = folder.iterdir()
+    path.write_bytes(damage)
+    assert store("v1", build) == {"a"}
+    assert store("v1", build) == {"a"}
+    assert len(calls) == 2
+
+
+def test_maps_are_read_plain_whatever_hooks_are_registered(folder):
+    """medspaCy registers a msgpack hook that takes any map with a "section" key for its
+    Section: an index whose words include "section" must come back as written."""
+    import medspacy  # noqa: F401 - registers its hooks
+
+    value = {"section": [1, 2], "rule": {"section": "x"}}
+    first = stored_indexes.stored("maps", "v1", lambda: value, dict, dict)
+    again = stored_indexes.stored("maps", "v1", lambda: {}, dict, dict)
+    assert first == again == value
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_a_folder_that_cannot_be_written_costs_a_build(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    monkeypatch.setenv("IMR_NLP_INDEX_DIR", str(locked / "indexes"))
+    build, calls = counted_build(frozenset({"a"}))
+    assert store("v1", build) == store("v1", build) == {"a"}
+    assert len(calls) == 2
+
+
+def test_a_file_in_place_of_the_folder_costs_a_build(tmp_path, monkeypatch):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("IMR_NLP_INDEX_DIR", str(blocker / "indexes"))
+    build, calls = counted_build(frozenset({"a"}))
+    assert store("v1", build) == store("v1", build) == {"a"}
+    assert len(calls) == 2
+
+
+def test_off_stores_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMR_NLP_INDEX_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    build, calls = counted_build(frozenset({"a"}))
+    store("v1", build)
+    store("v1", build)
+    assert len(calls) == 2 and not list(tmp_path.iterdir())
+
+
+def test_the_file_gets_the_umask_mode(folder):
+    old = os.umask(0o027)
+    try:
+        store("v1", counted_build(frozenset({"a"}))[0])
+    finally:
+        os.umask(old)
+    (path,) = folder.iterdir()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_the_code_index_reads_back_as_built():
+    """The ICD-10-CM index of the pipeline's tables, encoded and decoded, is the same index."""
+    import imr_nlp
+
+    tables = imr_nlp.load().get_pipe("imr_diagnoses").icd_tables
+    index = icd10.code_index(tables)
+    again = icd10.decode_index(icd10.encode_index(index))
+    assert again.entries == index.entries
+    assert (again.postings, again.descriptions, again.vocabulary, again.by_code, again.places) == (
+        index.postings,
+        index.descriptions,
+        index.vocabulary,
+        index.by_code,
+        index.places,
+    )
+
+
+def test_the_lexicon_reads_back_as_built(folder):
+    """The drug lexicon built from the package and the one read from its stored file hold the
+    same names, generics and classes."""
+    built = drugs.DrugLexicon(include_package_lexicon=True)  # builds and stores
+    assert [path.name.split("-")[0] for path in folder.iterdir()] == ["drug_package_names"]
+    read = drugs.DrugLexicon(include_package_lexicon=True)  # reads
+    assert len(built.names) > 50_000
+    assert read.names == built.names
+    assert drugs.code_set_words() >= {"radiculopathy", "section"}
