@@ -28,6 +28,7 @@ from imr_nlp.components.base import remember_text
 from imr_nlp.components.contract import TOKENIZER, Contract, declare
 from imr_nlp.extensions import register_extensions, share_table, warn
 from imr_nlp.normalize.hyphens import Hyphenation
+from imr_nlp.normalize.repairs import TextRepairer
 from imr_nlp.normalize.text import clean_text
 
 # Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
@@ -112,6 +113,7 @@ class IMRTokenizer:
         self.line_starts = line_starts_pattern(layout.line_starts)
         self.midline_starts = midline_starts_pattern(layout)
         self.hyphenation = Hyphenation(layout.soft_hyphens)
+        self.repairer = TextRepairer(layout.repairs, layout.line_starts, self.hyphenation)
         # imr_decisions reads them too (an item header never starts with one)
         share_table(self.vocab, "line_starts", list(layout.line_starts))
 
@@ -125,7 +127,9 @@ class IMRTokenizer:
         if given > MAX_TEXT_CHARS:
             cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
             text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-        clean, offset_map = clean_text(text, self.line_starts, self.midline_starts, self.hyphenation)
+        clean, offset_map = clean_text(
+            text, self.line_starts, self.midline_starts, self.hyphenation, self.repairer
+        )
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)
