@@ -93,8 +93,8 @@ class TextRepairer:
             self.characters = re.compile("|".join(re.escape(c) for c in rules.characters.replace))
         if rules.noise:
             self.specks = re.compile(
-                rf"(?<!\S)[{re.escape(rules.noise.specks)}](?!\S)"
-                rf"|(?m:^[ \t]*[{re.escape(rules.noise.line_marks)}][ \t]*$)"
+                rf"(?<=\s)[{re.escape(rules.noise.specks)}](?!\S)"
+                rf"|(?<=\n)[ \t]*[{re.escape(rules.noise.line_marks)}][ \t]*(?=\r?\n|\Z)"
             )
         if rules.label_colons:
             labels = "|".join(f"(?:{p})" for p in line_starts if not p.isupper())
