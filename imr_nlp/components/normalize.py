@@ -1,4 +1,6 @@
-"""The imr_nlp tokenizer: clean PDF artefacts (keeping an offset map; a word cut by a PDF's soft
+"""The imr_nlp tokenizer: repair the text of other PDF extractors and OCR (ligatures, running page
+headers, glued line-end hyphens, OCR specks, confusions and dates: imr_nlp.normalize.repairs, the
+``repairs`` of layout.json), clean PDF artefacts (keeping an offset map; a word cut by a PDF's soft
 hyphen joined or hyphenated as imr_nlp.normalize.hyphens decides), then tokenize with scispaCy's
 rules plus a few infixes for drug lists ("5%/Amitriptyline", "Lidocaine/Capsaicin").
 

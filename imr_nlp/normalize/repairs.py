@@ -177,12 +177,20 @@ class TextRepairer:
 
     def _ocr_dates(self, text: str, rules: resources.OcrDateRepairs) -> list[Edit]:
         """Damaged dates whose repair is a calendar date near the letter's other dates."""
-        years = {_year(m.group(2)) for m in _DATE.finditer(text)}
+        damaged = [m for m in self.ocr_date.finditer(text) if not (m.group("month") + m.group("day")).isdigit()]
+        if not damaged:
+            return []
+        # the letter's undamaged dates (not the tail of a damaged one: "1/22/2016" in "1 1/22/2016")
+        spans = [(m.start(), m.end()) for m in damaged]
+        years = {
+            _year(m.group(2))
+            for m in _DATE.finditer(text)
+            if not any(start < m.end() and m.start() < end for start, end in spans)
+        }
         out = []
-        for m in self.ocr_date.finditer(text):
-            damaged = [c for c in m.group("month") + m.group("day") if not c.isdigit()]
-            if not damaged or not years:
-                continue
+        for m in damaged:
+            if not years:
+                break
             repaired = {
                 name: "".join(rules.lookalikes.get(c, c) for c in m.group(name) if c != " ")
                 for name in ("month", "day")
