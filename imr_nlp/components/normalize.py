@@ -1,4 +1,6 @@
-"""The imr_nlp tokenizer: clean PDF artefacts (keeping an offset map; a word cut by a PDF's soft
+"""The imr_nlp tokenizer: repair the text of other PDF extractors and OCR (ligatures, running page
+headers, glued line-end hyphens, OCR specks, confusions and dates: imr_nlp.normalize.repairs, the
+``repairs`` of layout.json), clean PDF artefacts (keeping an offset map; a word cut by a PDF's soft
 hyphen joined or hyphenated as imr_nlp.normalize.hyphens decides), then tokenize with scispaCy's
 rules plus a few infixes for drug lists ("5%/Amitriptyline", "Lidocaine/Capsaicin").
 
@@ -28,6 +30,7 @@ from imr_nlp.components.base import remember_text
 from imr_nlp.components.contract import TOKENIZER, Contract, declare
 from imr_nlp.extensions import register_extensions, share_table, warn
 from imr_nlp.normalize.hyphens import Hyphenation
+from imr_nlp.normalize.repairs import TextRepairer
 from imr_nlp.normalize.text import clean_text
 
 # Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
@@ -112,6 +115,7 @@ class IMRTokenizer:
         self.line_starts = line_starts_pattern(layout.line_starts)
         self.midline_starts = midline_starts_pattern(layout)
         self.hyphenation = Hyphenation(layout.soft_hyphens)
+        self.repairer = TextRepairer(layout.repairs, layout.line_starts, self.hyphenation)
         # imr_decisions reads them too (an item header never starts with one)
         share_table(self.vocab, "line_starts", list(layout.line_starts))
 
@@ -125,7 +129,9 @@ class IMRTokenizer:
         if given > MAX_TEXT_CHARS:
             cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
             text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-        clean, offset_map = clean_text(text, self.line_starts, self.midline_starts, self.hyphenation)
+        clean, offset_map = clean_text(
+            text, self.line_starts, self.midline_starts, self.hyphenation, self.repairer
+        )
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)

@@ -135,6 +135,33 @@ class OffsetMap:
         return cls([0], [0], length)
 
 
+def compose(outer: OffsetMap, inner: OffsetMap, outer_length: int) -> OffsetMap:
+    """One map for ``outer`` (a text of ``outer_length`` characters back to a middle text)
+    followed by ``inner`` (the middle text back to the source)."""
+    clean_starts: list[int] = []
+    orig_starts: list[int] = []
+
+    def add(clean: int, orig: int) -> None:
+        if clean_starts and orig_starts[-1] + (clean - clean_starts[-1]) == orig:
+            return
+        clean_starts.append(clean)
+        orig_starts.append(orig)
+
+    count = len(outer.clean_starts)
+    for i, (c0, m0) in enumerate(zip(outer.clean_starts, outer.orig_starts, strict=True)):
+        c1 = outer.clean_starts[i + 1] if i + 1 < count else max(outer_length, c0 + 1)
+        m1 = m0 + (c1 - c0)
+        j = max(bisect_right(inner.clean_starts, m0) - 1, 0)
+        m = m0
+        while m < m1:
+            add(c0 + (m - m0), inner.orig_starts[j] + (m - inner.clean_starts[j]))
+            j += 1
+            if j >= len(inner.clean_starts):
+                break
+            m = max(m, inner.clean_starts[j])
+    return OffsetMap(clean_starts or [0], orig_starts or [0], inner.orig_length)
+
+
 class _Builder:
     """Accumulates pieces of the cleaned text, each tied to where it came from."""
 
@@ -189,6 +216,13 @@ def _is_structural_start(line: str, starts: re.Pattern | None) -> bool:
     return bool(_LIST_ITEM.match(line) or (starts is not None and starts.match(line)))
 
 
+class Repairer(Protocol):
+    """Repairs a text from another extractor or OCR before its lines are joined:
+    imr_nlp.normalize.repairs has the tokenizer's."""
+
+    def __call__(self, text: str) -> tuple[str, OffsetMap] | None: ...
+
+
 class Hyphenation(Protocol):
     """Decides whether the two halves of a word cut by a soft hyphen join (``letter``: the whole
     text, whose own spelling may tell); imr_nlp.normalize.hyphens has the tokenizer's."""
@@ -201,6 +235,7 @@ def clean_text(
     structural_starts: re.Pattern | None = None,
     midline_starts: re.Pattern | None = None,
     hyphenation: Hyphenation | None = None,
+    repairer: Repairer | None = None,
 ) -> tuple[str, OffsetMap]:
     """Return the cleaned text of ``raw`` and the map of its offsets back into ``raw``.
 
@@ -209,8 +244,15 @@ def clean_text(
     ``structural_starts`` matches the start of lines that always begin a new unit (section
     headings, "Decision rationale:", header labels); it comes from the tokenizer's layout rules.
     ``hyphenation`` decides whether a word cut by a soft hyphen is joined; without it the hyphen
-    stays.
+    stays. ``repairer`` repairs the text of another extractor or OCR first (None: the text
+    needs none).
     """
+    if repairer is not None:
+        repaired = repairer(raw)
+        if repaired is not None:
+            text, inner = repaired
+            clean, outer = clean_text(text, structural_starts, midline_starts, hyphenation)
+            return clean, compose(outer, inner, len(clean))
     # str.translate copies the text; plain ASCII without tabs (most letters) needs none of it
     text = raw
     hyphen_breaks: frozenset[int] = frozenset()

@@ -302,6 +302,116 @@ class SoftHyphenRules(_Strict):
     examples: list[SoftHyphenExample] = Field(min_length=2)
 
 
+class RepairExample(_Strict):
+    """A text from another extractor or OCR and how the tokenizer's cleaning must read it."""
+
+    text: str = Field(min_length=1)
+    reads: str = Field(description="the cleaned text")
+
+
+class CharacterRepairs(_Strict):
+    """Characters read as others (ligatures as their letters, dash and quote variants as ASCII);
+    every character of a replacement maps back to the character it replaces."""
+
+    description: str = ""
+    replace: dict[Annotated[str, Field(min_length=1, max_length=1)], str]
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class PageEdgeRepairs(_Strict):
+    """A running page header or footer: a short line among the first or last ``edge_lines``
+    lines of the pages (form feeds part them) that recurs there on every page but at most one,
+    on two pages at least, and never away from a page edge; dropped like a page number."""
+
+    description: str = ""
+    edge_lines: int = Field(2, ge=1)
+    max_length: int = Field(80, ge=1)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class NoiseRepairs(_Strict):
+    """Specks an OCR engine reads as marks: one of ``specks`` standing alone between spaces or
+    line ends, and a line of nothing but one of ``line_marks``; dropped."""
+
+    description: str = ""
+    specks: str = Field(min_length=1)
+    line_marks: str = Field(min_length=1)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class LabelColonRepairs(_Strict):
+    """A label of ``line_starts`` (not an upper-case heading) at the start of a line whose colon
+    an OCR engine read as one of ``marks`` ("Decision rationale." for "Decision rationale:")."""
+
+    description: str = ""
+    marks: str = Field(min_length=1)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class OcrWordRepairs(_Strict):
+    """Letters an OCR engine confuses (``confusions``: read, meant): a word of at least
+    ``min_length`` letters that is no English word, where one confusion undone gives one English
+    word and no other, reads as that word; a capital split from the rest of its word ("A
+    ccording") is joined where the rest is no word and the whole is one."""
+
+    description: str = ""
+    confusions: list[tuple[str, str]] = Field(min_length=1)
+    min_length: int = Field(4, ge=2)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class GluedWordRepairs(_Strict):
+    """Words whose line-end hyphen an extractor dropped when it joined the lines ("right-" +
+    "sided" read "rightsided"): in a line longer than ``joined_line_ratio`` times the letter's
+    usual line (the median of its lines of 40 characters or more: several lines joined), a word
+    or date that spans a former line end (its join point ``margin_below`` characters or fewer
+    short of the usual line length after the previous join, or at most ``margin_above`` beyond
+    it) is read hyphenated where the soft hyphen rules would keep a hyphen there, or a date
+    where a hyphen makes one."""
+
+    description: str = ""
+    joined_line_ratio: float = Field(1.25, gt=1)
+    margin_below: int = Field(25, ge=0)
+    margin_above: int = Field(10, ge=0)
+    min_half: int = Field(3, ge=1)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class OcrDateRepairs(_Strict):
+    """Dates an OCR engine damaged: a space inside the month or day ("1 1/22/2016") or a letter
+    read for a digit (``lookalikes``: "l1/22/2016", "O1/05/2016"); repaired only where the result is
+    a calendar date within ``years_around`` years of the letter's undamaged dates."""
+
+    description: str = ""
+    lookalikes: dict[Annotated[str, Field(min_length=1, max_length=1)], Annotated[str, Field(pattern=r"^\d$")]]
+    years_around: int = Field(2, ge=0)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class LineEndHyphens(_Strict):
+    """A plain hyphen that ends a line between letters, the next line going on in lower case:
+    another extractor's way of writing the line-end hyphen pdfium marks as soft, so it is read
+    as a soft hyphen (``soft_hyphens`` decide: joined or hyphenated)."""
+
+    description: str = ""
+    examples: list[RepairExample] = Field(min_length=2)
+
+
+class TextRepairs(_Strict):
+    """Repairs of text that came from other PDF extractors or from OCR, made before the lines
+    are joined (imr_nlp.normalize.repairs); a repair set to null is not made."""
+
+    description: str = ""
+    characters: CharacterRepairs | None = None
+    page_edges: PageEdgeRepairs | None = None
+    noise: NoiseRepairs | None = None
+    label_colons: LabelColonRepairs | None = None
+    ocr_words: OcrWordRepairs | None = None
+    glued_words: GluedWordRepairs | None = None
+    ocr_dates: OcrDateRepairs | None = None
+    line_end_hyphens: LineEndHyphens | None = None
+
+
 class LayoutRules(_Strict):
     """The letter layout the tokenizer's cleaning knows (the tokenizer's layout.json): line
     starts (regexes: headings, labels) that always begin a line, so a wrapped line is never
@@ -313,6 +423,7 @@ class LayoutRules(_Strict):
     line_starts: list[Regex]
     examples: list[LayoutExample] = Field(min_length=2)
     soft_hyphens: SoftHyphenRules
+    repairs: TextRepairs = TextRepairs()
 
 
 class LetterLayout(_Strict):

@@ -67,6 +67,17 @@ def _example_bearers(model: BaseModel, where: str):
                 yield from _example_bearers(item, f"{where}.{name}[{i}]")
 
 
+# the repairs of other extractors' and OCR text (layout.json "repairs"), by field
+REPAIR_KINDS = {
+    "CharacterRepairs": "characters",
+    "PageEdgeRepairs": "page_edges",
+    "NoiseRepairs": "noise",
+    "LabelColonRepairs": "label_colons",
+    "OcrWordRepairs": "ocr_words",
+    "GluedWordRepairs": "glued_words",
+    "OcrDateRepairs": "ocr_dates",
+    "LineEndHyphens": "line_end_hyphens",
+}
 ALL = [bearer for name in resources._MODELS for bearer in _example_bearers(resources.load(name), name)]
 RUN_HERE = {
     "OutcomeWording",
@@ -92,6 +103,7 @@ RUN_HERE = {
     "ReasonWording",
     "CitationTableExamples",
     "PlausibleYears",
+    *REPAIR_KINDS,
 }
 RUN_ELSEWHERE["EntityRules"] = "components/test_entities.py::test_entity_examples_hold"
 
@@ -155,6 +167,24 @@ def test_soft_hyphen_examples_read_as_they_say(example):
     from imr_nlp.components.normalize import IMRTokenizer
 
     assert IMRTokenizer(spacy.blank("en"))(example.text).text == example.reads
+
+
+REPAIR_EXAMPLES = [(REPAIR_KINDS[kind], e) for kind in REPAIR_KINDS for model in _bearers(kind) for e in model.examples]
+
+
+@pytest.mark.parametrize("field, example", REPAIR_EXAMPLES, ids=[f"{f}:{e.reads[:30]}" for f, e in REPAIR_EXAMPLES])
+def test_repair_examples_read_as_they_say(field, example):
+    """Each repair's examples read as they say, and without that repair they do not: the rule is
+    what repairs them."""
+    import spacy
+
+    from imr_nlp.components.normalize import IMRTokenizer
+
+    tokenizer = IMRTokenizer(spacy.blank("en"))
+    assert tokenizer(example.text).text == example.reads
+    layout = tokenizer.layout
+    tokenizer.set_layout(layout.model_copy(update={"repairs": layout.repairs.model_copy(update={field: None})}))
+    assert tokenizer(example.text).text != example.reads
 
 
 NECESSITY_EXAMPLES = [e for model in _bearers("NecessityStatement") for e in model.examples]
