@@ -150,6 +150,8 @@ def parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
             continue
         readable.append((letter.text, (index, item)))
         notes[index] = letter.notes
+    if not readable:  # nothing to parse: the pipeline is not loaded for error records alone
+        return [results[index] for index, _ in chunk]
     try:
         for doc, (index, item) in pipeline().pipe(readable, as_tuples=True, batch_size=len(chunk)):
             results[index] = item_result(item, doc, notes[index])

@@ -507,12 +507,12 @@ def parse(
     with stdin_letter(paths) as (paths, stdin_file):
         level, files, problems = _parse_inputs(paths, fmt, out, level)
         talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
-        bar = _load_pipeline(files, problems, talk)
+        bar, said = _load_pipeline(files, problems, talk)
         try:
             writer = _Writer(fmt, level, out, csv_formulas)
         except OSError as exc:
             raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
-        letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out, stdin_file)
+        letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out, stdin_file, said)
     failed = len(problems) + failed_letters
     try:
         writer.commit()
@@ -547,16 +547,28 @@ def _parse_inputs(
     return level, files, problems
 
 
-def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bool) -> Progress:
-    """Load the pipeline before the progress bar's clock starts (its rate is the parsing rate)."""
+def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bool) -> tuple[Progress, set[str]]:
+    """Say the letter files that are not there, then load the pipeline (unless no letter is
+    there: a mistyped path is said at once, not after the loading) before the progress bar's
+    clock starts (its rate is the parsing rate). Also gives the errors said (not said again)."""
     from imr_nlp.api import warm_up
 
-    if talk:
-        _say(f"loading the pipeline ({len(files)} letters to parse) ...")
-    warm_up()
+    said = set()
+    for path in files:
+        if not path.exists():
+            said.add(message := f"{path}: {_missing_reason(path)}")
+            _say(f"error: {message}")
+    if len(said) < len(files):
+        if talk:
+            _say(f"loading the pipeline ({len(files)} letters to parse) ...")
+        warm_up()
     for folder, reason in problems:
         _say(f"error: {folder}: {reason}")
-    return Progress(len(files), talk)
+    return Progress(len(files), talk), said
+
+
+def _missing_reason(path: Path) -> str:
+    return "dangling symbolic link" if path.is_symlink() else "no such file"
 
 
 def _parse_into(
@@ -568,8 +580,10 @@ def _parse_into(
     fmt: str,
     out: str | None,
     stdin_file: Path | None = None,
+    said: set[str] = frozenset(),
 ) -> tuple[int, int, str | None]:
-    """Parse and write every letter: (letters written, failed, "interrupted"/"terminated" or None)."""
+    """Parse and write every letter: (letters written, failed, "interrupted"/"terminated" or None);
+    errors in ``said`` were said before the loading and are not said again."""
     import imr_nlp
 
     failed, letters, stopped = 0, 0, None
@@ -579,9 +593,10 @@ def _parse_into(
             determination = named_as_given(determination, stdin_file)
             if determination.error:
                 failed += 1
-                if bar.enabled:
-                    sys.stderr.write("\n")
-                _say(f"error: {determination.error}")
+                if determination.error not in said:
+                    if bar.enabled:
+                        sys.stderr.write("\n")
+                    _say(f"error: {determination.error}")
             try:
                 writer.write(_records(determination, level, fmt))
             except OSError as exc:  # a full disk, a closed pipe: the target is left as it was

@@ -755,3 +755,22 @@ def test_the_level_option_offers_and_names_every_level(command):
     assert list(option.type.choices) == list(LEVELS)
     if command == "parse":
         assert all(level in option.help for level in LEVELS)
+
+
+def test_a_missing_letter_is_said_before_the_pipeline_loads(tmp_path, monkeypatch):
+    """A mistyped path is said at once: with nothing else to parse the pipeline is never
+    loaded; beside a letter that is there, it is said before the loading, and only once."""
+    import imr_nlp.api
+
+    loads = []
+    monkeypatch.setattr(imr_nlp.api, "warm_up", lambda: loads.append(1))
+    missing = tmp_path / "typo.pdf"
+    result = CliRunner().invoke(main, ["parse", str(missing)])
+    assert result.exit_code == 1
+    assert f"error: {missing}: no such file" in result.stderr
+    assert loads == []
+    letter = Path(imr_nlp.__file__).parent / "samples" / "synthetic_letter.txt"
+    result = CliRunner().invoke(main, ["parse", str(missing), str(letter)])
+    assert result.exit_code == 1 and loads == [1]
+    assert result.stderr.count(f"{missing}: no such file") == 1
+    assert result.stderr.index("no such file") < result.stderr.index("letters,")
