@@ -86,6 +86,7 @@ class TextRepairer:
 
     def __init__(self, rules: resources.TextRepairs, line_starts: Sequence[str], hyphenation: Hyphenation) -> None:
         self.rules = rules
+        self._ocr_vocabulary: tuple[frozenset[str], frozenset[str]] | None = None
         self.hyphenation = Hyphenation(
             hyphenation.rules, rules.glued_words.min_half if rules.glued_words else hyphenation.min_half
         )
@@ -212,11 +213,14 @@ class TextRepairer:
         """Words with one OCR confusion undone, and capitals split from their words."""
         from imr_nlp.normalize.drugs import code_set_words, english_words
 
-        english = english_words(self.hyphenation.rules.common_word_min_count)
-        words = english | code_set_words()
-        out = []
-        for m in self.word.finditer(text):
-            word = m.group()
+        if self._ocr_vocabulary is None:  # the union once, not per letter (two large sets)
+            english = english_words(self.hyphenation.rules.common_word_min_count)
+            self._ocr_vocabulary = (english, english | code_set_words())
+        english, words = self._ocr_vocabulary
+        # each distinct word once, the known ones set aside in one pass (most letters have no
+        # unknown word with a confusion, and then the text is not scanned again)
+        repairs = {}
+        for word in set(self.word.findall(text)):
             lower = word.lower()
             if lower in words:
                 continue
@@ -231,8 +235,13 @@ class TextRepairer:
             if len(found) == 1:
                 ((at, read, meant),) = found
                 written = word[at : at + len(read)]
-                meant = meant.upper() if written.isupper() else meant
-                out.append(Edit(m.start() + at, m.start() + at + len(read), meant))
+                repairs[word] = (at, len(read), meant.upper() if written.isupper() else meant)
+        out = []
+        if repairs:
+            for m in self.word.finditer(text):
+                if (repair := repairs.get(m.group())) is not None:
+                    at, length, meant = repair
+                    out.append(Edit(m.start() + at, m.start() + at + length, meant))
         for m in self.split_capital.finditer(text):
             rest = m.group("rest")
             if rest not in words and (m.group("capital") + rest).lower() in english:
