@@ -97,7 +97,22 @@ def stored(
         pass
     index = build()
     _write(path, msgpack.packb(encode(index), use_bin_type=True))
+    _prune(folder, name)
     return index
+
+
+KEPT_PER_INDEX = 3  # files of one index kept (other rules or versions in use); older ones go
+
+
+def _prune(folder: Path, name: str) -> None:
+    """Remove the oldest files of the index ``name`` beyond ``KEPT_PER_INDEX`` (an index of
+    rules or packages since changed is never read again)."""
+    try:
+        files = sorted(folder.glob(f"{name}-*.msgpack"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in files[KEPT_PER_INDEX:]:
+            old.unlink()
+    except OSError:
+        pass
 
 
 def _write(path: Path, data: bytes) -> None:

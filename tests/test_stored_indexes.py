@@ -48,6 +48,12 @@ def test_other_inputs_are_another_index(folder):
     assert len(list(folder.iterdir())) == 2
 
 
+def test_old_files_of_an_index_are_pruned(folder):
+    for version in range(stored_indexes.KEPT_PER_INDEX + 2):
+        store(f"v{version}", counted_build(frozenset({"a"}))[0])
+    assert len(list(folder.glob("example-*.msgpack"))) == stored_indexes.KEPT_PER_INDEX
+
+
 def test_a_changed_builder_is_another_index():
     one = stored_indexes.index_key("example", "v1", (), ("imr_nlp.normalize.drugs",))
     other = stored_indexes.index_key("example", "v1", (), ("imr_nlp.normalize.icd10",))

@@ -474,29 +474,43 @@ def code_index(tables: IcdTables) -> CodeIndex:
     return index
 
 
+# an entry's word sets are stored as one string each, joined by a character no word has (a
+# list per set would make msgpack build 1.5M objects: 1.1 s of reading, against 0.06 s)
+_SEPARATOR = "\x1f"
+_GROUPS = "\x1e"
+
+
+def _joined(words) -> str:
+    return _SEPARATOR.join(sorted(words))
+
+
+def _word_set(joined: str, _empty: frozenset = frozenset()) -> frozenset[str]:
+    return frozenset(joined.split(_SEPARATOR)) if joined else _empty
+
+
 def encode_index(index: CodeIndex) -> dict:
-    """The index as msgpack-serialisable data (sets as sorted lists), for :func:`decode_index`."""
+    """The index as msgpack-serialisable data, for :func:`decode_index`."""
     return {
         "entries": [
             [
                 e.code,
                 e.description,
-                sorted(e.words),
-                sorted(e.sides),
+                _joined(e.words),
+                _joined(e.sides),
                 e.encounter,
                 e.residual,
                 e.qualified,
                 e.names_site,
-                [sorted(group) for group in e.alternatives],
-                sorted(e.free),
+                _GROUPS.join(_joined(group) for group in e.alternatives),
+                _joined(e.free),
             ]
             for e in index.entries
         ],
         "postings": index.postings,
         "descriptions": index.descriptions,
-        "vocabulary": sorted(index.vocabulary),
+        "vocabulary": _joined(index.vocabulary),
         "by_code": index.by_code,
-        "places": sorted(index.places),
+        "places": _joined(index.places),
     }
 
 
@@ -506,14 +520,14 @@ def decode_index(data: dict) -> CodeIndex:
         CodeEntry(
             code,
             description,
-            frozenset(words),
-            frozenset(sides),
+            _word_set(words),
+            _word_set(sides),
             encounter,
             residual,
             qualified,
             names_site,
-            tuple(frozenset(group) for group in alternatives),
-            frozenset(free),
+            tuple(_word_set(group) for group in alternatives.split(_GROUPS)) if alternatives else (),
+            _word_set(free),
         )
         for code, description, words, sides, encounter, residual, qualified, names_site, alternatives, free in data[
             "entries"
@@ -523,9 +537,9 @@ def decode_index(data: dict) -> CodeIndex:
         entries,
         data["postings"],
         data["descriptions"],
-        frozenset(data["vocabulary"]),
+        _word_set(data["vocabulary"]),
         data["by_code"],
-        frozenset(data["places"]),
+        _word_set(data["places"]),
     )
 
 
