@@ -296,7 +296,9 @@ def read_text(
             raise PdfReadError(f"no text layer, and OCR failed: {next(iter(result.ocr_failed.values()))}")
         if result.ocr_pages:
             raise PdfReadError("no text layer, and OCR found no text on its pages")
-        raise PdfReadError("no text layer (an image-only PDF needs OCR first)")
+        if result.unread_pages:
+            raise PdfReadError("no text layer (an image-only PDF needs OCR first)")
+        raise PdfReadError("no text layer, and no image: its pages are blank")
     return result
 
 
