@@ -249,3 +249,34 @@ def test_low_confidence_is_said_and_the_cli_reads_a_scan(monkeypatch, files, tmp
     assert len(low) == 1 and low[0].startswith("W025: PDF page 1 was read by OCR with a mean word confidence of 9")
     always = imr_nlp.parse_many([files["page1"]], ocr="always", n_process=1)
     assert [d.ocr_pages for d in always] == [[1]]
+
+
+@pytest.mark.parametrize(
+    "row, length, expected",
+    [
+        ("..####..", 3, "..####.."),
+        ("..##.###", 3, ".....###"),
+        ("##......", 3, "........"),
+        ("########", 8, "########"),
+        ("###", 4, "..."),
+    ],
+)
+def test_runs_of_ink_at_least_a_length_are_found(row, length, expected):
+    import numpy as np
+
+    mask = np.array([[c == "#" for c in row]])
+    assert "".join("#" if hit else "." for hit in pdf_reader._in_runs(mask, length)[0]) == expected
+
+
+def test_a_tables_rules_are_whitened_and_its_text_kept():
+    """The header table of a rendered letter: its borders go, the letters of its labels stay."""
+    import numpy as np
+
+    page = pdfium.PdfDocument(LETTER)[0]
+    image = page.render(scale=200 / 72, grayscale=True).to_pil()
+    before = np.asarray(image) < 160
+    after = np.asarray(pdf_reader.without_rules(image, 200)) < 160
+    removed = before & ~after
+    assert not (after & ~before).any()
+    assert (removed.sum(axis=1) > 0.5 * 200).sum() >= 4  # the header's horizontal borders, each whole
+    assert 0.5 < after.sum() / before.sum() < 1  # the text's ink stays
