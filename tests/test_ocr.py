@@ -268,8 +268,29 @@ def test_runs_of_ink_at_least_a_length_are_found(row, length, expected):
     assert "".join("#" if hit else "." for hit in pdf_reader._in_runs(mask, length)[0]) == expected
 
 
+def _long_ink(tilt: float) -> tuple[int, int]:
+    """Ink in runs of 0.15 inch or more along a row (rules, and what is left of them) on the first
+    page of the sample at 200 dpi (turned ``tilt`` degrees with a scanner's noise, as a page fed
+    askew), before and after ``without_rules``."""
+    import numpy as np
+    from PIL import Image
+
+    page = pdfium.PdfDocument(LETTER)[0]
+    image = page.render(scale=200 / 72, grayscale=True).to_pil().convert("L")
+    if tilt:
+        image = image.rotate(tilt, resample=Image.BICUBIC, fillcolor=255)
+        noise = np.random.default_rng(0).normal(0, 12, (image.height, image.width))
+        image = Image.fromarray(np.clip(np.asarray(image, dtype=float) + noise, 0, 255).astype(np.uint8))
+    before = np.asarray(image) < 160
+    after = np.asarray(pdf_reader.without_rules(image, 200)) < 160
+    assert not (after & ~before).any()  # only whitened, never darkened
+    return tuple(int(pdf_reader._in_runs(ink, 30).sum()) for ink in (before, after))
+
+
 def test_a_tables_rules_are_whitened_and_its_text_kept():
-    """The header table of a rendered letter: its borders go, the letters of its labels stay."""
+    """The header table of a rendered letter: its borders go (each a whole row of ink), the
+    letters of its labels stay; on a page turned 0.7 degree, with noise, the borders are noisy
+    staircases, and no piece of them is left either (one a stray mark tesseract reads as | or _)."""
     import numpy as np
 
     page = pdfium.PdfDocument(LETTER)[0]
@@ -277,6 +298,8 @@ def test_a_tables_rules_are_whitened_and_its_text_kept():
     before = np.asarray(image) < 160
     after = np.asarray(pdf_reader.without_rules(image, 200)) < 160
     removed = before & ~after
-    assert not (after & ~before).any()
     assert (removed.sum(axis=1) > 0.5 * 200).sum() >= 4  # the header's horizontal borders, each whole
     assert 0.5 < after.sum() / before.sum() < 1  # the text's ink stays
+    for tilt in (0, 0.7):
+        long_before, long_after = _long_ink(tilt)
+        assert long_after < 0.01 * long_before

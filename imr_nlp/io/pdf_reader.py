@@ -245,16 +245,35 @@ def page_ocr(page, dpi: int = OCR_DPI, seconds: int = OCR_PAGE_SECONDS) -> tuple
 
 def without_rules(image, dots_per_inch: float):
     """A grey page image with its ruling lines whitened: runs of ink at least RULE_INCHES_ACROSS
-    long along a row, or RULE_INCHES_DOWN down a column."""
+    long along a row, or RULE_INCHES_DOWN down a column, a run allowed to step a pixel or two
+    aside (a rule scanned askew is a staircase)."""
     import numpy as np
     from PIL import Image
 
     grey = np.array(image.convert("L"))
     ink = grey < _DARK
-    rules = _in_runs(ink, round(RULE_INCHES_ACROSS * dots_per_inch))
-    rules |= _in_runs(np.ascontiguousarray(ink.T), round(RULE_INCHES_DOWN * dots_per_inch)).T
+    reach = max(1, round(dots_per_inch / 150))
+    rules = _rules(ink, round(RULE_INCHES_ACROSS * dots_per_inch), reach)
+    rules |= _rules(np.ascontiguousarray(ink.T), round(RULE_INCHES_DOWN * dots_per_inch), reach).T
     grey[rules] = 255
     return Image.fromarray(grey)
+
+
+def _rules(ink, length: int, reach: int):
+    """The ink of runs of at least ``length`` along rows, each run's cells allowed to lie up to
+    ``reach`` rows apart: runs found in the ink thickened ``reach`` rows up and down, then the
+    ink within ``reach`` rows of them."""
+    near = _thickened(ink, reach)
+    return _thickened(_in_runs(near, length), reach) & ink
+
+
+def _thickened(mask, reach: int):
+    """``mask`` with each True cell spread ``reach`` rows up and down."""
+    out = mask.copy()
+    for shift in range(1, reach + 1):
+        out[shift:] |= mask[:-shift]
+        out[:-shift] |= mask[shift:]
+    return out
 
 
 def _in_runs(mask, length: int):
