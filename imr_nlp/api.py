@@ -32,7 +32,7 @@ from imr_nlp.batches import (
     plain_item,
 )
 from imr_nlp.errors import InputError
-from imr_nlp.io import LetterText, letter_identity, read_letter_file
+from imr_nlp.io import LetterText, check_ocr, letter_identity, read_letter_file
 from imr_nlp.loading import MAX_NEW_STRINGS, load, pipeline, reset, warm_up
 from imr_nlp.models import Assertions, Determination, Treatment
 
@@ -129,16 +129,23 @@ def parse_request(text: str) -> Treatment:
     return request_treatment(doc, item)
 
 
-def parse_file(path: str | Path) -> Determination:
+def parse_file(path: str | Path, ocr: str = "auto") -> Determination:
     """Parse a letter file (.txt or .pdf); InputError names the file when it cannot be read (a
     missing file's is a MissingFileError, also a FileNotFoundError; one the system will not read
     an UnreadableFileError, also an OSError).
     How the file was read, when it was not plain UTF-8 text or a .pdf PDF (an encoding guessed,
-    a PDF under another name), is said in the warnings."""
-    letter = read_letter_file(path)
+    a PDF under another name, pages without a text layer), is said in the warnings.
+
+    ``ocr`` (the ``ocr`` extra: pytesseract and the tesseract program): with "auto" a PDF page
+    that has no text layer is OCR'd (a page with text never is), with "always" every page, with
+    "never" none; the pages OCR'd are in ``ocr_pages``. Without the extra, "auto" names each
+    page without text in a W023 warning, and "always" raises ``imr_nlp.io.OcrUnavailableError``."""
+    check_ocr(ocr)
+    letter = read_letter_file(path, ocr)
     determination = parse(letter.text)
     determination.source = letter_identity(path)
     determination.warnings.extend(letter.notes)
+    determination.ocr_pages = letter.ocr_pages
     return determination
 
 
@@ -209,10 +216,13 @@ def _outside_package() -> int:
     return level
 
 
-def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int | None = None) -> DeterminationStream:
+def parse_many(
+    items: Iterable[str | Path], batch_size: int = 16, n_process: int | None = None, ocr: str = "auto"
+) -> DeterminationStream:
     """Parse many letters (texts, or ``pathlib.Path`` files), giving Determinations in order, as
     a ``DeterminationStream``: parsed as they are asked for, read once (a second pass warns and
-    gets nothing; keep them with ``list(parse_many(...))`` to use them twice).
+    gets nothing; keep them with ``list(parse_many(...))`` to use them twice). PDF pages without
+    a text layer are OCR'd by ``ocr``, as in ``parse_file``.
 
     ``n_process=None`` (the default) uses one worker process per usable core
     (``usable_cores``), except for an input of fewer than two batches per worker, which is
@@ -231,10 +241,11 @@ def parse_many(items: Iterable[str | Path], batch_size: int = 16, n_process: int
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
     check_items(items)
-    return DeterminationStream(_parsed(items, batch_size, n_process))
+    check_ocr(ocr)
+    return DeterminationStream(_parsed(items, batch_size, n_process, ocr))
 
 
-def _parsed(items: Iterable[str | Path], batch_size: int, n_process: int | None) -> Iterator[Determination]:
+def _parsed(items: Iterable[str | Path], batch_size: int, n_process: int | None, ocr: str) -> Iterator[Determination]:
     """``parse_many``'s work, done as its results are asked for."""
     numbered = numbered_items(items)
     if n_process is None:
@@ -247,10 +258,10 @@ def _parsed(items: Iterable[str | Path], batch_size: int, n_process: int | None)
     if n_process > 1:
         from imr_nlp.parallel import parse_parallel
 
-        yield from parse_parallel(numbered, n_process=n_process, chunk_size=batch_size)
+        yield from parse_parallel(numbered, n_process=n_process, chunk_size=batch_size, ocr=ocr)
         return
     for chunk in minibatch(numbered, size=batch_size):
-        yield from parse_chunk(chunk)
+        yield from parse_chunk(chunk, ocr)
 
 
 def assert_spans(text: str, spans: Iterable[tuple[int, int]]) -> list[Assertions]:

@@ -32,9 +32,10 @@ def internal_error(item: object, index: int | None, exc: Exception) -> Determina
     return error_record(item, index, RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
 
 
-def item_text(item: object, index: int) -> LetterText:
-    """The text of one ``parse_many`` item: a str as is, a ``pathlib.Path`` read from its file;
-    InputError for a file that cannot be read, TypeError for anything else."""
+def item_text(item: object, index: int, ocr: str = "auto") -> LetterText:
+    """The text of one ``parse_many`` item: a str as is, a ``pathlib.Path`` read from its file
+    (PDF pages without text OCR'd by ``ocr``); InputError for a file that cannot be read,
+    TypeError for anything else."""
     if isinstance(item, str):
         if names_a_letter_file(item):
             raise InputError(
@@ -44,7 +45,7 @@ def item_text(item: object, index: int) -> LetterText:
             )
         return LetterText(item)
     if isinstance(item, Path):
-        return read_letter_file(item)
+        return read_letter_file(item, ocr)
     raise TypeError(f"item {index}: expected str or pathlib.Path, got {type(item).__name__}")
 
 
@@ -109,12 +110,14 @@ def numbered_items(items: Iterable) -> Iterator[tuple[int, object]]:
         index += 1
 
 
-def item_result(item: object, doc, notes: list[str] = ()) -> Determination:
-    """The Determination of a parsed batch item, with the file it came from."""
+def item_result(item: object, doc, notes: list[str] = (), ocr_pages: list[int] = ()) -> Determination:
+    """The Determination of a parsed batch item, with the file it came from, the notes on how
+    it was read and the pages of it OCR'd."""
     determination = doc._.determination
     if isinstance(item, Path):
         determination.source = letter_identity(item)
     determination.warnings.extend(notes)
+    determination.ocr_pages = list(ocr_pages)
     return determination
 
 
@@ -133,30 +136,32 @@ def error_record(item: object, index: int | None, problem: Exception | str) -> D
     return Determination(source=source, error=message, warnings=[f"error: {message}"])
 
 
-def parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
-    """Determinations of one batch, in order: read every item, parse the readable ones together;
-    if the batch fails, parse its items one by one so only the culprit becomes an error record."""
+def parse_chunk(chunk: list[tuple[int, object]], ocr: str = "auto") -> list[Determination]:
+    """Determinations of one batch, in order: read every item (PDF pages OCR'd by ``ocr``), parse
+    the readable ones together; if the batch fails, parse its items one by one so only the
+    culprit becomes an error record."""
     results: dict[int, Determination] = {}
     readable = []
-    notes: dict[int, list[str]] = {}
+    letters: dict[int, LetterText] = {}
     for index, item in chunk:
         if isinstance(item, InputIteratorError):
             results[index] = error_record(None, index, item)
             continue
         try:
-            letter = item_text(item, index)
+            letter = item_text(item, index, ocr)
         except (InputError, TypeError) as exc:
             results[index] = error_record(item, index, exc)
             continue
         readable.append((letter.text, (index, item)))
-        notes[index] = letter.notes
+        letters[index] = letter
     if not readable:  # nothing to parse: the pipeline is not loaded for error records alone
         return [results[index] for index, _ in chunk]
     try:
         for doc, (index, item) in pipeline().pipe(readable, as_tuples=True, batch_size=len(chunk)):
-            results[index] = item_result(item, doc, notes[index])
+            results[index] = item_result(item, doc, letters[index].notes, letters[index].ocr_pages)
     except Exception:  # noqa: BLE001 - isolate the item that broke the batch
         for text, (index, item) in readable:
             results[index] = parse_text(text, item, index)
-            results[index].warnings.extend(notes[index])
+            results[index].warnings.extend(letters[index].notes)
+            results[index].ocr_pages = list(letters[index].ocr_pages)
     return [results[index] for index, _ in chunk]

@@ -490,6 +490,14 @@ def main() -> None:
     help="write CSV cells as they are; by default a cell starting with = + - @, a tab or a carriage return "
     "gets a leading ' so that a spreadsheet shows it as text instead of running it",
 )
+@click.option(
+    "--ocr",
+    type=click.Choice(["auto", "never", "always"]),
+    default="auto",
+    show_default=True,
+    help="OCR of PDF pages (the ocr extra: pip install 'imr-nlp[ocr]' and tesseract): auto reads only pages "
+    "without a text layer by OCR, always every page, never none (a page without text is then a W023 warning)",
+)
 def parse(
     paths: tuple[str, ...],
     fmt: str,
@@ -498,12 +506,19 @@ def parse(
     workers: int | None,
     progress: bool | None,
     csv_formulas: bool,
+    ocr: str,
 ) -> None:
     """Parse letters (files, folders of .txt/.pdf, globs; - for one letter on standard input) to
     JSON lines, CSV or Parquet."""
+    from imr_nlp.io import OcrUnavailableError, check_ocr
+
     started = time.perf_counter()
     if fmt == "parquet" and not out:  # before standard input is read
         raise click.UsageError("--format parquet needs --out FILE")
+    try:
+        check_ocr(ocr)
+    except OcrUnavailableError as exc:
+        raise click.UsageError(str(exc).replace('ocr="always"', "--ocr always")) from exc
     with stdin_letter(paths) as (paths, stdin_file):
         level, files, problems = _parse_inputs(paths, fmt, out, level)
         talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
@@ -512,7 +527,9 @@ def parse(
             writer = _Writer(fmt, level, out, csv_formulas)
         except OSError as exc:
             raise click.ClickException(f"cannot write {terminal_safe(out)}: {exc.strerror or exc}") from exc
-        letters, failed_letters, stopped = _parse_into(writer, files, workers, bar, level, fmt, out, stdin_file, said)
+        letters, failed_letters, stopped = _parse_into(
+            writer, files, workers, bar, level, fmt, out, stdin_file, ocr, said
+        )
     failed = len(problems) + failed_letters
     try:
         writer.commit()
@@ -580,16 +597,18 @@ def _parse_into(
     fmt: str,
     out: str | None,
     stdin_file: Path | None = None,
+    ocr: str = "auto",
     said: set[str] = frozenset(),
 ) -> tuple[int, int, str | None]:
-    """Parse and write every letter: (letters written, failed, "interrupted"/"terminated" or None);
-    errors in ``said`` were said before the loading and are not said again."""
+    """Parse and write every letter (PDF pages OCR'd by ``ocr``): (letters written, failed,
+    "interrupted"/"terminated" or None); errors in ``said`` were said before the loading and are
+    not said again."""
     import imr_nlp
 
     failed, letters, stopped = 0, 0, None
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        for determination in imr_nlp.parse_many(files, n_process=workers):
+        for determination in imr_nlp.parse_many(files, n_process=workers, ocr=ocr):
             determination = named_as_given(determination, stdin_file)
             if determination.error:
                 failed += 1

@@ -190,6 +190,23 @@ WARNINGS: dict[str, WarningKind] = {
             "medically_necessary follows the outcome",
             "the rationale's conclusion and the outcome disagree (a letter's slip, or a conclusion misread)",
         ),
+        WarningKind(
+            "W023",
+            "PDF page {page} of {pages} has no text layer (a scanned image?) and was not read: {why}",
+            "a page without text was left out: OCR off (ocr='never'), not installed (the ocr extra), or over "
+            "its page bound",
+        ),
+        WarningKind(
+            "W024",
+            "PDF page {page} of {pages}: OCR failed ({reason}); its text layer, if any, was read",
+            "tesseract gave no text for a page (an error, or over its time)",
+        ),
+        WarningKind(
+            "W025",
+            "PDF page {page} was read by OCR with a mean word confidence of {confidence:.0f} (under "
+            "{threshold}): its values may be misread",
+            "an OCR'd page of low confidence (a poor scan): check its values against the letter",
+        ),
     )
 }
 

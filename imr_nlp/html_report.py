@@ -507,6 +507,7 @@ def letters_with_texts(
         elif isinstance(item, Path):
             det.source = letter_identity(item)
             det.warnings.extend(read.notes)
+            det.ocr_pages = list(read.ocr_pages)
         if on_letter is not None:
             on_letter(det)
         text = read.text if det.error is None and (texts is None or given < texts) else None

@@ -353,5 +353,8 @@ class Determination(_Model):
     source: str | None = None
     """the file the letter was read from, as its resolved absolute path (parse_file, batches of
     paths; see ``imr_nlp.io.letter_identity``)"""
+    ocr_pages: list[int] = Field(default_factory=list)
+    """the pages of a PDF read by OCR (1-based; ``ocr="auto"`` OCRs only pages without a text
+    layer, ``"always"`` every page); empty for a text, or a PDF read from its text layer"""
     error: str | None = None
     """why a batch item could not be read or parsed (its path or index first); then no data"""

@@ -29,10 +29,10 @@ from imr_nlp.models import Determination
 _PR_SET_PDEATHSIG = 1
 
 
-def _parse_chunk(chunk: list[tuple[int, object]]) -> list[Determination]:
+def _parse_chunk(chunk: list[tuple[int, object]], ocr: str = "auto") -> list[Determination]:
     from imr_nlp.batches import parse_chunk
 
-    return parse_chunk(chunk)
+    return parse_chunk(chunk, ocr)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -76,10 +76,10 @@ def _died(chunk: list[tuple[int, object]]) -> list[Determination]:
 
 
 def parse_parallel(
-    numbered: Iterable[tuple[int, object]], n_process: int, chunk_size: int = 16
+    numbered: Iterable[tuple[int, object]], n_process: int, chunk_size: int = 16, ocr: str = "auto"
 ) -> Iterator[Determination]:
     """Determinations of the ``(index, item)`` pairs of ``numbered`` (``imr_nlp.batches.numbered_items``)
-    in order, parsed by ``n_process`` worker processes."""
+    in order, parsed by ``n_process`` worker processes (PDF pages OCR'd by ``ocr``)."""
     from imr_nlp.loading import warm_up
 
     warm_up()  # build once in the parent, lazy tables included: forked workers inherit them
@@ -88,11 +88,11 @@ def parse_parallel(
     finished = False
     try:
         for chunk in minibatch(numbered, size=chunk_size):
-            pending.append((chunk, pool.submit(_parse_chunk, chunk)))
+            pending.append((chunk, pool.submit(_parse_chunk, chunk, ocr)))
             while len(pending) > 2 * n_process:
-                pool = yield from _next_results(pending, pool, n_process)
+                pool = yield from _next_results(pending, pool, n_process, ocr)
         while pending:
-            pool = yield from _next_results(pending, pool, n_process)
+            pool = yield from _next_results(pending, pool, n_process, ocr)
         finished = True
     finally:
         # An idle pool is shut down and waited for: left running (wait=False), its manager
@@ -102,7 +102,7 @@ def parse_parallel(
         pool.shutdown(wait=finished, cancel_futures=True)
 
 
-def _next_results(pending: deque, pool: ProcessPoolExecutor, n_process: int):
+def _next_results(pending: deque, pool: ProcessPoolExecutor, n_process: int, ocr: str = "auto"):
     """Yield the oldest chunk's results; after a worker's death, rebuild the pool, parse that
     chunk again item by item and resubmit the chunks behind it. Returns the pool in use."""
     chunk, future = pending.popleft()
@@ -115,12 +115,12 @@ def _next_results(pending: deque, pool: ProcessPoolExecutor, n_process: int):
     pool = _new_pool(n_process)
     for index, item in chunk:  # alone, so only the item that kills a worker loses its record
         try:
-            yield from pool.submit(_parse_chunk, [(index, item)]).result()
+            yield from pool.submit(_parse_chunk, [(index, item)], ocr).result()
         except BrokenProcessPool:
             yield from _died([(index, item)])
             pool.shutdown(wait=False, cancel_futures=True)
             pool = _new_pool(n_process)
     waiting = [c for c, _ in pending]
     pending.clear()
-    pending.extend((c, pool.submit(_parse_chunk, c)) for c in waiting)
+    pending.extend((c, pool.submit(_parse_chunk, c, ocr)) for c in waiting)
     return pool

@@ -60,6 +60,7 @@ LETTER_COLUMNS: dict[str, str] = {
     "drugs": "array<string>",
     "error": "string",
     "warnings": "array<string>",
+    "ocr_pages": "array<int>",
 }
 
 DECISION_COLUMNS: dict[str, str] = {
@@ -223,6 +224,7 @@ def letter_rows(determination: Determination, letter: str | None = None) -> list
             "drugs": _list(m.generic for m in d.medications if not m.negated),
             "error": d.error,
             "warnings": _list(d.warnings),
+            "ocr_pages": list(d.ocr_pages),
         }
     ]
 

@@ -133,7 +133,7 @@ def test_parse_many_picks_its_workers_from_the_usable_cores(monkeypatch, n_items
     monkeypatch.setattr(api.multiprocessing, "current_process", lambda: type("P", (), {"daemon": daemon})())
     started = []
 
-    def parse_parallel(numbered, n_process, chunk_size):
+    def parse_parallel(numbered, n_process, chunk_size, ocr="auto"):
         started.append(n_process)
         for index, item in numbered:
             yield api.error_record(item, index, "parsed by a worker")
@@ -236,7 +236,7 @@ def test_assert_spans():
     assert htn.historical
 
 
-def _die_on(chunk):
+def _die_on(chunk, ocr="auto"):
     import os
 
     if any(item == "die" for _, item in chunk):

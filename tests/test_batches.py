@@ -36,10 +36,10 @@ def test_a_failing_generator_becomes_an_error_record_and_ends_the_input(n_proces
     assert results[21].warnings[0].startswith("error:")
 
 
-def _kill_on_marker(chunk):
+def _kill_on_marker(chunk, ocr="auto"):
     if any(item == "KILL" for _, item in chunk):
         os.kill(os.getpid(), signal.SIGKILL)
-    return batches.parse_chunk(chunk)
+    return batches.parse_chunk(chunk, ocr)
 
 
 def test_a_worker_that_dies_costs_its_item_one_record_and_the_pool_is_rebuilt(monkeypatch):
