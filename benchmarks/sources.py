@@ -5,10 +5,16 @@ Usage (from the project root, in the project's environment, with ../shared besid
 ocr extra installed for the OCR conditions):
 
     python benchmarks/sources.py reader              # the text layer (ocr="never")
+    python benchmarks/sources.py pdftotext           # text another extractor wrote: pdftotext,
+                                                     # pdftotext-layout, pdftotext-raw, pdfminer, pdfplumber
+    python benchmarks/sources.py all                 # the reader and every extractor, one table
     python benchmarks/sources.py clean [--limit N]   # pages rendered at 300 dpi, OCR'd
     python benchmarks/sources.py degraded [--limit N]  # rendered, turned 0.7 degree, 80% scale, noise
 
-Each OCR condition makes, for every letter, an image-only PDF of its pages (pypdfium2 renders
+An extractor condition gives each PDF to that tool (benchmarks/_extracted_texts.py: Debian's
+poppler-utils for pdftotext; pdfminer.six and pdfplumber of the dev extra) and parses its text
+with ``imr_nlp.parse``: the text a data lake holds from another tool. Each OCR condition makes,
+for every letter, an image-only PDF of its pages (pypdfium2 renders
 them in grey; Pillow writes the PDF) and parses it with ``parse_file(ocr="auto")``, so the
 pages go through the same reader process and OCR as a user's scans. Scores are those of
 ../shared/eval/score.py (micro-F1 over all slots, hard-F1 over those fixed wording does not give
@@ -31,6 +37,7 @@ from collections import Counter
 from pathlib import Path
 
 import _no_shadow  # noqa: F401  (before spaCy)
+from _extracted_texts import TOOLS, extract
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -92,12 +99,15 @@ def run(condition: str, limit: int | None) -> dict:
             if not pdf.exists():
                 continue
             path = pdf
-            if condition != "reader":
+            if condition in ("clean", "degraded"):
                 path = Path(folder) / pdf.name
                 path.write_bytes(scan(pdf, condition == "degraded", seed=letters))
             started = time.perf_counter()
             try:
-                determination = imr_nlp.parse_file(path, ocr="never" if condition == "reader" else "auto")
+                if condition in TOOLS:
+                    determination = imr_nlp.parse(extract(pdf, condition))
+                else:
+                    determination = imr_nlp.parse_file(path, ocr="never" if condition == "reader" else "auto")
             except imr_nlp.InputError as exc:
                 print(f"{pdf.name}: {exc}", file=sys.stderr)
                 determination = imr_nlp.Determination(error=str(exc))
@@ -129,10 +139,20 @@ def run(condition: str, limit: int | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("condition", choices=["reader", "clean", "degraded"])
+    parser.add_argument("condition", choices=["reader", *TOOLS, "clean", "degraded", "all"])
     parser.add_argument("--limit", type=int, default=None, help="a seeded sample of this many letters")
     args = parser.parse_args()
-    print(json.dumps(run(args.condition, args.limit)))
+    if args.condition != "all":
+        print(json.dumps(run(args.condition, args.limit)))
+        return
+    results = [run(condition, args.limit) for condition in ("reader", *TOOLS)]
+    print("| text | letters | micro-F1 | hard-F1 | s/page |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['condition']} | {r['letters']} | {r['micro_f1']:.3f} | {r['hard_f1']:.3f} "
+            f"| {r['seconds_per_page']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -137,6 +137,27 @@ def test_the_code_index_reads_back_as_built():
         index.by_code,
         index.places,
     )
+    assert again.other_descriptions == index.other_descriptions
+    # every item of the code set is described without the code-set package at parse time
+    assert index.description("V00.01XA") and index.description("M54.5") and index.description("M54.59X") is None
+
+
+def test_parsing_needs_no_code_set_package_once_the_index_is_read(tmp_path):
+    """The code-set package (seconds to load) is imported only to build the index: a process
+    (a forked or spawned worker) that reads the stored index never loads it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, imr_nlp\n"
+        "imr_nlp.parse('Diagnoses: lumbar radiculopathy; contusion of knee; poisoning by tramadol')\n"
+        "print('simple_icd_10_cm' in sys.modules)\n"
+    )
+    env = {**os.environ, "IMR_NLP_INDEX_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split()[-1] == "True"  # built: the package was read
+    assert again.stdout.split()[-1] == "False"
 
 
 def test_the_lexicon_reads_back_as_built(folder):

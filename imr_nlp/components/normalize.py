@@ -129,9 +129,7 @@ class IMRTokenizer:
         if given > MAX_TEXT_CHARS:
             cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
             text = text[: cut if cut > MAX_TEXT_CHARS // 2 else MAX_TEXT_CHARS]
-        clean, offset_map = clean_text(
-            text, self.line_starts, self.midline_starts, self.hyphenation, self.repairer
-        )
+        clean, offset_map = clean_text(text, self.line_starts, self.midline_starts, self.hyphenation, self.repairer)
         self._fill_cache(clean)
         doc = self.tokenizer(clean)
         remember_text(doc, clean)

@@ -320,6 +320,10 @@ class CodeIndex:
     vocabulary: frozenset[str]  # every word of the code set's phrases, lower-case and singular
     by_code: dict[str, int] = field(default_factory=dict)  # code -> its description's entry
     places: frozenset[str] = frozenset()  # the tables' place words (for head_places)
+    # every other item of the code set (chapters, blocks, the excluded chapters' codes) -> its
+    # description: a code the term table names is described without the code-set package,
+    # whose loading costs seconds in every process that would otherwise not need it
+    other_descriptions: dict[str, str] = field(default_factory=dict)
     _head_places: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
     _children: dict[str, list[int]] | None = field(default=None, repr=False)
 
@@ -335,7 +339,9 @@ class CodeIndex:
         return self._children.get(code, [])
 
     def description(self, code: str) -> str | None:
-        return self.descriptions.get(code)
+        """The code's description: an indexed code's, else any other code-set item's (None for
+        a code not in the code set)."""
+        return self.descriptions.get(code) or self.other_descriptions.get(code)
 
     def parent(self, code: str) -> str | None:
         """The code one level above ``code`` in the code set, or None for a category."""
@@ -369,12 +375,6 @@ def is_valid_code(code: str) -> bool:
     import simple_icd_10_cm as cm
 
     return bool(code) and cm.is_valid_item(code)
-
-
-def code_set_description(code: str) -> str | None:
-    import simple_icd_10_cm as cm
-
-    return cm.get_description(code) if cm.is_valid_item(code) else None
 
 
 def build_index(tables: IcdTables, items: Iterable[tuple[str, str, Sequence[str]]]) -> CodeIndex:
@@ -463,7 +463,7 @@ def code_index(tables: IcdTables) -> CodeIndex:
         index = stored(
             "icd10_index",
             tables.fingerprint,
-            lambda: build_index(tables, code_set_items(tables.excluded_chapters)),
+            lambda: _with_other_descriptions(build_index(tables, code_set_items(tables.excluded_chapters))),
             encode_index,
             decode_index,
             packages=("simple_icd_10_cm",),
@@ -486,6 +486,16 @@ def _joined(words) -> str:
 
 def _word_set(joined: str, _empty: frozenset = frozenset()) -> frozenset[str]:
     return frozenset(joined.split(_SEPARATOR)) if joined else _empty
+
+
+def _with_other_descriptions(index: CodeIndex) -> CodeIndex:
+    """The index with the descriptions of the code set's items it does not index."""
+    import simple_icd_10_cm as cm
+
+    index.other_descriptions = {
+        code: cm.get_description(code) for code in cm.get_all_codes(with_dots=True) if code not in index.descriptions
+    }
+    return index
 
 
 def encode_index(index: CodeIndex) -> dict:
@@ -511,6 +521,7 @@ def encode_index(index: CodeIndex) -> dict:
         "vocabulary": _joined(index.vocabulary),
         "by_code": index.by_code,
         "places": _joined(index.places),
+        "other_descriptions": index.other_descriptions,
     }
 
 
@@ -540,6 +551,7 @@ def decode_index(data: dict) -> CodeIndex:
         _word_set(data["vocabulary"]),
         data["by_code"],
         _word_set(data["places"]),
+        other_descriptions=data["other_descriptions"],
     )
 
 
@@ -740,7 +752,7 @@ def _code_phrase(text: str, tables: IcdTables, index: CodeIndex, relax: int = 0)
 
 def _described(code: str, index: CodeIndex) -> Coding:
     """``code`` with its description from the index, else from the code set (a code the index left out)."""
-    return Coding(code, index.description(code) or code_set_description(code) or "")
+    return Coding(code, index.description(code) or "")
 
 
 def _term_coding(term: tuple[str, dict[str, str]], sides: set[str], index: CodeIndex) -> Coding:
@@ -982,7 +994,7 @@ def _code_by_coverage(text: str, tables: IcdTables, index: CodeIndex) -> Coding 
     found = index.entries[index.by_code[code]] if code in index.by_code else None
     if found is not None and (found.words & tables.places) - written_places - tables.optional:
         return None  # even the category names a place the words do not ("... of thorax")
-    return Coding(code, index.description(code) or code_set_description(code) or "", "most words")
+    return Coding(code, index.description(code) or "", "most words")
 
 
 def _coverage_scores(
