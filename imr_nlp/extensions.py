@@ -186,14 +186,14 @@ def restore_values(doc: Doc) -> bool:
     return True
 
 
-def _accessors(name: str, default, offsets):
+def _accessors(name: str, default, kind: str):
     """A getter and setter keeping a value where spaCy keeps an extension's default-valued one
-    (``doc.user_data[("._.", name, start, end)]``), whose getter restores the carried values
-    of a doc read without them before answering."""
+    (``doc.user_data[("._.", name, start, end)]``: a doc's ``(None, None)``, a span's character
+    offsets, a token's ``(idx, None)``), whose getter restores the carried values of a doc read
+    without them before answering. One pair per kind, the key made inline (they are read
+    tens of thousands of times a letter)."""
 
-    def get(obj):
-        doc = obj.doc
-        key = ("._.", name, *offsets(obj))
+    def answer(doc: Doc, key: tuple):
         data = doc.user_data
         if key in data:
             return data[key]
@@ -201,23 +201,37 @@ def _accessors(name: str, default, offsets):
             return data[key]
         return default
 
-    def set_(obj, value) -> None:
-        obj.doc.user_data[("._.", name, *offsets(obj))] = value
+    if kind == "doc":
+
+        def get(doc):
+            return answer(doc, ("._.", name, None, None))
+
+        def set_(doc, value) -> None:
+            doc.user_data[("._.", name, None, None)] = value
+
+    elif kind == "span":
+
+        def get(span):
+            key = ("._.", name, span.start_char, span.end_char)
+            value = span.doc.user_data.get(key, _ABSENT)
+            return answer(span.doc, key) if value is _ABSENT else value
+
+        def set_(span, value) -> None:
+            span.doc.user_data[("._.", name, span.start_char, span.end_char)] = value
+
+    else:
+
+        def get(token):
+            return answer(token.doc, ("._.", name, token.idx, None))
+
+        def set_(token, value) -> None:
+            token.doc.user_data[("._.", name, token.idx, None)] = value
 
     get.imr_nlp = True
     return get, set_
 
 
-def _doc_offsets(doc: Doc) -> tuple[None, None]:
-    return None, None
-
-
-def _span_offsets(span: Span) -> tuple[int, int]:
-    return span.start_char, span.end_char
-
-
-def _token_offsets(token: Token) -> tuple[int, None]:
-    return token.idx, None
+_ABSENT = object()
 
 
 def register_extensions() -> None:
@@ -225,15 +239,15 @@ def register_extensions() -> None:
     :func:`_accessors` (the values stay where spaCy keeps them, so ``Doc.to_bytes`` and a DocBin
     with user data store them as before); one registered by another package under the same
     name (medspaCy's ConText flags and ``token._.section``, same meaning) is taken over."""
-    for cls, table, offsets in (
-        (Doc, DOC_EXTENSIONS, _doc_offsets),
-        (Span, SPAN_EXTENSIONS, _span_offsets),
-        (Token, TOKEN_EXTENSIONS, _token_offsets),
+    for cls, table, kind in (
+        (Doc, DOC_EXTENSIONS, "doc"),
+        (Span, SPAN_EXTENSIONS, "span"),
+        (Token, TOKEN_EXTENSIONS, "token"),
     ):
         for name, extension in table.items():
             getter = cls.get_extension(name)[2] if cls.has_extension(name) else None
             if not getattr(getter, "imr_nlp", False):
-                get, set_ = _accessors(name, extension.default, offsets)
+                get, set_ = _accessors(name, extension.default, kind)
                 cls.set_extension(name, getter=get, setter=set_, force=True)
 
 
