@@ -34,9 +34,10 @@ from imr_nlp.extensions import spans_of, warn
 CONTRACT = declare(
     Contract(
         factory="imr_header",
-        reads=("spans:sections", "spans:dates", "span._.iso_date"),
+        reads=("spans:sections", "spans:dates", "span._.iso_date", "span._.role"),
         writes=(
             "spans:header",
+            "span._.role",
             "span._.header_value",
             "doc._.header",
             "doc._.header_sources",
@@ -166,6 +167,7 @@ class IMRHeader(RuleComponent):
     def _compile(self) -> None:
         rules = self.rules["header.json"]
         self.fields = [(rule, re.compile(rule.pattern, re.I if rule.ignore_case else 0)) for rule in rules.fields]
+        self.date_roles = {rule.field: rule.date_role for rule in rules.fields if rule.date_role}
         self.value_types = [(t.kind, re.compile(t.pattern, re.I if t.ignore_case else 0)) for t in rules.value_types]
         self.name_separators = re.compile(rules.name_separators, re.I)
         self.name_stop_words = frozenset(w.lower() for w in rules.name_stop_words)
@@ -326,9 +328,20 @@ class IMRHeader(RuleComponent):
         doc._.reviewer = reviewer
         doc._.patient = patient
         self.write_spans(doc, "header", spans)
+        self._give_date_roles(doc, matches.found)
         if matches.unread:
             warn(doc, errors.warning("W021", fields=", ".join(matches.unread)))
         return doc
+
+    def _give_date_roles(self, doc: Doc, found: list[tuple[str, int, int, object]]) -> None:
+        """A date read as a header field takes the field's role. imr_dates reads the words just
+        before a date; in a header whose labels and values an extractor wrote apart those are
+        another label's, or none, while the header pairs its labels and values as a block."""
+        read_as = {(start, end): self.date_roles[field] for field, start, end, _ in found if field in self.date_roles}
+        for span in spans_of(doc, "dates"):
+            role = read_as.get((span.start_char, span.end_char))
+            if role is not None and span._.role != role:
+                span._.role = role
 
 
 @Language.factory(

@@ -673,6 +673,12 @@ class HeaderField(_Strict):
     pattern: Regex
     ignore_case: bool = True
     flag: str | None = None
+    date_role: DateRole | None = Field(
+        None,
+        description="a date field's role (DateMention.role), given to the date it reads: imr_dates reads the "
+        "words just before a date, which in a header whose labels and values an extractor wrote apart are "
+        "another label's or none",
+    )
     examples: list[HeaderFieldExample] = Field(min_length=2)
 
 

@@ -122,6 +122,23 @@ def test_a_two_column_header_reads_the_same_in_every_reading_order(nlp, header):
     assert not doc._.imr_warnings
 
 
+HEADER_DATE_ROLES = {
+    "2017-02-03": "assigned",
+    "2017-03-01": "decision",
+    "2012-06-15": "injury",
+    "2017-01-20": "utilization_review",
+    "2017-01-27": "application_received",
+}
+
+
+@pytest.mark.parametrize("header", READING_ORDERS.values(), ids=list(READING_ORDERS))
+def test_header_dates_carry_their_role_in_every_reading_order(header):
+    """A date read as a header field is that field's DateMention role, even where no label
+    stands before it (labels and values written apart): never "other"."""
+    dates = imr_nlp.parse(header + BODY).dates
+    assert {str(d.value): d.role for d in dates if str(d.value) in HEADER_DATE_ROLES} == HEADER_DATE_ROLES
+
+
 @pytest.mark.parametrize(
     "text, value",
     [
