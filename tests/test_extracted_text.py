@@ -127,6 +127,14 @@ def test_a_running_page_header_is_dropped_but_a_line_once_on_a_page_edge_is_not(
     assert kept.count("Upheld.") == 3
 
 
+def test_a_sentence_that_ends_page_after_page_is_never_a_running_footer(clean):
+    """Rationales often end a page with the same closing sentence (text rewrapped by any tool,
+    a letter with a decision per page): a sentence is content, never a footer."""
+    page = "Norco {n}: Upheld\nThere is no functional improvement. As such, the request is\nnot medically necessary.\n"
+    text = clean("\f".join(page.format(n=n) for n in range(3)))
+    assert text.count("not medically necessary.") == 3
+
+
 EDITS = [
     ("abcdef", [Edit(1, 2, "XY")], "aXYcdef", [0, 1, 1, 2, 3, 4, 5]),
     ("abcdef", [Edit(2, 2, "-")], "ab-cdef", [0, 1, 2, 2, 3, 4, 5]),

@@ -415,9 +415,9 @@ def test_each_file_is_read_once_and_its_view_shows_the_text_that_was_parsed(monk
     reads = []
     real = imr_nlp.batches.read_letter_file
 
-    def read_then_change(path):
+    def read_then_change(path, *options):
         reads.append(path)
-        read = real(path)
+        read = real(path, *options)
         if path == letter:
             letter.write_text("changed after it was read", encoding="utf-8")
         return read

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from imr_nlp import resources
-from imr_nlp.normalize.hyphens import Hyphenation
+from imr_nlp.normalize.hyphens import Hyphenation, known_words
 from imr_nlp.normalize.text import OffsetMap
 
 
@@ -66,6 +66,7 @@ def apply_edits(source: str, edits: Sequence[Edit]) -> tuple[str, OffsetMap]:
 
 
 _LINE = re.compile(r"[^\n\f]+")
+_LEFT_WORD = re.compile(r"[A-Za-z]+$")  # the letters before a line-end hyphen
 _DATE = re.compile(r"(?<![\w/.-])\d{1,2}([/-])\d{1,2}\1(\d{4}|\d{2})(?![\w/])")
 # a word or date, not next to a soft hyphen (pdfium's: its line was joined by the reader)
 _GLUED = re.compile(
@@ -111,7 +112,7 @@ class TextRepairer:
             # no word next to an apostrophe: names ("O'Brien") and possessives
             self.word = re.compile(rf"(?<![\w'-])[A-Za-z]{{{rules.ocr_words.min_length},}}(?![\w'-])")
             self.split_capital = re.compile(r"(?<![\w-])(?P<capital>[A-Z]) (?P<rest>[a-z]{2,})(?![\w-])")
-        self.line_end_hyphen = re.compile(r"(?<=[A-Za-z])-(?=[ \t]*(?:\r\n|[\n\r\f])[ \t\r\n\f]*[a-z])")
+        self.line_end_hyphen = re.compile(r"(?<=[A-Za-z])-(?=[ \t]*(?:\r\n|[\n\r\f])[ \t\r\n\f]*(?P<right>[a-z]+))")
 
     def __call__(self, text: str) -> tuple[str, OffsetMap] | None:
         """The repaired text and its map back to ``text``; None when nothing needs repair."""
@@ -133,7 +134,7 @@ class TextRepairer:
         if rules.glued_words:
             edits += self._glued_words(text, rules.glued_words)
         if rules.line_end_hyphens:
-            edits += [Edit(m.start(), m.end(), "\u00ad") for m in self.line_end_hyphen.finditer(text)]
+            edits += self._line_end_hyphens(text)
         if not edits:
             return None
         return apply_edits(text, edits)
@@ -160,7 +161,7 @@ class TextRepairer:
             k = rules.edge_lines
             for where, chosen in (("top", lines[:k]), ("bottom", lines[-k:])):
                 for line in chosen:
-                    if len(line[2]) <= rules.max_length:
+                    if len(line[2]) <= rules.max_length and not line[2].endswith(tuple(rules.sentence_ends)):
                         edges.setdefault((where, key(line[2])), set()).add(number)
         running = {k for (_, k), found in edges.items() if len(found) >= max(2, len(pages) - 1)}
         if not running:
@@ -207,6 +208,21 @@ class TextRepairer:
                         out.append(Edit(at, at + 1, ""))
                     elif not text[at].isdigit():
                         out.append(Edit(at, at + 1, rules.lookalikes[text[at]]))
+        return out
+
+    def _line_end_hyphens(self, text: str) -> list[Edit]:
+        """Plain hyphens ending a line that cut a word ("documen-" / "tation": a half that is no
+        word), read like pdfium's soft hyphen; one between two words ("follow-" / "up",
+        "Non-" / "opioid") is a hyphen as printed, whatever its place in the line."""
+        out = []
+        words = None
+        for m in self.line_end_hyphen.finditer(text):
+            if words is None:
+                words = known_words(self.hyphenation.rules.common_word_min_count)
+            left = _LEFT_WORD.search(text, max(0, m.start() - 64), m.start()).group()
+            if left.lower() in words and m.group("right") in words:
+                continue
+            out.append(Edit(m.start(), m.end(), "\u00ad"))
         return out
 
     def _ocr_words(self, text: str, rules: resources.OcrWordRepairs) -> list[Edit]:

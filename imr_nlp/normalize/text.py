@@ -251,8 +251,18 @@ def clean_text(
         repaired = repairer(raw)
         if repaired is not None:
             text, inner = repaired
-            clean, outer = clean_text(text, structural_starts, midline_starts, hyphenation)
+            clean, outer = _clean_text(text, structural_starts, midline_starts, hyphenation)
             return clean, compose(outer, inner, len(clean))
+    return _clean_text(raw, structural_starts, midline_starts, hyphenation)
+
+
+def _clean_text(
+    raw: str,
+    structural_starts: re.Pattern | None,
+    midline_starts: re.Pattern | None,
+    hyphenation: Hyphenation | None,
+) -> tuple[str, OffsetMap]:
+    """:func:`clean_text` of a text that needs no repair (or was repaired)."""
     # str.translate copies the text; plain ASCII without tabs (most letters) needs none of it
     text = raw
     hyphen_breaks: frozenset[int] = frozenset()

@@ -326,6 +326,11 @@ class PageEdgeRepairs(_Strict):
     description: str = ""
     edge_lines: int = Field(2, ge=1)
     max_length: int = Field(80, ge=1)
+    sentence_ends: str = Field(
+        ".?!",
+        description="a line ending with one of these is a sentence, never a running header or footer (a "
+        "rationale's closing 'is not medically necessary.' often ends a page, on page after page)",
+    )
     examples: list[RepairExample] = Field(min_length=2)
 
 
