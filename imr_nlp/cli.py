@@ -41,6 +41,7 @@ from imr_nlp.io import (
     is_special_file,
     letter_identity,
     looks_like_pdf,
+    missing_reason,
     remove_quietly,
     temporary_for,
     unsupported_type,
@@ -573,7 +574,7 @@ def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bo
     said = set()
     for path in files:
         if not path.exists():
-            said.add(message := f"{path}: {_missing_reason(path)}")
+            said.add(message := f"{path}: {missing_reason(path)}")
             _say(f"error: {message}")
     if len(said) < len(files):
         if talk:
@@ -582,10 +583,6 @@ def _load_pipeline(files: list[Path], problems: list[tuple[Path, str]], talk: bo
     for folder, reason in problems:
         _say(f"error: {folder}: {reason}")
     return Progress(len(files), talk), said
-
-
-def _missing_reason(path: Path) -> str:
-    return "dangling symbolic link" if path.is_symlink() else "no such file"
 
 
 def _parse_into(

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any, TypeVar
 
 from srsly import msgpack
 
-from imr_nlp.io import output_mode
+from imr_nlp.io import remove_quietly, temporary_beside
 
 FORMAT = 1
 OFF = "off"
@@ -116,16 +115,17 @@ def _prune(folder: Path, name: str) -> None:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write atomically (a reader never sees half a file; concurrent writers leave one whole
-    file); a folder that cannot be written leaves nothing and says nothing."""
+    """Write atomically (``temporary_beside`` then a rename: a reader never sees half a file,
+    concurrent writers leave one whole file, the mode is the umask's as for every output of
+    ours); a folder that cannot be written leaves nothing and says nothing."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False) as tmp:
-            tmp.write(data)
-        os.chmod(tmp.name, output_mode(str(path)))  # the umask's, as every output of ours
-        os.replace(tmp.name, path)
+        temp = temporary_beside(str(path))
     except OSError:
-        try:
-            os.unlink(tmp.name)  # type: ignore[possibly-undefined]
-        except (OSError, NameError):
-            pass
+        return
+    try:
+        with open(temp, "wb") as sink:
+            sink.write(data)
+        os.replace(temp, path)
+    except OSError:
+        remove_quietly(temp)

@@ -171,8 +171,13 @@ def _os_error(path: Path, exc: OSError) -> UnreadableFileError:
     """The InputError of a file the system would not open or read, an OSError too: a
     MissingFileError (a FileNotFoundError) for one that is not there."""
     if isinstance(exc, FileNotFoundError):
-        return MissingFileError(path, "dangling symbolic link" if path.is_symlink() else "no such file")
+        return MissingFileError(path, missing_reason(path))
     return UnreadableFileError(path, f"cannot read file: {exc.strerror or exc}", exc.errno, exc.strerror)
+
+
+def missing_reason(path: Path) -> str:
+    """Why a file that is not there cannot be read: a dangling symbolic link, or no such file."""
+    return "dangling symbolic link" if path.is_symlink() else "no such file"
 
 
 def _over_budget(path: Path) -> InputError:
@@ -443,7 +448,7 @@ def temporary_beside(target: str, folder: str | None = None) -> str:
     handle, temp = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=folder or where)
     try:
         if folder is None:  # renamed onto target at the end: give it the mode target should have
-            os.fchmod(handle, output_mode(target))
+            os.fchmod(handle, _output_mode(target))
     finally:
         os.close(handle)
     return temp
@@ -471,7 +476,7 @@ def commit_output(temp: str, target: str) -> None:
     remove_quietly(temp)
 
 
-def output_mode(target: str) -> int:
+def _output_mode(target: str) -> int:
     """The permissions an output renamed onto ``target`` should have: those of the file it
     replaces, else those of a new file under the process's umask (mkstemp's own 0600 would
     make a shared report unreadable to the group)."""

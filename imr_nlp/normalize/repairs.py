@@ -227,9 +227,9 @@ class TextRepairer:
 
     def _ocr_words(self, text: str, rules: resources.OcrWordRepairs) -> list[Edit]:
         """Words with one OCR confusion undone, and capitals split from their words."""
-        from imr_nlp.normalize.drugs import code_set_words, english_words
-
         if self._ocr_vocabulary is None:  # the union once, not per letter (two large sets)
+            from imr_nlp.normalize.drugs import code_set_words, english_words
+
             english = english_words(self.hyphenation.rules.common_word_min_count)
             self._ocr_vocabulary = (english, english | code_set_words())
         english, words = self._ocr_vocabulary
