@@ -14,6 +14,7 @@ parent (Linux: a parent-death signal), so a stopped run leaves no orphans.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -58,6 +59,11 @@ def _warm_up(parent: int) -> None:
     from imr_nlp.loading import load
 
     load()
+    # The pipeline and its tables (about a million objects, inherited from the parent or just
+    # loaded) live as long as the worker: out of the collector's reach, its full collections
+    # neither traverse them again and again nor, by writing to them, copy the pages a forked
+    # worker shares with its parent (the use CPython documents for gc.freeze).
+    gc.freeze()
 
 
 def _new_pool(n_process: int) -> ProcessPoolExecutor:

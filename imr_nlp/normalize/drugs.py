@@ -108,7 +108,7 @@ class DrugLexicon:
                 self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
         self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
         self.lengths_from: dict[str, tuple[int, frozenset[int]]] = _lengths_by_leading_word(self.names)
-        self._fuzzy_index: dict[str, list[str]] | None = None
+        self._fuzzy_index: dict[str, tuple[str, ...]] | None = None
         self._guard: frozenset[str] | None = None
         self.english_min_count = rules.english_guard_min_count
         self.extra_guard: frozenset[str] = (
@@ -197,7 +197,7 @@ class DrugLexicon:
         """Exact (case-insensitive) lookup of a name of one or more words."""
         return self.names.get(" ".join(name.lower().split()))
 
-    def _fuzzy_targets(self) -> dict[str, list[str]]:
+    def _fuzzy_targets(self) -> dict[str, tuple[str, ...]]:
         """Every single-word lexicon name (not only those of classes we know), indexed by its
         one-letter deletions; words of the guard never become targets."""
         if self._fuzzy_index is None:
@@ -211,7 +211,9 @@ class DrugLexicon:
                 for key in _deletes(name):
                     index.setdefault(key, []).append(name)
                 self._fuzzy_longest = max(self._fuzzy_longest or 0, len(name))
-            self._fuzzy_index = index
+            # tuples of strings, which the garbage collector stops tracking (268k lists it
+            # would scan again and again in a long run)
+            self._fuzzy_index = {key: tuple(names) for key, names in index.items()}
         return self._fuzzy_index
 
     def _fuzzy_max_length(self) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from imr_nlp import resources
@@ -66,12 +66,24 @@ def apply_edits(source: str, edits: Sequence[Edit]) -> tuple[str, OffsetMap]:
 
 
 _LINE = re.compile(r"[^\n\f]+")
+_DIGITS = re.compile(r"\d+")
 _LEFT_WORD = re.compile(r"[A-Za-z]+$")  # the letters before a line-end hyphen
 _DATE = re.compile(r"(?<![\w/.-])\d{1,2}([/-])\d{1,2}\1(\d{4}|\d{2})(?![\w/])")
 # a word or date, not next to a soft hyphen (pdfium's: its line was joined by the reader)
 _GLUED = re.compile(
     r"(?<![\w\-\ufffe\u00ad])(?:[A-Za-z]{6,}|\d{3,4}-\d{2}(?:\d{2})?|\d{1,2}-\d{3,6})(?![\w\-\ufffe\u00ad])"
 )
+
+
+def _nonblank_lines(lines: Iterable[str], count: int) -> list[str]:
+    """The first ``count`` lines of ``lines`` with text, stripped."""
+    found = []
+    for line in lines:
+        if stripped := line.strip():
+            found.append(stripped)
+            if len(found) == count:
+                break
+    return found
 
 
 def _year(text: str) -> int:
@@ -94,10 +106,10 @@ class TextRepairer:
         if rules.characters:
             self.characters = re.compile("|".join(re.escape(c) for c in rules.characters.replace))
         if rules.noise:
-            self.specks = re.compile(
-                rf"(?<=\s)[{re.escape(rules.noise.specks)}](?!\S)"
-                rf"|(?<=\n)[ \t]*[{re.escape(rules.noise.line_marks)}][ \t]*(?=\r?\n|\Z)"
-            )
+            # each pattern starts with what it must find, which the regex engine scans for fast
+            # (a pattern starting with a lookbehind is tried at every character)
+            self.specks = re.compile(rf"\s(?P<speck>[{re.escape(rules.noise.specks)}])(?!\S)")
+            self.mark_lines = re.compile(rf"\n(?P<speck>[ \t]*[{re.escape(rules.noise.line_marks)}][ \t]*)(?=\r?\n|\Z)")
         if rules.label_colons:
             labels = "|".join(f"(?:{p})" for p in line_starts if not p.isupper())
             marks = re.escape(rules.label_colons.marks)
@@ -105,14 +117,21 @@ class TextRepairer:
         if rules.ocr_dates:
             digit = "[0-9" + re.escape("".join(rules.ocr_dates.lookalikes)) + "]"
             part = rf"{digit}(?: ?{digit})?"
+            # the month's first character, then what may not stand before it (scanned fast)
             self.ocr_date = re.compile(
-                rf"(?<![\w/.-])(?P<month>{part})(?P<sep>[/-])(?P<day>{part})(?P=sep)(?P<year>\d{{4}}|\d{{2}})(?![\w/])"
+                rf"(?P<month>{digit}(?<![\w/.-]{digit})(?: ?{digit})?)(?P<sep>[/-])(?P<day>{part})(?P=sep)"
+                rf"(?P<year>\d{{4}}|\d{{2}})(?![\w/])"
             )
         if rules.ocr_words:
             # no word next to an apostrophe: names ("O'Brien") and possessives
             self.word = re.compile(rf"(?<![\w'-])[A-Za-z]{{{rules.ocr_words.min_length},}}(?![\w'-])")
-            self.split_capital = re.compile(r"(?<![\w-])(?P<capital>[A-Z]) (?P<rest>[a-z]{2,})(?![\w-])")
-        self.line_end_hyphen = re.compile(r"(?<=[A-Za-z])-(?=[ \t]*(?:\r\n|[\n\r\f])[ \t\r\n\f]*(?P<right>[a-z]+))")
+            # every run of letters: a superset of the words, found faster
+            self.letter_run = re.compile(rf"[A-Za-z]{{{rules.ocr_words.min_length},}}")
+            self.split_capital = re.compile(r"(?P<capital>[A-Z])(?<![\w-][A-Z]) (?P<rest>[a-z]{2,})(?![\w-])")
+            # across letters: the runs of letters that need no repair, and the repairs of others
+            self._unrepaired_words: set[str] = set()
+            self._word_repairs: dict[str, tuple[int, int, str]] = {}
+        self.line_end_hyphen = re.compile(r"-(?<=[A-Za-z]-)(?=[ \t]*(?:\r\n|[\n\r\f])[ \t\r\n\f]*(?P<right>[a-z]+))")
 
     def __call__(self, text: str) -> tuple[str, OffsetMap] | None:
         """The repaired text and its map back to ``text``; None when nothing needs repair."""
@@ -124,7 +143,8 @@ class TextRepairer:
         if rules.page_edges and "\f" in text:
             edits += self._page_edges(text, rules.page_edges)
         if rules.noise:
-            edits += [Edit(m.start(), m.end(), "") for m in self.specks.finditer(text)]
+            edits += [Edit(m.start("speck"), m.end("speck"), "") for m in self.specks.finditer(text)]
+            edits += [Edit(m.start("speck"), m.end("speck"), "") for m in self.mark_lines.finditer(text)]
         if rules.label_colons:
             edits += [Edit(m.start("mark"), m.end("mark"), ":") for m in self.label_colon.finditer(text)]
         if rules.ocr_dates:
@@ -142,33 +162,37 @@ class TextRepairer:
     @staticmethod
     def _page_edges(text: str, rules: resources.PageEdgeRepairs) -> list[Edit]:
         """Running headers and footers: the same short line at the same edge of the pages."""
-        pages = []
-        pos = 0
-        for page in text.split("\f"):
-            lines = [(m.start() + pos, m.end() + pos, m.group().strip()) for m in _LINE.finditer(page)]
-            lines = [line for line in lines if line[2]]
-            if lines:
-                pages.append(lines)
-            pos += len(page) + 1
-        if len(pages) < 2:
+        k = rules.edge_lines
+        page_texts = text.split("\f")
+        # first the edge lines alone (most letters have no running line, and then no page's
+        # other lines are read)
+        edge_lines = []
+        for page in page_texts:
+            lines = page.split("\n")
+            top = _nonblank_lines(lines, k)
+            if top:
+                edge_lines.append((top, _nonblank_lines(reversed(lines), k)[::-1]))
+        if len(edge_lines) < 2:
             return []
 
         def key(line: str) -> str:
-            return " ".join(re.sub(r"\d+", "#", line).split())
+            return " ".join(_DIGITS.sub("#", line).split())
 
         edges: dict[tuple[str, str], set[int]] = {}
-        for number, lines in enumerate(pages):
-            k = rules.edge_lines
-            for where, chosen in (("top", lines[:k]), ("bottom", lines[-k:])):
+        for number, (top, bottom) in enumerate(edge_lines):
+            for where, chosen in (("top", top), ("bottom", bottom)):
                 for line in chosen:
-                    if len(line[2]) <= rules.max_length and not line[2].endswith(tuple(rules.sentence_ends)):
-                        edges.setdefault((where, key(line[2])), set()).add(number)
-        running = {k for (_, k), found in edges.items() if len(found) >= max(2, len(pages) - 1)}
+                    if len(line) <= rules.max_length and not line.endswith(tuple(rules.sentence_ends)):
+                        edges.setdefault((where, key(line)), set()).add(number)
+        running = {k for (_, k), found in edges.items() if len(found) >= max(2, len(edge_lines) - 1)}
         if not running:
             return []
         out = []
-        for lines in pages:
-            k = rules.edge_lines
+        pos = 0
+        for page in page_texts:
+            lines = [(m.start() + pos, m.end() + pos, m.group().strip()) for m in _LINE.finditer(page)]
+            lines = [line for line in lines if line[2]]
+            pos += len(page) + 1
             edge = {id(line) for line in lines[:k] + lines[-k:]}
             for line in lines:
                 if key(line[2]) in running:
@@ -233,25 +257,22 @@ class TextRepairer:
             english = english_words(self.hyphenation.rules.common_word_min_count)
             self._ocr_vocabulary = (english, english | code_set_words())
         english, words = self._ocr_vocabulary
-        # each distinct word once, the known ones set aside in one pass (most letters have no
-        # unknown word with a confusion, and then the text is not scanned again)
+        # each distinct run of letters once (most letters have no unknown word with a confusion,
+        # and then the text is not scanned again), its repair remembered across letters
+        known, unrepaired = self._word_repairs, self._unrepaired_words
+        if len(unrepaired) > 200_000:  # bounded over a long run
+            unrepaired.clear()
+            known.clear()
         repairs = {}
-        for word in set(self.word.findall(text)):
-            lower = word.lower()
-            if lower in words:
-                continue
-            found = set()
-            for read, meant in rules.confusions:
-                at = lower.find(read)
-                while at >= 0:
-                    variant = lower[:at] + meant + lower[at + len(read) :]
-                    if variant in english:
-                        found.add((at, read, meant))
-                    at = lower.find(read, at + 1)
-            if len(found) == 1:
-                ((at, read, meant),) = found
-                written = word[at : at + len(read)]
-                repairs[word] = (at, len(read), meant.upper() if written.isupper() else meant)
+        for word in set(self.letter_run.findall(text)) - unrepaired:
+            repair = known.get(word)
+            if repair is None:
+                repair = self._word_repair(word, rules.confusions, english, words)
+                if repair is None:
+                    unrepaired.add(word)
+                    continue
+                known[word] = repair
+            repairs[word] = repair
         out = []
         if repairs:
             for m in self.word.finditer(text):
@@ -264,9 +285,36 @@ class TextRepairer:
                 out.append(Edit(m.end("capital"), m.start("rest"), ""))
         return out
 
+    @staticmethod
+    def _word_repair(
+        word: str, confusions: Sequence[tuple[str, str]], english: frozenset[str], words: frozenset[str]
+    ) -> tuple[int, int, str] | None:
+        """Where and how to undo the one OCR confusion that makes ``word`` an English word: its
+        offset, the length read and the letters meant; None for a known word or no single repair."""
+        lower = word.lower()
+        if lower in words:
+            return None
+        found = set()
+        for read, meant in confusions:
+            at = lower.find(read)
+            while at >= 0:
+                variant = lower[:at] + meant + lower[at + len(read) :]
+                if variant in english:
+                    found.add((at, read, meant))
+                at = lower.find(read, at + 1)
+        if len(found) != 1:
+            return None
+        ((at, read, meant),) = found
+        written = word[at : at + len(read)]
+        return at, len(read), meant.upper() if written.isupper() else meant
+
     def _glued_words(self, text: str, rules: resources.GluedWordRepairs) -> list[Edit]:
         """Words and dates glued where an extractor dropped a line-end hyphen and joined the lines."""
-        lines = [(m.start(), len(m.group().rstrip())) for m in _LINE.finditer(text)]
+        lines = []  # (start, width) of each line (split: several times faster than a regex)
+        start = 0
+        for line in text.replace("\f", "\n").split("\n"):
+            lines.append((start, len(line.rstrip())))
+            start += len(line) + 1
         widths = sorted(width for _, width in lines if width >= 40)
         if len(widths) < 5:
             return []
@@ -274,13 +322,19 @@ class TextRepairer:
         joined = [(start, width) for start, width in lines if width > rules.joined_line_ratio * usual]
         if not joined:
             return []
-        glued = Counter(m.group().lower() for m in _GLUED.finditer(text))
+        words = known_words(self.hyphenation.rules.common_word_min_count)
+        glued: Counter | None = None  # counted once a word may need it (a known word never does)
         out = []
         for start, width in joined:
             line_end = start + width
             physical = start  # where the current physical line began
             for m in _GLUED.finditer(text, start, line_end):
-                at = self._glue_point(m.group(), text, glued)
+                word = m.group()
+                if word[0].isalpha() and word.lower() in words:
+                    continue
+                if glued is None:
+                    glued = Counter(m.group().lower() for m in _GLUED.finditer(text))
+                at = self._glue_point(word, text, glued)
                 if at is None:
                     continue
                 point = m.start() + at
