@@ -467,6 +467,26 @@ def main() -> None:
     """imr-nlp: IMR final determination letters as structured data."""
 
 
+_ocr_option = click.option(
+    "--ocr",
+    type=click.Choice(["auto", "never", "always"]),
+    default="auto",
+    show_default=True,
+    help="OCR of PDF pages (the ocr extra: pip install 'imr-nlp[ocr]' and tesseract): auto reads only pages "
+    "without a text layer by OCR, always every page, never none (a page without text is then a W023 warning)",
+)
+
+
+def _check_ocr_option(ocr: str) -> None:
+    """A usage error, before anything loads, for --ocr always where OCR cannot run."""
+    from imr_nlp.io import OcrUnavailableError, check_ocr
+
+    try:
+        check_ocr(ocr)
+    except OcrUnavailableError as exc:
+        raise click.UsageError(str(exc).replace('ocr="always"', "--ocr always")) from exc
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
@@ -491,14 +511,7 @@ def main() -> None:
     help="write CSV cells as they are; by default a cell starting with = + - @, a tab or a carriage return "
     "gets a leading ' so that a spreadsheet shows it as text instead of running it",
 )
-@click.option(
-    "--ocr",
-    type=click.Choice(["auto", "never", "always"]),
-    default="auto",
-    show_default=True,
-    help="OCR of PDF pages (the ocr extra: pip install 'imr-nlp[ocr]' and tesseract): auto reads only pages "
-    "without a text layer by OCR, always every page, never none (a page without text is then a W023 warning)",
-)
+@_ocr_option
 def parse(
     paths: tuple[str, ...],
     fmt: str,
@@ -511,15 +524,10 @@ def parse(
 ) -> None:
     """Parse letters (files, folders of .txt/.pdf, globs; - for one letter on standard input) to
     JSON lines, CSV or Parquet."""
-    from imr_nlp.io import OcrUnavailableError, check_ocr
-
     started = time.perf_counter()
     if fmt == "parquet" and not out:  # before standard input is read
         raise click.UsageError("--format parquet needs --out FILE")
-    try:
-        check_ocr(ocr)
-    except OcrUnavailableError as exc:
-        raise click.UsageError(str(exc).replace('ocr="always"', "--ocr always")) from exc
+    _check_ocr_option(ocr)
     with stdin_letter(paths) as (paths, stdin_file):
         level, files, problems = _parse_inputs(paths, fmt, out, level)
         talk = sys.stderr.isatty() if progress is None else progress  # quiet on success when piped
@@ -663,6 +671,7 @@ def _parse_summary(
 )
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="worker processes [one per usable core]")
 @click.option("--progress/--no-progress", default=None, help="progress bar on stderr [on when stderr is a terminal]")
+@_ocr_option
 def report(
     paths: tuple[str, ...],
     out: str,
@@ -670,6 +679,7 @@ def report(
     evidence_limit: int | None,
     workers: int | None,
     progress: bool | None,
+    ocr: str,
 ) -> None:
     """Write one self-contained HTML report of letters (files, folders, globs): outcomes and
     overturn rates by DWC category, drug class, guideline, reviewer specialty and month, the
@@ -678,6 +688,7 @@ def report(
     from imr_nlp.html_report import EVIDENCE_LIMIT, build_report, letters_with_texts
 
     started = time.perf_counter()
+    _check_ocr_option(ocr)
     if not Path(out).resolve().parent.is_dir():
         raise click.BadParameter(f"the folder of {terminal_safe(out)} does not exist", param_hint="--out")
     files, problems = _letters_or_exit(paths)
@@ -699,7 +710,7 @@ def report(
         bar.advance()
 
     limit = EVIDENCE_LIMIT if evidence_limit is None else evidence_limit
-    letters = letters_with_texts(files, n_process=workers, on_letter=on_letter, texts=limit)
+    letters = letters_with_texts(files, n_process=workers, on_letter=on_letter, texts=limit, ocr=ocr)
     page = build_report(letters, title=title, evidence_limit=limit)
     bar.close()
     try:
@@ -732,16 +743,18 @@ def schema(level: str | None) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-def show(paths: tuple[str, ...]) -> None:
+@_ocr_option
+def show(paths: tuple[str, ...], ocr: str) -> None:
     """Print a readable summary of each letter: header, decisions, outcomes, reasons, drugs,
     citations (made terminal-safe: a letter's text is not ours). Exit 1 when a letter failed or
     none was found."""
     import imr_nlp
 
+    _check_ocr_option(ocr)
     with stdin_letter(paths) as (paths, stdin_file):
         files, problems = _letters_or_exit(paths)
         failed = len(problems)
-        for det in imr_nlp.parse_many(files):
+        for det in imr_nlp.parse_many(files, ocr=ocr):
             failed += _show_letter(named_as_given(det, stdin_file))
     if failed:
         sys.exit(1)
@@ -758,6 +771,8 @@ def _show_letter(det) -> bool:
         f"injury {det.injury_date or '-'}  UR {det.ur_date or '-'}  "
         f"patient {det.patient.age or '?'} {det.patient.sex or '?'}"
     )
+    if det.ocr_pages:
+        _line(f"   pages read by OCR: {', '.join(map(str, det.ocr_pages))}")
     for decision in det.decisions:
         _show_decision(decision)
     drugs = sorted({m.generic for m in det.medications if m.generic and not m.negated})

@@ -470,12 +470,13 @@ def letters_with_texts(
     n_process: int | None = None,
     on_letter: Callable[[Determination], None] | None = None,
     texts: int | None = None,
+    ocr: str = "auto",
 ) -> Iterator[tuple[Determination, str | None]]:
     """Each item parsed (as ``parse_many`` does) with the text its offsets refer to: a text item
     itself, a file's text as read for parsing (each file is read once, so its evidence view
     shows the very text that was parsed, even if the file changes meanwhile; None when it could
     not be read). ``texts`` bounds how many texts are given (the letters that get an evidence
-    view)."""
+    view); PDF pages without a text layer are OCR'd by ``ocr``, as in ``parse_file``."""
     from collections import deque
 
     from imr_nlp.api import parse_many
@@ -491,7 +492,7 @@ def letters_with_texts(
                 in_flight.append((None, index, item))
                 continue
             try:
-                letter = item_text(item, index)
+                letter = item_text(item, index, ocr)
             except (InputError, TypeError) as exc:
                 in_flight.append((item, index, exc))
                 continue
@@ -529,9 +530,11 @@ def report(
     title: str = "IMR final determinations",
     evidence_limit: int = EVIDENCE_LIMIT,
     n_process: int | None = None,
+    ocr: str = "auto",
 ) -> str:
-    """Parse letters (an iterable of texts or ``pathlib.Path`` files, as ``parse_many``) and
-    return the HTML report; with ``out``, also write it there (UTF-8, complete or not at all).
+    """Parse letters (an iterable of texts or ``pathlib.Path`` files, as ``parse_many``, PDF
+    pages without a text layer OCR'd by ``ocr``) and return the HTML report; with ``out``, also
+    write it there (UTF-8, complete or not at all).
     One text or one path is a TypeError, not a corpus of its characters; an ``out`` that is one
     of the letters (by any name) is a ValueError, raised before anything is written."""
     if isinstance(items, (str, bytes, Path)):
@@ -539,8 +542,9 @@ def report(
             f"imr_nlp.report expects an iterable of letters (texts or paths), not one {type(items).__name__}: "
             "pass a list, e.g. imr_nlp.report([letter])"
         )
-    from imr_nlp.io import file_key, write_whole
+    from imr_nlp.io import check_ocr, file_key, write_whole
 
+    check_ocr(ocr)
     target = file_key(out) if out is not None and os.path.exists(out) else None
     overwritten: list[Path] = []
 
@@ -550,7 +554,7 @@ def report(
                 overwritten.append(item)
             yield item
 
-    letters = letters_with_texts(watched(items), n_process, texts=evidence_limit)
+    letters = letters_with_texts(watched(items), n_process, texts=evidence_limit, ocr=ocr)
     page = build_report(letters, title=title, evidence_limit=evidence_limit)
     if overwritten:
         raise ValueError(f"out={out} is one of the letters ({overwritten[0]}): the report would destroy it")

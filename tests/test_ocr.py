@@ -7,6 +7,7 @@ run tesseract are skipped when pytesseract or the tesseract program is missing, 
 IMR_NLP_REQUIRE_OCR=1 (as in CI, whose .ci/run installs them), where a missing OCR fails the run.
 """
 
+import html
 import io as bytes_io
 import json
 import os
@@ -215,6 +216,24 @@ def test_the_cli_option(no_pytesseract, files, tmp_path):
     assert CliRunner().invoke(cli_main, ["parse", str(files["mixed"]), "--ocr", "maybe"]).exit_code == 2
 
 
+@pytest.mark.parametrize("command", ["report", "show"])
+def test_report_and_show_take_the_option_too(no_pytesseract, files, tmp_path, command):
+    out = ["--out", str(tmp_path / "report.html")] if command == "report" else []
+    refused = CliRunner().invoke(cli_main, [command, str(files["mixed"]), *out, "--ocr", "always"])
+    assert refused.exit_code == 2 and "--ocr always but OCR is not available" in refused.output
+    result = CliRunner().invoke(
+        cli_main, [command, str(files["mixed"]), *out, "--ocr", "never", "--no-progress"][: None if out else -1]
+    )
+    assert result.exit_code == 0, result.output
+    if command == "show":  # the pages left unread are named
+        assert result.output.count("warning: W023") == 3
+
+
+def test_the_report_function_checks_its_mode_first(files, tmp_path):
+    with pytest.raises(ValueError, match="ocr must be one of"):
+        imr_nlp.report([files["mixed"]], ocr="maybe")
+
+
 # --- with OCR: tesseract reads the scanned pages -------------------------------------------------------
 
 
@@ -249,6 +268,16 @@ def test_low_confidence_is_said_and_the_cli_reads_a_scan(monkeypatch, files, tmp
     assert len(low) == 1 and low[0].startswith("W025: PDF page 1 was read by OCR with a mean word confidence of 9")
     always = imr_nlp.parse_many([files["page1"]], ocr="always", n_process=1)
     assert [d.ocr_pages for d in always] == [[1]]
+    shown = CliRunner().invoke(cli_main, ["show", str(files["page1"])])
+    assert shown.exit_code == 0 and "pages read by OCR: 1" in shown.output
+
+
+@needs_ocr
+def test_the_report_reads_scanned_pages(files):
+    items = [html.escape(d.item) for d in imr_nlp.parse_file(LETTER).decisions]
+    read = imr_nlp.report([files["mixed"]], n_process=1)
+    unread = imr_nlp.report([files["mixed"]], n_process=1, ocr="never")
+    assert all(item in read for item in items) and not any(item in unread for item in items)
 
 
 @pytest.mark.parametrize(
