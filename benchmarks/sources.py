@@ -10,6 +10,8 @@ ocr extra installed for the OCR conditions):
     python benchmarks/sources.py all                 # the reader and every extractor, one table
     python benchmarks/sources.py clean [--limit N]   # pages rendered at 300 dpi, OCR'd
     python benchmarks/sources.py degraded [--limit N]  # rendered, turned 0.7 degree, 80% scale, noise
+    python benchmarks/sources.py all --letters benchmarks/data/unseen_letters  # letters we have as text
+                                                     # only, typeset as PDFs first (reportlab)
 
 An extractor condition gives each PDF to that tool (benchmarks/_extracted_texts.py: Debian's
 poppler-utils for pdftotext; pdfminer.six and pdfplumber of the dev extra) and parses its text
@@ -79,7 +81,7 @@ def scan(pdf: Path, degraded: bool, seed: int = 0) -> bytes:
     return out.getvalue()
 
 
-def run(condition: str, limit: int | None) -> dict:
+def run(condition: str, limit: int | None, pdfs: Path = PDFS, gold_dir: Path = GOLD) -> dict:
     import pypdfium2 as pdfium
 
     import imr_nlp
@@ -87,7 +89,7 @@ def run(condition: str, limit: int | None) -> dict:
 
     score = _scorer()
     tally = score.Tally()
-    golds = sorted(GOLD.glob("*.json"))
+    golds = sorted(gold_dir.glob("*.json"))
     if limit:
         golds = random.Random(0).sample(golds, min(limit, len(golds)))
         golds.sort()
@@ -95,7 +97,7 @@ def run(condition: str, limit: int | None) -> dict:
     seconds, pages, letters, codes, ocr_pages = 0.0, 0, 0, Counter(), 0
     with tempfile.TemporaryDirectory() as folder:
         for gold in golds:
-            pdf = PDFS / f"{gold.stem}.pdf"
+            pdf = pdfs / f"{gold.stem}.pdf"
             if not pdf.exists():
                 continue
             path = pdf
@@ -141,11 +143,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("condition", choices=["reader", *TOOLS, "clean", "degraded", "all"])
     parser.add_argument("--limit", type=int, default=None, help="a seeded sample of this many letters")
+    parser.add_argument(
+        "--letters",
+        type=Path,
+        default=None,
+        help="a folder of letters written as text (letters/*.txt, gold/*.json: benchmarks/data/unseen_letters), "
+        "typeset as PDFs first (benchmarks/_render_letters.py) instead of ../shared's PDFs",
+    )
     args = parser.parse_args()
-    if args.condition != "all":
-        print(json.dumps(run(args.condition, args.limit)))
-        return
-    results = [run(condition, args.limit) for condition in ("reader", *TOOLS)]
+    with tempfile.TemporaryDirectory() as folder:
+        pdfs, gold_dir = PDFS, GOLD
+        if args.letters:
+            from _render_letters import render_pdf
+
+            pdfs, gold_dir = Path(folder), args.letters / "gold"
+            for letter in sorted((args.letters / "letters").glob("*.txt")):
+                (pdfs / f"{letter.stem}.pdf").write_bytes(render_pdf(letter.read_text(encoding="utf-8")))
+        if args.condition != "all":
+            print(json.dumps(run(args.condition, args.limit, pdfs, gold_dir)))
+            return
+        results = [run(condition, args.limit, pdfs, gold_dir) for condition in ("reader", *TOOLS)]
     print("| text | letters | micro-F1 | hard-F1 | s/page |")
     print("|---|---|---|---|---|")
     for r in results:

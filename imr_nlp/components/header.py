@@ -75,6 +75,13 @@ class HeaderLabel(NamedTuple):
     end: int
 
 
+class CellRules(NamedTuple):
+    """The header table's cells not read that do not end the label block (header.json ``cells``)."""
+
+    label_shape: re.Pattern
+    max_length: int
+
+
 class HeaderMatches(NamedTuple):
     """What ``IMRHeader.match`` found: (field, start, end, value) facts, each header field's source,
     and the fields whose label was found without a value of its kind."""
@@ -102,11 +109,14 @@ def _blanked(text: str, spans: list[HeaderValue] | list[HeaderLabel]) -> str:
     return "".join(chars)
 
 
-def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue]) -> dict[HeaderLabel, HeaderValue]:
+def pair_labels(
+    text: str, labels: list[HeaderLabel], values: list[HeaderValue], cells: CellRules | None = None
+) -> dict[HeaderLabel, HeaderValue]:
     """Each label's value, told by its kind, in any reading order an extractor gives the header:
     the value inside a label split around it; else the value beside the label on its line; else,
     for the labels left, in their order, the next value of their kind among those standing alone
-    on a line of the label block (a block of values after a block of labels, or interleaved)."""
+    on a line of the label block (a block of values after a block of labels, or interleaved;
+    ``cells``: the table's other cells, which do not end the block)."""
     view = mask_values(text, values)
     values = sorted(values)
     starts = [v.start for v in values]
@@ -121,7 +131,7 @@ def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue])
         if value is not None and value not in used:
             paired[label] = value
             used.add(value)
-    block_start, block_end = label_block(view, labels)
+    block_start, block_end = label_block(view, labels, text, cells)
     alone = [v for v in values if v not in used and block_start < v.start < block_end and _alone_on_line(view, v)]
     last = -1
     for label in sorted(labels, key=lambda lab: lab.start):
@@ -135,23 +145,49 @@ def pair_labels(text: str, labels: list[HeaderLabel], values: list[HeaderValue])
     return paired
 
 
-def label_block(view: str, labels: list[HeaderLabel]) -> tuple[int, int]:
+def label_block(
+    view: str, labels: list[HeaderLabel], text: str | None = None, cells: CellRules | None = None
+) -> tuple[int, int]:
     """Where the block of labels and values runs: from the first label through the lines that
-    hold nothing but labels and values (``view`` has its values blanked out); it ends at the first
-    line with anything else, so that a label without its value ("Date of Injury: unknown") never
-    takes a date from the text further on."""
+    hold nothing but labels and values (``view`` has its values blanked out; ``text`` is the
+    text itself), and, given ``cells``, the table's other cells: a label of a field not read, a
+    run of lines each holding one value of no known kind between two lines of values. It ends
+    at the first line with anything else, so that a label without its value ("Date of Injury:
+    unknown") never takes a date from the text further on."""
     if not labels:
         return len(view), len(view)
     blank = _blanked(view, labels)
     first = min(label.start for label in labels)
+    lines = []  # (start, what is left of the line, whether it holds values and nothing else)
     line_start = first
     while line_start < len(blank):
         line_end = blank.find("\n", line_start)
         line_end = len(blank) if line_end < 0 else line_end
-        if blank[line_start:line_end].strip():
-            return first, line_start
+        left = blank[line_start:line_end].strip()
+        valued = text is not None and not left and bool(text[line_start:line_end].strip())
+        lines.append((line_start, left, valued))
         line_start = line_end + 1
+    for at, (start, left, _) in enumerate(lines):
+        if not left or (cells is not None and (cells.label_shape.match(left) or _among_values(lines, at, cells))):
+            continue
+        return first, start
     return first, len(blank)
+
+
+def _among_values(lines: list[tuple[int, str, bool]], at: int, cells: CellRules) -> bool:
+    """Whether line ``at`` is in a run of lines of one short value each (no sentence) whose
+    neighbours on both sides are lines of values."""
+
+    def cell(left: str) -> bool:
+        return 0 < len(left) <= cells.max_length and not left.endswith((".", ";", ","))
+
+    def valued_beyond(step: int) -> bool:
+        i = at + step
+        while 0 <= i < len(lines) and cell(lines[i][1]):
+            i += step
+        return 0 <= i < len(lines) and lines[i][2]
+
+    return cell(lines[at][1]) and valued_beyond(-1) and valued_beyond(1)
 
 
 def _alone_on_line(view: str, value: HeaderValue) -> bool:
@@ -168,6 +204,9 @@ class IMRHeader(RuleComponent):
         rules = self.rules["header.json"]
         self.fields = [(rule, re.compile(rule.pattern, re.I if rule.ignore_case else 0)) for rule in rules.fields]
         self.date_roles = {rule.field: rule.date_role for rule in rules.fields if rule.date_role}
+        self.cells = (
+            CellRules(re.compile(rules.cells.label_shape), rules.cells.max_cell_length) if rules.cells else None
+        )
         self.value_types = [(t.kind, re.compile(t.pattern, re.I if t.ignore_case else 0)) for t in rules.value_types]
         self.name_separators = re.compile(rules.name_separators, re.I)
         self.name_stop_words = frozenset(w.lower() for w in rules.name_stop_words)
@@ -245,7 +284,8 @@ class IMRHeader(RuleComponent):
         date_starts = [start for start, _, _ in dates]
         values = self.header_values(text, header_end, dates)
         labels = self.header_labels(text, header_end, values)
-        paired = {label.rule: value for label, value in pair_labels(text[:header_end], labels, values).items()}
+        pairs = pair_labels(text[:header_end], labels, values, self.cells)
+        paired = {label.rule: value for label, value in pairs.items()}
         label_of = {label.rule: label for label in labels}
         done: set[str] = set()
         for index, (rule, pattern) in enumerate(self.fields):

@@ -33,8 +33,11 @@ from imr_nlp.normalize.hyphens import Hyphenation
 from imr_nlp.normalize.repairs import TextRepairer
 from imr_nlp.normalize.text import clean_text
 
-# Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)".
+# Extra infixes: split "5%/Amitriptyline", "Lidocaine/Capsaicin" (3+ letters either side), "(8)",
+# and a label's colon glued to its value ("Received:06/17/2016", "Number:CM16-0121647": pdfplumber
+# drops the space between a header table's columns).
 _EXTRA_INFIXES = [
+    r"(?<=[A-Za-z]{2}):(?=[A-Za-z0-9])",
     r"(?<=%)/",
     r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})",
     r"(?<=[0-9])\)",

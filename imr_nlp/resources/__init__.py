@@ -734,10 +734,29 @@ class ValueType(_Strict):
 HEADER_KINDS = ("text", "date", "names")
 
 
+class HeaderCellExample(_Strict):
+    text: str
+    header: dict[str, str] = Field(description="the header fields read from the text (every one)")
+
+
+class HeaderCells(_Strict):
+    """Cells of the header table that imr_nlp does not read but that do not end it: a label of
+    another field ("Employee:", "Claim Number:", "Date of UR Decision:"), alone on its line or
+    before its value, and a value of no kind we know ("Marisol Quintero", "06A16C-204481") on a
+    line of its own among lines of values. Without them, the label block (where values written
+    apart from their labels are looked for) ends at the first such line."""
+
+    description: str = ""
+    label_shape: Regex = Field(description="a line's text that is one label (values and known labels blanked)")
+    max_cell_length: int = Field(40, ge=1, description="the longest value of an unknown kind, in characters")
+    examples: list[HeaderCellExample] = Field(min_length=2)
+
+
 class HeaderRules(_Strict):
     description: str = ""
     fields: list[HeaderField]
     value_types: list[ValueType] = Field(default_factory=list)
+    cells: HeaderCells | None = None
     name_separators: Regex
     name_stop_words: list[str]
     compound_names: CompoundNames

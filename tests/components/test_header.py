@@ -50,6 +50,23 @@ def test_compound_name_examples_stay_whole(nlp, example):
     assert _fields(nlp(example.text)).get("specialties") == example.value
 
 
+@pytest.mark.parametrize("example", RULES.cells.examples, ids=lambda e: e.text[:40])
+def test_cells_not_read_do_not_end_the_label_block(nlp, example):
+    """The header table's other cells (a label of a field not read, a value of no known kind)
+    leave the values after them to their labels; without the rule they would be lost."""
+    assert len({e.text for e in RULES.cells.examples}) >= 2
+    doc = nlp(example.text + BODY)
+    assert doc._.header == example.header, example.text
+    assert not doc._.imr_warnings
+
+
+def test_without_the_cells_rule_each_example_loses_a_value(nlp, monkeypatch):
+    """The examples need the rule: without it, each loses a header value (the block ends early)."""
+    monkeypatch.setattr(nlp.get_pipe("imr_header"), "cells", None)
+    for example in RULES.cells.examples:
+        assert nlp(example.text + BODY)._.header != example.header, example.text
+
+
 @pytest.mark.parametrize("value_type", RULES.value_types, ids=lambda t: t.kind)
 def test_value_type_examples_find_their_values(value_type):
     pattern = re.compile(value_type.pattern, re.I if value_type.ignore_case else 0)
