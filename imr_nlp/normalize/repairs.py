@@ -142,6 +142,8 @@ class TextRepairer:
             edits += [Edit(m.start(), m.end(), table[m.group()]) for m in self.characters.finditer(text)]
         if rules.page_edges and "\f" in text:
             edits += self._page_edges(text, rules.page_edges)
+        if rules.page_end_noise and "\f" in text:
+            edits += self._page_end_noise(text, rules.page_end_noise)
         if rules.noise:
             edits += [Edit(m.start("speck"), m.end("speck"), "") for m in self.specks.finditer(text)]
             edits += [Edit(m.start("speck"), m.end("speck"), "") for m in self.mark_lines.finditer(text)]
@@ -201,6 +203,41 @@ class TextRepairer:
                     out.append(Edit(line[0], line[1], ""))
         return out
 
+    def _page_end_noise(self, text: str, rules: resources.PageEndNoise) -> list[Edit]:
+        """The short lines of no word and no digit that end a page (before its page break)."""
+        words = self._vocabulary()[1]
+        word = re.compile(rf"[A-Za-z]{{{rules.min_word_length},}}")
+
+        def noise(line: str) -> bool:
+            return (
+                len(line) <= rules.max_length
+                and not any(c.isdigit() for c in line)
+                and not any(w.lower() in words for w in word.findall(line))
+            )
+
+        out = []
+        page_start = 0
+        for page in text.split("\f")[:-1]:  # a page that a page break ends
+            end = page_start + len(page)
+            for line in reversed(page.split("\n")):
+                start = end - len(line)
+                if line.strip():
+                    if not noise(line.strip()):
+                        break
+                    out.append(Edit(start, end, ""))
+                end = start - 1
+            page_start += len(page) + 1
+        return out
+
+    def _vocabulary(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The English words, and those with the code set's words (built once: two large sets)."""
+        if self._ocr_vocabulary is None:
+            from imr_nlp.normalize.drugs import code_set_words, english_words
+
+            english = english_words(self.hyphenation.rules.common_word_min_count)
+            self._ocr_vocabulary = (english, english | code_set_words())
+        return self._ocr_vocabulary
+
     def _ocr_dates(self, text: str, rules: resources.OcrDateRepairs) -> list[Edit]:
         """Damaged dates whose repair is a calendar date near the letter's other dates."""
         damaged = [m for m in self.ocr_date.finditer(text) if not (m.group("month") + m.group("day")).isdigit()]
@@ -251,12 +288,7 @@ class TextRepairer:
 
     def _ocr_words(self, text: str, rules: resources.OcrWordRepairs) -> list[Edit]:
         """Words with one OCR confusion undone, and capitals split from their words."""
-        if self._ocr_vocabulary is None:  # the union once, not per letter (two large sets)
-            from imr_nlp.normalize.drugs import code_set_words, english_words
-
-            english = english_words(self.hyphenation.rules.common_word_min_count)
-            self._ocr_vocabulary = (english, english | code_set_words())
-        english, words = self._ocr_vocabulary
+        english, words = self._vocabulary()
         # each distinct run of letters once (most letters have no unknown word with a confusion,
         # and then the text is not scanned again), its repair remembered across letters
         known, unrepaired = self._word_repairs, self._unrepaired_words

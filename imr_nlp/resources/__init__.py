@@ -344,6 +344,19 @@ class NoiseRepairs(_Strict):
     examples: list[RepairExample] = Field(min_length=2)
 
 
+class PageEndNoise(_Strict):
+    """Lines an OCR engine reads from the speckled margin under a page's last line ("DA",
+    "eveveyyyy", "ea aii"): the lines at the end of a page (before its page break) of at most
+    ``max_length`` characters, with no digit and no word of ``min_word_length`` letters or more
+    that is an English or code-set word; dropped, so that an item header ending a page still
+    ends with its outcome."""
+
+    description: str = ""
+    max_length: int = Field(12, ge=1)
+    min_word_length: int = Field(3, ge=1)
+    examples: list[RepairExample] = Field(min_length=2)
+
+
 class LabelColonRepairs(_Strict):
     """A label of ``line_starts`` (not an upper-case heading) at the start of a line whose colon
     an OCR engine read as one of ``marks`` ("Decision rationale." for "Decision rationale:")."""
@@ -410,6 +423,7 @@ class TextRepairs(_Strict):
     characters: CharacterRepairs | None = None
     page_edges: PageEdgeRepairs | None = None
     noise: NoiseRepairs | None = None
+    page_end_noise: PageEndNoise | None = None
     label_colons: LabelColonRepairs | None = None
     ocr_words: OcrWordRepairs | None = None
     glued_words: GluedWordRepairs | None = None

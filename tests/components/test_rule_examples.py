@@ -73,6 +73,7 @@ REPAIR_KINDS = {
     "CharacterRepairs": "characters",
     "PageEdgeRepairs": "page_edges",
     "NoiseRepairs": "noise",
+    "PageEndNoise": "page_end_noise",
     "LabelColonRepairs": "label_colons",
     "OcrWordRepairs": "ocr_words",
     "GluedWordRepairs": "glued_words",
