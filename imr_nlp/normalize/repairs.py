@@ -240,7 +240,15 @@ class TextRepairer:
 
     def _ocr_dates(self, text: str, rules: resources.OcrDateRepairs) -> list[Edit]:
         """Damaged dates whose repair is a calendar date near the letter's other dates."""
-        damaged = [m for m in self.ocr_date.finditer(text) if not (m.group("month") + m.group("day")).isdigit()]
+        damaged = []
+        for m in self.ocr_date.finditer(text):
+            digits = m.group("month") + m.group("day")
+            if not digits.isdigit():
+                damaged.append(m)
+            elif rules.digit_confusions and not _is_date(
+                int(m.group("month")), int(m.group("day")), _year(m.group("year"))
+            ):
+                damaged.append(m)  # digits that make no date ("42/09/2016"): one may be misread
         if not damaged:
             return []
         # the letter's undamaged dates (not the tail of a damaged one: "1/22/2016" in "1 1/22/2016")
@@ -254,6 +262,9 @@ class TextRepairer:
         for m in damaged:
             if not years:
                 break
+            if (m.group("month") + m.group("day")).isdigit():
+                out += self._misread_digit(m, rules, years)
+                continue
             repaired = {
                 name: "".join(rules.lookalikes.get(c, c) for c in m.group(name) if c != " ")
                 for name in ("month", "day")
@@ -270,6 +281,27 @@ class TextRepairer:
                     elif not text[at].isdigit():
                         out.append(Edit(at, at + 1, rules.lookalikes[text[at]]))
         return out
+
+    @staticmethod
+    def _misread_digit(m: re.Match, rules: resources.OcrDateRepairs, years: set[int]) -> list[Edit]:
+        """The one digit of a date that makes no calendar date whose undoing (``digit_confusions``:
+        read, meant) makes it one near the letter's other dates ("42/09/2016" -> "12/09/2016");
+        none when no such digit, or more than one, would."""
+        year = _year(m.group("year"))
+        if min(abs(year - y) for y in years) > rules.years_around:
+            return []
+        found = []
+        for name in ("month", "day"):
+            for at in range(m.start(name), m.end(name)):
+                meant = rules.digit_confusions.get(m.string[at])
+                if meant is None:
+                    continue
+                parts = {n: m.group(n) for n in ("month", "day")}
+                offset = at - m.start(name)
+                parts[name] = parts[name][:offset] + meant + parts[name][offset + 1 :]
+                if _is_date(int(parts["month"]), int(parts["day"]), year):
+                    found.append(Edit(at, at + 1, meant))
+        return found if len(found) == 1 else []
 
     def _line_end_hyphens(self, text: str) -> list[Edit]:
         """Plain hyphens ending a line that cut a word ("documen-" / "tation": a half that is no

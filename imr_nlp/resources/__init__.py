@@ -402,6 +402,10 @@ class OcrDateRepairs(_Strict):
 
     description: str = ""
     lookalikes: dict[Annotated[str, Field(min_length=1, max_length=1)], Annotated[str, Field(pattern=r"^\d$")]]
+    # a digit read for another (read -> meant), undone only in a date that is none as read
+    digit_confusions: dict[Annotated[str, Field(pattern=r"^\d$")], Annotated[str, Field(pattern=r"^\d$")]] = Field(
+        default_factory=dict
+    )
     years_around: int = Field(2, ge=0)
     examples: list[RepairExample] = Field(min_length=2)
 
