@@ -110,6 +110,8 @@ class TextRepairer:
             # (a pattern starting with a lookbehind is tried at every character)
             self.specks = re.compile(rf"\s(?P<speck>[{re.escape(rules.noise.specks)}])(?!\S)")
             self.mark_lines = re.compile(rf"\n(?P<speck>[ \t]*[{re.escape(rules.noise.line_marks)}][ \t]*)(?=\r?\n|\Z)")
+        if rules.page_end_noise:
+            self.page_end_word = re.compile(rf"[A-Za-z]{{{rules.page_end_noise.min_word_length},}}")
         if rules.label_colons:
             labels = "|".join(f"(?:{p})" for p in line_starts if not p.isupper())
             marks = re.escape(rules.label_colons.marks)
@@ -205,14 +207,12 @@ class TextRepairer:
 
     def _page_end_noise(self, text: str, rules: resources.PageEndNoise) -> list[Edit]:
         """The short lines of no word and no digit that end a page (before its page break)."""
-        words = self._vocabulary()[1]
-        word = re.compile(rf"[A-Za-z]{{{rules.min_word_length},}}")
 
-        def noise(line: str) -> bool:
+        def noise(line: str) -> bool:  # the vocabulary is read only for a short line of no digit
             return (
                 len(line) <= rules.max_length
                 and not any(c.isdigit() for c in line)
-                and not any(w.lower() in words for w in word.findall(line))
+                and not any(w.lower() in self._vocabulary()[1] for w in self.page_end_word.findall(line))
             )
 
         out = []
@@ -240,31 +240,27 @@ class TextRepairer:
 
     def _ocr_dates(self, text: str, rules: resources.OcrDateRepairs) -> list[Edit]:
         """Damaged dates whose repair is a calendar date near the letter's other dates."""
-        damaged = []
+        damaged, invalid = [], []  # a space or letter in the month or day; digits that make no date
         for m in self.ocr_date.finditer(text):
-            digits = m.group("month") + m.group("day")
-            if not digits.isdigit():
+            if not (m.group("month") + m.group("day")).isdigit():
                 damaged.append(m)
             elif rules.digit_confusions and not _is_date(
                 int(m.group("month")), int(m.group("day")), _year(m.group("year"))
             ):
-                damaged.append(m)  # digits that make no date ("42/09/2016"): one may be misread
-        if not damaged:
+                invalid.append(m)  # "42/09/2016": one digit may be misread
+        if not damaged and not invalid:
             return []
         # the letter's undamaged dates (not the tail of a damaged one: "1/22/2016" in "1 1/22/2016")
-        spans = [(m.start(), m.end()) for m in damaged]
+        spans = [(m.start(), m.end()) for m in damaged + invalid]
         years = {
             _year(m.group(2))
             for m in _DATE.finditer(text)
             if not any(start < m.end() and m.start() < end for start, end in spans)
         }
-        out = []
+        if not years:
+            return []
+        out = [edit for m in invalid for edit in self._misread_digit(m, rules, years)]
         for m in damaged:
-            if not years:
-                break
-            if (m.group("month") + m.group("day")).isdigit():
-                out += self._misread_digit(m, rules, years)
-                continue
             repaired = {
                 name: "".join(rules.lookalikes.get(c, c) for c in m.group(name) if c != " ")
                 for name in ("month", "day")
