@@ -58,6 +58,7 @@ class CueHit(NamedTuple):
     rule: int  # the cue rule's position in the rules
     quoted: bool  # in a sentence that quotes a guideline
     conditional: bool  # in a clause that makes a position on a condition
+    conceded: bool  # in a clause that grants a finding ("although ...", "... but"): its direction stands
 
 
 class FoundReason(NamedTuple):
@@ -68,6 +69,7 @@ class FoundReason(NamedTuple):
     end: int
     code: str
     direction: str
+    from_outcome: bool = False  # the direction is the decision's, not the one read (see _with_the_outcome)
 
 
 class IMRReasons(IMRContext):
@@ -93,6 +95,8 @@ class IMRReasons(IMRContext):
         self.narrative_statement = folded_regex(rules.narrative_statements.pattern)
         self.clause_edge = folded_regex(rules.clause_edges.pattern)
         self.condition = folded_regex(rules.conditions.pattern)
+        self.concession = folded_regex(rules.concessions.pattern)
+        self.findings_follow_outcome = rules.findings_follow_outcome
 
     def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
         """The reasons of every decision, in text order."""
@@ -119,8 +123,8 @@ class IMRReasons(IMRContext):
         outcomes = _outcomes(doc)
         hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
-        reasons = _without_met_conditions(hits, reasons)
-        return _first_of_each(self._with_the_outcome(outcomes, reasons))
+        hits, reasons = self._with_the_outcome(outcomes, hits, reasons)
+        return _first_of_each(_without_met_conditions(hits, reasons))
 
     def _head_nouns_read(
         self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool], outcomes: dict[int, str]
@@ -137,15 +141,24 @@ class IMRReasons(IMRContext):
             kept.append((hit, reason, affirmed_only))
         return [k[0] for k in kept], [k[1] for k in kept], [k[2] for k in kept]
 
-    def _with_the_outcome(self, outcomes: dict[int, str], reasons: list[FoundReason]) -> list[FoundReason]:
-        """Leave out the reasons of outcome-bound codes that argue against the way their
-        decision went (see ``outcome_bound_codes``)."""
+    def _with_the_outcome(
+        self, outcomes: dict[int, str], hits: list[CueHit], reasons: list[FoundReason]
+    ) -> tuple[list[CueHit], list[FoundReason]]:
+        """Reasons that argue against the way their decision went: those of outcome-bound codes
+        are left out (see ``outcome_bound_codes``); the others, unless their clause grants them
+        (``concessions``), take the decision's direction (see ``findings_follow_outcome``)."""
         agreeing = {"upheld": "against", "overturned": "for"}
-        return [
-            r
-            for r in reasons
-            if r.code not in self.outcome_bound or agreeing.get(outcomes.get(r.index, ""), r.direction) == r.direction
-        ]
+        kept_hits, kept = [], []
+        for hit, reason in zip(hits, reasons, strict=True):
+            way = agreeing.get(outcomes.get(reason.index, ""), reason.direction)
+            if reason.direction != way:
+                if reason.code in self.outcome_bound:
+                    continue
+                if self.findings_follow_outcome and not hit.conceded:
+                    reason = reason._replace(direction=way, from_outcome=True)
+            kept_hits.append(hit)
+            kept.append(reason)
+        return kept_hits, kept
 
     def cue_hits(self, doc: Doc) -> list[CueHit]:
         """The cues of every rationale sentence, boilerplate and other codes of guideline quotes
@@ -186,9 +199,12 @@ class IMRReasons(IMRContext):
         # a position made on a condition: the condition in the position's own clause ("not recommended
         # as a primary modality, but a trial may be considered if ..." is one position of each kind)
         conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
-        found = self._cue_matches(sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False)
+        conceded = [m.span() for m in self.concession.finditer(sentence)]
+        found = self._cue_matches(
+            sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded
+        )
         if about_patient:
-            found += self._clause_head_nouns(sentence, start, index, clauses, verdicts, found)
+            found += self._clause_head_nouns(sentence, start, index, clauses, verdicts, found, conceded)
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
@@ -201,6 +217,7 @@ class IMRReasons(IMRContext):
         clauses: list[tuple[int, int]],
         verdicts: list[tuple[int, int]],
         cues: list[CueHit],
+        conceded: list[tuple[int, int]],
     ) -> list[CueHit]:
         """The head nouns of each clause of a sentence about the patient in which no cue is found,
         each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``)."""
@@ -208,8 +225,17 @@ class IMRReasons(IMRContext):
         for a, b in clauses:
             if not any(start + a <= hit.start < start + b for hit in cues):
                 clause_verdicts = [(s - a, e - a) for s, e in verdicts]
+                clause_conceded = [(s - a, e - a) for s, e in conceded]
                 found += self._cue_matches(
-                    sentence[a:b], start + a, start + b, index, False, [], clause_verdicts, head_nouns=True
+                    sentence[a:b],
+                    start + a,
+                    start + b,
+                    index,
+                    False,
+                    [],
+                    clause_verdicts,
+                    head_nouns=True,
+                    conceded=clause_conceded,
                 )
         return found
 
@@ -223,9 +249,11 @@ class IMRReasons(IMRContext):
         conditional: list[tuple[int, int]],
         verdicts: list[tuple[int, int]],
         head_nouns: bool,
+        conceded: list[tuple[int, int]],
     ) -> list[CueHit]:
         """The matches of the cues (or of the head nouns only) in a sentence starting at ``start``;
-        ``conditional`` holds the sentence's clauses that state a condition."""
+        ``conditional`` holds the sentence's clauses that state a condition, ``conceded`` the
+        stretches that grant a finding."""
         found = []
         for number, pattern in enumerate(self.cue_patterns):
             rule = self.cue_rules[number]
@@ -238,7 +266,8 @@ class IMRReasons(IMRContext):
                 # negation before them denies), else the whole cue
                 a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
                 on_condition = any(ca <= m.start() < cb for ca, cb in conditional)
-                found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, on_condition))
+                granted = any(ga <= m.start() < gb for ga, gb in conceded)
+                found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, on_condition, granted))
         return found
 
     def set_annotations(self, doc: Doc, reasons: list[FoundReason]) -> Doc:  # type: ignore[override]
@@ -338,15 +367,16 @@ def _without_met_conditions(hits: list[CueHit], reasons: list[FoundReason]) -> l
 
 
 def _first_of_each(reasons: list[FoundReason]) -> list[FoundReason]:
-    """One reason per (decision, code, direction): the first statement."""
+    """One reason per (decision, code, direction): the first statement, and before it any
+    statement whose direction was read rather than taken from the outcome."""
     seen: set[tuple[int, str, str]] = set()
     out = []
-    for reason in sorted(reasons, key=lambda r: (r.index, r.start)):
+    for reason in sorted(reasons, key=lambda r: (r.index, r.from_outcome, r.start)):
         key = (reason.index, reason.code, reason.direction)
         if key not in seen:
             seen.add(key)
             out.append(reason)
-    return out
+    return sorted(out, key=lambda r: (r.index, r.start))
 
 
 @Language.factory(

@@ -1447,6 +1447,14 @@ class ReasonWording(_Strict):
     examples: list[ReasonExample] = Field(min_length=2)
 
 
+class ReasonSetting(_Strict):
+    """A switch of how reasons are read, with examples that fail without it."""
+
+    description: str = ""
+    enabled: bool
+    examples: list[ReasonExample] = Field(min_length=2)
+
+
 class ReasonRules(ContextRules):
     """imr_reasons' rules (resources/reasons.json): the cues of each reason code, the sentences
     that are no reasons (boilerplate, advice) and those that quote a guideline, and ConText rules
@@ -1494,6 +1502,16 @@ class ReasonRules(ContextRules):
     conditions: ReasonWording = Field(
         description="a guideline statement made on a condition ('recommended when ...'): it is a reason only when no "
         "finding about the patient follows in the rationale"
+    )
+    findings_follow_outcome: ReasonSetting = Field(
+        description="a finding read against the way its decision went takes the decision's direction, unless its "
+        "clause grants it (``concessions``): the outcome says whether the criterion was met, where the wording's "
+        "polarity misleads ('only tenderness was documented', 'no aberrant behaviour')"
+    )
+    concessions: ReasonWording = Field(
+        description="stretches of a sentence that grant a finding the decision goes against ('although the "
+        "examination shows ...', 'There is evidence of nerve compromise on exam but ...'): their findings keep the "
+        "direction read"
     )
 
 

@@ -103,6 +103,7 @@ RUN_HERE = {
     "DrugTail",
     "ReasonCue",
     "ReasonWording",
+    "ReasonSetting",
     "CitationTableExamples",
     "PlausibleYears",
     *REPAIR_KINDS,
@@ -348,7 +349,7 @@ def test_drug_tail_examples_read_their_doses(nlp, example):
 
 REASON_EXAMPLES = [
     (m.name if hasattr(m, "name") else m.description, e)
-    for kind in ("ReasonCue", "ReasonWording")
+    for kind in ("ReasonCue", "ReasonWording", "ReasonSetting")
     for m in _bearers(kind)
     for e in m.examples
 ]
