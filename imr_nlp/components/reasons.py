@@ -146,7 +146,8 @@ class IMRReasons(IMRContext):
     ) -> tuple[list[CueHit], list[FoundReason]]:
         """Reasons that argue against the way their decision went: those of outcome-bound codes
         are left out (see ``outcome_bound_codes``); the others, unless their clause grants them
-        (``concessions``), take the decision's direction (see ``findings_follow_outcome``)."""
+        (``concessions``) or their cue carries its direction (``keeps_direction``), take the
+        decision's direction (see ``findings_follow_outcome``)."""
         agreeing = {"upheld": "against", "overturned": "for"}
         kept_hits, kept = [], []
         for hit, reason in zip(hits, reasons, strict=True):
@@ -154,7 +155,7 @@ class IMRReasons(IMRContext):
             if reason.direction != way:
                 if reason.code in self.outcome_bound:
                     continue
-                if self.findings_follow_outcome and not hit.conceded:
+                if self.findings_follow_outcome and not hit.conceded and not self.cue_rules[hit.rule].keeps_direction:
                     reason = reason._replace(direction=way, from_outcome=True)
             kept_hits.append(hit)
             kept.append(reason)

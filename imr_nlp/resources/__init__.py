@@ -1436,6 +1436,11 @@ class ReasonCue(_Strict):
         "these records where no other cue is found, and only when ConText denies it ('no objective gains were "
         "noted'); the first such noun of the sentence is its finding",
     )
+    keeps_direction: bool = Field(
+        False,
+        description="the cue's words carry its direction, whatever the outcome: symptoms that persist despite care "
+        "are care that failed, for the treatment ('pain persists despite therapy'); see findings_follow_outcome",
+    )
     examples: list[ReasonExample] = Field(min_length=2)
 
 
