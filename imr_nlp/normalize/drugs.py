@@ -108,7 +108,7 @@ class DrugLexicon:
                 self.names[name.lower()] = DrugInfo(entry.generic, drug_class, "imr_nlp")
         self.max_words = max((n.count(" ") + 1 for n in self.names), default=1)
         self.lengths_from: dict[str, tuple[int, frozenset[int]]] = _lengths_by_leading_word(self.names)
-        self._fuzzy_index: dict[str, tuple[str, ...]] | None = None
+        self._fuzzy_index: dict[str, str] | None = None
         self._guard: frozenset[str] | None = None
         self.english_min_count = rules.english_guard_min_count
         self.extra_guard: frozenset[str] = (
@@ -197,23 +197,34 @@ class DrugLexicon:
         """Exact (case-insensitive) lookup of a name of one or more words."""
         return self.names.get(" ".join(name.lower().split()))
 
-    def _fuzzy_targets(self) -> dict[str, tuple[str, ...]]:
+    def _fuzzy_targets(self) -> dict[str, str]:
         """Every single-word lexicon name (not only those of classes we know), indexed by its
-        one-letter deletions; words of the guard never become targets."""
+        one-letter deletions (the names of a deletion joined by ``_NAMES``); words of the guard
+        never become targets. Read from its stored file (:mod:`imr_nlp.stored_indexes`, keyed by
+        the target names themselves), built (about a second) only where none was stored."""
         if self._fuzzy_index is None:
-            index: dict[str, list[str]] = {}
+            import hashlib
+
+            from imr_nlp.stored_indexes import stored
+
             guard = self.guard()
-            for name in self.names:
-                if " " in name or len(name) < self.fuzzy_min_length - 1 or not name.isalpha():
-                    continue
-                if name in guard:
-                    continue
-                for key in _deletes(name):
-                    index.setdefault(key, []).append(name)
-                self._fuzzy_longest = max(self._fuzzy_longest or 0, len(name))
-            # tuples of strings, which the garbage collector stops tracking (268k lists it
-            # would scan again and again in a long run)
-            self._fuzzy_index = {key: tuple(names) for key, names in index.items()}
+            targets = sorted(
+                name
+                for name in self.names
+                if " " not in name and len(name) >= self.fuzzy_min_length - 1 and name.isalpha() and name not in guard
+            )
+            self._fuzzy_longest = max(map(len, targets), default=0)
+            digest = hashlib.sha256(_NAMES.join(targets).encode()).hexdigest()
+            # strings, which the garbage collector does not track (268k lists it would scan
+            # again and again in a long run), read back without building an object per name
+            self._fuzzy_index = stored(
+                "drug_fuzzy_index",
+                digest,
+                lambda: _deletion_index(targets),
+                lambda index: [_KEYS.join(index), _KEYS.join(index.values())],
+                lambda data: dict(zip(data[0].split(_KEYS), data[1].split(_KEYS), strict=True)),
+                builders=(__name__,),
+            )
         return self._fuzzy_index
 
     def _fuzzy_max_length(self) -> int:
@@ -251,7 +262,7 @@ class DrugLexicon:
 
     def _fuzzy_uncached(self, w: str) -> DrugInfo | None:
         index = self._fuzzy_targets()
-        candidates = {c for key in _deletes(w) for c in index.get(key, ())}
+        candidates = {c for key in _deletes(w) if key in index for c in index[key].split(_NAMES)}
         hits = {self.names[c].generic for c in candidates if c[0] == w[0] and edit_distance_at_most_one(w, c)}
         if len(hits) != 1:
             return None
@@ -339,6 +350,19 @@ def _lengths_by_leading_word(names: dict[str, DrugInfo]) -> dict[str, tuple[int,
 
 def _deletes(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_NAMES = "\x1f"  # joins the names of one deletion key (no name has it)
+_KEYS = "\x1e"  # joins the keys (and the values) of the stored index: two strings, read fast
+
+
+def _deletion_index(names: list[str]) -> dict[str, str]:
+    """Each one-letter deletion of the names (and each name) -> the names that give it."""
+    index: dict[str, list[str]] = {}
+    for name in names:
+        for key in _deletes(name):
+            index.setdefault(key, []).append(name)
+    return {key: _NAMES.join(found) for key, found in index.items()}
 
 
 @lru_cache(maxsize=2)
