@@ -23,6 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -46,13 +47,28 @@ _MODIFYING = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL"})
 
 @cache
 def _medspacy_default_rules() -> tuple[resources.ContextCue, ...]:
-    """medspaCy's default English ConText rules, as medspaCy's public API loads them (a ConText
-    built with ``rules="default"`` on a blank pipeline), in our rule model."""
-    import spacy
-    from medspacy.context import ConText
+    """medspaCy's default English ConText rules, in our rule model: read from the file a ConText
+    built with ``rules="default"`` reads, with medspaCy's own ``ConTextRule.from_json`` (the
+    ConText itself, on a blank English pipeline, took 0.3 s of every start to give the same
+    rules); where that file is not found, from such a ConText."""
+    from medspacy.context import ConText, ConTextRule
 
-    loaded = ConText(spacy.blank("en"), rules="default").rules
+    rules_file = _medspacy_rules_file()
+    if rules_file.is_file():
+        loaded = ConTextRule.from_json(rules_file)
+    else:  # pragma: no cover - another medspaCy layout
+        import spacy
+
+        loaded = ConText(spacy.blank("en"), rules="default").rules
     return tuple(resources.ContextCue.model_validate(_rule_fields(rule)) for rule in loaded)
+
+
+def _medspacy_rules_file() -> Path:
+    """Where ConText's ``rules="default"`` reads medspaCy's English rules (medspacy/context's
+    ``DEFAULT_RULES_FILEPATH``: the package's resources/en/context_rules.json)."""
+    import medspacy.context.context as medspacy_context
+
+    return Path(medspacy_context.__file__).resolve().parents[2] / "resources" / "en" / "context_rules.json"
 
 
 def _rule_fields(rule) -> dict:

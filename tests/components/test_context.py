@@ -306,3 +306,18 @@ def test_possible_in_a_list_doubts_its_own_item_only(text, doubted, stated):
     mentions = {m.text: m for m in imr_nlp.parse(text).diagnoses}
     assert mentions[doubted].uncertain and mentions[doubted].kind == "problem"
     assert not mentions[stated].uncertain and mentions[stated].kind == "diagnosis"
+
+
+def test_medspacys_default_context_rules_are_read_as_a_default_context_reads_them():
+    """The default ConText rules are read from medspaCy's file with its own reader: the same rules,
+    in the same order, as a ConText built with rules="default" holds."""
+    import spacy
+    from medspacy.context import ConText
+
+    from imr_nlp.components import context
+
+    expected = [context._rule_fields(rule) for rule in ConText(spacy.blank("en"), rules="default").rules]
+    read = [rule.model_dump(exclude_none=True) for rule in context._medspacy_default_rules()]
+    assert [{key: value for key, value in rule.items() if value not in (None, [])} for rule in read] == [
+        {key: value for key, value in rule.items() if value not in (None, [])} for rule in expected
+    ]
