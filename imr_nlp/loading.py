@@ -11,6 +11,8 @@ from pathlib import Path
 
 from spacy.language import Language
 
+from imr_nlp.collection import collection_paused
+
 _LOCK = threading.Lock()
 
 
@@ -56,7 +58,8 @@ def load(path: str | Path | None = None) -> Language:
         return nlp
     with _LOCK:
         if key not in _NLP:
-            _NLP[key] = _build(key)
+            with collection_paused():
+                _NLP[key] = _build(key)
             _BASE_STRINGS[key] = len(_NLP[key].vocab.strings)
         return _NLP[key]
 

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from srsly import msgpack
 
+from imr_nlp.collection import collection_paused
 from imr_nlp.io import remove_quietly, temporary_beside
 
 FORMAT = 1
@@ -81,7 +82,12 @@ def stored(
 ) -> T:
     """The index ``name``: read from its stored file when one was written for the same key,
     else built, then stored (``encode`` gives msgpack-serialisable data, ``decode`` the index
-    back from it)."""
+    back from it); the garbage collector paused meanwhile (:mod:`imr_nlp.collection`)."""
+    with collection_paused():
+        return _stored(name, inputs, build, encode, decode, packages, builders)
+
+
+def _stored(name, inputs, build, encode, decode, packages, builders):
     folder = index_dir()
     if folder is None:
         return build()

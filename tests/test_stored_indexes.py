@@ -183,3 +183,23 @@ def test_the_misspelling_index_reads_back_as_built(folder):
     for word in ("klonipin", "levoquin", "gabapentn"):
         assert read.fuzzy(word) == built.fuzzy(word)
     assert read.fuzzy("klonipin").generic == "clonazepam"
+
+
+def test_the_collector_is_paused_while_an_index_is_read_and_resumed_after(folder):
+    import gc
+
+    from imr_nlp.collection import collection_paused
+
+    seen = []
+    store(["a"], lambda: seen.append(gc.isenabled()) or ["a"])
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with collection_paused(), collection_paused():  # nested: the outer block resumes it
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -342,7 +342,8 @@ def _lengths_by_leading_word(names: dict[str, DrugInfo]) -> dict[str, tuple[int,
     """Leading word -> (longest, all lengths) of its names: a text is looked up only if one could match."""
     lengths: dict[str, set[int]] = {}
     for name in names:
-        word = leading_word(name)
+        # a name of lower-case letters and digits only is its own leading word (most are)
+        word = name if name.isascii() and name.isalnum() and name.islower() else leading_word(name)
         if word:
             lengths.setdefault(word, set()).add(len(name))
     return {word: (max(values), frozenset(values)) for word, values in lengths.items()}
