@@ -4,7 +4,9 @@ Building the pipeline and reading its stored indexes make hundreds of thousands 
 all live on; the collector, triggered every few hundred allocations, scans the growing heap again
 and again for cycles it will not find (0.45 s of the 2.4 s a process waits before its first letter
 is parsed, on the development machine). It is paused for those steps and resumed after them, as it
-was; the few cycles they leave are collected at the collector's next pass.
+was; the few cycles they leave are collected at the collector's next pass. The switch is the
+interpreter's, not a thread's: another thread's collections wait for the pause too, and a process
+forked during one starts with the collector off.
 """
 
 from __future__ import annotations

@@ -130,6 +130,10 @@ def test_the_code_index_reads_back_as_built():
     index = icd10.code_index(tables)
     again = icd10.decode_index(icd10.encode_index(index))
     assert list(again.entries) == list(index.entries)  # entries read lazily compare as sequences
+    # and from a built index (lists of entries), each field as it was: the stored one may be a read one
+    built = icd10.build_index(tables, icd10.code_set_items(tables.excluded_chapters))
+    assert list(icd10.decode_index(icd10.encode_index(built)).entries) == built.entries
+    assert built.entries == list(index.entries)
     assert (again.postings, again.descriptions, again.vocabulary, again.by_code, again.places) == (
         index.postings,
         index.descriptions,
@@ -203,3 +207,11 @@ def test_the_collector_is_paused_while_an_index_is_read_and_resumed_after(folder
     with collection_paused(), collection_paused():  # nested: the outer block resumes it
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_a_stored_code_index_with_broken_entries_is_refused_so_that_it_is_rebuilt():
+    data = icd10.encode_index(icd10.CodeIndex([], {}, {}, frozenset()))
+    assert icd10.decode_index(data).entries[0:] == []
+    data["entries"] = "A00\x1cCholera"  # a row without all its fields
+    with pytest.raises(ValueError, match="fields"):
+        icd10.decode_index(data)

@@ -96,7 +96,7 @@ class IMRReasons(IMRContext):
         self.clause_edge = folded_regex(rules.clause_edges.pattern)
         self.condition = folded_regex(rules.conditions.pattern)
         self.concession = folded_regex(rules.concessions.pattern)
-        self.findings_follow_outcome = rules.findings_follow_outcome
+        self.findings_follow_outcome = rules.findings_follow_outcome.enabled
 
     def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
         """The reasons of every decision, in text order."""

@@ -222,7 +222,7 @@ class DrugLexicon:
                 digest,
                 lambda: _deletion_index(targets),
                 lambda index: [_KEYS.join(index), _KEYS.join(index.values())],
-                lambda data: dict(zip(data[0].split(_KEYS), data[1].split(_KEYS), strict=True)),
+                lambda data: dict(zip(data[0].split(_KEYS), data[1].split(_KEYS), strict=True)) if data[0] else {},
                 builders=(__name__,),
             )
         return self._fuzzy_index

@@ -48,3 +48,47 @@ def test_folded_patterns_find_what_re_i_finds(name, pattern, texts):
     for text in texts + [text.upper() for text in texts]:
         expected = [m.span() for m in ignoring_case.finditer(text)]
         assert [m.span() for m in folded_regex(pattern).finditer(folded(text))] == expected, text
+
+
+@pytest.mark.parametrize(
+    "sentence, conceded",
+    [
+        (
+            "There is evidence of nerve compromise on exam but there is no plan for surgery.",
+            "there is evidence of nerve compromise on exam",
+        ),
+        (
+            "There is evidence of nerve compromise on exam yet there is no plan for surgery.",
+            "there is evidence of nerve compromise on exam",
+        ),
+        ("Although the exam shows a positive sign, the MRI is normal.", "although the exam shows a positive sign"),
+        ("The patient has not yet completed a trial of physical therapy.", None),  # "yet" of time
+    ],
+)
+def test_concessions_are_the_granted_stretch(sentence, conceded):
+    found = [m.group() for m in folded_regex(RULES.concessions.pattern).finditer(folded(sentence))]
+    assert found == ([conceded] if conceded else [])
+
+
+def test_a_setting_turned_off_is_off():
+    """``findings_follow_outcome`` with ``enabled: false`` keeps the direction as read."""
+    from imr_nlp import resources
+    from imr_nlp.pipeline import build
+
+    letter = (
+        "IMR ISSUES, DECISIONS AND RATIONALES\nPhysical therapy 6 visits: Upheld\n"
+        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
+        "Decision rationale: However, on 12/23/2016, the only objective findings that were documented were "
+        "tenderness in all corresponding areas.\n"
+    )
+
+    def pairs(nlp):
+        return {(r.code, r.direction) for r in nlp(letter)._.determination.decisions[0].reasons}
+
+    nlp = build()
+    assert ("objective_findings", "against") in pairs(nlp)
+    component = nlp.get_pipe("imr_reasons")
+    data = resources.to_data("reasons.json", component.rules["reasons.json"])
+    data["findings_follow_outcome"]["enabled"] = False
+    component.replace_rules({"reasons.json": data})
+    assert ("objective_findings", "against") not in pairs(nlp)
