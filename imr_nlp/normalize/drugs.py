@@ -205,7 +205,7 @@ class DrugLexicon:
         if self._fuzzy_index is None:
             import hashlib
 
-            from imr_nlp.stored_indexes import stored
+            from imr_nlp.stored_indexes import joined_table, split_table, stored
 
             guard = self.guard()
             targets = sorted(
@@ -221,8 +221,8 @@ class DrugLexicon:
                 "drug_fuzzy_index",
                 digest,
                 lambda: _deletion_index(targets),
-                lambda index: [_KEYS.join(index), _KEYS.join(index.values())],
-                lambda data: dict(zip(data[0].split(_KEYS), data[1].split(_KEYS), strict=True)) if data[0] else {},
+                lambda index: joined_table(index, _KEYS),
+                lambda data: split_table(data, _KEYS),
                 builders=(__name__,),
             )
         return self._fuzzy_index

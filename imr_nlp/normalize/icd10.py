@@ -503,16 +503,6 @@ def _with_other_descriptions(index: CodeIndex) -> CodeIndex:
 # few large strings instead of a million small objects (0.35 s of every start, against 0.05 s).
 _FIELDS = "\x1c"
 _ROWS = "\x1d"
-_CodeEntryFields = CodeEntry._fields
-
-
-def _joined_table(table: dict[str, str]) -> list[str]:
-    return [_ROWS.join(table), _ROWS.join(table.values())]
-
-
-def _table(joined: list[str]) -> dict[str, str]:
-    keys, values = joined
-    return dict(zip(keys.split(_ROWS), values.split(_ROWS), strict=True)) if keys else {}
 
 
 _SEPARATORS = re.compile("[\x1c-\x1f]")
@@ -539,14 +529,16 @@ def _encoded_entry(e: CodeEntry) -> str:
 
 def encode_index(index: CodeIndex) -> dict:
     """The index as msgpack-serialisable data, for :func:`decode_index`."""
+    from imr_nlp.stored_indexes import joined_table
+
     return {
         "entries": _ROWS.join(_encoded_entry(e) for e in index.entries),
         "postings": index.postings,
-        "descriptions": _joined_table(index.descriptions),
+        "descriptions": joined_table(index.descriptions, _ROWS),
         "vocabulary": _joined(index.vocabulary),
         "by_code": [_ROWS.join(index.by_code), list(index.by_code.values())],
         "places": _joined(index.places),
-        "other_descriptions": _joined_table(index.other_descriptions),
+        "other_descriptions": joined_table(index.other_descriptions, _ROWS),
     }
 
 
@@ -596,18 +588,20 @@ def decode_index(data: dict) -> CodeIndex:
     """The index :func:`encode_index` gave (its entries decoded as they are read). A stored
     index whose entries do not all have their fields raises ValueError here, where
     :func:`imr_nlp.stored_indexes.stored` rebuilds it, not later in a parse."""
+    from imr_nlp.stored_indexes import split_table
+
     rows = data["entries"].split(_ROWS) if data["entries"] else []
-    if data["entries"].count(_FIELDS) != (len(_CodeEntryFields) - 1) * len(rows):
+    if data["entries"].count(_FIELDS) != (len(CodeEntry._fields) - 1) * len(rows):
         raise ValueError("stored code index: entries without all their fields")
     codes, positions = data["by_code"]
     return CodeIndex(
         StoredEntries(rows),
         data["postings"],
-        _table(data["descriptions"]),
+        split_table(data["descriptions"], _ROWS),
         _word_set(data["vocabulary"]),
         dict(zip(codes.split(_ROWS), positions, strict=True)) if codes else {},
         _word_set(data["places"]),
-        other_descriptions=_table(data["other_descriptions"]),
+        other_descriptions=split_table(data["other_descriptions"], _ROWS),
     )
 
 
