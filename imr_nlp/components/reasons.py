@@ -35,6 +35,7 @@ from imr_nlp.components.base import char_span, doc_text, sentence_bounds, token_
 from imr_nlp.components.context import IMRContext
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import spans_of
+from imr_nlp.literal_prefilter import LiteralIndex
 
 CONTRACT = declare(
     Contract(
@@ -88,6 +89,9 @@ class IMRReasons(IMRContext):
         # the rules' patterns ignore case: compiled for lower-case text, which the scan of every
         # rationale sentence by every cue runs about 40% faster on than on re.I
         self.cue_patterns = [folded_regex(cue.pattern) for cue in rules.cues]
+        # a cue is tried only on the sentences that hold one of the words each of its matches
+        # holds (imr_nlp.literal_prefilter), all found in one scan: most cues, most sentences
+        self.cue_words = LiteralIndex(self.cue_patterns)
         self.not_reason = folded_regex(rules.not_reasons.pattern)
         self.guideline_quote = folded_regex(rules.guideline_quotes.pattern)
         self.general_statement = folded_regex(rules.general_statements.pattern)
@@ -173,17 +177,21 @@ class IMRReasons(IMRContext):
         if not rationales:
             return []
         sentences = _sentence_chars(doc)
-        hits: list[CueHit] = []
+        pieces: list[tuple[int, int, int]] = []  # each rationale's sentences, cut to the rationale
         for start, end, index in rationales:
             first = max(0, bisect_right(sentences, (start, start)) - 1)  # the sentence holding start
             for a, b in sentences[first:]:
                 if a >= end:
                     break
                 if b > start:
-                    hits.extend(self._sentence_hits(text, max(a, start), min(b, end), index))
+                    pieces.append((max(a, start), min(b, end), index))
+        live = self.cue_words.candidates(text, [(a, b) for a, b, _ in pieces])
+        hits: list[CueHit] = []
+        for (a, b, index), cues in zip(pieces, live, strict=True):
+            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues)))
         return hits
 
-    def _sentence_hits(self, text: str, start: int, end: int, index: int) -> list[CueHit]:
+    def _sentence_hits(self, text: str, start: int, end: int, index: int, live: list[int]) -> list[CueHit]:
         sentence = text[start:end]
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
         flat = " ".join(sentence.split())
@@ -202,10 +210,10 @@ class IMRReasons(IMRContext):
         conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
         conceded = [m.span() for m in self.concession.finditer(sentence)]
         found = self._cue_matches(
-            sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded
+            sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded, live=live
         )
         if about_patient:
-            found += self._clause_head_nouns(sentence, start, index, clauses, verdicts, found, conceded)
+            found += self._clause_head_nouns(sentence, start, index, clauses, verdicts, found, conceded, live)
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
@@ -219,6 +227,7 @@ class IMRReasons(IMRContext):
         verdicts: list[tuple[int, int]],
         cues: list[CueHit],
         conceded: list[tuple[int, int]],
+        live: list[int],
     ) -> list[CueHit]:
         """The head nouns of each clause of a sentence about the patient in which no cue is found,
         each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``)."""
@@ -237,6 +246,7 @@ class IMRReasons(IMRContext):
                     clause_verdicts,
                     head_nouns=True,
                     conceded=clause_conceded,
+                    live=live,
                 )
         return found
 
@@ -251,15 +261,17 @@ class IMRReasons(IMRContext):
         verdicts: list[tuple[int, int]],
         head_nouns: bool,
         conceded: list[tuple[int, int]],
+        live: list[int],
     ) -> list[CueHit]:
         """The matches of the cues (or of the head nouns only) in a sentence starting at ``start``;
         ``conditional`` holds the sentence's clauses that state a condition, ``conceded`` the
-        stretches that grant a finding."""
+        stretches that grant a finding, ``live`` the numbers of the cues worth trying."""
         found = []
-        for number, pattern in enumerate(self.cue_patterns):
+        for number in live:
             rule = self.cue_rules[number]
             if rule.head_noun != head_nouns or (quoted and rule.code != "guideline"):
                 continue
+            pattern = self.cue_patterns[number]
             for m in pattern.finditer(sentence):
                 if rule.negation_flips and any(s < m.end() and m.start() < e for s, e in verdicts):
                     continue  # the closing verdict's own words

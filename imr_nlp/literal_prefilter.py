@@ -1,0 +1,198 @@
+"""Literal prefilters for regular expressions: strings of which every match holds at least one.
+
+A rule pattern scanned over every rationale sentence costs the regular expression engine a try
+at every character, though most sentences hold none of the pattern's words. ``required_literals``
+reads a compiled pattern's parse tree and returns a set of strings such that any match of the
+pattern contains one of them (the technique of RE2's and codesearch's prefilters); a sentence
+holding none of them cannot match. ``LiteralIndex`` finds the literals of many patterns in one
+scan shaped as a trie, and so which patterns are worth trying on which sentence. The answer is
+exact: a pattern whose structure it cannot bound (a repeat of anything, a back
+reference, a case-insensitive flag) gets ``None``, "always scan".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+try:  # the parser of the standard library's regular expressions (re._parser since 3.11)
+    from re import _constants as _sre
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover - an interpreter without them scans every time
+    _sre = _sre_parse = None
+
+MAX_EXACT = 64  # strings an "exactly one of" set may grow to before it is closed
+MAX_CLASS = 12  # characters of a character class read as literals
+
+_ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
+_GROUPS = ("SUBPATTERN", "ATOMIC_GROUP")
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+class _Info(NamedTuple):
+    """What a piece of a pattern matches: ``exact``, the set of every string it can match (None
+    when unbounded), and ``required``, strings one of which each match contains (None: none known)."""
+
+    exact: frozenset[str] | None
+    required: frozenset[str] | None
+
+
+_UNKNOWN = _Info(None, None)
+_EMPTY = _Info(frozenset({""}), None)
+
+
+def _best(candidates: list[frozenset[str]]) -> frozenset[str] | None:
+    """Of candidate sets, the one a text is least likely to hold by chance: longest shortest string."""
+    usable = [c for c in candidates if c and "" not in c]
+    if not usable:
+        return None
+    return max(usable, key=lambda c: (min(map(len, c)), -len(c)))
+
+
+def _as_required(exact: frozenset[str] | None) -> frozenset[str] | None:
+    return exact if exact and "" not in exact else None
+
+
+def _class_chars(items) -> frozenset[str] | None:
+    chars: set[str] = set()
+    for op, value in items:
+        name = str(op)
+        if name == "LITERAL":
+            chars.add(chr(value))
+        elif name == "RANGE" and value[1] - value[0] < MAX_CLASS:
+            chars.update(chr(c) for c in range(value[0], value[1] + 1))
+        else:  # NEGATE, CATEGORY (\s, \w), a wide range
+            return None
+    return frozenset(chars) if 0 < len(chars) <= MAX_CLASS else None
+
+
+def _item(op, value) -> _Info:
+    name = str(op)
+    if name == "LITERAL":
+        return _Info(frozenset({chr(value)}), None)
+    if name == "IN":
+        chars = _class_chars(value)
+        return _UNKNOWN if chars is None else _Info(chars, None)
+    if name in _ZERO_WIDTH:
+        return _EMPTY  # zero width: a lookaround's own words are not counted on
+    if name in _GROUPS:
+        if name == "SUBPATTERN":
+            _group, add_flags, del_flags, body = value
+            if (add_flags | del_flags) & re.IGNORECASE:
+                return _UNKNOWN
+        else:
+            body = value
+        return _sequence(body)
+    if name == "BRANCH":
+        parts = [_sequence(alternative) for alternative in value[1]]
+        exact = None
+        if all(p.exact is not None for p in parts):
+            union = frozenset().union(*(p.exact for p in parts))
+            exact = union if len(union) <= MAX_EXACT else None
+        required = [p.required or _as_required(p.exact) for p in parts]
+        return _Info(exact, None if any(r is None for r in required) else frozenset().union(*required))
+    if name in _REPEATS:
+        low, high, body = value
+        inner = _sequence(body)
+        if low == high == 1:
+            return inner
+        if low >= 1:  # each match holds at least one copy of the body
+            return _Info(None, inner.required or _as_required(inner.exact))
+        return _UNKNOWN
+    return _UNKNOWN  # ANY, NOT_LITERAL, GROUPREF, GROUPREF_EXISTS, CATEGORY...
+
+
+def _sequence(items) -> _Info:
+    """A concatenation: runs of exactly-known pieces multiplied out, and the best required set."""
+    candidates: list[frozenset[str]] = []
+    run: frozenset[str] | None = frozenset({""})
+    whole_exact = True
+    for op, value in items:
+        info = _item(op, value)
+        if info.exact is None:
+            whole_exact = False
+            candidates.append(run)
+            run = frozenset({""})
+            if info.required is not None:
+                candidates.append(info.required)
+            continue
+        if len(run) * len(info.exact) > MAX_EXACT:
+            whole_exact = False
+            candidates.append(run)
+            run = info.exact
+            continue
+        run = frozenset(a + b for a in run for b in info.exact)
+    candidates.append(run)
+    return _Info(run if whole_exact else None, _best(candidates))
+
+
+def required_literals(pattern: re.Pattern) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` holds at least one, or None (scan always)."""
+    if _sre_parse is None or not isinstance(pattern.pattern, str):
+        return None
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:  # a parser of another Python version: scanning is always right
+        return None
+    info = _sequence(tree)
+    return info.required or _as_required(info.exact)
+
+
+def _trie_regex(literals: list[str]) -> str:
+    """One alternation of the literals shaped as a trie: at a position the text picks one path,
+    so the match is the longest literal starting there, and every other is one of its prefixes."""
+    trie: dict = {}
+    for literal in literals:
+        node = trie
+        for char in literal:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def walk(node: dict) -> str:
+        ends_here = "" in node
+        branches = [re.escape(char) + walk(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return "(?:" + body + ")?" if ends_here else body
+
+    return "(?=(" + walk(trie) + "))"
+
+
+class LiteralIndex:
+    """The required literals of many patterns found in one scan of a text: which patterns can
+    match in which stretch of it (``candidates``), exactly as each ``Prefiltered`` would say."""
+
+    def __init__(self, patterns: list[re.Pattern]) -> None:
+        owners: dict[str, set[int]] = {}
+        always = set()
+        for number, pattern in enumerate(patterns):
+            literals = required_literals(pattern)
+            if literals is None:
+                always.add(number)
+            else:
+                for literal in literals:
+                    owners.setdefault(literal, set()).add(number)
+        self.always = frozenset(always)
+        literals = sorted(owners)
+        # for each literal, the patterns of it and of every literal that is its prefix
+        self.found_with: dict[str, list[frozenset[int]]] = {
+            literal: [frozenset(owners[other]) for other in literals if literal.startswith(other)]
+            for literal in literals
+        }
+        self.scanner = re.compile(_trie_regex(literals)) if literals else None
+
+    def candidates(self, text: str, stretches: list[tuple[int, int]]) -> list[set[int]]:
+        """For each stretch ``(start, end)`` of ``text``, the numbers of the patterns one of whose
+        required literals lies wholly inside it (the scan stops at ``end``: a literal running
+        over it is not seen), with those that have no required literals."""
+        found = [set(self.always) for _ in stretches]
+        if self.scanner is None:
+            return found
+        for slot, (start, end) in zip(found, stretches, strict=True):
+            for m in self.scanner.finditer(text, start, end):
+                for owners in self.found_with[m.group(1)]:
+                    slot |= owners
+        return found
