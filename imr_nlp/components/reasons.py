@@ -25,7 +25,7 @@ sentence: spaCy keys span extensions by offsets, so spans of one sentence share 
 """
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from spacy.language import Language
@@ -41,7 +41,7 @@ CONTRACT = declare(
     Contract(
         factory="imr_reasons",
         reads=("spans:items", "span._.decision", "spans:parts", "span._.block_index"),
-        reads_if_present=("doc.sents",),
+        reads_if_present=("doc.sents", "spans:diagnoses", "spans:problems"),
         writes=("spans:reasons", "span._.reasons"),
         rule_files=("reasons.json",),
         scores=(),
@@ -101,6 +101,12 @@ class IMRReasons(IMRContext):
         self.condition = folded_regex(rules.conditions.pattern)
         self.concession = folded_regex(rules.concessions.pattern)
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
+        # the indication head noun that condition mentions stand for (None: they are not read)
+        self.condition_rule = (
+            next((n for n, cue in enumerate(rules.cues) if cue.head_noun and cue.code == "indication"), None)
+            if rules.condition_mentions.enabled
+            else None
+        )
 
     def match(self, doc: Doc, targets=None) -> list[FoundReason]:  # type: ignore[override]
         """The reasons of every decision, in text order."""
@@ -186,12 +192,15 @@ class IMRReasons(IMRContext):
                 if b > start:
                     pieces.append((max(a, start), min(b, end), index))
         live = self.cue_words.candidates(text, [(a, b) for a, b, _ in pieces])
+        conditions = _condition_mentions(doc) if self.condition_rule is not None else []
         hits: list[CueHit] = []
         for (a, b, index), cues in zip(pieces, live, strict=True):
-            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues)))
+            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions))
         return hits
 
-    def _sentence_hits(self, text: str, start: int, end: int, index: int, live: list[int]) -> list[CueHit]:
+    def _sentence_hits(
+        self, text: str, start: int, end: int, index: int, live: list[int], conditions: list[tuple[int, int]]
+    ) -> list[CueHit]:
         sentence = text[start:end]
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
         flat = " ".join(sentence.split())
@@ -213,7 +222,9 @@ class IMRReasons(IMRContext):
             sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded, live=live
         )
         if about_patient:
-            found += self._clause_head_nouns(sentence, start, index, clauses, verdicts, found, conceded, live)
+            found += self._clause_head_nouns(
+                sentence, start, index, clauses, verdicts, found, conceded, live, conditions
+            )
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
@@ -228,9 +239,11 @@ class IMRReasons(IMRContext):
         cues: list[CueHit],
         conceded: list[tuple[int, int]],
         live: list[int],
+        conditions: list[tuple[int, int]],
     ) -> list[CueHit]:
         """The head nouns of each clause of a sentence about the patient in which no cue is found,
-        each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``)."""
+        each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``); the
+        condition mentions of a clause (``condition_mentions``) are head nouns of ``indication``."""
         found = []
         for a, b in clauses:
             if not any(start + a <= hit.start < start + b for hit in cues):
@@ -248,6 +261,14 @@ class IMRReasons(IMRContext):
                     conceded=clause_conceded,
                     live=live,
                 )
+                first = bisect_left(conditions, (start + a, start + a))
+                for cs, ce in conditions[first:]:
+                    if cs >= start + b:
+                        break
+                    if ce <= start + b:
+                        granted = any(ga <= cs - start < gb for ga, gb in conceded)
+                        clause = (start + a, start + b)
+                        found.append(CueHit(index, cs, ce, clause, self.condition_rule, False, False, granted))
         return found
 
     def _cue_matches(
@@ -295,6 +316,13 @@ class IMRReasons(IMRContext):
                 spans.append(span)
         self.write_spans(doc, "reasons", spans)
         return doc
+
+
+def _condition_mentions(doc: Doc) -> list[tuple[int, int]]:
+    """Character bounds of the diagnoses and problems imr_diagnoses found, in text order."""
+    return sorted(
+        (span.start_char, span.end_char) for group in ("diagnoses", "problems") for span in spans_of(doc, group)
+    )
 
 
 def _outcomes(doc: Doc) -> dict[int, str]:

@@ -1518,6 +1518,11 @@ class ReasonRules(ContextRules):
         "examination shows ...', 'There is evidence of nerve compromise on exam but ...'): their findings keep the "
         "direction read"
     )
+    condition_mentions: ReasonSetting = Field(
+        description="a condition imr_diagnoses found in a clause (a diagnosis or a problem: its heads come from the "
+        "ICD-10-CM code set and word formation, not from a list of wordings) is a head noun of ``indication`` there, "
+        "read as the other head nouns are ('there is no mention of a rotator cuff tear')"
+    )
 
 
 _MODELS = {
