@@ -218,6 +218,8 @@ class IMRReasons(IMRContext):
         # as a primary modality, but a trial may be considered if ..." is one position of each kind)
         conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
         conceded = [m.span() for m in self.concession.finditer(sentence)]
+        if not about_patient:  # the cues read only about the patient are not tried
+            live = [number for number in live if not self.cue_rules[number].patient_only]
         found = self._cue_matches(
             sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded, live=live
         )

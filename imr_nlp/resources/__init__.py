@@ -1436,6 +1436,11 @@ class ReasonCue(_Strict):
         "these records where no other cue is found, and only when ConText denies it ('no objective gains were "
         "noted'); the first such noun of the sentence is its finding",
     )
+    patient_only: bool = Field(
+        False,
+        description="read only in a sentence about this patient or these records: words that a guideline's general "
+        "statement uses as well ('carries a risk of ...' said of a test in general is no risk in this patient)",
+    )
     keeps_direction: bool = Field(
         False,
         description="the cue's words carry its direction, whatever the outcome: symptoms that persist despite care "

@@ -92,3 +92,50 @@ def test_a_setting_turned_off_is_off():
     data["findings_follow_outcome"]["enabled"] = False
     component.replace_rules({"reasons.json": data})
     assert ("objective_findings", "against") not in pairs(nlp)
+
+
+def _reason_pairs(rationale: str, outcome: str = "Upheld") -> set[tuple[str, str]]:
+    import imr_nlp
+
+    letter = (
+        f"IMR ISSUES, DECISIONS AND RATIONALES\nIbuprofen 800mg #60: {outcome}\n"
+        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
+        f"Decision rationale: {rationale}\n"
+    )
+    return {(r.code, r.direction) for r in imr_nlp.parse(letter).decisions[0].reasons}
+
+
+@pytest.mark.parametrize(
+    "rationale, is_risk",
+    [
+        ("Relying on imaging alone carries a risk of overdiagnosis.", False),  # said of a test in general
+        ("Severe adverse effects or overdose events can occur.", False),
+        ("The claimant takes warfarin, which places her at risk with an NSAID.", True),
+        ("The patient has a history of overdose on opioids.", True),
+    ],
+)
+def test_a_patient_only_cue_is_read_only_about_the_patient(rationale, is_risk):
+    assert (("risk", "against") in _reason_pairs(rationale)) is is_risk
+
+
+def test_condition_mentions_turned_off_read_no_condition():
+    """``condition_mentions`` with ``enabled: false``: a condition no cue names gives no reason."""
+    from imr_nlp import resources
+    from imr_nlp.pipeline import build
+
+    letter = (
+        "IMR ISSUES, DECISIONS AND RATIONALES\nPhysical therapy 6 visits: Upheld\n"
+        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
+        "Decision rationale: There is no mention of a rotator cuff tear in the records.\n"
+    )
+
+    def pairs(nlp):
+        return {(r.code, r.direction) for r in nlp(letter)._.determination.decisions[0].reasons}
+
+    nlp = build()
+    assert ("indication", "against") in pairs(nlp)
+    component = nlp.get_pipe("imr_reasons")
+    data = resources.to_data("reasons.json", component.rules["reasons.json"])
+    data["condition_mentions"]["enabled"] = False
+    component.replace_rules({"reasons.json": data})
+    assert ("indication", "against") not in pairs(nlp)
