@@ -218,8 +218,12 @@ class IMRReasons(IMRContext):
         # as a primary modality, but a trial may be considered if ..." is one position of each kind)
         conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
         conceded = [m.span() for m in self.concession.finditer(sentence)]
-        if not about_patient:  # the cues read only about the patient are not tried
-            live = [number for number in live if not self.cue_rules[number].patient_only]
+        # the cues read only about the patient, or only in general statements, where they are read
+        live = [
+            number
+            for number in live
+            if not (self.cue_rules[number].general_only if about_patient else self.cue_rules[number].patient_only)
+        ]
         found = self._cue_matches(
             sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded, live=live
         )

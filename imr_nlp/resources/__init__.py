@@ -1441,6 +1441,11 @@ class ReasonCue(_Strict):
         description="read only in a sentence about this patient or these records: words that a guideline's general "
         "statement uses as well ('carries a risk of ...' said of a test in general is no risk in this patient)",
     )
+    general_only: bool = Field(
+        False,
+        description="read only in a sentence that says nothing of this patient or these records: words that speak "
+        "of the evidence in general there and of this patient's course elsewhere ('no benefit')",
+    )
     keeps_direction: bool = Field(
         False,
         description="the cue's words carry its direction, whatever the outcome: symptoms that persist despite care "
