@@ -41,12 +41,15 @@ CONTRACT = declare(
     Contract(
         factory="imr_reasons",
         reads=("spans:items", "span._.decision", "spans:parts", "span._.block_index"),
-        reads_if_present=("doc.sents", "spans:diagnoses", "spans:problems"),
+        reads_if_present=("doc.sents", "spans:diagnoses", "spans:problems", "spans:drugs", "span._.generic"),
         writes=("spans:reasons", "span._.reasons"),
         rule_files=("reasons.json",),
         scores=(),
     )
 )
+
+
+DRUG_REACH = 60  # characters between a cue that needs a drug beside it and the drug (drug_near)
 
 
 class CueHit(NamedTuple):
@@ -193,13 +196,21 @@ class IMRReasons(IMRContext):
                     pieces.append((max(a, start), min(b, end), index))
         live = self.cue_words.candidates(text, [(a, b) for a, b, _ in pieces])
         conditions = _condition_mentions(doc) if self.condition_rule is not None else []
+        drugs = _other_drugs(doc)
         hits: list[CueHit] = []
         for (a, b, index), cues in zip(pieces, live, strict=True):
-            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions))
+            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions, drugs.get(index, [])))
         return hits
 
     def _sentence_hits(
-        self, text: str, start: int, end: int, index: int, live: list[int], conditions: list[tuple[int, int]]
+        self,
+        text: str,
+        start: int,
+        end: int,
+        index: int,
+        live: list[int],
+        conditions: list[tuple[int, int]],
+        drugs: list[tuple[int, int]],
     ) -> list[CueHit]:
         sentence = text[start:end]
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
@@ -227,6 +238,7 @@ class IMRReasons(IMRContext):
         found = self._cue_matches(
             sentence, start, end, index, quoted, conditional, verdicts, head_nouns=False, conceded=conceded, live=live
         )
+        found = [hit for hit in found if self._drug_near(hit, drugs)]
         if about_patient:
             found += self._clause_head_nouns(
                 sentence, start, index, clauses, verdicts, found, conceded, live, conditions
@@ -234,6 +246,16 @@ class IMRReasons(IMRContext):
         found = _longest_per_code(sorted(found, key=lambda hit: (hit.start, hit.rule)), self.cue_rules)
         codes = {self.cue_rules[hit.rule].code for hit in found}
         return [hit for hit in found if not self.cue_rules[hit.rule].alone_only or len(codes) == 1]
+
+    def _drug_near(self, hit: CueHit, drugs: list[tuple[int, int]]) -> bool:
+        """Whether a cue that needs a drug beside it (``drug_near``) has one in its sentence."""
+        side = self.cue_rules[hit.rule].drug_near
+        if side is None:
+            return True
+        low, high = hit.sentence
+        if side == "after":
+            return any(hit.end <= s < min(hit.end + DRUG_REACH, high) for s, _ in drugs)
+        return any(max(hit.start - DRUG_REACH, low) < e <= hit.start for _, e in drugs)
 
     def _clause_head_nouns(
         self,
@@ -322,6 +344,23 @@ class IMRReasons(IMRContext):
                 spans.append(span)
         self.write_spans(doc, "reasons", spans)
         return doc
+
+
+def _other_drugs(doc: Doc) -> dict[int, list[tuple[int, int]]]:
+    """For each decision's index, the character bounds of the drug mentions that are not the
+    decision's own drug (a mention whose words are in the item's header: 'a trial of Lyrica' in
+    the rationale of a Lyrica request is no earlier care)."""
+    items = {item._.decision["index"]: item.text.lower() for item in spans_of(doc, "items") if item._.decision}
+    mentions = [
+        (span.start_char, span.end_char, span.text.lower(), (span._.generic or "").lower())
+        for span in spans_of(doc, "drugs")
+    ]
+    return {
+        index: [
+            (s, e) for s, e, name, generic in mentions if name not in header and not (generic and generic in header)
+        ]
+        for index, header in items.items()
+    }
 
 
 def _condition_mentions(doc: Doc) -> list[tuple[int, int]]:

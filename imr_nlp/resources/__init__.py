@@ -1441,6 +1441,12 @@ class ReasonCue(_Strict):
         description="read only in a sentence about this patient or these records: words that a guideline's general "
         "statement uses as well ('carries a risk of ...' said of a test in general is no risk in this patient)",
     )
+    drug_near: Literal["after", "before"] | None = Field(
+        None,
+        description="counts only where a drug the lexicon knows (imr_drugs), other than the decision's own, follows "
+        "(``after``) or precedes (``before``) the cue within ``DRUG_REACH`` characters of its sentence: 'tried and "
+        "failed gabapentin and duloxetine' names care tried whatever the drug",
+    )
     general_only: bool = Field(
         False,
         description="read only in a sentence that says nothing of this patient or these records: words that speak "

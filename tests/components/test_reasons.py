@@ -139,3 +139,17 @@ def test_condition_mentions_turned_off_read_no_condition():
     data["condition_mentions"]["enabled"] = False
     component.replace_rules({"reasons.json": data})
     assert ("indication", "against") not in pairs(nlp)
+
+
+@pytest.mark.parametrize(
+    "rationale, is_prior_care",
+    [
+        ("He has tried and failed naproxen and meloxicam.", True),
+        ("He has tried and failed ibuprofen.", False),  # the decision's own drug is no earlier care
+        ("He has tried and failed to attend his visits.", False),  # no drug beside the cue
+        ("Celecoxib was discontinued after two weeks.", True),
+    ],
+)
+def test_a_drug_cue_needs_another_drug_beside_it(rationale, is_prior_care):
+    codes = {code for code, _ in _reason_pairs(rationale)}  # upheld: no head noun read affirmed
+    assert ("prior_treatment" in codes) is is_prior_care
