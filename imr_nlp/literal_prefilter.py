@@ -179,7 +179,7 @@ class LiteralIndex:
         literals = sorted(owners)
         # for each literal, the patterns of it and of every literal that is its prefix
         self.found_with: dict[str, list[frozenset[int]]] = {
-            literal: [frozenset(owners[other]) for other in literals if literal.startswith(other)]
+            literal: [frozenset(owners[literal[:k]]) for k in range(1, len(literal) + 1) if literal[:k] in owners]
             for literal in literals
         }
         self.scanner = re.compile(_trie_regex(literals)) if literals else None
