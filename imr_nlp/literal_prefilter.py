@@ -6,23 +6,24 @@ reads a compiled pattern's parse tree and returns a set of strings such that any
 pattern contains one of them (the technique of RE2's and codesearch's prefilters); a sentence
 holding none of them cannot match. ``LiteralIndex`` finds the literals of many patterns in one
 scan shaped as a trie, and so which patterns are worth trying on which sentence. The answer is
-exact: a pattern whose structure it cannot bound (a repeat of anything, a back
-reference, a case-insensitive flag) gets ``None``, "always scan".
+exact: a piece it cannot bound (a class of many characters, a repeat that may be empty, a back
+reference, a group that ignores case) only cuts a run of literals, and a pattern with no sure
+piece at all, or one compiled to ignore case, gets ``None``, "always scan".
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 try:  # the parser of the standard library's regular expressions (re._parser since 3.11)
-    from re import _constants as _sre
     from re import _parser as _sre_parse
-except ImportError:  # pragma: no cover - an interpreter without them scans every time
-    _sre = _sre_parse = None
+except ImportError:  # pragma: no cover - an interpreter without it scans every time
+    _sre_parse = None
 
 MAX_EXACT = 64  # strings an "exactly one of" set may grow to before it is closed
 MAX_CLASS = 12  # characters of a character class read as literals
+MAX_LITERAL = 64  # a longer literal is cut to its start (still in every match; keeps the trie shallow)
 
 _ZERO_WIDTH = ("AT", "ASSERT", "ASSERT_NOT")
 _GROUPS = ("SUBPATTERN", "ATOMIC_GROUP")
@@ -53,7 +54,7 @@ def _as_required(exact: frozenset[str] | None) -> frozenset[str] | None:
     return exact if exact and "" not in exact else None
 
 
-def _class_chars(items) -> frozenset[str] | None:
+def _class_chars(items: list) -> frozenset[str] | None:
     chars: set[str] = set()
     for op, value in items:
         name = str(op)
@@ -66,7 +67,7 @@ def _class_chars(items) -> frozenset[str] | None:
     return frozenset(chars) if 0 < len(chars) <= MAX_CLASS else None
 
 
-def _item(op, value) -> _Info:
+def _item(op: Any, value: Any) -> _Info:
     name = str(op)
     if name == "LITERAL":
         return _Info(frozenset({chr(value)}), None)
@@ -102,7 +103,7 @@ def _item(op, value) -> _Info:
     return _UNKNOWN  # ANY, NOT_LITERAL, GROUPREF, GROUPREF_EXISTS, CATEGORY...
 
 
-def _sequence(items) -> _Info:
+def _sequence(items: Any) -> _Info:
     """A concatenation: runs of exactly-known pieces multiplied out, and the best required set."""
     candidates: list[frozenset[str]] = []
     run: frozenset[str] | None = frozenset({""})
@@ -137,7 +138,8 @@ def required_literals(pattern: re.Pattern) -> frozenset[str] | None:
     except Exception:  # a parser of another Python version: scanning is always right
         return None
     info = _sequence(tree)
-    return info.required or _as_required(info.exact)
+    literals = info.required or _as_required(info.exact)
+    return None if literals is None else frozenset(literal[:MAX_LITERAL] for literal in literals)
 
 
 def _trie_regex(literals: list[str]) -> str:
@@ -163,11 +165,11 @@ def _trie_regex(literals: list[str]) -> str:
 
 class LiteralIndex:
     """The required literals of many patterns found in one scan of a text: which patterns can
-    match in which stretch of it (``candidates``), exactly as each ``Prefiltered`` would say."""
+    match in which stretch of it (``candidates``): exactly those one of whose literals it holds."""
 
     def __init__(self, patterns: list[re.Pattern]) -> None:
         owners: dict[str, set[int]] = {}
-        always = set()
+        always: set[int] = set()
         for number, pattern in enumerate(patterns):
             literals = required_literals(pattern)
             if literals is None:

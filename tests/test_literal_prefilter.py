@@ -99,3 +99,10 @@ def test_index_keeps_patterns_without_literals_everywhere():
 def test_index_stops_at_the_stretch_end():
     index = LiteralIndex([re.compile("risk")])
     assert index.candidates("the risk", [(0, 6), (6, 8)]) == [set(), set()]
+
+
+def test_a_long_literal_is_cut_to_its_start():
+    literals = required_literals(re.compile("x" * 2000))
+    assert literals is not None and all(len(literal) <= 64 for literal in literals)
+    index = LiteralIndex([re.compile("x" * 2000), re.compile("y")])  # a shallow trie: no recursion error
+    assert index.candidates("x" * 2000, [(0, 2000)]) == [{0}]

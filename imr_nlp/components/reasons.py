@@ -107,7 +107,7 @@ class IMRReasons(IMRContext):
         # the indication head noun that condition mentions stand for (None: they are not read)
         self.condition_rule = (
             next((n for n, cue in enumerate(rules.cues) if cue.head_noun and cue.code == "indication"), None)
-            if rules.condition_mentions.enabled
+            if rules.condition_mentions is not None and rules.condition_mentions.enabled
             else None
         )
 
@@ -277,7 +277,7 @@ class IMRReasons(IMRContext):
             if not any(start + a <= hit.start < start + b for hit in cues):
                 clause_verdicts = [(s - a, e - a) for s, e in verdicts]
                 clause_conceded = [(s - a, e - a) for s, e in conceded]
-                found += self._cue_matches(
+                nouns = self._cue_matches(
                     sentence[a:b],
                     start + a,
                     start + b,
@@ -289,11 +289,18 @@ class IMRReasons(IMRContext):
                     conceded=clause_conceded,
                     live=live,
                 )
+                found += nouns
                 first = bisect_left(conditions, (start + a, start + a))
                 for cs, ce in conditions[first:]:
                     if cs >= start + b:
                         break
-                    if ce <= start + b:
+                    # read as the head nouns are: never in the closing verdict's words, and once
+                    # where a head noun of indication found the same words
+                    if (
+                        ce <= start + b
+                        and not any(vs < ce - start and cs - start < ve for vs, ve in verdicts)
+                        and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
+                    ):
                         granted = any(ga <= cs - start < gb for ga, gb in conceded)
                         clause = (start + a, start + b)
                         found.append(CueHit(index, cs, ce, clause, self.condition_rule, False, False, granted))
@@ -346,27 +353,32 @@ class IMRReasons(IMRContext):
         return doc
 
 
+def _ingredients(name: str, generic: str) -> set[str]:
+    """A drug mention's words and its generic's ingredients ("hydrocodone / acetaminophen")."""
+    return {name, *(part.strip() for part in generic.split("/") if part.strip())}
+
+
 def _other_drugs(doc: Doc) -> dict[int, list[tuple[int, int]]]:
     """For each decision's index, the character bounds of the drug mentions that are not the
-    decision's own drug (a mention whose words are in the item's header: 'a trial of Lyrica' in
-    the rationale of a Lyrica request is no earlier care)."""
-    items = {item._.decision["index"]: item.text.lower() for item in spans_of(doc, "items") if item._.decision}
+    decision's own drug: a mention that shares an ingredient with a drug of the item's header is
+    its own ('a trial of pregabalin' in the rationale of a Lyrica request is no earlier care)."""
     mentions = [
-        (span.start_char, span.end_char, span.text.lower(), (span._.generic or "").lower())
+        (span.start_char, span.end_char, _ingredients(span.text.lower(), (span._.generic or "").lower()))
         for span in spans_of(doc, "drugs")
     ]
-    return {
-        index: [
-            (s, e) for s, e, name, generic in mentions if name not in header and not (generic and generic in header)
-        ]
-        for index, header in items.items()
-    }
+    out: dict[int, list[tuple[int, int]]] = {}
+    for item in spans_of(doc, "items"):
+        if not item._.decision:
+            continue
+        own = set().union(*(i for s, e, i in mentions if item.start_char <= s and e <= item.end_char))
+        out[item._.decision["index"]] = [(s, e) for s, e, i in mentions if not i & own]
+    return out
 
 
 def _condition_mentions(doc: Doc) -> list[tuple[int, int]]:
     """Character bounds of the diagnoses and problems imr_diagnoses found, in text order."""
     return sorted(
-        (span.start_char, span.end_char) for group in ("diagnoses", "problems") for span in spans_of(doc, group)
+        {(span.start_char, span.end_char) for group in ("diagnoses", "problems") for span in spans_of(doc, group)}
     )
 
 

@@ -1459,6 +1459,15 @@ class ReasonCue(_Strict):
     )
     examples: list[ReasonExample] = Field(min_length=2)
 
+    @model_validator(mode="after")
+    def _switches_that_can_be_read(self) -> ReasonCue:
+        """Refuse switches that would make a cue never read, or be ignored."""
+        if self.patient_only and self.general_only:
+            raise ValueError(f"cue {self.name!r}: patient_only and general_only together are never read")
+        if self.head_noun and (self.general_only or self.drug_near):
+            raise ValueError(f"cue {self.name!r}: a head noun is read about the patient, without drug_near")
+        return self
+
 
 class ReasonWording(_Strict):
     """A regex for sentences of a rationale that play a part in reading its reasons."""
@@ -1534,11 +1543,21 @@ class ReasonRules(ContextRules):
         "examination shows ...', 'There is evidence of nerve compromise on exam but ...'): their findings keep the "
         "direction read"
     )
-    condition_mentions: ReasonSetting = Field(
-        description="a condition imr_diagnoses found in a clause (a diagnosis or a problem: its heads come from the "
+    condition_mentions: ReasonSetting | None = Field(
+        None,
+        description="(absent, as in rules saved before it: off) a condition imr_diagnoses found in a clause (a "
+        "diagnosis or a problem: its heads come from the "
         "ICD-10-CM code set and word formation, not from a list of wordings) is a head noun of ``indication`` there, "
-        "read as the other head nouns are ('there is no mention of a rotator cuff tear')"
+        "read as the other head nouns are ('there is no mention of a rotator cuff tear')",
     )
+
+    @model_validator(mode="after")
+    def _conditions_have_a_head_noun(self) -> ReasonRules:
+        """Condition mentions stand for the head noun of ``indication``: one must exist."""
+        if self.condition_mentions is not None and self.condition_mentions.enabled:
+            if not any(cue.head_noun and cue.code == "indication" for cue in self.cues):
+                raise ValueError("condition_mentions is enabled but no cue is a head noun of indication")
+        return self
 
 
 _MODELS = {

@@ -153,3 +153,70 @@ def test_condition_mentions_turned_off_read_no_condition():
 def test_a_drug_cue_needs_another_drug_beside_it(rationale, is_prior_care):
     codes = {code for code, _ in _reason_pairs(rationale)}  # upheld: no head noun read affirmed
     assert ("prior_treatment" in codes) is is_prior_care
+
+
+@pytest.mark.parametrize(
+    "rationale",
+    [
+        "The records show no evidence of tendinitis.",
+        "There is no mention of bursitis.",
+        "There is no mention of neuropathy in the records.",
+    ],
+)
+def test_a_condition_found_twice_is_one_reason(rationale):
+    """A condition mention with the bounds of an indication head noun ("-itis") is not its rival."""
+    assert ("indication", "against") in _reason_pairs(rationale)
+
+
+def test_a_condition_in_the_closing_verdict_is_no_reason():
+    rationale = "Therefore, physical therapy for his shoulder tendinitis is medically necessary."
+    assert not _reason_pairs(rationale, outcome="Overturned")
+
+
+def _letter_pairs(header: str, rationale: str) -> set[tuple[str, str]]:
+    import imr_nlp
+
+    letter = (
+        f"IMR ISSUES, DECISIONS AND RATIONALES\n{header}: Upheld\n"
+        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
+        f"Decision rationale: {rationale}\n"
+    )
+    return {r.code for r in imr_nlp.parse(letter).decisions[0].reasons}
+
+
+@pytest.mark.parametrize(
+    "header, rationale, is_prior_care",
+    [
+        ("Lyrica 75mg #60", "He has tried and failed pregabalin.", False),  # the same drug by its generic
+        ("Norco 10/325mg #120", "He has tried and failed hydrocodone.", False),  # an ingredient of it
+        ("Hydrocodone/Acetaminophen 10/325mg #120", "He has tried and failed Norco.", False),
+        ("Lyrica 75mg #60", "He has tried and failed gabapentin.", True),
+    ],
+)
+def test_the_decisions_own_drug_by_any_name_is_no_earlier_care(header, rationale, is_prior_care):
+    assert ("prior_treatment" in _letter_pairs(header, rationale)) is is_prior_care
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [
+        {"patient_only": True, "general_only": True},
+        {"head_noun": True, "general_only": True},
+        {"head_noun": True, "drug_near": "after"},
+    ],
+)
+def test_cue_switches_that_could_never_be_read_are_refused(switches):
+    from pydantic import ValidationError
+
+    from imr_nlp.resources import ReasonCue
+
+    cue = {"name": "x", "code": "risk", "affirmed": "against", "pattern": r"\brisk\b", **switches}
+    cue["examples"] = [{"text": "a risk", "reasons": [["risk", "against"]]}] * 2
+    with pytest.raises(ValidationError):
+        ReasonCue(**cue)
+
+
+def test_rules_saved_before_condition_mentions_load_with_it_off():
+    data = resources.to_data("reasons.json", RULES)
+    del data["condition_mentions"]
+    assert resources.validate("reasons.json", data).condition_mentions is None
