@@ -127,7 +127,7 @@ def test_reasons_meet_the_bar(shared, capsys, monkeypatch):
 # little under their scores at the fifth version of the rules (set 6's first run, 0.529, was its
 # forecast), so that a rule change that loses wordings it did not aim at shows here, not only on the
 # public letters the rules were written from.
-UNSEEN_REASON_FLOORS = {"": 0.67, "2": 0.80, "3": 0.68, "4": 0.63, "5": 0.62, "6": 0.60}
+UNSEEN_REASON_FLOORS = {"": 0.67, "2": 0.80, "3": 0.68, "4": 0.63, "5": 0.64, "6": 0.60, "7": 0.56}
 
 
 @pytest.mark.parametrize("suffix, floor", UNSEEN_REASON_FLOORS.items(), ids=lambda v: str(v) or "1")
