@@ -106,7 +106,7 @@ def _item(op: Any, value: Any) -> _Info:
 def _sequence(items: Any) -> _Info:
     """A concatenation: runs of exactly-known pieces multiplied out, and the best required set."""
     candidates: list[frozenset[str]] = []
-    run: frozenset[str] | None = frozenset({""})
+    run: frozenset[str] = frozenset({""})
     whole_exact = True
     for op, value in items:
         info = _item(op, value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -297,6 +298,12 @@ def token_words(doc: Doc) -> tuple[list[str], list[str], list[int]]:
         cached = (words, spaces, starts)
         doc.user_data[_WORDS_KEY] = cached
     return cached
+
+
+def overlaps_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
+    """Whether [start, end) overlaps one of ``regions`` (sorted, not overlapping)."""
+    i = bisect_right(regions, (end, -1)) - 1  # the last region starting before ``end``
+    return i >= 0 and regions[i][1] > start
 
 
 def char_span(doc: Doc, start: int, end: int, label: str = "") -> Span | None:

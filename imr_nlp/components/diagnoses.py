@@ -36,7 +36,7 @@ from itertools import accumulate
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import RuleComponent, char_span, doc_text
+from imr_nlp.components.base import RuleComponent, char_span, doc_text, overlaps_any
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
@@ -127,12 +127,6 @@ def _inside_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
     """Whether [start, end) lies inside one of ``regions`` (sorted, not overlapping)."""
     i = bisect_right(regions, (start, float("inf"))) - 1
     return i >= 0 and regions[i][0] <= start and end <= regions[i][1]
-
-
-def _overlaps_any(start: int, end: int, regions: list[tuple[int, int]]) -> bool:
-    """Whether [start, end) overlaps one of ``regions`` (sorted, not overlapping)."""
-    i = bisect_right(regions, (end, -1)) - 1  # the last region starting before ``end``
-    return i >= 0 and regions[i][1] > start
 
 
 CONTRACT = declare(
@@ -331,7 +325,7 @@ class IMRDiagnoses(RuleComponent):
         problems: list[tuple[int, int]] = []
         stated_end = -1  # the end of the last mention a statement opened
         for s, e in self.condition_phrases(text, start, end):
-            if _overlaps_any(s, e, covered) or _inside_any(s, e, quotes):
+            if overlaps_any(s, e, covered) or _inside_any(s, e, quotes):
                 continue
             opened = self._after_statement(text, s, statements)
             if opened is None and stated_end >= 0 and self.coordinated.fullmatch(text, stated_end, s):

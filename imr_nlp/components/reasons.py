@@ -31,7 +31,7 @@ from typing import NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from imr_nlp.components.base import char_span, doc_text, sentence_bounds, token_words
+from imr_nlp.components.base import char_span, doc_text, overlaps_any, sentence_bounds, token_words
 from imr_nlp.components.context import IMRContext
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import spans_of
@@ -104,6 +104,7 @@ class IMRReasons(IMRContext):
         self.condition = folded_regex(rules.conditions.pattern)
         self.concession = folded_regex(rules.concessions.pattern)
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
+        self.drug_cues = any(cue.drug_near for cue in rules.cues)  # whether drug mentions are read
         # the indication head noun that condition mentions stand for (None: they are not read)
         self.condition_rule = (
             next((n for n, cue in enumerate(rules.cues) if cue.head_noun and cue.code == "indication"), None)
@@ -196,7 +197,7 @@ class IMRReasons(IMRContext):
                     pieces.append((max(a, start), min(b, end), index))
         live = self.cue_words.candidates(text, [(a, b) for a, b, _ in pieces])
         conditions = _condition_mentions(doc) if self.condition_rule is not None else []
-        drugs = _other_drugs(doc)
+        drugs = _other_drugs(doc) if self.drug_cues else {}
         hits: list[CueHit] = []
         for (a, b, index), cues in zip(pieces, live, strict=True):
             hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions, drugs.get(index, [])))
@@ -298,7 +299,7 @@ class IMRReasons(IMRContext):
                     # where a head noun of indication found the same words
                     if (
                         ce <= start + b
-                        and not any(vs < ce - start and cs - start < ve for vs, ve in verdicts)
+                        and not overlaps_any(cs - start, ce - start, verdicts)
                         and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
                     ):
                         granted = any(ga <= cs - start < gb for ga, gb in conceded)
@@ -329,7 +330,7 @@ class IMRReasons(IMRContext):
                 continue
             pattern = self.cue_patterns[number]
             for m in pattern.finditer(sentence):
-                if rule.negation_flips and any(s < m.end() and m.start() < e for s, e in verdicts):
+                if rule.negation_flips and overlaps_any(m.start(), m.end(), verdicts):
                     continue  # the closing verdict's own words
                 # the ConText target: the cue's "target" group where it has one (the words a
                 # negation before them denies), else the whole cue

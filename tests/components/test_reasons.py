@@ -70,38 +70,53 @@ def test_concessions_are_the_granted_stretch(sentence, conceded):
     assert found == ([conceded] if conceded else [])
 
 
-def test_a_setting_turned_off_is_off():
-    """``findings_follow_outcome`` with ``enabled: false`` keeps the direction as read."""
-    from imr_nlp import resources
+def _letter(rationale: str, header: str = "Physical therapy 6 visits", outcome: str = "Upheld") -> str:
+    """A decision section whose one item's rationale is ``rationale``."""
+    return (
+        f"IMR ISSUES, DECISIONS AND RATIONALES\n{header}: {outcome}\n"
+        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
+        f"Decision rationale: {rationale}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "setting, rationale, pair",
+    [
+        (  # the direction as read is kept
+            "findings_follow_outcome",
+            "However, on 12/23/2016, the only objective findings that were documented were tenderness in all "
+            "corresponding areas.",
+            ("objective_findings", "against"),
+        ),
+        (  # a condition no cue names gives no reason
+            "condition_mentions",
+            "There is no mention of a rotator cuff tear in the records.",
+            ("indication", "against"),
+        ),
+    ],
+)
+def test_a_setting_turned_off_is_off(setting, rationale, pair):
+    """A ReasonSetting with ``enabled: false`` no longer gives the reason it gives when on."""
     from imr_nlp.pipeline import build
 
-    letter = (
-        "IMR ISSUES, DECISIONS AND RATIONALES\nPhysical therapy 6 visits: Upheld\n"
-        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
-        "Decision rationale: However, on 12/23/2016, the only objective findings that were documented were "
-        "tenderness in all corresponding areas.\n"
-    )
+    letter = _letter(rationale)
 
     def pairs(nlp):
         return {(r.code, r.direction) for r in nlp(letter)._.determination.decisions[0].reasons}
 
     nlp = build()
-    assert ("objective_findings", "against") in pairs(nlp)
+    assert pair in pairs(nlp)
     component = nlp.get_pipe("imr_reasons")
     data = resources.to_data("reasons.json", component.rules["reasons.json"])
-    data["findings_follow_outcome"]["enabled"] = False
+    data[setting]["enabled"] = False
     component.replace_rules({"reasons.json": data})
-    assert ("objective_findings", "against") not in pairs(nlp)
+    assert pair not in pairs(nlp)
 
 
 def _reason_pairs(rationale: str, outcome: str = "Upheld") -> set[tuple[str, str]]:
     import imr_nlp
 
-    letter = (
-        f"IMR ISSUES, DECISIONS AND RATIONALES\nIbuprofen 800mg #60: {outcome}\n"
-        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
-        f"Decision rationale: {rationale}\n"
-    )
+    letter = _letter(rationale, header="Ibuprofen 800mg #60", outcome=outcome)
     return {(r.code, r.direction) for r in imr_nlp.parse(letter).decisions[0].reasons}
 
 
@@ -116,29 +131,6 @@ def _reason_pairs(rationale: str, outcome: str = "Upheld") -> set[tuple[str, str
 )
 def test_a_patient_only_cue_is_read_only_about_the_patient(rationale, is_risk):
     assert (("risk", "against") in _reason_pairs(rationale)) is is_risk
-
-
-def test_condition_mentions_turned_off_read_no_condition():
-    """``condition_mentions`` with ``enabled: false``: a condition no cue names gives no reason."""
-    from imr_nlp import resources
-    from imr_nlp.pipeline import build
-
-    letter = (
-        "IMR ISSUES, DECISIONS AND RATIONALES\nPhysical therapy 6 visits: Upheld\n"
-        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
-        "Decision rationale: There is no mention of a rotator cuff tear in the records.\n"
-    )
-
-    def pairs(nlp):
-        return {(r.code, r.direction) for r in nlp(letter)._.determination.decisions[0].reasons}
-
-    nlp = build()
-    assert ("indication", "against") in pairs(nlp)
-    component = nlp.get_pipe("imr_reasons")
-    data = resources.to_data("reasons.json", component.rules["reasons.json"])
-    data["condition_mentions"]["enabled"] = False
-    component.replace_rules({"reasons.json": data})
-    assert ("indication", "against") not in pairs(nlp)
 
 
 @pytest.mark.parametrize(
@@ -173,15 +165,10 @@ def test_a_condition_in_the_closing_verdict_is_no_reason():
     assert not _reason_pairs(rationale, outcome="Overturned")
 
 
-def _letter_pairs(header: str, rationale: str) -> set[tuple[str, str]]:
+def _letter_pairs(header: str, rationale: str) -> set[str]:
     import imr_nlp
 
-    letter = (
-        f"IMR ISSUES, DECISIONS AND RATIONALES\n{header}: Upheld\n"
-        "Claims Administrator guideline: Decision based on MTUS.\nMAXIMUS guideline: Decision based on MTUS.\n"
-        f"Decision rationale: {rationale}\n"
-    )
-    return {r.code for r in imr_nlp.parse(letter).decisions[0].reasons}
+    return {r.code for r in imr_nlp.parse(_letter(rationale, header=header)).decisions[0].reasons}
 
 
 @pytest.mark.parametrize(
