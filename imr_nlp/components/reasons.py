@@ -103,6 +103,7 @@ class IMRReasons(IMRContext):
         self.clause_edge = folded_regex(rules.clause_edges.pattern)
         self.condition = folded_regex(rules.conditions.pattern)
         self.concession = folded_regex(rules.concessions.pattern)
+        self.conceding_turn = folded_regex(rules.conceding_turns.pattern) if rules.conceding_turns else None
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
         self.drug_cues = any(cue.drug_near for cue in rules.cues)  # whether drug mentions are read
         # the indication head noun that condition mentions stand for (None: they are not read)
@@ -199,9 +200,21 @@ class IMRReasons(IMRContext):
         conditions = _condition_mentions(doc) if self.condition_rule is not None else []
         drugs = _other_drugs(doc) if self.drug_cues else {}
         hits: list[CueHit] = []
-        for (a, b, index), cues in zip(pieces, live, strict=True):
-            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions, drugs.get(index, [])))
+        granted = self._granted_by_the_next(text, pieces)
+        for (a, b, index), cues, whole in zip(pieces, live, granted, strict=True):
+            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions, drugs.get(index, []), whole))
         return hits
+
+    def _granted_by_the_next(self, text: str, pieces: list[tuple[int, int, int]]) -> list[bool]:
+        """For each rationale sentence, whether the next sentence of the same rationale opens by
+        turning against it ("However, ..."): then the whole sentence is granted."""
+        if self.conceding_turn is None:
+            return [False] * len(pieces)
+        turn = self.conceding_turn
+        return [
+            following is not None and following[2] == index and turn.match(text, following[0], following[1]) is not None
+            for (_, _, index), following in zip(pieces, [*pieces[1:], None], strict=True)
+        ]
 
     def _sentence_hits(
         self,
@@ -212,6 +225,7 @@ class IMRReasons(IMRContext):
         live: list[int],
         conditions: list[tuple[int, int]],
         drugs: list[tuple[int, int]],
+        granted_whole: bool = False,
     ) -> list[CueHit]:
         sentence = text[start:end]
         verdicts = [(m.start(), m.end()) for m in self.not_reason.finditer(sentence)]
@@ -229,7 +243,7 @@ class IMRReasons(IMRContext):
         # a position made on a condition: the condition in the position's own clause ("not recommended
         # as a primary modality, but a trial may be considered if ..." is one position of each kind)
         conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
-        conceded = [m.span() for m in self.concession.finditer(sentence)]
+        conceded = [(0, len(sentence))] if granted_whole else [m.span() for m in self.concession.finditer(sentence)]
         # the cues read only about the patient, or only in general statements, where they are read
         live = [
             number

@@ -1543,6 +1543,12 @@ class ReasonRules(ContextRules):
         "examination shows ...', 'There is evidence of nerve compromise on exam but ...'): their findings keep the "
         "direction read"
     )
+    conceding_turns: ReasonWording | None = Field(
+        None,
+        description="(absent, as in rules saved before it: off) the opening of a sentence that turns against the "
+        "one before it ('However, ...', 'Nevertheless, ...'): the sentence before grants its findings, as a "
+        "clause of ``concessions`` does, and they keep the direction read",
+    )
     condition_mentions: ReasonSetting | None = Field(
         None,
         description="(absent, as in rules saved before it: off) a condition imr_diagnoses found in a clause (a "
