@@ -63,6 +63,9 @@ class CueHit(NamedTuple):
     quoted: bool  # in a sentence that quotes a guideline
     conditional: bool  # in a clause that makes a position on a condition
     conceded: bool  # in a clause that grants a finding ("although ...", "... but"): its direction stands
+    # in a clause that makes a refusal on a condition ("not recommended unless ..."); None: as
+    # ``conditional`` (rules without ``refusal_conditions``)
+    refusal_conditional: bool | None = None
 
 
 class FoundReason(NamedTuple):
@@ -74,6 +77,7 @@ class FoundReason(NamedTuple):
     code: str
     direction: str
     from_outcome: bool = False  # the direction is the decision's, not the one read (see _with_the_outcome)
+    refused: bool = False  # read as a refusal: a cue of "against" not denied, or one of "for" denied
 
 
 class IMRReasons(IMRContext):
@@ -102,6 +106,9 @@ class IMRReasons(IMRContext):
         self.narrative_statement = folded_regex(rules.narrative_statements.pattern)
         self.clause_edge = folded_regex(rules.clause_edges.pattern)
         self.condition = folded_regex(rules.conditions.pattern)
+        self.refusal_condition = (
+            folded_regex(rules.refusal_conditions.pattern) if rules.refusal_conditions is not None else None
+        )
         self.concession = folded_regex(rules.concessions.pattern)
         self.conceding_turn = folded_regex(rules.conceding_turns.pattern) if rules.conceding_turns else None
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
@@ -119,12 +126,14 @@ class IMRReasons(IMRContext):
         spans = [char_span(doc, hit.start, hit.end) for hit in hits]
         kept = [(hit, span) for hit, span in zip(hits, spans, strict=True) if span is not None]
         turned: dict[tuple[int, int], bool] = {}
+        denied: dict[tuple[int, int], bool] = {}  # turned by a negation, not by a doubt
         # ConText reads only the cues whose direction a negation turns: a fixed cue ("unclear")
         # as a target would hide its words from ConText as a cue
         turnable = [span for hit, span in kept if self.cue_rules[hit.rule].negation_flips]
         if turnable:
             for target, cues in super().match(doc, targets=turnable):
                 turned[(target.start_char, target.end_char)] = any(c.category in self.turning for c in cues)
+                denied[(target.start_char, target.end_char)] = any(c.category == "NEGATED_EXISTENCE" for c in cues)
         reasons: list[FoundReason] = []
         plain: list[bool] = []  # an affirmed cue that ConText could have turned but did not
         for hit, span in kept:
@@ -133,7 +142,9 @@ class IMRReasons(IMRContext):
             was_turned = bool(turned.get((span.start_char, span.end_char))) and rule.negation_flips
             if was_turned:
                 direction = "for" if direction == "against" else "against"
-            reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction))
+            was_denied = rule.negation_flips and bool(denied.get((span.start_char, span.end_char)))
+            refused = (rule.affirmed == "against") != was_denied
+            reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction, refused=refused))
             plain.append(rule.negation_flips and not was_turned)
         outcomes = _outcomes(doc)
         hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
@@ -242,7 +253,13 @@ class IMRReasons(IMRContext):
         clauses = [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
         # a position made on a condition: the condition in the position's own clause ("not recommended
         # as a primary modality, but a trial may be considered if ..." is one position of each kind)
-        conditional = [(a, b) for a, b in clauses if self.condition.search(sentence, a, b)]
+        conditional = []  # (start, end, on a position's condition, on a refusal's condition)
+        for a, b in clauses:
+            on_condition = self.condition.search(sentence, a, b) is not None
+            refusal = self.refusal_condition
+            on_refusal = on_condition if refusal is None else refusal.search(sentence, a, b) is not None
+            if on_condition or on_refusal:
+                conditional.append((a, b, on_condition, on_refusal))
         conceded = [(0, len(sentence))] if granted_whole else [m.span() for m in self.concession.finditer(sentence)]
         # the cues read only about the patient, or only in general statements, where they are read
         live = [
@@ -328,14 +345,15 @@ class IMRReasons(IMRContext):
         end: int,
         index: int,
         quoted: bool,
-        conditional: list[tuple[int, int]],
+        conditional: list[tuple[int, int, bool, bool]],
         verdicts: list[tuple[int, int]],
         head_nouns: bool,
         conceded: list[tuple[int, int]],
         live: list[int],
     ) -> list[CueHit]:
         """The matches of the cues (or of the head nouns only) in a sentence starting at ``start``;
-        ``conditional`` holds the sentence's clauses that state a condition, ``conceded`` the
+        ``conditional`` holds the sentence's clauses that state a condition (and whether a refusal's
+        condition too: ``refusal_conditions``), ``conceded`` the
         stretches that grant a finding, ``live`` the numbers of the cues worth trying."""
         found = []
         for number in live:
@@ -349,9 +367,21 @@ class IMRReasons(IMRContext):
                 # the ConText target: the cue's "target" group where it has one (the words a
                 # negation before them denies), else the whole cue
                 a, b = m.span("target") if "target" in pattern.groupindex and m.group("target") else m.span()
-                on_condition = any(ca <= m.start() < cb for ca, cb in conditional)
+                clause = next((c for c in conditional if c[0] <= m.start() < c[1]), None)
                 granted = any(ga <= m.start() < gb for ga, gb in conceded)
-                found.append(CueHit(index, start + a, start + b, (start, end), number, quoted, on_condition, granted))
+                found.append(
+                    CueHit(
+                        index,
+                        start + a,
+                        start + b,
+                        (start, end),
+                        number,
+                        quoted,
+                        clause is not None and clause[2],
+                        granted,
+                        clause is not None and clause[3],
+                    )
+                )
         return found
 
     def set_annotations(self, doc: Doc, reasons: list[FoundReason]) -> Doc:  # type: ignore[override]
@@ -465,10 +495,12 @@ def _settled_in_sentence(
 
 def _without_met_conditions(hits: list[CueHit], reasons: list[FoundReason]) -> list[FoundReason]:
     """Leave out a guideline position made on a condition (or quoted with one) when a finding
-    about the patient follows it in the same rationale: that finding is the reason."""
+    about the patient follows it in the same rationale: that finding is the reason. A refusal
+    ("not recommended for ...") is conditional only on a refusal's condition ("... unless")."""
     kept = []
     for number, (hit, reason) in enumerate(zip(hits, reasons, strict=True)):
-        if reason.code == "guideline" and hit.conditional:
+        refusal = reason.refused and hit.refusal_conditional is not None
+        if reason.code == "guideline" and (hit.refusal_conditional if refusal else hit.conditional):
             later = any(
                 other.index == hit.index and other.start > hit.sentence[1] and r.code != "guideline"
                 for other, r in zip(hits[number + 1 :], reasons[number + 1 :], strict=True)

@@ -1533,6 +1533,12 @@ class ReasonRules(ContextRules):
         description="a guideline statement made on a condition ('recommended when ...'): it is a reason only when no "
         "finding about the patient follows in the rationale"
     )
+    refusal_conditions: ReasonWording | None = Field(
+        None,
+        description="(absent, as in rules saved before it: every condition) the words that make a guideline's "
+        "refusal conditional ('not recommended unless ...'); a refusal for a condition or a use ('not recommended "
+        "for myofascial pain') is the guideline's position whatever the findings that follow",
+    )
     findings_follow_outcome: ReasonSetting = Field(
         description="a finding read against the way its decision went takes the decision's direction, unless its "
         "clause grants it (``concessions``): the outcome says whether the criterion was met, where the wording's "
