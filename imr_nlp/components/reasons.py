@@ -305,7 +305,14 @@ class IMRReasons(IMRContext):
         each clause its head nouns' evidence (the last resort: see ``_head_nouns_read``); the
         condition mentions of a clause (``condition_mentions``) are head nouns of ``indication``."""
         found = []
+        # a guideline's position in the clause states no finding about the patient: it leaves
+        # the clause to the conditions the patient has or lacks ("Nor does she have cervical
+        # dystonia, the one neck condition for which the MTUS supports it")
+        findings = [hit for hit in cues if self.cue_rules[hit.rule].code != "guideline"]
         for a, b in clauses:
+            if any(start + a <= hit.start < start + b for hit in findings):
+                continue
+            nouns = []
             if not any(start + a <= hit.start < start + b for hit in cues):
                 clause_verdicts = [(s - a, e - a) for s, e in verdicts]
                 clause_conceded = [(s - a, e - a) for s, e in conceded]
@@ -322,20 +329,20 @@ class IMRReasons(IMRContext):
                     live=live,
                 )
                 found += nouns
-                first = bisect_left(conditions, (start + a, start + a))
-                for cs, ce in conditions[first:]:
-                    if cs >= start + b:
-                        break
-                    # read as the head nouns are: never in the closing verdict's words, and once
-                    # where a head noun of indication found the same words
-                    if (
-                        ce <= start + b
-                        and not overlaps_any(cs - start, ce - start, verdicts)
-                        and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
-                    ):
-                        granted = any(ga <= cs - start < gb for ga, gb in conceded)
-                        clause = (start + a, start + b)
-                        found.append(CueHit(index, cs, ce, clause, self.condition_rule, False, False, granted))
+            first = bisect_left(conditions, (start + a, start + a))
+            for cs, ce in conditions[first:]:
+                if cs >= start + b:
+                    break
+                # read as the head nouns are: never in the closing verdict's words, and once
+                # where a head noun of indication found the same words
+                if (
+                    ce <= start + b
+                    and not overlaps_any(cs - start, ce - start, verdicts)
+                    and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
+                ):
+                    granted = any(ga <= cs - start < gb for ga, gb in conceded)
+                    clause = (start + a, start + b)
+                    found.append(CueHit(index, cs, ce, clause, self.condition_rule, False, False, granted))
         return found
 
     def _cue_matches(
