@@ -120,19 +120,31 @@ def test_reasons_meet_the_bar(shared, capsys, monkeypatch):
     """Regression floor (issue 27): the reasons of the public letters' 207 decisions."""
     result = _reasons_scores(shared, capsys, monkeypatch)
     assert result["decisions"] == 207
-    assert result["f1"] >= 0.81 and result["evidence"] >= 0.90, result
+    assert result["f1"] >= 0.82 and result["evidence"] >= 0.90, result
 
 
-# The synthetic sets written blind from the spec (tests/data/reasons_unseen*/README.md): floors a
-# little under their scores at the fifth version of the rules (set 6's first run, 0.529, was its
+# The synthetic sets written blind from the spec (tests/data/reasons_unseen*/README.md) and the two
+# development sets (reasons_dev*, written blind too, then read to widen the vocabulary): floors a
+# little under their scores at the sixth version of the rules (set 8's first run, 0.627, was its
 # forecast), so that a rule change that loses wordings it did not aim at shows here, not only on the
 # public letters the rules were written from.
-UNSEEN_REASON_FLOORS = {"": 0.67, "2": 0.80, "3": 0.68, "4": 0.63, "5": 0.64, "6": 0.60, "7": 0.56}
+REASON_SET_FLOORS = {
+    "reasons_unseen": 0.70,
+    "reasons_unseen2": 0.80,
+    "reasons_unseen3": 0.73,
+    "reasons_unseen4": 0.66,
+    "reasons_unseen5": 0.71,
+    "reasons_unseen6": 0.68,
+    "reasons_unseen7": 0.58,
+    "reasons_unseen8": 0.60,
+    "reasons_dev1": 0.77,
+    "reasons_dev2": 0.70,
+}
 
 
-@pytest.mark.parametrize("suffix, floor", UNSEEN_REASON_FLOORS.items(), ids=lambda v: str(v) or "1")
-def test_unseen_reason_sets_stay_above_their_floor(shared, capsys, monkeypatch, suffix, floor):
-    data = ROOT / "tests" / "data" / f"reasons_unseen{suffix}"
+@pytest.mark.parametrize("folder, floor", REASON_SET_FLOORS.items(), ids=list(REASON_SET_FLOORS))
+def test_synthetic_reason_sets_stay_above_their_floor(shared, capsys, monkeypatch, folder, floor):
+    data = ROOT / "tests" / "data" / folder
     result = _reasons_scores(
         shared, capsys, monkeypatch, "--letters", str(data / "letters"), "--gold", str(data / "gold")
     )
