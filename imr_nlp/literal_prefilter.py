@@ -163,6 +163,11 @@ def _trie_regex(literals: list[str]) -> str:
     return "(?=(" + walk(trie) + "))"
 
 
+def trie_alternation(literals: list[str]) -> str:
+    """A non-capturing alternation of the literals shaped as a trie (see ``_trie_regex``)."""
+    return "(?:" + _trie_regex(literals)[len("(?=(") : -len("))")] + ")"
+
+
 class LiteralIndex:
     """The required literals of many patterns found in one scan of a text: which patterns can
     match in which stretch of it (``candidates``): exactly those one of whose literals it holds."""
@@ -198,3 +203,81 @@ class LiteralIndex:
                 for owners in self.found_with[m.group(1)]:
                     slot |= owners
         return found
+
+
+PREFIX_CHARS = 3  # characters of a match's start that ``match_prefixes`` spells out
+MAX_PREFIXES = 2048  # prefixes a pattern may have before it is given up (None: no guard)
+_SPACE = frozenset(" \t\n\r\f\v")
+_DIGITS = frozenset("0123456789")
+
+
+def match_prefixes(pattern: re.Pattern, length: int = PREFIX_CHARS) -> frozenset[str] | None:
+    """Strings of which every match of ``pattern`` starts with one (each at most ``length``
+    characters; a shorter one where the pattern's next piece is not spelled out), or None when
+    some match may start with anything. A scan can then try the pattern only where one of them
+    starts: the answer is exact, as ``required_literals``'s is."""
+    if _sre_parse is None or not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:  # a parser of another Python version: no guard is always right
+        return None
+    try:
+        found = _starts(list(tree), length)
+    except _Unbounded:
+        return None
+    if not found or "" in found or len(found) > MAX_PREFIXES:
+        return None
+    return frozenset(found)
+
+
+class _Unbounded(Exception):
+    """A pattern whose starts cannot be spelled out in a few strings."""
+
+
+def _spelled(op: Any, value: Any) -> frozenset[str] | None:
+    """The characters one piece matches, when it is a character or a small class (spaces too)."""
+    name = str(op)
+    if name == "LITERAL":
+        return frozenset({chr(value)})
+    if name == "IN":
+        if len(value) == 1 and str(value[0][0]) == "CATEGORY":
+            return {"CATEGORY_SPACE": _SPACE, "CATEGORY_DIGIT": _DIGITS}.get(str(value[0][1]))
+        return _class_chars(value)
+    return None
+
+
+def _starts(items: list, length: int) -> set[str]:
+    """The starts (up to ``length`` characters) of every match of a sequence of pieces."""
+    if length <= 0 or not items:
+        return {""}
+    (op, value), rest = items[0], items[1:]
+    name = str(op)
+    if name in _ZERO_WIDTH:
+        return _starts(rest, length)
+    chars = _spelled(op, value)
+    if chars is not None:
+        tails = _starts(rest, length - 1)
+        out = {c + t for c in chars for t in tails}
+    elif name in _GROUPS:
+        if name == "SUBPATTERN":
+            _group, add_flags, del_flags, body = value
+            if (add_flags | del_flags) & re.IGNORECASE:
+                raise _Unbounded
+        else:
+            body = value
+        out = _starts(list(body) + rest, length)
+    elif name == "BRANCH":
+        out = set().union(*(_starts(list(alternative) + rest, length) for alternative in value[1]))
+    elif name in _REPEATS:
+        low, high, body = value
+        # one copy, then the rest; where more copies may follow, only the first copy is sure
+        first = _starts(list(body) + rest, length) if high == 1 else _starts(list(body), length)
+        out = first if low >= 1 else first | _starts(rest, length)
+    elif name == "CATEGORY" or name in ("ANY", "NOT_LITERAL", "GROUPREF", "GROUPREF_EXISTS"):
+        return {""}  # a piece not spelled out: the start so far is all that is sure
+    else:
+        return {""}
+    if len(out) > MAX_PREFIXES:
+        raise _Unbounded
+    return out

@@ -8,7 +8,7 @@ import pytest
 
 from imr_nlp import resources
 from imr_nlp.components.reasons import folded, folded_regex
-from imr_nlp.literal_prefilter import LiteralIndex, required_literals
+from imr_nlp.literal_prefilter import LiteralIndex, match_prefixes, required_literals
 
 RULES = resources.load("reasons.json")
 CUES = [folded_regex(cue.pattern) for cue in RULES.cues]
@@ -106,3 +106,61 @@ def test_a_long_literal_is_cut_to_its_start():
     assert literals is not None and all(len(literal) <= 64 for literal in literals)
     index = LiteralIndex([re.compile("x" * 2000), re.compile("y")])  # a shallow trie: no recursion error
     assert index.candidates("x" * 2000, [(0, 2000)]) == [{0}]
+
+
+@pytest.mark.parametrize(
+    "pattern, starts",
+    [
+        (r"abc", {"abc"}),
+        (r"abcd", {"abc"}),  # three characters spelled out
+        (r"a?b", {"ab", "b"}),
+        (r"(?:tried\s+)?fail", {"tri", "fai"}),
+        (r"(?:ab)+c", {"ab"}),  # after one copy another may follow: only the first is sure
+        (r"ab\w+", {"ab"}),  # a piece not spelled out ends the start
+        (r"\d{2}x", set("0123456789")),  # a repeat of more than one copy: its first copy is sure
+        (r"\bno\s+x", {"no" + c for c in " \t\n\r\f\v"}),
+        (r"\w+x", None),  # a match may start with anything
+        (r"(?i)abc", None),
+        (r"a|\w", None),
+    ],
+)
+def test_match_prefixes(pattern, starts):
+    found = match_prefixes(re.compile(pattern))
+    assert (None if found is None else set(found)) == starts
+
+
+def _diagnosis_cues() -> list[re.Pattern]:
+    rules = resources.load("diagnoses.json")
+    return [re.compile("|".join(f"(?:{c.pattern})" for c in cues)) for cues in (rules.list_cues, rules.statement_cues)]
+
+
+@pytest.mark.parametrize("pattern", [*_diagnosis_cues(), *CUES], ids=lambda p: p.pattern[:40])
+def test_every_match_starts_with_one_of_its_prefixes(pattern):
+    starts = match_prefixes(pattern)
+    if starts is None:
+        return
+    for text in TEXTS:
+        for m in pattern.finditer(text):
+            if m.group():
+                assert m.group().startswith(tuple(starts)) or m.end() - m.start() < min(map(len, starts)), (
+                    pattern.pattern,
+                    m.group(),
+                )
+
+
+def test_a_guarded_word_start_cue_finds_what_the_plain_scan_finds():
+    from imr_nlp.components.diagnoses import WordStartCue
+
+    letters = sorted(UNSEEN.glob("reasons_unseen*/letters/*.txt"))
+    texts = [folded(path.read_text(encoding="utf-8")) for path in letters]
+    found = 0
+    for pattern in _diagnosis_cues():
+        guarded = WordStartCue(pattern.pattern)
+        plain = WordStartCue(pattern.pattern)
+        plain.led = re.compile(rf"\W(?=({pattern.pattern}))")
+        assert guarded.led.pattern != plain.led.pattern  # the guard is there
+        for text in texts:
+            spans = guarded.spans(text, 0, len(text))
+            assert spans == plain.spans(text, 0, len(text))
+            found += len(spans)
+    assert found > 50

@@ -39,6 +39,7 @@ from spacy.tokens import Doc
 from imr_nlp.components.base import RuleComponent, char_span, doc_text, overlaps_any
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.components.sections import section_bounds
+from imr_nlp.literal_prefilter import match_prefixes, trie_alternation
 from imr_nlp.normalize.icd10 import CodeIndex, IcdTables, code_index, code_mention, names_one_code, singular
 from imr_nlp.normalize.icd10 import condition_word as icd_head
 
@@ -70,7 +71,11 @@ class WordStartCue:
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self.plain = re.compile(pattern, flags)
-        self.led = re.compile(rf"\W(?=({pattern}))", flags)
+        # where every match starts with one of a few strings, a lookahead for them (shaped as a
+        # trie) turns most positions away before the regex's alternatives are tried
+        starts = match_prefixes(self.plain)
+        guard = f"(?={trie_alternation(sorted(starts))})" if starts else ""
+        self.led = re.compile(rf"\W{guard}(?=({pattern}))", flags)
 
     def spans(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """(start, end) of the cue's non-overlapping matches in text[start:end], in text order."""
