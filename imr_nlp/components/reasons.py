@@ -312,6 +312,8 @@ class IMRReasons(IMRContext):
         for a, b in clauses:
             if any(start + a <= hit.start < start + b for hit in findings):
                 continue
+            if overlaps_any(a, b, verdicts):
+                continue  # the closing verdict's clause: its nouns name the request, not findings
             nouns = []
             if not any(start + a <= hit.start < start + b for hit in cues):
                 clause_verdicts = [(s - a, e - a) for s, e in verdicts]
