@@ -41,7 +41,15 @@ CONTRACT = declare(
     Contract(
         factory="imr_reasons",
         reads=("spans:items", "span._.decision", "spans:parts", "span._.block_index"),
-        reads_if_present=("doc.sents", "spans:diagnoses", "spans:problems", "spans:drugs", "span._.generic"),
+        reads_if_present=(
+            "doc.sents",
+            "spans:diagnoses",
+            "spans:problems",
+            "spans:drugs",
+            "span._.generic",
+            "spans:services",
+            "span._.request",
+        ),
         writes=("spans:reasons", "span._.reasons"),
         rule_files=("reasons.json",),
         scores=(),
@@ -112,6 +120,7 @@ class IMRReasons(IMRContext):
         self.concession = folded_regex(rules.concessions.pattern)
         self.conceding_turn = folded_regex(rules.conceding_turns.pattern) if rules.conceding_turns else None
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
+        self.item_categories = dict(rules.item_categories.codes) if rules.item_categories else {}
         self.drug_cues = any(cue.drug_near for cue in rules.cues)  # whether drug mentions are read
         # the indication head noun that condition mentions stand for (None: they are not read)
         self.condition_rule = (
@@ -150,7 +159,24 @@ class IMRReasons(IMRContext):
         hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
         hits, reasons = self._with_the_outcome(outcomes, hits, reasons)
+        if self.item_categories:
+            hits, reasons = self._of_the_item(doc, hits, reasons)
         return _first_of_each(_without_met_conditions(hits, reasons))
+
+    def _of_the_item(
+        self, doc: Doc, hits: list[CueHit], reasons: list[FoundReason]
+    ) -> tuple[list[CueHit], list[FoundReason]]:
+        """Leave out the findings of codes that speak only of items of other DWC categories
+        (``item_categories``); an item whose category is unknown keeps them."""
+        categories = _item_categories(doc)
+        kept = [
+            (hit, reason)
+            for hit, reason in zip(hits, reasons, strict=True)
+            if reason.code not in self.item_categories
+            or categories.get(reason.index) is None
+            or categories[reason.index] in self.item_categories[reason.code]
+        ]
+        return [hit for hit, _ in kept], [reason for _, reason in kept]
 
     def _head_nouns_read(
         self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool], outcomes: dict[int, str]
@@ -426,6 +452,17 @@ def _other_drugs(doc: Doc) -> dict[int, list[tuple[int, int]]]:
             continue
         own = set().union(*(i for s, e, i in mentions if item.start_char <= s and e <= item.end_char))
         out[item._.decision["index"]] = [(s, e) for s, e, i in mentions if not i & own]
+    return out
+
+
+def _item_categories(doc: Doc) -> dict[int, str | None]:
+    """Each decision's item's DWC category (imr_services), by the decision's index."""
+    services = [(span.start_char, span._.request or {}) for span in spans_of(doc, "services")]
+    out: dict[int, str | None] = {}
+    for item in spans_of(doc, "items"):
+        if item._.decision:
+            found = [request for start, request in services if item.start_char <= start < item.end_char]
+            out[item._.decision["index"]] = found[0].get("dwc_category") if found else None
     return out
 
 

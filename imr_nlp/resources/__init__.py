@@ -1412,6 +1412,17 @@ class ReasonExample(_Strict):
     reasons: list[tuple[ReasonCode, ReasonDirection]] = Field(default_factory=list)
     absent: list[tuple[ReasonCode, ReasonDirection]] = Field(default_factory=list)
     outcome: Literal["upheld", "overturned"] = "upheld"
+    item: str | None = Field(None, description="the decision's item header (default: a physical therapy request)")
+
+
+class ReasonItemCategories(_Strict):
+    """Codes that speak only of items of some DWC categories (``codes``: code -> categories):
+    their findings are read only in the decisions whose item is of one of them, or whose
+    category is unknown."""
+
+    description: str = ""
+    codes: dict[ReasonCode, list[str]]
+    examples: list[ReasonExample] = Field(min_length=2)
 
 
 class ReasonCue(_Strict):
@@ -1554,6 +1565,11 @@ class ReasonRules(ContextRules):
         description="(absent, as in rules saved before it: off) the opening of a sentence that turns against the "
         "one before it ('However, ...', 'Nevertheless, ...'): the sentence before grants its findings, as a "
         "clause of ``concessions`` does, and they keep the direction read",
+    )
+    item_categories: ReasonItemCategories | None = Field(
+        None,
+        description="(absent, as in rules saved before it: every code in every decision) codes read only where "
+        "the decision's item is of given DWC categories: earlier results say whether a test needs repeating",
     )
     condition_mentions: ReasonSetting | None = Field(
         None,

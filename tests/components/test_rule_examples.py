@@ -104,6 +104,7 @@ RUN_HERE = {
     "ReasonCue",
     "ReasonWording",
     "ReasonSetting",
+    "ReasonItemCategories",
     "CitationTableExamples",
     "PlausibleYears",
     *REPAIR_KINDS,
@@ -349,7 +350,7 @@ def test_drug_tail_examples_read_their_doses(nlp, example):
 
 REASON_EXAMPLES = [
     (m.name if hasattr(m, "name") else m.description, e)
-    for kind in ("ReasonCue", "ReasonWording", "ReasonSetting")
+    for kind in ("ReasonCue", "ReasonWording", "ReasonSetting", "ReasonItemCategories")
     for m in _bearers(kind)
     for e in m.examples
 ]
@@ -360,7 +361,7 @@ def reason_letter(example) -> str:
     outcome = "Overturned" if example.outcome == "overturned" else "Upheld"
     return (
         "IMR ISSUES, DECISIONS AND RATIONALES\n"
-        f"Physical therapy 6 visits: {outcome}\n"
+        f"{example.item or 'Physical therapy 6 visits'}: {outcome}\n"
         "Claims Administrator guideline: Decision based on MTUS.\n"
         "MAXIMUS guideline: Decision based on MTUS.\n"
         f"Decision rationale: {example.text}\n"
