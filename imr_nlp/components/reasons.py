@@ -159,23 +159,26 @@ class IMRReasons(IMRContext):
         hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
         hits, reasons = self._with_the_outcome(outcomes, hits, reasons)
-        if self.item_categories:
+        if self.item_categories or any(cue.item_categories for cue in self.cue_rules):
             hits, reasons = self._of_the_item(doc, hits, reasons)
         return _first_of_each(_without_met_conditions(hits, reasons))
 
     def _of_the_item(
         self, doc: Doc, hits: list[CueHit], reasons: list[FoundReason]
     ) -> tuple[list[CueHit], list[FoundReason]]:
-        """Leave out the findings of codes that speak only of items of other DWC categories
-        (``item_categories``); an item whose category is unknown keeps them."""
+        """Leave out the findings of codes and cues that speak only of items of other DWC
+        categories (``item_categories``); an item whose category is unknown keeps them."""
         categories = _item_categories(doc)
-        kept = [
-            (hit, reason)
-            for hit, reason in zip(hits, reasons, strict=True)
-            if reason.code not in self.item_categories
-            or categories.get(reason.index) is None
-            or categories[reason.index] in self.item_categories[reason.code]
-        ]
+
+        def of_the_item(hit: CueHit, reason: FoundReason) -> bool:
+            category = categories.get(reason.index)
+            if category is None:
+                return True
+            by_code = self.item_categories.get(reason.code)
+            by_cue = self.cue_rules[hit.rule].item_categories
+            return (by_code is None or category in by_code) and (by_cue is None or category in by_cue)
+
+        kept = [(hit, reason) for hit, reason in zip(hits, reasons, strict=True) if of_the_item(hit, reason)]
         return [hit for hit, _ in kept], [reason for _, reason in kept]
 
     def _head_nouns_read(

@@ -1468,6 +1468,12 @@ class ReasonCue(_Strict):
         description="the cue's words carry its direction, whatever the outcome: symptoms that persist despite care "
         "are care that failed, for the treatment ('pain persists despite therapy'); see findings_follow_outcome",
     )
+    item_categories: list[str] | None = Field(
+        None,
+        description="counts only in the decisions whose item is of one of these DWC categories (or of an unknown "
+        "one): sessions already attended measure a request for more of the same care, and are earlier care for a "
+        "surgery or a drug",
+    )
     examples: list[ReasonExample] = Field(min_length=2)
 
     @model_validator(mode="after")
