@@ -338,9 +338,13 @@ class IMRReasons(IMRContext):
         # the clause to the conditions the patient has or lacks ("Nor does she have cervical
         # dystonia, the one neck condition for which the MTUS supports it")
         findings = [hit for hit in cues if self.cue_rules[hit.rule].code != "guideline"]
+        positions = [hit.start for hit in cues if self.cue_rules[hit.rule].code == "guideline"]
         for a, b in clauses:
             if any(start + a <= hit.start < start + b for hit in findings):
                 continue
+            # what follows a guideline's position in its clause is the position's scope ("not
+            # recommended for the treatment of low back pain"), not the patient's condition
+            scope = min((p for p in positions if start + a <= p < start + b), default=start + b)
             if overlaps_any(a, b, verdicts):
                 continue  # the closing verdict's clause: its nouns name the request, not findings
             nouns = []
@@ -368,6 +372,7 @@ class IMRReasons(IMRContext):
                 # where a head noun of indication found the same words
                 if (
                     ce <= start + b
+                    and cs < scope
                     and not overlaps_any(cs - start, ce - start, verdicts)
                     and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
                 ):
