@@ -364,21 +364,37 @@ class IMRReasons(IMRContext):
                     live=live,
                 )
                 found += nouns
-            first = bisect_left(conditions, (start + a, start + a))
-            for cs, ce in conditions[first:]:
-                if cs >= start + b:
-                    break
-                # read as the head nouns are: never in the closing verdict's words, and once
-                # where a head noun of indication found the same words
-                if (
-                    ce <= start + b
-                    and cs < scope
-                    and not overlaps_any(cs - start, ce - start, verdicts)
-                    and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
-                ):
-                    granted = any(ga <= cs - start < gb for ga, gb in conceded)
-                    clause = (start + a, start + b)
-                    found.append(CueHit(index, cs, ce, clause, self.condition_rule, False, False, granted))
+            found += self._condition_hits(
+                index, start, (start + a, start + b), scope, conditions, verdicts, conceded, nouns
+            )
+        return found
+
+    def _condition_hits(
+        self,
+        index: int,
+        start: int,
+        clause: tuple[int, int],
+        scope: int,
+        conditions: list[tuple[int, int]],
+        verdicts: list[tuple[int, int]],
+        conceded: list[tuple[int, int]],
+        nouns: list[CueHit],
+    ) -> list[CueHit]:
+        """The condition mentions of a clause (before ``scope``) as head nouns of indication, read
+        as the head nouns are: never in the closing verdict's words, and once where a head noun of
+        indication found the same words (``verdicts`` and ``conceded`` count from ``start``)."""
+        found = []
+        for cs, ce in conditions[bisect_left(conditions, (clause[0], clause[0])) :]:
+            if cs >= clause[1]:
+                break
+            if (
+                ce <= clause[1]
+                and cs < scope
+                and not overlaps_any(cs - start, ce - start, verdicts)
+                and not any(n.rule == self.condition_rule and (n.start, n.end) == (cs, ce) for n in nouns)
+            ):
+                granted = any(ga <= cs - start < gb for ga, gb in conceded)
+                found.append(CueHit(index, cs, ce, clause, self.condition_rule, False, False, granted))
         return found
 
     def _cue_matches(
