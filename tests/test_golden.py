@@ -126,8 +126,8 @@ def test_reasons_meet_the_bar(shared, capsys, monkeypatch):
 # The synthetic sets written blind from the spec (tests/data/reasons_unseen*/README.md) and the two
 # development sets (reasons_dev*, written blind too, then read to widen the vocabulary): floors a
 # little under their scores at the sixth version of the rules (set 9's runs, 0.669 -> 0.680, were
-# its forecast; set 8 was read after its forecast), so that a rule change that loses wordings it did not aim at shows here, not only on the
-# public letters the rules were written from.
+# its forecast; set 8 was read after its forecast), so that a rule change that loses wordings it
+# did not aim at shows here, not only on the public letters the rules were written from.
 REASON_SET_FLOORS = {
     "reasons_unseen": 0.70,
     "reasons_unseen2": 0.80,
