@@ -67,6 +67,26 @@ def _class_chars(items: list) -> frozenset[str] | None:
     return frozenset(chars) if 0 < len(chars) <= MAX_CLASS else None
 
 
+def _group_body(name: str, value: Any) -> Any:
+    """The pieces of a group, or None for a group that turns case-folding on or off (its
+    letters are not literal)."""
+    if name != "SUBPATTERN":
+        return value
+    _group, add_flags, del_flags, body = value
+    return None if (add_flags | del_flags) & re.IGNORECASE else body
+
+
+def _parsed(pattern: re.Pattern) -> Any:
+    """A compiled pattern's parse tree, or None where it cannot be read as literals: bytes, a
+    pattern compiled to ignore case, or a parser of another Python version."""
+    if _sre_parse is None or not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        return _sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:
+        return None
+
+
 def _item(op: Any, value: Any) -> _Info:
     name = str(op)
     if name == "LITERAL":
@@ -77,13 +97,8 @@ def _item(op: Any, value: Any) -> _Info:
     if name in _ZERO_WIDTH:
         return _EMPTY  # zero width: a lookaround's own words are not counted on
     if name in _GROUPS:
-        if name == "SUBPATTERN":
-            _group, add_flags, del_flags, body = value
-            if (add_flags | del_flags) & re.IGNORECASE:
-                return _UNKNOWN
-        else:
-            body = value
-        return _sequence(body)
+        body = _group_body(name, value)
+        return _UNKNOWN if body is None else _sequence(body)
     if name == "BRANCH":
         parts = [_sequence(alternative) for alternative in value[1]]
         exact = None
@@ -129,22 +144,18 @@ def _sequence(items: Any) -> _Info:
 
 def required_literals(pattern: re.Pattern) -> frozenset[str] | None:
     """Strings of which every match of ``pattern`` holds at least one, or None (scan always)."""
-    if _sre_parse is None or not isinstance(pattern.pattern, str):
-        return None
-    if pattern.flags & re.IGNORECASE:
-        return None
-    try:
-        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
-    except Exception:  # a parser of another Python version: scanning is always right
-        return None
+    tree = _parsed(pattern)
+    if tree is None:
+        return None  # scanning is always right
     info = _sequence(tree)
     literals = info.required or _as_required(info.exact)
     return None if literals is None else frozenset(literal[:MAX_LITERAL] for literal in literals)
 
 
-def _trie_regex(literals: list[str]) -> str:
-    """One alternation of the literals shaped as a trie: at a position the text picks one path,
-    so the match is the longest literal starting there, and every other is one of its prefixes."""
+def trie_alternation(literals: list[str]) -> str:
+    """One non-capturing alternation of the literals shaped as a trie: at a position the text
+    picks one path, so the match is the longest literal starting there, and every other is one of
+    its prefixes."""
     trie: dict = {}
     for literal in literals:
         node = trie
@@ -160,12 +171,7 @@ def _trie_regex(literals: list[str]) -> str:
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
         return "(?:" + body + ")?" if ends_here else body
 
-    return "(?=(" + walk(trie) + "))"
-
-
-def trie_alternation(literals: list[str]) -> str:
-    """A non-capturing alternation of the literals shaped as a trie (see ``_trie_regex``)."""
-    return "(?:" + _trie_regex(literals)[len("(?=(") : -len("))")] + ")"
+    return "(?:" + walk(trie) + ")"
 
 
 class LiteralIndex:
@@ -189,7 +195,8 @@ class LiteralIndex:
             literal: [frozenset(owners[literal[:k]]) for k in range(1, len(literal) + 1) if literal[:k] in owners]
             for literal in literals
         }
-        self.scanner = re.compile(_trie_regex(literals)) if literals else None
+        # a lookahead: literals that overlap, or one inside another, are all found
+        self.scanner = re.compile(f"(?=({trie_alternation(literals)}))") if literals else None
 
     def candidates(self, text: str, stretches: list[tuple[int, int]]) -> list[set[int]]:
         """For each stretch ``(start, end)`` of ``text``, the numbers of the patterns one of whose
@@ -216,12 +223,9 @@ def match_prefixes(pattern: re.Pattern, length: int = PREFIX_CHARS) -> frozenset
     characters; a shorter one where the pattern's next piece is not spelled out), or None when
     some match may start with anything. A scan can then try the pattern only where one of them
     starts: the answer is exact, as ``required_literals``'s is."""
-    if _sre_parse is None or not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
-        return None
-    try:
-        tree = _sre_parse.parse(pattern.pattern, pattern.flags)
-    except Exception:  # a parser of another Python version: no guard is always right
-        return None
+    tree = _parsed(pattern)
+    if tree is None:
+        return None  # no guard is always right
     try:
         found = _starts(list(tree), length)
     except _Unbounded:
@@ -260,12 +264,9 @@ def _starts(items: list, length: int) -> set[str]:
         tails = _starts(rest, length - 1)
         out = {c + t for c in chars for t in tails}
     elif name in _GROUPS:
-        if name == "SUBPATTERN":
-            _group, add_flags, del_flags, body = value
-            if (add_flags | del_flags) & re.IGNORECASE:
-                raise _Unbounded
-        else:
-            body = value
+        body = _group_body(name, value)
+        if body is None:
+            raise _Unbounded
         out = _starts(list(body) + rest, length)
     elif name == "BRANCH":
         out = set().union(*(_starts(list(alternative) + rest, length) for alternative in value[1]))
@@ -274,10 +275,8 @@ def _starts(items: list, length: int) -> set[str]:
         # one copy, then the rest; where more copies may follow, only the first copy is sure
         first = _starts(list(body) + rest, length) if high == 1 else _starts(list(body), length)
         out = first if low >= 1 else first | _starts(rest, length)
-    elif name == "CATEGORY" or name in ("ANY", "NOT_LITERAL", "GROUPREF", "GROUPREF_EXISTS"):
-        return {""}  # a piece not spelled out: the start so far is all that is sure
-    else:
-        return {""}
+    else:  # a piece not spelled out (\w, any character, a back reference...)
+        return {""}  # the start so far is all that is sure
     if len(out) > MAX_PREFIXES:
         raise _Unbounded
     return out

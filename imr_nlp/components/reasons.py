@@ -71,9 +71,9 @@ class CueHit(NamedTuple):
     quoted: bool  # in a sentence that quotes a guideline
     conditional: bool  # in a clause that makes a position on a condition
     conceded: bool  # in a clause that grants a finding ("although ...", "... but"): its direction stands
-    # in a clause that makes a refusal on a condition ("not recommended unless ..."); None: as
-    # ``conditional`` (rules without ``refusal_conditions``)
-    refusal_conditional: bool | None = None
+    # in a clause that makes a refusal on a condition ("not recommended unless ..."); as
+    # ``conditional`` where the rules have no ``refusal_conditions``
+    refusal_conditional: bool = False
 
 
 class FoundReason(NamedTuple):
@@ -121,6 +121,7 @@ class IMRReasons(IMRContext):
         self.conceding_turn = folded_regex(rules.conceding_turns.pattern) if rules.conceding_turns else None
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
         self.item_categories = dict(rules.item_categories.codes) if rules.item_categories else {}
+        self.item_bound = bool(self.item_categories) or any(cue.item_categories for cue in rules.cues)
         self.drug_cues = any(cue.drug_near for cue in rules.cues)  # whether drug mentions are read
         # the indication head noun that condition mentions stand for (None: they are not read)
         self.condition_rule = (
@@ -134,24 +135,23 @@ class IMRReasons(IMRContext):
         hits = self.cue_hits(doc)
         spans = [char_span(doc, hit.start, hit.end) for hit in hits]
         kept = [(hit, span) for hit, span in zip(hits, spans, strict=True) if span is not None]
-        turned: dict[tuple[int, int], bool] = {}
-        denied: dict[tuple[int, int], bool] = {}  # turned by a negation, not by a doubt
+        categories: dict[tuple[int, int], set[str]] = {}  # the ConText categories of each target
         # ConText reads only the cues whose direction a negation turns: a fixed cue ("unclear")
         # as a target would hide its words from ConText as a cue
         turnable = [span for hit, span in kept if self.cue_rules[hit.rule].negation_flips]
         if turnable:
             for target, cues in super().match(doc, targets=turnable):
-                turned[(target.start_char, target.end_char)] = any(c.category in self.turning for c in cues)
-                denied[(target.start_char, target.end_char)] = any(c.category == "NEGATED_EXISTENCE" for c in cues)
+                categories[(target.start_char, target.end_char)] = {c.category for c in cues}
         reasons: list[FoundReason] = []
         plain: list[bool] = []  # an affirmed cue that ConText could have turned but did not
         for hit, span in kept:
             rule = self.cue_rules[hit.rule]
             direction = rule.affirmed
-            was_turned = bool(turned.get((span.start_char, span.end_char))) and rule.negation_flips
+            found = categories.get((span.start_char, span.end_char), set()) if rule.negation_flips else set()
+            was_turned = bool(found & self.turning)
             if was_turned:
                 direction = "for" if direction == "against" else "against"
-            was_denied = rule.negation_flips and bool(denied.get((span.start_char, span.end_char)))
+            was_denied = "NEGATED_EXISTENCE" in found  # turned by a negation, not by a doubt
             refused = (rule.affirmed == "against") != was_denied
             reasons.append(FoundReason(hit.index, *hit.sentence, rule.code, direction, refused=refused))
             plain.append(rule.negation_flips and not was_turned)
@@ -159,7 +159,7 @@ class IMRReasons(IMRContext):
         hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
         hits, reasons = self._with_the_outcome(outcomes, hits, reasons)
-        if self.item_categories or any(cue.item_categories for cue in self.cue_rules):
+        if self.item_bound:
             hits, reasons = self._of_the_item(doc, hits, reasons)
         return _first_of_each(_without_met_conditions(hits, reasons))
 
@@ -283,9 +283,9 @@ class IMRReasons(IMRContext):
         # a position made on a condition: the condition in the position's own clause ("not recommended
         # as a primary modality, but a trial may be considered if ..." is one position of each kind)
         conditional = []  # (start, end, on a position's condition, on a refusal's condition)
+        refusal = self.refusal_condition
         for a, b in clauses:
             on_condition = self.condition.search(sentence, a, b) is not None
-            refusal = self.refusal_condition
             on_refusal = on_condition if refusal is None else refusal.search(sentence, a, b) is not None
             if on_condition or on_refusal:
                 conditional.append((a, b, on_condition, on_refusal))
@@ -342,11 +342,11 @@ class IMRReasons(IMRContext):
         for a, b in clauses:
             if any(start + a <= hit.start < start + b for hit in findings):
                 continue
+            if overlaps_any(a, b, verdicts):
+                continue  # the closing verdict's clause: its nouns name the request, not findings
             # what follows a guideline's position in its clause is the position's scope ("not
             # recommended for the treatment of low back pain"), not the patient's condition
             scope = min((p for p in positions if start + a <= p < start + b), default=start + b)
-            if overlaps_any(a, b, verdicts):
-                continue  # the closing verdict's clause: its nouns name the request, not findings
             nouns = []
             if not any(start + a <= hit.start < start + b for hit in cues):
                 clause_verdicts = [(s - a, e - a) for s, e in verdicts]
@@ -569,8 +569,7 @@ def _without_met_conditions(hits: list[CueHit], reasons: list[FoundReason]) -> l
     ("not recommended for ...") is conditional only on a refusal's condition ("... unless")."""
     kept = []
     for number, (hit, reason) in enumerate(zip(hits, reasons, strict=True)):
-        refusal = reason.refused and hit.refusal_conditional is not None
-        if reason.code == "guideline" and (hit.refusal_conditional if refusal else hit.conditional):
+        if reason.code == "guideline" and (hit.refusal_conditional if reason.refused else hit.conditional):
             later = any(
                 other.index == hit.index and other.start > hit.sentence[1] and r.code != "guideline"
                 for other, r in zip(hits[number + 1 :], reasons[number + 1 :], strict=True)
