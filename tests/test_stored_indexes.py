@@ -189,6 +189,23 @@ def test_the_misspelling_index_reads_back_as_built(folder):
     assert read.fuzzy("klonipin").generic == "clonazepam"
 
 
+def test_the_english_words_read_back_as_built(folder):
+    """The common English words of the spelling package, stored as one string, read back the
+    same set (and another count is another index)."""
+    built = drugs._english_words(1000)
+    drugs.english_words.cache_clear()
+    try:
+        assert drugs.english_words(1000) == built  # builds and stores
+        drugs.english_words.cache_clear()
+        assert drugs.english_words(1000) == built  # reads
+        assert len([p for p in folder.iterdir() if p.name.startswith("english_words-")]) == 1
+        assert drugs.english_words(2000) < built
+        assert len([p for p in folder.iterdir() if p.name.startswith("english_words-")]) == 2
+        assert {"warrant", "ability"} <= built
+    finally:
+        drugs.english_words.cache_clear()
+
+
 def test_the_collector_is_paused_while_an_index_is_read_and_resumed_after(folder):
     import gc
 

@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import srsly
 from scispacy.custom_tokenizer import combined_rule_tokenizer
@@ -22,8 +23,10 @@ from spacy.attrs import IDX, LENGTH
 from spacy.lang.en import English
 from spacy.lang.tokenizer_exceptions import emoticons
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_suffix_regex, registry
+from spacy.vocab import Vocab
 
 from imr_nlp import errors, resources
 from imr_nlp.components.base import remember_text
@@ -89,24 +92,48 @@ _LAYOUT_FILE = "layout.json"
 _INNER_FILE = "tokenizer"
 
 
+class _PatternsOnly:
+    """What scispaCy's ``combined_rule_tokenizer`` reads of a pipeline, with no special cases and
+    a vocabulary of its own: asking it only for its patterns costs no load of spaCy's 1,300
+    special cases (each set attribute of a Tokenizer loads them all again)."""
+
+    class Defaults:
+        tokenizer_exceptions: dict = {}
+
+    def __init__(self) -> None:
+        self.vocab = Vocab()
+        self.tokenizer = SimpleNamespace(token_match=English.Defaults.token_match)
+
+
+def _scispacy_tokenizer(vocab: Vocab) -> Tokenizer:
+    """scispaCy's combined-rule tokenizer with our extra infixes and suffixes and without the
+    emoticons, built in one step (its special cases loaded once)."""
+    with warnings.catch_warnings():
+        # scispaCy's infix regex has a "[[" that Python 3.11 flags as a possible set union
+        warnings.simplefilter("ignore", FutureWarning)
+        scispacy = combined_rule_tokenizer(_PatternsOnly())
+        infixes = compile_infix_regex([scispacy.infix_finditer.__self__.pattern, *_EXTRA_INFIXES])
+        suffixes = compile_suffix_regex([scispacy.suffix_search.__self__.pattern, *_EXTRA_SUFFIXES])
+    # scispaCy's rules are spaCy's English exceptions with its abbreviations over them; no
+    # emoticons in a letter: spaCy's special cases kept "(purchase):" as "(", "purchase", "):"
+    # (a sad face), so an item header ending in a parenthesis kept its colon
+    rules = {**English.Defaults.tokenizer_exceptions, **scispacy.rules}
+    return Tokenizer(
+        vocab,
+        {text: tokens for text, tokens in rules.items() if text not in emoticons},
+        prefix_search=scispacy.prefix_search,
+        suffix_search=suffixes.search,
+        infix_finditer=infixes.finditer,
+        token_match=scispacy.token_match,
+    )
+
+
 class IMRTokenizer:
     """Cleans the text, then tokenizes it; the Doc keeps the way back to the source text."""
 
     def __init__(self, nlp: Language) -> None:
         register_extensions()
-        with warnings.catch_warnings():
-            # scispaCy's infix regex has a "[[" that Python 3.11 flags as a possible set union
-            warnings.simplefilter("ignore", FutureWarning)
-            # scispaCy reads the default tokenizer's settings from an nlp that already has one.
-            tokenizer = combined_rule_tokenizer(English(vocab=nlp.vocab))
-            scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
-            tokenizer.infix_finditer = compile_infix_regex([scispacy_infixes, *_EXTRA_INFIXES]).finditer
-            scispacy_suffixes = tokenizer.suffix_search.__self__.pattern
-            tokenizer.suffix_search = compile_suffix_regex([scispacy_suffixes, *_EXTRA_SUFFIXES]).search
-            # no emoticons in a letter: spaCy's special cases kept "(purchase):" as "(", "purchase", "):"
-            # (a sad face), so an item header ending in a parenthesis kept its colon
-            tokenizer.rules = {text: tokens for text, tokens in tokenizer.rules.items() if text not in emoticons}
-        self.tokenizer = tokenizer
+        self.tokenizer = _scispacy_tokenizer(nlp.vocab)
         self.vocab = nlp.vocab
         self._cached_chunks: set[str] = set()
         self._specials: tuple[object, frozenset[str]] | None = None

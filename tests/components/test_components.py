@@ -294,6 +294,31 @@ def test_tokenizer_has_no_emoticons(text, tokens):
     assert [t.text for t in IMRTokenizer(spacy.blank("en"))(text)] == tokens
 
 
+def test_the_tokenizer_is_scispacys_with_our_affixes_and_no_emoticons():
+    """Built in one step, the tokenizer has the rules and affixes scispaCy's own builder gives a
+    pipeline, with our extra infixes and suffixes and without spaCy's emoticons."""
+    import warnings
+
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+    from spacy.lang.en import English
+    from spacy.lang.tokenizer_exceptions import emoticons
+
+    from imr_nlp.components import normalize
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        scispacy = combined_rule_tokenizer(English())
+    ours = IMRTokenizer(spacy.blank("en")).tokenizer
+    assert ours.rules == {text: tokens for text, tokens in scispacy.rules.items() if text not in emoticons}
+    assert len(ours.rules) > 1000 and "):" not in ours.rules and "e.g." in ours.rules
+    assert ours.prefix_search.__self__.pattern == scispacy.prefix_search.__self__.pattern
+    for affix, extra in (("infix_finditer", normalize._EXTRA_INFIXES), ("suffix_search", normalize._EXTRA_SUFFIXES)):
+        pattern = getattr(ours, affix).__self__.pattern
+        assert pattern.startswith(getattr(scispacy, affix).__self__.pattern)
+        assert all(part in pattern for part in extra)
+    assert (ours.token_match, ours.url_match) == (scispacy.token_match, scispacy.url_match)
+
+
 @pytest.mark.parametrize("header", ["TENS unit (purchase): Upheld", "CT scan of the neck (DOS 11/18/16):\nOverturned"])
 def test_an_item_ending_in_a_parenthesis_has_no_colon(small_pipeline, header):
     nlp = small_pipeline("imr_sentences", "imr_sections", "imr_decisions")
