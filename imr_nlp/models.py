@@ -35,6 +35,22 @@ ReasonCode = Literal[
     "risk",
 ]
 ReasonDirection = Literal["for", "against"]
+# The DWC's Request Categories (../shared/spec/dwc-taxonomy.md): the values of
+# Treatment.dwc_category, and the names the rules give categories by (a misspelt one is refused).
+DwcCategory = Literal[
+    "Diagnostic Testing",
+    "DMEPOS",
+    "Evaluation & Management",
+    "Home Health",
+    "Injection",
+    "Pharmaceuticals",
+    "Programs",
+    "Psych Services",
+    "Rehabilitation",
+    "Surgery",
+    "Therapies",
+    "Transportation",
+]
 # Treatment.classified_by: the evidence that decided a request's category, strongest first
 # (imr_nlp.normalize.requests.EVIDENCE_KINDS; a test keeps the two equal).
 Evidence_ = Literal[

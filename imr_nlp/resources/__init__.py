@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from imr_nlp.models import DateRole, ReasonCode, ReasonDirection
+from imr_nlp.models import DateRole, DwcCategory, ReasonCode, ReasonDirection
 
 RESOURCE_DIR = Path(__file__).resolve().parent
 
@@ -896,7 +896,7 @@ class DwcRule(_Strict):
     all: list[str] = Field(default_factory=list)
     any: list[str] = Field(default_factory=list)
     none: list[str] = Field(default_factory=list)
-    dwc_category: str
+    dwc_category: DwcCategory
     dwc_subcategory: str | None = None
     examples: list[str] = Field(min_length=2)
 
@@ -1421,7 +1421,7 @@ class ReasonItemCategories(_Strict):
     category is unknown."""
 
     description: str = ""
-    codes: dict[ReasonCode, list[str]]
+    codes: dict[ReasonCode, list[DwcCategory]]
     examples: list[ReasonExample] = Field(min_length=2)
 
 
@@ -1468,7 +1468,7 @@ class ReasonCue(_Strict):
         description="the cue's words carry its direction, whatever the outcome: symptoms that persist despite care "
         "are care that failed, for the treatment ('pain persists despite therapy'); see findings_follow_outcome",
     )
-    item_categories: list[str] | None = Field(
+    item_categories: list[DwcCategory] | None = Field(
         None,
         description="counts only in the decisions whose item is of one of these DWC categories (or of an unknown "
         "one): sessions already attended measure a request for more of the same care, and are earlier care for a "
