@@ -159,27 +159,23 @@ class IMRReasons(IMRContext):
         hits, reasons, plain = self._head_nouns_read([hit for hit, _ in kept], reasons, plain, outcomes)
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
         hits, reasons = self._with_the_outcome(outcomes, hits, reasons)
-        if self.item_bound:
-            hits, reasons = self._of_the_item(doc, hits, reasons)
         return _first_of_each(_without_met_conditions(hits, reasons))
 
-    def _of_the_item(
-        self, doc: Doc, hits: list[CueHit], reasons: list[FoundReason]
-    ) -> tuple[list[CueHit], list[FoundReason]]:
-        """Leave out the findings of codes and cues that speak only of items of other DWC
-        categories (``item_categories``); an item whose category is unknown keeps them."""
-        categories = _item_categories(doc)
-
-        def of_the_item(hit: CueHit, reason: FoundReason) -> bool:
-            category = categories.get(reason.index)
-            if category is None:
-                return True
-            by_code = self.item_categories.get(reason.code)
-            by_cue = self.cue_rules[hit.rule].item_categories
-            return (by_code is None or category in by_code) and (by_cue is None or category in by_cue)
-
-        kept = [(hit, reason) for hit, reason in zip(hits, reasons, strict=True) if of_the_item(hit, reason)]
-        return [hit for hit, _ in kept], [reason for _, reason in kept]
+    def _of_the_item(self, numbers: list[int], category: str | None) -> list[int]:
+        """Of these cues, those that speak of an item of this DWC category: a code or cue bound to
+        other categories (``item_categories``) is not tried in its rationale at all, so it neither
+        counts nor hides the clause's other findings; an item whose category is unknown keeps them."""
+        if category is None:
+            return numbers
+        kept = []
+        for number in numbers:
+            rule = self.cue_rules[number]
+            by_code = self.item_categories.get(rule.code)
+            if (by_code is None or category in by_code) and (
+                rule.item_categories is None or category in rule.item_categories
+            ):
+                kept.append(number)
+        return kept
 
     def _head_nouns_read(
         self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool], outcomes: dict[int, str]
@@ -239,10 +235,16 @@ class IMRReasons(IMRContext):
         live = self.cue_words.candidates(text, [(a, b) for a, b, _ in pieces])
         conditions = _condition_mentions(doc) if self.condition_rule is not None else []
         drugs = _other_drugs(doc) if self.drug_cues else {}
+        categories = _item_categories(doc) if self.item_bound else {}
         hits: list[CueHit] = []
         granted = self._granted_by_the_next(text, pieces)
         for (a, b, index), cues, whole in zip(pieces, live, granted, strict=True):
-            hits.extend(self._sentence_hits(text, a, b, index, sorted(cues), conditions, drugs.get(index, []), whole))
+            category = categories.get(index)
+            cues = self._of_the_item(sorted(cues), category)
+            # condition mentions stand for the indication's head noun: read where it may be
+            condition_read = self.condition_rule is None or self._of_the_item([self.condition_rule], category)
+            read = conditions if condition_read else []
+            hits.extend(self._sentence_hits(text, a, b, index, cues, read, drugs.get(index, []), whole))
         return hits
 
     def _granted_by_the_next(self, text: str, pieces: list[tuple[int, int, int]]) -> list[bool]:
