@@ -207,3 +207,64 @@ def test_rules_saved_before_condition_mentions_load_with_it_off():
     data = resources.to_data("reasons.json", RULES)
     del data["condition_mentions"]
     assert resources.validate("reasons.json", data).condition_mentions is None
+
+
+# The examples of spec/reasons.md's table of codes, each in a sentence of its own, with the item
+# and outcome it speaks of: the contract's own wordings are read as the contract says.
+SPEC_EXAMPLES = [
+    ("TENS is not recommended as a primary treatment modality.", "upheld", "TENS unit", "guideline", "against"),
+    ("Muscle relaxants in topical form are not supported.", "upheld", "Cyclobenzaprine 2% cream", "guideline",
+     "against"),
+    ("NSAIDs are recommended as an option for short-term symptomatic relief.", "overturned", "Naproxen 550mg #60",
+     "guideline", "for"),
+    ("There is a lack of documentation of gastrointestinal complaints to warrant this request.", "upheld",
+     "Omeprazole 20mg #30", "indication", "against"),
+    ("The patient has neuropathic pain, an indication for this medication.", "overturned", "Gabapentin 300mg #90",
+     "indication", "for"),
+    ("There is no evidence of objective functional improvement.", "upheld", None, "functional_improvement", "against"),
+    ("There is documented improvement in activities of daily living.", "overturned", None, "functional_improvement",
+     "for"),
+    ("There is no evidence of at least 30% pain relief.", "upheld", None, "pain_relief", "against"),
+    ("The claimant is taking Naprosyn with improvement in pain.", "overturned", "Naproxen 550mg #60", "pain_relief",
+     "for"),
+    ("There is no documentation of failure of conservative care.", "upheld", "MRI of the lumbar spine",
+     "prior_treatment", "against"),
+    ("There is no evidence of failed first line therapy.", "upheld", "Lidoderm patches #30", "prior_treatment",
+     "against"),
+    ("The injection is requested after at least 1 month of conservative therapy.", "overturned",
+     "Lumbar epidural steroid injection", "prior_treatment", "for"),
+    ("There were no red flag symptoms.", "upheld", "MRI of the lumbar spine", "objective_findings", "against"),
+    ("There were no neurological abnormalities.", "upheld", "EMG of the lower extremities", "objective_findings",
+     "against"),
+    ("There is presence of neurologic deficit which is decreased sensation.", "overturned",
+     "EMG of the lower extremities", "objective_findings", "for"),
+    ("The request would exceed the MTUS recommended number of visits.", "upheld", None, "quantity_duration", "against"),
+    ("This medication is not indicated for long term use.", "upheld", "Cyclobenzaprine 10mg #60", "quantity_duration",
+     "against"),
+    ("The recommended number of visits is within the guidelines.", "overturned", None, "quantity_duration", "for"),
+    ("There is no indication the patient is being monitored for aberrant drug taking behavior.", "upheld",
+     "Norco 10/325mg #120", "monitoring", "against"),
+    ("Consistent urine drug screens are documented.", "overturned", "Norco 10/325mg #120", "monitoring", "for"),
+    ("There was no plan for surgery.", "upheld", "MRI of the lumbar spine", "treatment_plan", "against"),
+    ("It is not recommended as an adjunct to a program of functional restoration here, as none is in place.",
+     "upheld", "TENS unit", "treatment_plan", "against"),
+    ("A recommendation was made for a spine surgery evaluation.", "overturned", "MRI of the lumbar spine",
+     "treatment_plan", "for"),
+    ("There has been no significant change in symptoms since the prior MRI.", "upheld",
+     "Repeat MRI of the lumbar spine", "prior_results", "against"),
+    ("The prior study is two years old and the symptoms have progressed.", "overturned",
+     "Repeat MRI of the lumbar spine", "prior_results", "for"),
+    ("The provider did not provide a rationale for this request.", "upheld", None, "documentation", "against"),
+    ("It is unclear how many sessions she has had.", "upheld", None, "documentation", "against"),
+    ("In this patient there is a risk of dependence.", "upheld", "Alprazolam 1mg #60", "risk", "against"),
+    ("There is no contraindication to this medication.", "overturned", "Naproxen 550mg #60", "risk", "for"),
+]
+
+
+@pytest.mark.parametrize("text, outcome, item, code, direction", SPEC_EXAMPLES, ids=[r[0][:40] for r in SPEC_EXAMPLES])
+def test_the_specs_examples_are_read_as_the_spec_labels_them(text, outcome, item, code, direction):
+    import imr_nlp
+
+    letter = _letter(text, header=item or "Physical therapy 6 visits", outcome=outcome.capitalize())
+    (decision,) = imr_nlp.parse(letter).decisions
+    assert (code, direction) in {(r.code, r.direction) for r in decision.reasons}
