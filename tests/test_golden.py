@@ -126,9 +126,10 @@ def test_reasons_meet_the_bar(shared, capsys, monkeypatch):
 # The synthetic sets written blind from the spec (tests/data/reasons_unseen*/README.md) and the two
 # development sets (reasons_dev*, written blind too, then read to widen the vocabulary): floors a
 # little under their scores at the sixth version of the rules (set 9's runs, 0.669 -> 0.680, were
-# its forecast; set 8 was read after its forecast; set 10's, 0.618 -> 0.621, forecast the seventh
-# session's change), so that a rule change that loses wordings it did not aim at shows here, not
-# only on the public letters the rules were written from.
+# its forecast; set 8 was read after its forecast; sets 10 and 11, written blind in the seventh
+# session, forecast its changes: 0.618 -> 0.636 and 0.593 -> 0.600), so that a rule change that
+# loses wordings it did not aim at shows here, not only on the public letters the rules were
+# written from.
 REASON_SET_FLOORS = {
     "reasons_unseen": 0.70,
     "reasons_unseen2": 0.80,
@@ -139,7 +140,8 @@ REASON_SET_FLOORS = {
     "reasons_unseen7": 0.59,
     "reasons_unseen8": 0.66,
     "reasons_unseen9": 0.65,
-    "reasons_unseen10": 0.59,
+    "reasons_unseen10": 0.61,
+    "reasons_unseen11": 0.57,
     "reasons_dev1": 0.77,
     "reasons_dev2": 0.70,
 }
