@@ -161,7 +161,7 @@ CASES = {
         _requests("service"),
     ),
     "imr_services/dwc_rules.jsonl": (
-        _jsonl(lambda e: [rule.update(dwc_category="Zeta") for rule in e]),
+        _jsonl(lambda e: [rule.update(dwc_category="Transportation") for rule in e]),  # a taxonomy name
         DECISIONS.format(item="MRI of the knee"),
         _requests("dwc_category"),
     ),
