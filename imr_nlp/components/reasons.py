@@ -26,7 +26,7 @@ sentence: spaCy keys span extensions by offsets, so spans of one sentence share 
 
 import re
 from bisect import bisect_left, bisect_right
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -36,6 +36,7 @@ from imr_nlp.components.context import IMRContext
 from imr_nlp.components.contract import Contract, declare
 from imr_nlp.extensions import spans_of
 from imr_nlp.literal_prefilter import LiteralIndex
+from imr_nlp.models import DwcCategory
 
 CONTRACT = declare(
     Contract(
@@ -120,8 +121,22 @@ class IMRReasons(IMRContext):
         self.concession = folded_regex(rules.concessions.pattern)
         self.conceding_turn = folded_regex(rules.conceding_turns.pattern) if rules.conceding_turns else None
         self.findings_follow_outcome = rules.findings_follow_outcome.enabled
-        self.item_categories = dict(rules.item_categories.codes) if rules.item_categories else {}
-        self.item_bound = bool(self.item_categories) or any(cue.item_categories for cue in rules.cues)
+        by_code = dict(rules.item_categories.codes) if rules.item_categories else {}
+        # for each DWC category, the cues bound to other categories (by their code or their own
+        # item_categories): not tried at all in the rationale of an item of that category, so they
+        # neither count nor hide their clause's other findings; an unknown category bars none
+        self.barred_cues: dict[str, frozenset[int]] = {
+            category: frozenset(
+                number
+                for number, cue in enumerate(rules.cues)
+                if any(
+                    bound is not None and category not in bound
+                    for bound in (by_code.get(cue.code), cue.item_categories)
+                )
+            )
+            for category in get_args(DwcCategory)
+        }
+        self.item_bound = any(self.barred_cues.values())
         self.drug_cues = any(cue.drug_near for cue in rules.cues)  # whether drug mentions are read
         # the indication head noun that condition mentions stand for (None: they are not read)
         self.condition_rule = (
@@ -160,22 +175,6 @@ class IMRReasons(IMRContext):
         hits, reasons = _settled_in_sentence(hits, reasons, plain)
         hits, reasons = self._with_the_outcome(outcomes, hits, reasons)
         return _first_of_each(_without_met_conditions(hits, reasons))
-
-    def _of_the_item(self, numbers: list[int], category: str | None) -> list[int]:
-        """Of these cues, those that speak of an item of this DWC category: a code or cue bound to
-        other categories (``item_categories``) is not tried in its rationale at all, so it neither
-        counts nor hides the clause's other findings; an item whose category is unknown keeps them."""
-        if category is None:
-            return numbers
-        kept = []
-        for number in numbers:
-            rule = self.cue_rules[number]
-            by_code = self.item_categories.get(rule.code)
-            if (by_code is None or category in by_code) and (
-                rule.item_categories is None or category in rule.item_categories
-            ):
-                kept.append(number)
-        return kept
 
     def _head_nouns_read(
         self, hits: list[CueHit], reasons: list[FoundReason], plain: list[bool], outcomes: dict[int, str]
@@ -239,12 +238,11 @@ class IMRReasons(IMRContext):
         hits: list[CueHit] = []
         granted = self._granted_by_the_next(text, pieces)
         for (a, b, index), cues, whole in zip(pieces, live, granted, strict=True):
-            category = categories.get(index)
-            cues = self._of_the_item(sorted(cues), category)
+            barred = self.barred_cues.get(categories.get(index), frozenset())
             # condition mentions stand for the indication's head noun: read where it may be
-            condition_read = self.condition_rule is None or self._of_the_item([self.condition_rule], category)
-            read = conditions if condition_read else []
-            hits.extend(self._sentence_hits(text, a, b, index, cues, read, drugs.get(index, []), whole))
+            read = [] if self.condition_rule in barred else conditions
+            live_cues = sorted(cues - barred)
+            hits.extend(self._sentence_hits(text, a, b, index, live_cues, read, drugs.get(index, []), whole))
         return hits
 
     def _granted_by_the_next(self, text: str, pieces: list[tuple[int, int, int]]) -> list[bool]:
